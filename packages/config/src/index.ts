@@ -1,0 +1,1 @@
+export { type Env, env, isMultiTenant, loadEnv } from "./env";

@@ -1,0 +1,30 @@
+export {
+  appUrlFor,
+  connect,
+  createDatabase,
+  type Database,
+  type DatabaseConfig,
+  type PublicDb,
+  publicDb,
+  type Sql,
+} from "./client";
+export * from "./crypto";
+export { forSchema, MIGRATIONS_DIR, migratePublic, migrateTenantSchema, tenantMigrations } from "./migrate";
+export {
+  isUniqueViolation,
+  type ProvisionInput,
+  type ProvisionStep,
+  provisionTenant,
+  purgeTenant,
+  SlugTakenError,
+} from "./provision";
+export { type RoleNames, roleNames, tenantRoleName } from "./roles";
+export * from "./slug";
+export {
+  type TenantActor,
+  type TenantRef,
+  type TenantTx,
+  tablesFor,
+  withPlatformAdmin,
+  withTenant,
+} from "./with-tenant";

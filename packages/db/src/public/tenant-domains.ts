@@ -1,0 +1,24 @@
+import { index, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { tenants } from "./tenants";
+
+export const domainStatus = pgEnum("domain_status", ["pending", "verified", "failed"]);
+
+export const tenantDomains = pgTable(
+  "tenant_domains",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    domain: text("domain").notNull().unique(),
+    verificationToken: text("verification_token").notNull(),
+    status: domainStatus("status").notNull().default("pending"),
+    verifiedAt: timestamp("verified_at", { withTimezone: true }),
+    lastCheckedAt: timestamp("last_checked_at", { withTimezone: true }),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("tenant_domains_tenant_idx").on(t.tenantId)],
+);
+
+export type TenantDomain = typeof tenantDomains.$inferSelect;

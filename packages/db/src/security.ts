@@ -1,0 +1,127 @@
+import type { Sql } from "postgres";
+import type { RoleNames } from "./roles";
+
+/**
+ * Roles, grants and row-level security of the shared (public) tables. Idempotent; applied after
+ * the public migrations on every migrate. The tenant policy binds rows to the tenant of the
+ * *current role* and requires `app.tenant_id` to agree: a tenant role cannot widen its view by
+ * setting a GUC, and an empty GUC yields no rows instead of an error.
+ */
+
+/** Shared tables with a tenant_id column, and what a tenant role may do on them. */
+const TENANT_SCOPED: Record<string, string> = {
+  tenant_settings: "select, update",
+  tenant_usage: "select, insert, update",
+  tenant_invitations: "select, insert, update, delete",
+  tenant_audit_logs: "select, insert",
+  tenant_domains: "select, insert, update, delete",
+  tenant_keys: "select",
+  tenant_migrations: "select",
+  stripe_webhooks: "",
+};
+
+/** Columns of `tenants` a tenant role may change (never plan, limits, features, status or Stripe). */
+const TENANT_UPDATABLE_COLUMNS = ["name", "branding", "updated_at"];
+
+const PLATFORM_ONLY = ["super_admins", "super_admin_sessions"];
+
+const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
+
+export function securitySql(r: RoleNames, appPassword: string): string {
+  const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+  const tenantPredicate =
+    "tenant_id = (select public.current_tenant_id()) and tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid";
+  const out: string[] = [];
+
+  out.push(`
+do $$ begin
+  if not exists (select 1 from pg_roles where rolname = ${lit(r.app)}) then
+    create role ${q(r.app)} login noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = ${lit(r.tenantGroup)}) then
+    create role ${q(r.tenantGroup)} nologin;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = ${lit(r.platformAdmin)}) then
+    create role ${q(r.platformAdmin)} nologin;
+  end if;
+end $$;
+alter role ${q(r.app)} with login noinherit nosuperuser nocreatedb nocreaterole nobypassrls password ${lit(appPassword)};
+grant ${q(r.platformAdmin)} to ${q(r.app)};
+grant usage on schema public to ${q(r.app)}, ${q(r.tenantGroup)}, ${q(r.platformAdmin)};
+revoke all on all tables in schema public from public;
+grant execute on function public.resolve_tenant_by_slug(text), public.resolve_tenant_by_domain(text) to ${q(r.app)};
+grant all on all tables in schema public to ${q(r.platformAdmin)};
+grant usage, select on all sequences in schema public to ${q(r.platformAdmin)}, ${q(r.tenantGroup)};
+revoke update, delete, truncate on public.tenant_audit_logs from ${q(r.platformAdmin)};
+`);
+
+  // tenants: a tenant role sees and renames only its own row.
+  out.push(`
+alter table public.tenants enable row level security;
+alter table public.tenants force row level security;
+grant select on public.tenants to ${q(r.tenantGroup)};
+grant update (${TENANT_UPDATABLE_COLUMNS.join(", ")}) on public.tenants to ${q(r.tenantGroup)};
+drop policy if exists tenants_tenant_self on public.tenants;
+create policy tenants_tenant_self on public.tenants to ${q(r.tenantGroup)}
+  using (db_role = current_user and id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+drop policy if exists tenants_owner on public.tenants;
+create policy tenants_owner on public.tenants as restrictive for update to ${q(r.tenantGroup)}
+  using (current_setting('app.user_role', true) = 'owner');
+drop policy if exists tenants_super_admin_all on public.tenants;
+create policy tenants_super_admin_all on public.tenants to ${q(r.platformAdmin)} using (true) with check (true);
+`);
+
+  for (const [table, privileges] of Object.entries(TENANT_SCOPED)) {
+    out.push(`
+alter table public.${table} enable row level security;
+alter table public.${table} force row level security;
+drop policy if exists ${table}_tenant on public.${table};
+drop policy if exists ${table}_super_admin_all on public.${table};
+create policy ${table}_super_admin_all on public.${table} to ${q(r.platformAdmin)} using (true) with check (true);`);
+    if (privileges) {
+      out.push(`grant ${privileges} on public.${table} to ${q(r.tenantGroup)};
+create policy ${table}_tenant on public.${table} to ${q(r.tenantGroup)}
+  using (${tenantPredicate}) with check (${tenantPredicate});`);
+    }
+  }
+
+  for (const table of PLATFORM_ONLY) {
+    out.push(`
+alter table public.${table} enable row level security;
+alter table public.${table} force row level security;
+drop policy if exists ${table}_super_admin_all on public.${table};
+create policy ${table}_super_admin_all on public.${table} to ${q(r.platformAdmin)} using (true) with check (true);`);
+  }
+  return out.join("\n");
+}
+
+export async function applySecurity(admin: Sql, roles: RoleNames, appPassword: string): Promise<void> {
+  await admin.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('nchat:security'))`;
+    await tx.unsafe(securitySql(roles, appPassword)).simple();
+  });
+}
+
+/** The role of a new tenant: member of the tenant group, switchable to by the app role. */
+export function createTenantRoleSql(r: RoleNames, tenantRole: string): string[] {
+  const t = q(tenantRole);
+  return [
+    `create role ${t} nologin inherit`,
+    `grant ${q(r.tenantGroup)} to ${t}`,
+    `grant ${t} to ${q(r.app)}`,
+  ];
+}
+
+/** Grants that make a tenant schema usable by exactly its own role; re-applied after tenant migrations. */
+export function tenantSchemaGrantsSql(r: RoleNames, schemaName: string, tenantRole: string): string[] {
+  const s = q(schemaName);
+  const t = q(tenantRole);
+  const admin = q(r.platformAdmin);
+  return [
+    `revoke all on schema ${s} from public`,
+    `grant usage on schema ${s} to ${t}, ${admin}`,
+    `grant select, insert, update, delete on all tables in schema ${s} to ${t}`,
+    `grant usage, select on all sequences in schema ${s} to ${t}`,
+    `grant select on all tables in schema ${s} to ${admin}`,
+  ];
+}

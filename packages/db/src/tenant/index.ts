@@ -1,0 +1,1 @@
+export { type TenantTables, tenantTables } from "./tables";

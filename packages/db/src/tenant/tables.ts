@@ -1,0 +1,224 @@
+import { sql } from "drizzle-orm";
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+/**
+ * The chat tables of one tenant, in its own schema. This factory is the only definition:
+ * the template schema used for migrations and every live tenant schema come from it.
+ * Foreign keys stay inside the schema (no reference into `public`).
+ */
+export function tenantTables(schemaName: string) {
+  const s = pgSchema(schemaName);
+
+  const userRole = s.enum("user_role", ["owner", "admin", "member", "guest"]);
+  const channelKind = s.enum("channel_kind", ["public", "private", "dm"]);
+
+  const users = s.table(
+    "users",
+    {
+      id: uuid("id").primaryKey().defaultRandom(),
+      email: text("email").notNull(),
+      name: text("name").notNull(),
+      passwordHash: text("password_hash"),
+      role: userRole("role").notNull().default("member"),
+      isService: boolean("is_service").notNull().default(false),
+      avatarUrl: text("avatar_url"),
+      deactivatedAt: ts("deactivated_at"),
+      lastSeenAt: ts("last_seen_at"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+      updatedAt: ts("updated_at").notNull().defaultNow(),
+    },
+    (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
+  );
+
+  const sessions = s.table(
+    "sessions",
+    {
+      id: uuid("id").primaryKey().defaultRandom(),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      tokenHash: text("token_hash").notNull().unique(),
+      expiresAt: ts("expires_at").notNull(),
+      lastUsedAt: ts("last_used_at").notNull().defaultNow(),
+      ip: text("ip"),
+      userAgent: text("user_agent"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [index("sessions_user_idx").on(t.userId)],
+  );
+
+  const apiKeys = s.table("api_keys", {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    scope: text("scope").notNull().default("read"),
+    serviceUserId: uuid("service_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    lastUsedAt: ts("last_used_at"),
+    revokedAt: ts("revoked_at"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  });
+
+  const channels = s.table(
+    "channels",
+    {
+      id: uuid("id").primaryKey().defaultRandom(),
+      name: text("name").notNull(),
+      kind: channelKind("kind").notNull().default("public"),
+      topic: text("topic"),
+      description: text("description"),
+      isDefault: boolean("is_default").notNull().default(false),
+      dmKey: text("dm_key").unique(),
+      createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+      archivedAt: ts("archived_at"),
+      lastMessageAt: ts("last_message_at"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+      updatedAt: ts("updated_at").notNull().defaultNow(),
+    },
+    (t) => [uniqueIndex("channels_name_key").on(sql`lower(${t.name})`).where(sql`${t.kind} <> 'dm'`)],
+  );
+
+  const channelMembers = s.table(
+    "channel_members",
+    {
+      channelId: uuid("channel_id")
+        .notNull()
+        .references(() => channels.id, { onDelete: "cascade" }),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      role: text("role").notNull().default("member"),
+      joinedAt: ts("joined_at").notNull().defaultNow(),
+    },
+    (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_members_user_idx").on(t.userId)],
+  );
+
+  const messages = s.table(
+    "messages",
+    {
+      id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+      channelId: uuid("channel_id")
+        .notNull()
+        .references(() => channels.id, { onDelete: "cascade" }),
+      userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
+      parentId: bigint("parent_id", { mode: "number" }).references((): AnyPgColumn => messages.id, {
+        onDelete: "cascade",
+      }),
+      body: text("body").notNull(),
+      replyCount: integer("reply_count").notNull().default(0),
+      lastReplyAt: ts("last_reply_at"),
+      editedAt: ts("edited_at"),
+      deletedAt: ts("deleted_at"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [
+      index("messages_channel_idx").on(t.channelId, t.id),
+      index("messages_parent_idx").on(t.parentId, t.id).where(sql`${t.parentId} is not null`),
+    ],
+  );
+
+  const reactions = s.table(
+    "reactions",
+    {
+      messageId: bigint("message_id", { mode: "number" })
+        .notNull()
+        .references(() => messages.id, { onDelete: "cascade" }),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      emoji: text("emoji").notNull(),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [primaryKey({ columns: [t.messageId, t.userId, t.emoji] })],
+  );
+
+  const mentions = s.table(
+    "mentions",
+    {
+      id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+      messageId: bigint("message_id", { mode: "number" })
+        .notNull()
+        .references(() => messages.id, { onDelete: "cascade" }),
+      channelId: uuid("channel_id")
+        .notNull()
+        .references(() => channels.id, { onDelete: "cascade" }),
+      userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
+      kind: text("kind").notNull(),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [index("mentions_user_idx").on(t.userId, t.channelId, t.messageId)],
+  );
+
+  const attachments = s.table(
+    "attachments",
+    {
+      id: uuid("id").primaryKey().defaultRandom(),
+      messageId: bigint("message_id", { mode: "number" }).references(() => messages.id, {
+        onDelete: "set null",
+      }),
+      channelId: uuid("channel_id")
+        .notNull()
+        .references(() => channels.id, { onDelete: "cascade" }),
+      uploaderId: uuid("uploader_id").references(() => users.id, { onDelete: "set null" }),
+      fileName: text("file_name").notNull(),
+      contentType: text("content_type").notNull(),
+      sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+      storageKey: text("storage_key").notNull().unique(),
+      keyVersion: integer("key_version").notNull(),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [
+      index("attachments_message_idx").on(t.messageId),
+      index("attachments_channel_idx").on(t.channelId),
+    ],
+  );
+
+  const readState = s.table(
+    "read_state",
+    {
+      channelId: uuid("channel_id")
+        .notNull()
+        .references(() => channels.id, { onDelete: "cascade" }),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      lastReadMessageId: bigint("last_read_message_id", { mode: "number" }).notNull().default(0),
+      updatedAt: ts("updated_at").notNull().defaultNow(),
+    },
+    (t) => [primaryKey({ columns: [t.channelId, t.userId] })],
+  );
+
+  return {
+    userRole,
+    channelKind,
+    users,
+    sessions,
+    apiKeys,
+    channels,
+    channelMembers,
+    messages,
+    reactions,
+    mentions,
+    attachments,
+    readState,
+  };
+}
+
+export type TenantTables = ReturnType<typeof tenantTables>;

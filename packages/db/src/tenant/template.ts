@@ -1,0 +1,18 @@
+// Input for drizzle-kit only: the tenant tables over the template schema.
+import { TEMPLATE_SCHEMA } from "../slug";
+import { tenantTables } from "./tables";
+
+export const {
+  userRole,
+  channelKind,
+  users,
+  sessions,
+  apiKeys,
+  channels,
+  channelMembers,
+  messages,
+  reactions,
+  mentions,
+  attachments,
+  readState,
+} = tenantTables(TEMPLATE_SCHEMA);

@@ -1,0 +1,24 @@
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { createDatabase, type Database } from "./client";
+import { parseMasterKey } from "./crypto";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    testDb: { adminUrl: string; rolePrefix: string; appPassword: string; embedded: boolean };
+    redisUrl: string | null;
+  }
+}
+
+/** A Database on the run's test server (real PostgreSQL: CI's, or an embedded one). */
+export function testDatabase(opts: { poolMax?: number } = {}): Database {
+  const cfg = inject("testDb");
+  return createDatabase({ ...cfg, poolMax: opts.poolMax ?? 10 });
+}
+
+export const testMasterKey = parseMasterKey(Buffer.alloc(32, 7).toString("base64"));
+
+/** A slug no other test uses. */
+export function uniqueSlug(base = "t"): string {
+  return `${base}-${randomBytes(5).toString("hex")}`;
+}

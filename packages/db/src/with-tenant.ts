@@ -1,0 +1,59 @@
+import { sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
+import type { Database, PublicTx } from "./client";
+import { type TenantTables, tenantTables } from "./tenant/tables";
+
+/** What a unit of tenant work needs to know about its tenant. */
+export type TenantRef = { id: string; schemaName: string; dbRole: string };
+
+/** Per-request identity placed in transaction-local settings, for RLS and for audit triggers. */
+export type TenantActor = { userId?: string; userRole?: string };
+
+export type TenantTx = {
+  /** Drizzle transaction (public schema for relational queries; raw SQL with `db.execute`). */
+  db: PublicTx;
+  /** The tenant's own tables (schema-qualified). */
+  t: TenantTables;
+  tenant: TenantRef;
+};
+
+const tablesCache = new LRUCache<string, TenantTables>({ max: 5000 });
+
+/** The tenant tables of a schema, built once per schema (LRU-bounded). */
+export function tablesFor(schemaName: string): TenantTables {
+  let t = tablesCache.get(schemaName);
+  if (!t) {
+    t = tenantTables(schemaName);
+    tablesCache.set(schemaName, t);
+  }
+  return t;
+}
+
+/**
+ * Runs `fn` in a transaction on the app pool that has switched to the tenant's role, with
+ * `app.tenant_id` (and the actor) set — all in one round trip. Whatever SQL `fn` runs, PostgreSQL
+ * lets it reach only that tenant's schema and that tenant's rows of the shared tables.
+ */
+export async function withTenant<T>(
+  database: Pick<Database, "appDb">,
+  tenant: TenantRef,
+  fn: (tx: TenantTx) => Promise<T>,
+  actor: TenantActor = {},
+): Promise<T> {
+  return database.appDb.transaction(async (db) => {
+    await db.execute(sql`select set_config('role', ${tenant.dbRole}, true), set_config('app.tenant_id', ${tenant.id}, true),
+      set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`);
+    return fn({ db, t: tablesFor(tenant.schemaName), tenant });
+  });
+}
+
+/** Super-admin work on the shared tables (every row), under the platform-admin role. */
+export async function withPlatformAdmin<T>(
+  database: Pick<Database, "appDb" | "roles">,
+  fn: (db: PublicTx) => Promise<T>,
+): Promise<T> {
+  return database.appDb.transaction(async (db) => {
+    await db.execute(sql`select set_config('role', ${database.roles.platformAdmin}, true)`);
+    return fn(db);
+  });
+}
