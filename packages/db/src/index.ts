@@ -10,6 +10,7 @@ export {
 } from "./client";
 export * from "./crypto";
 export { forSchema, MIGRATIONS_DIR, migratePublic, migrateTenantSchema, tenantMigrations } from "./migrate";
+export { type MigrateAllProgress, type MigrateAllResult, migrateAllTenants } from "./migrate-all";
 export {
   isUniqueViolation,
   type ProvisionInput,

@@ -1,24 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { ProvisionInput } from "./provision";
 import { provisionTenant, purgeTenant, SlugTakenError } from "./provision";
-import { testDatabase, testMasterKey, uniqueSlug } from "./testing";
+import { provisionInput as input, testDatabase, testMasterKey, uniqueSlug } from "./testing";
 
 const db = testDatabase();
 afterAll(() => db.close());
-
-export function input(slug: string, over: Partial<ProvisionInput> = {}): ProvisionInput {
-  return {
-    name: `Org ${slug}`,
-    slug,
-    owner: { email: `owner@${slug}.test`, name: "Owner", passwordHash: null },
-    plan: "free",
-    status: "active",
-    limits: { users: 10, channels: 5, storageGb: 1, apiCallsPerMonth: 1000, maxUploadMb: 10 },
-    features: {},
-    audit: { actorType: "system" },
-    ...over,
-  };
-}
 
 async function leftovers(slug: string) {
   const schema = `tenant_${slug.replaceAll("-", "_")}`;

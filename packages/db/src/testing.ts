@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
 import { createDatabase, type Database } from "./client";
 import { parseMasterKey } from "./crypto";
+import type { ProvisionInput } from "./provision";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -21,4 +22,19 @@ export const testMasterKey = parseMasterKey(Buffer.alloc(32, 7).toString("base64
 /** A slug no other test uses. */
 export function uniqueSlug(base = "t"): string {
   return `${base}-${randomBytes(5).toString("hex")}`;
+}
+
+/** A valid provisioning input for a Free-plan tenant with a few overrides. */
+export function provisionInput(slug: string, over: Partial<ProvisionInput> = {}): ProvisionInput {
+  return {
+    name: `Org ${slug}`,
+    slug,
+    owner: { email: `owner@${slug}.test`, name: "Owner", passwordHash: null },
+    plan: "free",
+    status: "active",
+    limits: { users: 10, channels: 5, storageGb: 1, apiCallsPerMonth: 1000, maxUploadMb: 10 },
+    features: {},
+    audit: { actorType: "system" },
+    ...over,
+  };
 }

@@ -1,0 +1,10 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // Workspace packages ship TypeScript source; Next must compile them.
+  transpilePackages: ["@nchat/config", "@nchat/db", "@nchat/api"],
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+export default nextConfig;

@@ -1,0 +1,39 @@
+import { GeistMono } from "geist/font/mono";
+import { GeistSans } from "geist/font/sans";
+import type { Metadata, Viewport } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "nchat — Team chat for every organization", template: "%s · nchat" },
+  description: "nchat gives every organization its own private workspace for channels, threads and messages.",
+};
+
+export const viewport: Viewport = {
+  themeColor: [
+    { media: "(prefers-color-scheme: light)", color: "#f8fafc" },
+    { media: "(prefers-color-scheme: dark)", color: "#0b1020" },
+  ],
+};
+
+export default function RootLayout({ children }: Readonly<{ children: ReactNode }>) {
+  return (
+    <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`}>
+      <body>
+        <header className="site-header">
+          <Link href="/" className="brand">
+            n<span>chat</span>
+          </Link>
+          <nav aria-label="Primary">
+            <Link href="/signup">Create a workspace</Link>
+          </nav>
+        </header>
+        {children}
+        <footer className="site-footer">
+          <p>© nchat</p>
+        </footer>
+      </body>
+    </html>
+  );
+}
