@@ -38,9 +38,9 @@ export async function migrateAllTenants(
     while (next < list.length) {
       const tenant = list[next++]!;
       try {
-        progress.applied += await db.adminDb.transaction((tx) =>
-          migrateTenantSchema(tx, db, tenant, migrations),
-        );
+        // Read the count first: `x += await …` would add to a stale x under concurrency.
+        const applied = await db.adminDb.transaction((tx) => migrateTenantSchema(tx, db, tenant, migrations));
+        progress.applied += applied;
       } catch (err) {
         progress.failed++;
         const e = err as Error & { cause?: Error };
