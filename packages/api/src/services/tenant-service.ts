@@ -1,0 +1,353 @@
+import { type PlanId, planDefaults } from "@nchat/billing/plans";
+import {
+  type Database,
+  type MasterKey,
+  provisionTenant,
+  purgeTenant,
+  SLUG_MESSAGES,
+  SlugTakenError,
+  slugProblem,
+  withPlatformAdmin,
+  withTenant,
+} from "@nchat/db";
+import {
+  type Tenant,
+  type TenantBranding,
+  type TenantFeatures,
+  type TenantLimits,
+  tenantAuditLogs,
+  tenantDomains,
+  tenants,
+} from "@nchat/db/public";
+import { and, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { AppError } from "../errors";
+import { hashPassword } from "../passwords";
+import { type Actor, auditActor, isPlatformActor } from "./actor";
+
+export const createTenantInput = z.object({
+  name: z.string().trim().min(2, "Give the workspace a name of at least 2 characters.").max(100),
+  slug: z.string().max(200),
+  ownerEmail: z.string().trim().toLowerCase().pipe(z.email("Enter a valid email address.").max(254)),
+  ownerName: z.string().trim().min(1, "Enter the owner's name.").max(100),
+  ownerPassword: z.string().min(10, "Use a password of at least 10 characters.").max(200),
+});
+export type CreateTenantRequest = z.input<typeof createTenantInput>;
+
+const hexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "A colour is #rrggbb.");
+export const brandingInput = z
+  .object({
+    appName: z.string().trim().min(1).max(60),
+    primaryColor: hexColor,
+    secondaryColor: hexColor,
+    logoUrl: z.url({ protocol: /^https?$/ }).max(2048),
+  })
+  .partial()
+  .strict();
+
+const limitsInput = z
+  .object({
+    users: z.number().int().min(-1),
+    channels: z.number().int().min(-1),
+    storageGb: z.number().min(-1),
+    apiCallsPerMonth: z.number().int().min(-1),
+    maxUploadMb: z.number().min(-1),
+  })
+  .strict();
+
+/** What an owner may change. */
+export const ownerUpdateInput = z
+  .object({ name: z.string().trim().min(2).max(100), branding: brandingInput })
+  .partial()
+  .strict();
+/** What a super admin (or the billing system) may change in addition. */
+export const platformUpdateInput = ownerUpdateInput
+  .extend({
+    status: z.enum(["trial", "active", "past_due", "suspended", "cancelled"]),
+    billingPlan: z.enum(["free", "pro", "enterprise", "custom"]),
+    limits: limitsInput,
+    features: z.record(z.string(), z.boolean()),
+  })
+  .partial()
+  .strict();
+export type UpdateTenantRequest = z.infer<typeof platformUpdateInput>;
+
+export type LimitCheck = {
+  /** True when some resource is above its limit (as check_tenant_limits' `exceeded`). */
+  exceeded: boolean;
+  /** The resources above their limit. */
+  limits: string[];
+  /** The resources at or above their limit: no further growth. */
+  atLimit: string[];
+  resources: {
+    resource: string;
+    used: number;
+    limit: number;
+    remaining: number | null;
+    exceeded: boolean;
+    atLimit: boolean;
+  }[];
+};
+
+export type TenantServiceDeps = {
+  db: Database;
+  masterKey: MasterKey;
+  /** Called after a tenant changed, so caches can drop it. */
+  onTenantChanged?: (t: { id: string; slug: string }) => void | Promise<void>;
+};
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
+    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}
+
+/**
+ * The control plane's operations on tenants. Reads and writes go through PostgreSQL roles:
+ * platform actors via the platform-admin role, owners via their tenant's role (which can change
+ * only name and branding). Every change writes its audit entry in the same transaction.
+ */
+export class TenantService {
+  constructor(private readonly deps: TenantServiceDeps) {}
+
+  async createTenant(
+    request: unknown,
+    actor: Actor,
+    opts: { plan?: PlanId; trialDays?: number } = {},
+  ): Promise<{ tenant: Tenant; ownerId: string }> {
+    const raw = (request ?? {}) as Record<string, unknown>;
+    const slug = typeof raw.slug === "string" ? raw.slug : "";
+    const problem = slugProblem(slug);
+    if (problem)
+      throw new AppError(problem === "reserved" ? "SLUG_RESERVED" : "SLUG_INVALID", SLUG_MESSAGES[problem], {
+        slug,
+      });
+    // Unknown keys (plan, limits, features, …) are dropped by the schema: no self-upgrade at sign-up.
+    const input = parse(createTenantInput, request);
+    const plan = opts.plan ?? "free";
+    const trialEndsAt = opts.trialDays ? new Date(Date.now() + opts.trialDays * 86_400_000) : null;
+    try {
+      const created = await provisionTenant(
+        this.deps.db,
+        {
+          name: input.name,
+          slug,
+          owner: {
+            email: input.ownerEmail,
+            name: input.ownerName,
+            passwordHash: await hashPassword(input.ownerPassword),
+          },
+          plan,
+          status: trialEndsAt ? "trial" : "active",
+          trialEndsAt,
+          ...planDefaults(plan),
+          audit: auditActor(actor),
+        },
+        { masterKey: this.deps.masterKey },
+      );
+      return created;
+    } catch (err) {
+      if (err instanceof SlugTakenError) throw new AppError("SLUG_TAKEN", err.message, { slug });
+      throw err;
+    }
+  }
+
+  async getTenantById(id: string): Promise<Tenant | null> {
+    if (!z.uuid().safeParse(id).success) return null;
+    return this.findOne(eq(tenants.id, id));
+  }
+
+  async getTenantBySlug(slug: string): Promise<Tenant | null> {
+    if (slugProblem(slug)) return null;
+    return this.findOne(eq(tenants.slug, slug));
+  }
+
+  /** The tenant a verified custom domain points at. */
+  async getTenantByDomain(domain: string): Promise<Tenant | null> {
+    const d = domain.trim().toLowerCase().replace(/\.$/, "");
+    if (!d || d.length > 253) return null;
+    return withPlatformAdmin(this.deps.db, async (tx) => {
+      const [row] = await tx
+        .select({ tenant: tenants })
+        .from(tenantDomains)
+        .innerJoin(tenants, eq(tenants.id, tenantDomains.tenantId))
+        .where(and(eq(tenantDomains.domain, d), eq(tenantDomains.status, "verified")));
+      return row?.tenant ?? null;
+    });
+  }
+
+  async updateTenant(id: string, request: unknown, actor: Actor): Promise<Tenant> {
+    const platform = isPlatformActor(actor);
+    if (!platform && actor.role !== "owner")
+      throw new AppError("FORBIDDEN", "Only the workspace owner can change it.");
+    const patch = parse(platform ? platformUpdateInput : ownerUpdateInput, request) as UpdateTenantRequest;
+    const current = await this.getTenantById(id);
+    if (!current || current.status === "deleted")
+      throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+
+    const values: Partial<Tenant> = { updatedAt: new Date() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.branding !== undefined)
+      values.branding = { ...current.branding, ...patch.branding } as TenantBranding;
+    if (patch.status !== undefined) {
+      values.status = patch.status;
+      values.suspendedAt = patch.status === "suspended" ? new Date() : null;
+    }
+    if (patch.billingPlan !== undefined && patch.billingPlan !== current.billingPlan) {
+      values.billingPlan = patch.billingPlan;
+      const defaults = planDefaults(patch.billingPlan);
+      values.limits = defaults.limits;
+      values.features = defaults.features;
+    }
+    if (patch.limits !== undefined) values.limits = patch.limits as TenantLimits;
+    if (patch.features !== undefined)
+      values.features = { ...(values.features ?? current.features), ...patch.features } as TenantFeatures;
+
+    const action = patch.billingPlan
+      ? "tenant.plan_change"
+      : patch.status
+        ? `tenant.status_${patch.status}`
+        : "tenant.update";
+    const write = async (tx: Parameters<Parameters<typeof withPlatformAdmin>[1]>[0]) => {
+      const [updated] = await tx.update(tenants).set(values).where(eq(tenants.id, id)).returning();
+      if (!updated) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+      await tx.insert(tenantAuditLogs).values({
+        ...auditActor(actor),
+        tenantId: id,
+        action,
+        resourceType: "tenant",
+        resourceId: id,
+        before: pick(current, Object.keys(values)),
+        after: pick(updated, Object.keys(values)),
+      });
+      return updated;
+    };
+    const updated = platform
+      ? await withPlatformAdmin(this.deps.db, write)
+      : await withTenant(this.deps.db, current, ({ db }) => write(db), {
+          userId: actor.id,
+          userRole: actor.role,
+        });
+    await this.changed(updated);
+    return updated;
+  }
+
+  /** Soft delete: the tenant stops resolving; data stays for the retention period. */
+  async deleteTenant(id: string, actor: Actor): Promise<void> {
+    await this.setDeleted(id, actor, true);
+  }
+
+  async restoreTenant(id: string, actor: Actor): Promise<Tenant> {
+    return this.setDeleted(id, actor, false);
+  }
+
+  /** Removes a tenant for good (retention job, super admin). */
+  async purgeTenant(id: string, actor: Actor): Promise<boolean> {
+    if (!isPlatformActor(actor)) throw new AppError("FORBIDDEN", "Only the platform can purge a workspace.");
+    const current = await this.getTenantById(id);
+    if (!current) return false;
+    const purged = await purgeTenant(this.deps.db, id);
+    if (purged) {
+      await withPlatformAdmin(this.deps.db, (tx) =>
+        tx.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: null,
+          action: "tenant.purge",
+          resourceType: "tenant",
+          resourceId: id,
+          before: { slug: current.slug, name: current.name },
+        }),
+      );
+      await this.changed(current);
+    }
+    return purged;
+  }
+
+  /** Usage against limits, from the check_tenant_limits SQL function (run under the tenant's role). */
+  async checkLimits(tenant: Pick<Tenant, "id" | "schemaName" | "dbRole">): Promise<LimitCheck> {
+    const rows = await withTenant(this.deps.db, tenant, ({ db }) =>
+      db.execute<{
+        resource: string;
+        used: string;
+        limit: string;
+        remaining: string | null;
+        exceeded: boolean;
+        at_limit: boolean;
+      }>(sql`select * from public.check_tenant_limits(${tenant.id})`),
+    );
+    const resources = rows.map((r) => ({
+      resource: r.resource,
+      used: Number(r.used),
+      limit: Number(r.limit),
+      remaining: r.remaining === null ? null : Number(r.remaining),
+      exceeded: r.exceeded,
+      atLimit: r.at_limit,
+    }));
+    const limits = resources.filter((r) => r.exceeded).map((r) => r.resource);
+    return {
+      exceeded: limits.length > 0,
+      limits,
+      atLimit: resources.filter((r) => r.atLimit).map((r) => r.resource),
+      resources,
+    };
+  }
+
+  private async setDeleted(id: string, actor: Actor, deleted: boolean): Promise<Tenant> {
+    const platform = isPlatformActor(actor);
+    if (!deleted && !platform) throw new AppError("FORBIDDEN", "Only a super admin can restore a workspace.");
+    if (!platform && actor.role !== "owner")
+      throw new AppError("FORBIDDEN", "Only the workspace owner can delete it.");
+    const current = await this.getTenantById(id);
+    if (!current || (deleted && current.status === "deleted"))
+      throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+    if (!deleted && current.status !== "deleted")
+      throw new AppError("CONFLICT", "The workspace is not deleted.");
+    // Status is not an owner-writable column; an owner's delete runs as the platform on their behalf.
+    const restoredStatus = (current.metadata?.statusBeforeDelete as Tenant["status"] | undefined) ?? "active";
+    const updated = await withPlatformAdmin(this.deps.db, async (tx) => {
+      const [row] = await tx
+        .update(tenants)
+        .set(
+          deleted
+            ? {
+                status: "deleted",
+                deletedAt: new Date(),
+                updatedAt: new Date(),
+                metadata: { ...current.metadata, statusBeforeDelete: current.status },
+              }
+            : { status: restoredStatus, deletedAt: null, updatedAt: new Date() },
+        )
+        .where(eq(tenants.id, id))
+        .returning();
+      await tx.insert(tenantAuditLogs).values({
+        ...auditActor(actor),
+        tenantId: id,
+        action: deleted ? "tenant.delete" : "tenant.restore",
+        resourceType: "tenant",
+        resourceId: id,
+        before: { status: current.status },
+        after: { status: row!.status },
+      });
+      return row!;
+    });
+    await this.changed(updated);
+    return updated;
+  }
+
+  private async findOne(where: ReturnType<typeof eq>): Promise<Tenant | null> {
+    return withPlatformAdmin(
+      this.deps.db,
+      async (tx) => (await tx.select().from(tenants).where(where))[0] ?? null,
+    );
+  }
+
+  private async changed(t: { id: string; slug: string }) {
+    await this.deps.onTenantChanged?.({ id: t.id, slug: t.slug });
+  }
+}
+
+function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k !== "updatedAt").map((k) => [k, obj[k]]));
+}
