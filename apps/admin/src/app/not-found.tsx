@@ -8,9 +8,9 @@ export const metadata: Metadata = {
 export default function NotFound() {
   return (
     <main>
-      <section className="hero" aria-labelledby="not-found-title">
+      <section className="card form-card" aria-labelledby="not-found-title">
         <h1 id="not-found-title">Page not found</h1>
-        <p className="lead">This page does not exist.</p>
+        <p>This page does not exist.</p>
         <Link href="/" className="button">
           Back to sign in
         </Link>
