@@ -4,6 +4,8 @@ const nextConfig: NextConfig = {
   // Workspace packages ship TypeScript source; Next must compile them.
   transpilePackages: ["@nchat/config", "@nchat/db", "@nchat/api"],
   poweredByHeader: false,
+  // Tenant hosts in development are <slug>.localhost.
+  allowedDevOrigins: ["*.localhost"],
   reactStrictMode: true,
 };
 

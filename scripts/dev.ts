@@ -1,0 +1,53 @@
+// `pnpm dev`: the whole product on this machine — embedded PostgreSQL (unless DATABASE_URL is set),
+// migrations, demo data, the tenant web app on :3000 and the admin app on :3001.
+import { type ChildProcess, spawn } from "node:child_process";
+import { DEMO, seedDemo } from "./lib/seed";
+import { prepareRuntime, ROOT } from "./lib/runtime";
+import { migrateEverything, servicesFromEnv } from "./lib/services";
+
+const log = (s: string) => console.log(`[dev] ${s}`);
+
+const runtime = await prepareRuntime({ log });
+const services = servicesFromEnv();
+await migrateEverything(services, log);
+await seedDemo(services);
+await services.close();
+
+const base = process.env.NEXT_PUBLIC_BASE_DOMAIN || "localhost";
+const appEnv = {
+  ...process.env,
+  ...runtime.env,
+  ENABLE_MULTI_TENANCY: process.env.ENABLE_MULTI_TENANCY ?? "true",
+  NEXT_PUBLIC_BASE_DOMAIN: base,
+  NEXT_TELEMETRY_DISABLED: "1",
+};
+const children: ChildProcess[] = ["@nchat/web", "@nchat/admin"].map((app) =>
+  spawn("pnpm", ["--filter", app, process.env.DEV_MODE === "production" ? "start" : "dev"], {
+    cwd: ROOT,
+    env: appEnv,
+    stdio: "inherit",
+  }),
+);
+
+console.log(`
+  nchat is starting${runtime.embedded ? " (embedded PostgreSQL, in-process cache and limits, offline billing)" : ""}
+
+  Tenant app     http://demo.${base}:3000      sign in: ${DEMO.owner.email} / ${DEMO.owner.password}
+  Sign-up        http://${base}:3000
+  Admin app      http://${base}:3001           sign in: ${DEMO.superAdmin.email} / ${DEMO.superAdmin.password}
+
+  Data lives in .data/ and survives restarts. Ctrl+C stops everything.
+`);
+
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+  await runtime.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());
+for (const c of children) c.on("exit", (code) => void (stopping || shutdown(code ?? 1)));
