@@ -17,8 +17,13 @@ const runtime = await prepareRuntime();
 const services = servicesFromEnv();
 try {
   await migrateEverything(services);
-  const admin = await services.superAdmins.create({ email: values.email, name: values.name, password }, SYSTEM);
-  console.log(`super admin ${admin.email} created${process.env.ADMIN_PASSWORD ? "" : `; password: ${password}`}`);
+  const admin = await services.superAdmins.create(
+    { email: values.email, name: values.name, password },
+    SYSTEM,
+  );
+  console.log(
+    `super admin ${admin.email} created${process.env.ADMIN_PASSWORD ? "" : `; password: ${password}`}`,
+  );
 } catch (err) {
   console.error((err as Error).message);
   process.exitCode = 1;

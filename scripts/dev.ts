@@ -1,8 +1,8 @@
 // `pnpm dev`: the whole product on this machine — embedded PostgreSQL (unless DATABASE_URL is set),
 // migrations, demo data, the tenant web app on :3000 and the admin app on :3001.
 import { type ChildProcess, spawn } from "node:child_process";
-import { DEMO, seedDemo } from "./lib/seed";
 import { prepareRuntime, ROOT } from "./lib/runtime";
+import { DEMO, seedDemo } from "./lib/seed";
 import { migrateEverything, servicesFromEnv } from "./lib/services";
 
 const log = (s: string) => console.log(`[dev] ${s}`);
@@ -44,7 +44,9 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
+  );
   await runtime.stop();
   process.exit(code);
 }

@@ -19,8 +19,10 @@ try {
   const result = await migrateAllTenants(services.db, {
     concurrency,
     onProgress: (p) => {
-      if (tty) process.stdout.write(`\r  ${p.done}/${p.total} tenants  ${p.applied} applied  ${p.failed} failed `);
-      else if (p.done === p.total || p.done % 500 === 0) console.log(`${p.done}/${p.total} tenants, ${p.failed} failed`);
+      if (tty)
+        process.stdout.write(`\r  ${p.done}/${p.total} tenants  ${p.applied} applied  ${p.failed} failed `);
+      else if (p.done === p.total || p.done % 500 === 0)
+        console.log(`${p.done}/${p.total} tenants, ${p.failed} failed`);
     },
   });
   if (tty) process.stdout.write("\n");

@@ -8,7 +8,9 @@ const services = servicesFromEnv();
 try {
   await migrateEverything(services);
   await seedDemo(services);
-  console.log(`seeded: tenant "${DEMO.tenant.slug}" (owner ${DEMO.owner.email}), super admin ${DEMO.superAdmin.email}`);
+  console.log(
+    `seeded: tenant "${DEMO.tenant.slug}" (owner ${DEMO.owner.email}), super admin ${DEMO.superAdmin.email}`,
+  );
 } finally {
   await services.close();
   await runtime.stop();

@@ -1,4 +1,4 @@
-import { type Services, createServices } from "@nchat/api";
+import { createServices, type Services } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { migrateAllTenants, migratePublic } from "@nchat/db";
 
@@ -10,6 +10,9 @@ export function servicesFromEnv(): Services {
 export async function migrateEverything(services: Services, log: (s: string) => void = () => {}) {
   await migratePublic(services.db);
   const result = await migrateAllTenants(services.db);
-  log(`migrations: control plane current; ${result.total} tenant schema(s), ${result.applied} migration(s) applied`);
-  if (result.failed) throw new Error(`tenant migrations failed for ${result.failures.map((f) => f.slug).join(", ")}`);
+  log(
+    `migrations: control plane current; ${result.total} tenant schema(s), ${result.applied} migration(s) applied`,
+  );
+  if (result.failed)
+    throw new Error(`tenant migrations failed for ${result.failures.map((f) => f.slug).join(", ")}`);
 }
