@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createDatabase, migratePublic } from "@nchat/db";
 import { type EmbeddedServer, startEmbeddedPostgres } from "@nchat/db/embedded";
+// Declares the ProvidedContext keys provided below.
+import type {} from "@nchat/db/testing";
 import type { TestProject } from "vitest/node";
 
 /**
