@@ -1,0 +1,84 @@
+import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import type { MasterKey } from "@nchat/db";
+import type { ResolvedTenant } from "./resolver";
+
+/**
+ * The tenant headers the proxy sets on forwarded requests. Any inbound header with this prefix is
+ * removed first; the context is HMAC-signed, so a route handler accepts it only if the proxy made it.
+ */
+export const TENANT_HEADER_PREFIX = "x-tenant-";
+export const TENANT_HEADERS = {
+  id: "x-tenant-id",
+  slug: "x-tenant-slug",
+  schema: "x-tenant-schema",
+  context: "x-tenant-context",
+  signature: "x-tenant-signature",
+} as const;
+
+/** A key for signing tenant contexts, derived from the master key (no extra secret to manage). */
+export function contextKey(master: MasterKey): Buffer {
+  return Buffer.from(hkdfSync("sha256", master.key, Buffer.alloc(0), "nchat tenant-context v1", 32));
+}
+
+const sign = (key: Buffer, payload: string) => createHmac("sha256", key).update(payload).digest("base64url");
+
+/** Removes every inbound X-Tenant-* header (in place). */
+export function stripTenantHeaders(headers: Headers): Headers {
+  for (const name of [...headers.keys()])
+    if (name.toLowerCase().startsWith(TENANT_HEADER_PREFIX)) headers.delete(name);
+  return headers;
+}
+
+/** Sets the signed tenant headers (in place), after stripping inbound ones. */
+export function setTenantHeaders(headers: Headers, tenant: ResolvedTenant, key: Buffer): Headers {
+  stripTenantHeaders(headers);
+  const context = JSON.stringify({
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    schema: tenant.schemaName,
+    dbRole: tenant.dbRole,
+    status: tenant.status,
+    plan: tenant.plan,
+    branding: tenant.branding,
+    trialEndsAt: tenant.trialEndsAt,
+  });
+  headers.set(TENANT_HEADERS.id, tenant.id);
+  headers.set(TENANT_HEADERS.slug, tenant.slug);
+  headers.set(TENANT_HEADERS.schema, tenant.schemaName);
+  // Header values must be ByteStrings: non-ASCII (e.g. a name with accents) is escaped.
+  headers.set(
+    TENANT_HEADERS.context,
+    context.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  );
+  headers.set(TENANT_HEADERS.signature, sign(key, context));
+  return headers;
+}
+
+/** The tenant of a forwarded request, only if its context carries a valid signature. */
+export function readTenantHeaders(headers: Headers, key: Buffer): ResolvedTenant | null {
+  const raw = headers.get(TENANT_HEADERS.context);
+  const signature = headers.get(TENANT_HEADERS.signature);
+  if (!raw || !signature) return null;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const expected = Buffer.from(sign(key, JSON.stringify(parsed)));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  if (headers.get(TENANT_HEADERS.id) !== parsed.id) return null;
+  return {
+    id: parsed.id as string,
+    slug: parsed.slug as string,
+    name: parsed.name as string,
+    schemaName: parsed.schema as string,
+    dbRole: parsed.dbRole as string,
+    status: parsed.status as ResolvedTenant["status"],
+    plan: parsed.plan as ResolvedTenant["plan"],
+    branding: (parsed.branding ?? {}) as Record<string, string>,
+    trialEndsAt: (parsed.trialEndsAt ?? null) as string | null,
+  };
+}
