@@ -14,7 +14,7 @@ if (!values.email || !values.name) {
 const password = process.env.ADMIN_PASSWORD || randomBytes(12).toString("base64url");
 
 const runtime = await prepareRuntime();
-const services = servicesFromEnv();
+const services = await servicesFromEnv();
 try {
   await migrateEverything(services);
   const admin = await services.superAdmins.create(

@@ -8,7 +8,7 @@ import { migrateEverything, servicesFromEnv } from "./lib/services";
 const log = (s: string) => console.log(`[dev] ${s}`);
 
 const runtime = await prepareRuntime({ log });
-const services = servicesFromEnv();
+const services = await servicesFromEnv();
 await migrateEverything(services, log);
 await seedDemo(services);
 await services.close();

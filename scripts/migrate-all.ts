@@ -13,7 +13,7 @@ if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
 }
 
 const runtime = await prepareRuntime();
-const services = servicesFromEnv();
+const services = await servicesFromEnv();
 const tty = process.stdout.isTTY;
 try {
   const result = await migrateAllTenants(services.db, {

@@ -3,7 +3,7 @@ import { prepareRuntime } from "./lib/runtime";
 import { migrateEverything, servicesFromEnv } from "./lib/services";
 
 const runtime = await prepareRuntime();
-const services = servicesFromEnv();
+const services = await servicesFromEnv();
 try {
   await migrateEverything(services, console.log);
 } finally {

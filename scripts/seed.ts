@@ -4,7 +4,7 @@ import { DEMO, seedDemo } from "./lib/seed";
 import { migrateEverything, servicesFromEnv } from "./lib/services";
 
 const runtime = await prepareRuntime();
-const services = servicesFromEnv();
+const services = await servicesFromEnv();
 try {
   await migrateEverything(services);
   await seedDemo(services);

@@ -2,8 +2,8 @@ import { createServices, type Services } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { migrateAllTenants, migratePublic } from "@nchat/db";
 
-export function servicesFromEnv(): Services {
-  return createServices(loadEnv(process.env));
+export function servicesFromEnv(): Promise<Services> {
+  return createServices(loadEnv(process.env), { crossProcess: false });
 }
 
 /** Control-plane migrations, roles and RLS, then every tenant schema. */

@@ -1,6 +1,12 @@
 export * from "./errors";
+export * from "./infra/pubsub";
+export { createRedis, redisReady } from "./infra/redis";
 export { hashPassword, verifyPassword } from "./passwords";
 export { createServices, type Services } from "./server";
 export * from "./services/actor";
 export * from "./services/super-admin-service";
 export * from "./services/tenant-service";
+export * from "./tenancy/context";
+export * from "./tenancy/host";
+export * from "./tenancy/resolver";
+export * from "./tenancy/routing";

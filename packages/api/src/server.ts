@@ -1,18 +1,34 @@
-import type { Env } from "@nchat/config";
+import { type Env, isMultiTenant } from "@nchat/config";
 import { createDatabase, type Database, type MasterKey, parseMasterKey } from "@nchat/db";
+import type { Redis } from "ioredis";
+import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
+import { createRedis } from "./infra/redis";
 import { SuperAdminService } from "./services/super-admin-service";
 import { TenantService } from "./services/tenant-service";
+import { contextKey } from "./tenancy/context";
+import { type TenancyConfig, TenantResolver } from "./tenancy/resolver";
 
 export type Services = {
+  env: Env;
   db: Database;
   masterKey: MasterKey;
+  /** Signs the tenant context the proxy forwards. */
+  contextKey: Buffer;
+  redis: Redis | null;
+  pubsub: PubSub;
+  tenancy: TenancyConfig;
+  resolver: TenantResolver;
   tenants: TenantService;
   superAdmins: SuperAdminService;
   close(): Promise<void>;
 };
 
-/** Builds the server-side services from a validated environment. */
-export function createServices(env: Env): Services {
+/**
+ * Builds the server-side services from a validated environment. With REDIS_URL, Redis is the shared
+ * cache and pub/sub; without it, PostgreSQL LISTEN/NOTIFY carries invalidations between processes
+ * (`crossProcess: false` keeps everything in-process, for scripts).
+ */
+export async function createServices(env: Env, opts: { crossProcess?: boolean } = {}): Promise<Services> {
   if (!env.DATABASE_URL)
     throw new Error("DATABASE_URL is not set (pnpm dev starts an embedded PostgreSQL and sets it)");
   if (!env.MASTER_ENCRYPTION_KEY)
@@ -25,11 +41,41 @@ export function createServices(env: Env): Services {
     poolMax: env.DATABASE_POOL_MAX,
   });
   const masterKey = parseMasterKey(env.MASTER_ENCRYPTION_KEY);
+  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL) : null;
+  const pubsub: PubSub = redis
+    ? new RedisPubSub(redis)
+    : opts.crossProcess === false
+      ? new LocalPubSub()
+      : new PgPubSub(db.app);
+  const resolver = await new TenantResolver({
+    db,
+    redis,
+    pubsub,
+    namespace: env.DB_ROLE_PREFIX,
+    log: (msg, err) => console.warn(msg, err instanceof Error ? err.message : ""),
+  }).start();
+  const tenancy: TenancyConfig = {
+    baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
+    multiTenant: isMultiTenant(env),
+    defaultTenantSlug: env.DEFAULT_TENANT_SLUG,
+    customDomains: env.ENABLE_CUSTOM_DOMAINS,
+  };
   return {
+    env,
     db,
     masterKey,
-    tenants: new TenantService({ db, masterKey }),
+    contextKey: contextKey(masterKey),
+    redis,
+    pubsub,
+    tenancy,
+    resolver,
+    tenants: new TenantService({ db, masterKey, onTenantChanged: (t) => resolver.invalidate(t) }),
     superAdmins: new SuperAdminService({ db }),
-    close: () => db.close(),
+    async close() {
+      await resolver.stop();
+      await pubsub.close();
+      redis?.disconnect();
+      await db.close();
+    },
   };
 }

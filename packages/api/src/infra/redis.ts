@@ -16,3 +16,15 @@ export function createRedis(url: string, name = "nchat"): Redis {
   client.on("error", () => {}); // reconnects on its own; callers see failed commands
   return client;
 }
+
+/** Resolves once the client is connected (commands fail fast before that). */
+export async function redisReady(client: Redis, timeoutMs = 5_000): Promise<void> {
+  if (client.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("redis: not ready in time")), timeoutMs);
+    client.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -92,8 +92,8 @@ export type LimitCheck = {
 export type TenantServiceDeps = {
   db: Database;
   masterKey: MasterKey;
-  /** Called after a tenant changed, so caches can drop it. */
-  onTenantChanged?: (t: { id: string; slug: string }) => void | Promise<void>;
+  /** Called after a tenant changed, so caches can drop it (by slug and by each of its domains). */
+  onTenantChanged?: (t: { id: string; slug: string; domains: string[] }) => void | Promise<void>;
 };
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -147,6 +147,8 @@ export class TenantService {
         },
         { masterKey: this.deps.masterKey },
       );
+      // The slug may be cached as unknown.
+      await this.changed(created.tenant, []);
       return created;
     } catch (err) {
       if (err instanceof SlugTakenError) throw new AppError("SLUG_TAKEN", err.message, { slug });
@@ -248,6 +250,7 @@ export class TenantService {
     if (!isPlatformActor(actor)) throw new AppError("FORBIDDEN", "Only the platform can purge a workspace.");
     const current = await this.getTenantById(id);
     if (!current) return false;
+    const domains = await this.domainsOf(id);
     const purged = await purgeTenant(this.deps.db, id);
     if (purged) {
       await withPlatformAdmin(this.deps.db, (tx) =>
@@ -260,7 +263,7 @@ export class TenantService {
           before: { slug: current.slug, name: current.name },
         }),
       );
-      await this.changed(current);
+      await this.changed(current, domains);
     }
     return purged;
   }
@@ -343,8 +346,20 @@ export class TenantService {
     );
   }
 
-  private async changed(t: { id: string; slug: string }) {
-    await this.deps.onTenantChanged?.({ id: t.id, slug: t.slug });
+  private async domainsOf(tenantId: string): Promise<string[]> {
+    const rows = await withPlatformAdmin(this.deps.db, (tx) =>
+      tx
+        .select({ domain: tenantDomains.domain })
+        .from(tenantDomains)
+        .where(eq(tenantDomains.tenantId, tenantId)),
+    );
+    return rows.map((d) => d.domain);
+  }
+
+  private async changed(t: { id: string; slug: string }, domains?: string[]) {
+    if (!this.deps.onTenantChanged) return;
+    const list = domains ?? (await this.domainsOf(t.id));
+    await this.deps.onTenantChanged({ id: t.id, slug: t.slug, domains: list });
   }
 }
 

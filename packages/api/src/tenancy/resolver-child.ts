@@ -3,7 +3,7 @@
 import { createInterface } from "node:readline";
 import { createDatabase } from "@nchat/db";
 import { PgPubSub, RedisPubSub } from "../infra/pubsub";
-import { createRedis } from "../infra/redis";
+import { createRedis, redisReady } from "../infra/redis";
 import { TenantResolver } from "./resolver";
 
 const cfg = JSON.parse(process.env.RESOLVER_CHILD_CONFIG!) as {
@@ -16,6 +16,7 @@ const cfg = JSON.parse(process.env.RESOLVER_CHILD_CONFIG!) as {
 const db = createDatabase({ ...cfg, poolMax: 2 });
 // As in production: with Redis, it is both the shared cache layer and the pub/sub; without, LISTEN/NOTIFY.
 const redis = cfg.pubsub === "redis" && cfg.redisUrl ? createRedis(cfg.redisUrl, "resolver-child") : null;
+if (redis) await redisReady(redis);
 const pubsub = redis ? new RedisPubSub(redis) : new PgPubSub(db.app);
 const resolver = await new TenantResolver({
   db,

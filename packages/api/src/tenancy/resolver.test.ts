@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "../infra/pubsub";
-import { createRedis } from "../infra/redis";
+import { createRedis, redisReady } from "../infra/redis";
 import { SYSTEM } from "../services/actor";
 import { TenantService } from "../services/tenant-service";
 import { TenantResolver } from "./resolver";
@@ -35,6 +35,7 @@ const create = async (slug = uniqueSlug("res")) =>
 
 async function resolverWith(opts: { redis?: boolean; pubsub?: PubSub } = {}) {
   const redis = opts.redis && redisUrl ? createRedis(redisUrl) : null;
+  if (redis) await redisReady(redis);
   const pubsub = opts.pubsub ?? new LocalPubSub();
   const r = await new TenantResolver({ db, redis, pubsub, namespace }).start();
   cleanups.push(async () => {
@@ -163,13 +164,18 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
   }
 }
 
-describe.each([
-  ["PostgreSQL LISTEN/NOTIFY", "pg" as const],
-  ...(redisUrl ? [["Redis pub/sub", "redis" as const] as const] : []),
-])("invalidation across processes via %s", (_name, mode) => {
+const PUBSUB_MODES: ["PostgreSQL LISTEN/NOTIFY" | "Redis pub/sub", "pg" | "redis"][] = [
+  ["PostgreSQL LISTEN/NOTIFY", "pg"],
+  ...(redisUrl ? [["Redis pub/sub", "redis"] as ["Redis pub/sub", "redis"]] : []),
+];
+
+describe.each(PUBSUB_MODES)("invalidation across processes via %s", (_name, mode) => {
   it("an update in this process is seen by the other process's cache", async () => {
     const t = await create();
-    const pubsub = mode === "pg" ? new PgPubSub(db.app) : new RedisPubSub(createRedis(redisUrl!));
+    const publisher = mode === "redis" ? createRedis(redisUrl!) : null;
+    if (publisher) await redisReady(publisher);
+    const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db.app);
+    cleanups.push(() => publisher?.disconnect());
     cleanups.push(() => pubsub.close());
     const here = await resolverWith({ redis: mode === "redis", pubsub });
     const service = new TenantService({
