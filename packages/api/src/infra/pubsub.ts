@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import type { Redis } from "ioredis";
 import type { Sql } from "@nchat/db";
+import type { Redis } from "ioredis";
 
 export type Unsubscribe = () => Promise<void>;
 
