@@ -1,11 +1,20 @@
 // `pnpm dev`: the whole product on this machine — embedded PostgreSQL (unless DATABASE_URL is set),
 // migrations, demo data, the tenant web app on :3000 and the admin app on :3001.
 import { type ChildProcess, spawn } from "node:child_process";
-import { prepareRuntime, ROOT } from "./lib/runtime";
+import { portInUse, prepareRuntime, ROOT } from "./lib/runtime";
 import { DEMO, seedDemo } from "./lib/seed";
 import { migrateEverything, servicesFromEnv } from "./lib/services";
 
 const log = (s: string) => console.log(`[dev] ${s}`);
+
+const WEB_PORT = 3000;
+const ADMIN_PORT = 3001;
+for (const port of [WEB_PORT, ADMIN_PORT]) {
+  if (await portInUse(port)) {
+    console.error(`[dev] port ${port} is in use — is another \`pnpm dev\` running? Stop it first.`);
+    process.exit(1);
+  }
+}
 
 const runtime = await prepareRuntime({ log });
 const services = await servicesFromEnv();
@@ -26,6 +35,8 @@ const children: ChildProcess[] = ["@nchat/web", "@nchat/admin"].map((app) =>
     cwd: ROOT,
     env: appEnv,
     stdio: "inherit",
+    // Own process group: stopping it stops pnpm, next and the server it forks.
+    detached: true,
   }),
 );
 
@@ -44,12 +55,26 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
-  await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
-  );
+  await Promise.all(children.map((c) => stopGroup(c.pid!)));
   await runtime.stop();
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown());
 process.on("SIGTERM", () => void shutdown());
 for (const c of children) c.on("exit", (code) => void (stopping || shutdown(code ?? 1)));
+
+/** SIGTERM a child's process group, then SIGKILL whatever is left after 5 s. */
+async function stopGroup(pgid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(-pgid, "SIGTERM");
+  for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(-pgid, "SIGKILL");
+}

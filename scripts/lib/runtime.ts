@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { connect as connectTcp } from "node:net";
 import { join, resolve } from "node:path";
 import { loadEnv } from "@nchat/config";
 import { connect, generateKeyBase64 } from "@nchat/db";
@@ -18,6 +19,17 @@ function devSecrets(): Secrets {
   const secrets = { masterKey: generateKeyBase64(), appPassword: randomBytes(18).toString("base64url") };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
+}
+
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectTcp({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 export type Runtime = {
@@ -42,6 +54,11 @@ export async function prepareRuntime(opts: { log?: (s: string) => void } = {}): 
   let server: EmbeddedServer | undefined;
   if (!process.env.DATABASE_URL) {
     const port = Number(process.env.EMBEDDED_PG_PORT || 54329);
+    if (await portInUse(port)) {
+      throw new Error(
+        `port ${port} is in use: is another \`pnpm dev\` running? Stop it, or set EMBEDDED_PG_PORT.`,
+      );
+    }
     log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in .data/postgres)`);
     server = await startEmbeddedPostgres({ dataDir: join(DATA_DIR, "postgres"), port, persistent: true });
     const admin = connect(server.url, { max: 1 });

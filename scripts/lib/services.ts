@@ -3,7 +3,7 @@ import { loadEnv } from "@nchat/config";
 import { migrateAllTenants, migratePublic } from "@nchat/db";
 
 export function servicesFromEnv(): Promise<Services> {
-  return createServices(loadEnv(process.env), { crossProcess: false });
+  return createServices(loadEnv(process.env));
 }
 
 /** Control-plane migrations, roles and RLS, then every tenant schema. */

@@ -1,7 +1,6 @@
 import { GeistMono } from "geist/font/mono";
 import { GeistSans } from "geist/font/sans";
 import type { Metadata, Viewport } from "next";
-import Link from "next/link";
 import type { ReactNode } from "react";
 import "./globals.css";
 
@@ -20,20 +19,7 @@ export const viewport: Viewport = {
 export default function RootLayout({ children }: Readonly<{ children: ReactNode }>) {
   return (
     <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`}>
-      <body>
-        <header className="site-header">
-          <Link href="/" className="brand">
-            n<span>chat</span>
-          </Link>
-          <nav aria-label="Primary">
-            <Link href="/signup">Create a workspace</Link>
-          </nav>
-        </header>
-        {children}
-        <footer className="site-footer">
-          <p>© nchat</p>
-        </footer>
-      </body>
+      <body>{children}</body>
     </html>
   );
 }

@@ -1,0 +1,28 @@
+import { forwardRequest } from "@nchat/api";
+import { type NextRequest, NextResponse } from "next/server";
+import { getServices } from "@/server/services";
+
+/**
+ * Every request: resolve the tenant from the Host header, drop any client-sent X-Tenant-* header,
+ * forward the signed tenant context, and route by tenant status (see routeRequest).
+ */
+export async function proxy(request: NextRequest) {
+  const services = await getServices();
+  const { decision, headers } = await forwardRequest(services, {
+    headers: request.headers,
+    pathname: request.nextUrl.pathname,
+  });
+  if (decision.type === "json") {
+    return NextResponse.json({ error: { code: decision.code, message: decision.message } }, { status: decision.status });
+  }
+  if (decision.type === "rewrite") {
+    const url = request.nextUrl.clone();
+    url.pathname = decision.pathname;
+    return NextResponse.rewrite(url, { request: { headers }, status: decision.status });
+  }
+  return NextResponse.next({ request: { headers } });
+}
+
+export const config = {
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt).*)"],
+};
