@@ -4,9 +4,14 @@
 import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/stats";
 import { benchProvision } from "./provision";
+import { benchResolution } from "./resolution";
 
 const { values } = parseArgs({
-  options: { tenants: { type: "string", default: "1000" }, concurrency: { type: "string", default: "4" } },
+  options: {
+    tenants: { type: "string", default: "1000" },
+    "resolution-tenants": { type: "string", default: "10000" },
+    concurrency: { type: "string", default: "4" },
+  },
 });
 const tenants = Number(values.tenants);
 const concurrency = Number(values.concurrency);
@@ -18,4 +23,10 @@ if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(concurrency) 
 const target = process.env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : "embedded PostgreSQL";
 const rows: Row[] = [];
 rows.push(...(await benchProvision({ tenants, concurrency, log: (s) => console.log(`[provision] ${s}`) })));
+rows.push(
+  ...(await benchResolution({
+    tenants: Number(values["resolution-tenants"]),
+    log: (s) => console.log(`[resolution] ${s}`),
+  })),
+);
 printTable(`nchat benchmarks — ${target}, ${tenants} tenants`, rows);

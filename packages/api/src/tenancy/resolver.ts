@@ -120,6 +120,11 @@ export class TenantResolver {
     await this.deps.pubsub.publish(this.channel, JSON.stringify(list));
   }
 
+  /** Empties this process's layer (others keep theirs). */
+  clearLocal(): void {
+    this.local.clear();
+  }
+
   private get channel() {
     return `${this.deps.namespace}_tenant_invalidate`;
   }
