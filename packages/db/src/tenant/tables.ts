@@ -61,6 +61,17 @@ export function tenantTables(schemaName: string) {
     (t) => [index("sessions_user_idx").on(t.userId)],
   );
 
+  /** One-time tokens that turn into a session on the tenant host (e.g. right after sign-up). */
+  const loginTokens = s.table("login_tokens", {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    expiresAt: ts("expires_at").notNull(),
+    usedAt: ts("used_at"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  });
+
   const apiKeys = s.table("api_keys", {
     id: uuid("id").primaryKey().defaultRandom(),
     name: text("name").notNull(),
@@ -210,6 +221,7 @@ export function tenantTables(schemaName: string) {
     channelKind,
     users,
     sessions,
+    loginTokens,
     apiKeys,
     channels,
     channelMembers,

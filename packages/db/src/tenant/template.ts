@@ -7,6 +7,7 @@ export const {
   channelKind,
   users,
   sessions,
+  loginTokens,
   apiKeys,
   channels,
   channelMembers,
