@@ -3,6 +3,7 @@ import { createDatabase, type Database, type MasterKey, parseMasterKey } from "@
 import type { Redis } from "ioredis";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
 import { createRedis } from "./infra/redis";
+import { AuthService } from "./services/auth-service";
 import { SuperAdminService } from "./services/super-admin-service";
 import { TenantService } from "./services/tenant-service";
 import { contextKey } from "./tenancy/context";
@@ -19,6 +20,7 @@ export type Services = {
   tenancy: TenancyConfig;
   resolver: TenantResolver;
   tenants: TenantService;
+  auth: AuthService;
   superAdmins: SuperAdminService;
   close(): Promise<void>;
 };
@@ -70,6 +72,7 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     tenancy,
     resolver,
     tenants: new TenantService({ db, masterKey, onTenantChanged: (t) => resolver.invalidate(t) }),
+    auth: new AuthService({ db }),
     superAdmins: new SuperAdminService({ db }),
     async close() {
       await resolver.stop();

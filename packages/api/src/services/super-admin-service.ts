@@ -1,16 +1,27 @@
 import { type Database, withPlatformAdmin } from "@nchat/db";
-import { superAdmins, tenantAuditLogs } from "@nchat/db/public";
-import { eq } from "drizzle-orm";
+import { superAdminSessions, superAdmins, tenantAuditLogs } from "@nchat/db/public";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
+import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
-import { hashPassword } from "../passwords";
+import { hashPassword, verifyPassword } from "../passwords";
 import { type Actor, auditActor } from "./actor";
+import type { RequestMeta } from "./auth-service";
 
 export const createSuperAdminInput = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email("Enter a valid email address.")),
   name: z.string().trim().min(1).max(100),
   password: z.string().min(12, "Use a password of at least 12 characters.").max(200),
 });
+
+export type AdminSession = {
+  id: string;
+  admin: { id: string; email: string; name: string };
+  expiresAt: Date;
+};
+
+const ADMIN_SESSION_MS = 12 * 3_600_000;
+let dummyHash: Promise<string> | undefined;
 
 /** Platform accounts for the admin app (not users of any tenant). */
 export class SuperAdminService {
@@ -52,5 +63,65 @@ export class SuperAdminService {
         .where(eq(superAdmins.email, email.trim().toLowerCase()));
       return row ?? null;
     });
+  }
+
+  async signIn(
+    input: { email?: unknown; password?: unknown },
+    meta: RequestMeta,
+  ): Promise<{ token: string; session: AdminSession }> {
+    const email = typeof input.email === "string" ? input.email.trim().toLowerCase() : "";
+    const password = typeof input.password === "string" ? input.password : "";
+    const admin = email && email.length <= 254 ? await this.findByEmail(email) : null;
+    dummyHash ??= hashPassword(randomToken());
+    const ok = await verifyPassword(admin?.passwordHash ?? (await dummyHash), password);
+    if (!admin || admin.disabledAt || !ok)
+      throw new AppError("UNAUTHORIZED", "The email or password is incorrect.");
+    const token = randomToken();
+    const expiresAt = new Date(Date.now() + ADMIN_SESSION_MS);
+    const session = await withPlatformAdmin(this.deps.db, async (tx) => {
+      const [row] = await tx
+        .insert(superAdminSessions)
+        .values({
+          adminId: admin.id,
+          tokenHash: hashToken(token),
+          expiresAt,
+          ip: meta.ip,
+          userAgent: meta.userAgent?.slice(0, 500),
+        })
+        .returning({ id: superAdminSessions.id });
+      await tx.update(superAdmins).set({ lastLoginAt: new Date() }).where(eq(superAdmins.id, admin.id));
+      return { id: row!.id, admin: { id: admin.id, email: admin.email, name: admin.name }, expiresAt };
+    });
+    return { token, session };
+  }
+
+  async session(token: string | null): Promise<AdminSession | null> {
+    if (!token || token.length > 200) return null;
+    return withPlatformAdmin(this.deps.db, async (tx) => {
+      const [row] = await tx
+        .select({ session: superAdminSessions, admin: superAdmins })
+        .from(superAdminSessions)
+        .innerJoin(superAdmins, eq(superAdmins.id, superAdminSessions.adminId))
+        .where(
+          and(
+            eq(superAdminSessions.tokenHash, hashToken(token)),
+            gt(superAdminSessions.expiresAt, new Date()),
+            isNull(superAdmins.disabledAt),
+          ),
+        );
+      if (!row) return null;
+      return {
+        id: row.session.id,
+        admin: { id: row.admin.id, email: row.admin.email, name: row.admin.name },
+        expiresAt: row.session.expiresAt,
+      };
+    });
+  }
+
+  async signOut(token: string | null): Promise<void> {
+    if (!token) return;
+    await withPlatformAdmin(this.deps.db, (tx) =>
+      tx.delete(superAdminSessions).where(eq(superAdminSessions.tokenHash, hashToken(token))),
+    );
   }
 }

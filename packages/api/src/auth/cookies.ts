@@ -1,0 +1,20 @@
+import { parse, serialize } from "cookie";
+
+/** Tenant users' session cookie: host-only (no Domain attribute), so each tenant host has its own. */
+export const SESSION_COOKIE = "nchat_session";
+/** Super admins' session cookie, set by the admin app only. */
+export const ADMIN_SESSION_COOKIE = "nchat_admin_session";
+
+export function readCookie(headers: Headers, name: string): string | null {
+  const raw = headers.get("cookie");
+  if (!raw) return null;
+  return parse(raw)[name] ?? null;
+}
+
+export function sessionCookie(name: string, token: string, expires: Date, secure: boolean): string {
+  return serialize(name, token, { httpOnly: true, secure, sameSite: "lax", path: "/", expires });
+}
+
+export function clearCookie(name: string, secure: boolean): string {
+  return serialize(name, "", { httpOnly: true, secure, sameSite: "lax", path: "/", expires: new Date(0) });
+}

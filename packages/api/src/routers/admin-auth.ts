@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { ADMIN_SESSION_COOKIE, clearCookie, readCookie, sessionCookie } from "../auth/cookies";
+import { AppError } from "../errors";
+import { publicProcedure, router, superAdminProcedure } from "../trpc";
+
+const secure = () => process.env.NODE_ENV === "production";
+
+/** Sign-in for platform administrators, on the admin app only. */
+export const adminAuthRouter = router({
+  signIn: publicProcedure
+    .input(z.object({ email: z.string().max(254), password: z.string().max(200) }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.app !== "admin")
+        throw new AppError("FORBIDDEN", "Platform administration happens in the admin app.");
+      const { token, session } = await ctx.services.superAdmins.signIn(input, ctx.meta);
+      ctx.resHeaders.append(
+        "set-cookie",
+        sessionCookie(ADMIN_SESSION_COOKIE, token, session.expiresAt, secure()),
+      );
+      return { admin: session.admin };
+    }),
+
+  signOut: publicProcedure.mutation(async ({ ctx }) => {
+    await ctx.services.superAdmins.signOut(readCookie(ctx.headers, ADMIN_SESSION_COOKIE));
+    ctx.resHeaders.append("set-cookie", clearCookie(ADMIN_SESSION_COOKIE, secure()));
+    return { ok: true };
+  }),
+
+  me: superAdminProcedure.query(({ ctx }) => ({ admin: ctx.admin, expiresAt: ctx.adminSession.expiresAt })),
+});

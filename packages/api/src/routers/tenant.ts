@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { clearCookie, SESSION_COOKIE } from "../auth/cookies";
+import { AppError } from "../errors";
+import type { Actor } from "../services/actor";
+import { permissionProcedure, router, tenantProcedure } from "../trpc";
+
+export const userActor = (ctx: {
+  user: { id: string; email: string; role: Actor["role"] };
+  meta: { ip: string | null; userAgent: string | null };
+}): Actor => ({
+  type: "user",
+  id: ctx.user.id,
+  email: ctx.user.email,
+  role: ctx.user.role,
+  ip: ctx.meta.ip ?? undefined,
+  userAgent: ctx.meta.userAgent ?? undefined,
+});
+
+export const tenantRouter = router({
+  /** What anyone on the tenant host may see (sign-in page, branding). */
+  public: tenantProcedure.query(({ ctx }) => ({
+    id: ctx.tenant.id,
+    slug: ctx.tenant.slug,
+    name: ctx.tenant.name,
+    status: ctx.tenant.status,
+    plan: ctx.tenant.plan,
+    branding: ctx.tenant.branding,
+  })),
+
+  /** The workspace as its members see it: plan, limits, features. */
+  get: permissionProcedure("tenant:read").query(async ({ ctx }) => {
+    const t = await ctx.services.tenants.getTenantById(ctx.tenant.id);
+    if (!t) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+    return {
+      id: t.id,
+      slug: t.slug,
+      name: t.name,
+      status: t.status,
+      plan: t.billingPlan,
+      billingInterval: t.billingInterval,
+      branding: t.branding,
+      limits: t.limits,
+      features: t.features,
+      trialEndsAt: t.trialEndsAt,
+      currentPeriodEnd: t.currentPeriodEnd,
+      cancelAtPeriodEnd: t.cancelAtPeriodEnd,
+      createdAt: t.createdAt,
+    };
+  }),
+
+  /** Name and branding (owner). Plan, limits, features, status and Stripe fields are refused. */
+  update: permissionProcedure("tenant:update")
+    .input(z.unknown())
+    .mutation(async ({ ctx, input }) => {
+      const t = await ctx.services.tenants.updateTenant(ctx.tenant.id, input, userActor(ctx));
+      return { id: t.id, name: t.name, branding: t.branding };
+    }),
+
+  /** Soft delete (owner): the workspace stops resolving; a super admin can restore it. */
+  delete: permissionProcedure("tenant:delete")
+    .input(z.object({ confirmSlug: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.confirmSlug !== ctx.tenant.slug) {
+        throw new AppError("VALIDATION_FAILED", "Type the workspace address to confirm deletion.");
+      }
+      await ctx.services.tenants.deleteTenant(ctx.tenant.id, userActor(ctx));
+      ctx.resHeaders.append("set-cookie", clearCookie(SESSION_COOKIE, process.env.NODE_ENV === "production"));
+      return { ok: true };
+    }),
+});

@@ -1,0 +1,187 @@
+import { type Database, type TenantRef, withTenant } from "@nchat/db";
+import { tenantSettings } from "@nchat/db/public";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Role } from "../auth/permissions";
+import { hashToken, randomToken } from "../auth/tokens";
+import { AppError } from "../errors";
+import { hashPassword, verifyPassword } from "../passwords";
+
+export type SessionUser = { id: string; email: string; name: string; role: Role; isService: boolean };
+export type RequestMeta = { ip: string | null; userAgent: string | null };
+export type Session = { id: string; user: SessionUser; expiresAt: Date };
+
+export const signInInput = z.object({
+  email: z.string().trim().toLowerCase().max(254),
+  password: z.string().min(1).max(200),
+});
+
+const LOGIN_TOKEN_TTL_MS = 2 * 60_000;
+/** A session is extended (sliding expiry) at most this often. */
+const RENEW_AFTER_MS = 5 * 60_000;
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Tenant users' identity: sign-in, sessions and one-time login tokens, all inside the tenant's own
+ * schema through its role. A token of tenant A is simply unknown in tenant B's schema.
+ */
+export class AuthService {
+  constructor(private readonly deps: { db: Database }) {}
+
+  async signIn(
+    tenant: TenantRef,
+    input: unknown,
+    meta: RequestMeta,
+  ): Promise<{ token: string; session: Session }> {
+    const parsed = signInInput.safeParse(input);
+    if (!parsed.success) throw new AppError("VALIDATION_FAILED", "Enter your email and password.");
+    const { email, password } = parsed.data;
+    const user = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [u] = await db
+        .select()
+        .from(t.users)
+        .where(
+          and(
+            sql`lower(${t.users.email}) = ${email}`,
+            isNull(t.users.deactivatedAt),
+            eq(t.users.isService, false),
+          ),
+        );
+      return u ?? null;
+    });
+    // Verify against a dummy hash when there is no such user, so timing does not reveal accounts.
+    dummyHash ??= hashPassword(randomToken());
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
+    if (!user || !ok) throw new AppError("UNAUTHORIZED", "The email or password is incorrect.");
+    return this.createSession(tenant, user.id, meta);
+  }
+
+  async createSession(
+    tenant: TenantRef,
+    userId: string,
+    meta: RequestMeta,
+  ): Promise<{ token: string; session: Session }> {
+    const token = randomToken();
+    const session = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const timeout = await sessionTimeoutMs(db, tenant.id);
+      const expiresAt = new Date(Date.now() + timeout);
+      const [row] = await db
+        .insert(t.sessions)
+        .values({
+          userId,
+          tokenHash: hashToken(token),
+          expiresAt,
+          ip: meta.ip,
+          userAgent: meta.userAgent?.slice(0, 500),
+        })
+        .returning({ id: t.sessions.id });
+      const [user] = await db.select().from(t.users).where(eq(t.users.id, userId));
+      return { id: row!.id, user: toSessionUser(user!), expiresAt };
+    });
+    return { token, session };
+  }
+
+  /** The live session of a token in this tenant, extended when due; null if unknown or expired. */
+  async session(tenant: TenantRef, token: string | null): Promise<Session | null> {
+    if (!token || token.length > 200) return null;
+    return withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [row] = await db
+        .select({ session: t.sessions, user: t.users })
+        .from(t.sessions)
+        .innerJoin(t.users, eq(t.users.id, t.sessions.userId))
+        .where(
+          and(
+            eq(t.sessions.tokenHash, hashToken(token)),
+            gt(t.sessions.expiresAt, new Date()),
+            isNull(t.users.deactivatedAt),
+          ),
+        );
+      if (!row) return null;
+      let expiresAt = row.session.expiresAt;
+      if (Date.now() - row.session.lastUsedAt.getTime() > RENEW_AFTER_MS) {
+        expiresAt = new Date(Date.now() + (await sessionTimeoutMs(db, tenant.id)));
+        await db
+          .update(t.sessions)
+          .set({ lastUsedAt: new Date(), expiresAt })
+          .where(eq(t.sessions.id, row.session.id));
+      }
+      return { id: row.session.id, user: toSessionUser(row.user), expiresAt };
+    });
+  }
+
+  async signOut(tenant: TenantRef, token: string | null): Promise<void> {
+    if (!token) return;
+    await withTenant(this.deps.db, tenant, ({ db, t }) =>
+      db.delete(t.sessions).where(eq(t.sessions.tokenHash, hashToken(token))),
+    );
+  }
+
+  /** Ends every session of a user (role change, removal, password change). */
+  async revokeUserSessions(tenant: TenantRef, userId: string): Promise<void> {
+    await withTenant(this.deps.db, tenant, ({ db, t }) =>
+      db.delete(t.sessions).where(eq(t.sessions.userId, userId)),
+    );
+  }
+
+  /** A single-use token (2 minutes) that signs the user in on the tenant host, e.g. after sign-up. */
+  async createLoginToken(tenant: TenantRef, userId: string): Promise<string> {
+    const token = randomToken();
+    await withTenant(this.deps.db, tenant, ({ db, t }) =>
+      db.insert(t.loginTokens).values({
+        tokenHash: hashToken(token),
+        userId,
+        expiresAt: new Date(Date.now() + LOGIN_TOKEN_TTL_MS),
+      }),
+    );
+    return token;
+  }
+
+  async exchangeLoginToken(
+    tenant: TenantRef,
+    token: string,
+    meta: RequestMeta,
+  ): Promise<{ token: string; session: Session }> {
+    const userId = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [row] = await db
+        .update(t.loginTokens)
+        .set({ usedAt: new Date() })
+        .where(
+          and(
+            eq(t.loginTokens.tokenHash, hashToken(token)),
+            isNull(t.loginTokens.usedAt),
+            gt(t.loginTokens.expiresAt, new Date()),
+          ),
+        )
+        .returning({ userId: t.loginTokens.userId });
+      return row?.userId ?? null;
+    });
+    if (!userId)
+      throw new AppError(
+        "UNAUTHORIZED",
+        "This sign-in link has expired or was already used. Sign in with your password.",
+      );
+    return this.createSession(tenant, userId, meta);
+  }
+}
+
+async function sessionTimeoutMs(
+  db: Parameters<Parameters<typeof withTenant>[2]>[0]["db"],
+  tenantId: string,
+): Promise<number> {
+  const [s] = await db
+    .select({ minutes: tenantSettings.sessionTimeoutMinutes })
+    .from(tenantSettings)
+    .where(eq(tenantSettings.tenantId, tenantId));
+  return (s?.minutes ?? 60 * 24 * 14) * 60_000;
+}
+
+function toSessionUser(u: {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  isService: boolean;
+}): SessionUser {
+  return { id: u.id, email: u.email, name: u.name, role: u.role, isService: u.isService };
+}

@@ -1,0 +1,115 @@
+import { loadEnv } from "@nchat/config";
+import { inject } from "vitest";
+import { createCaller } from "./root";
+import { createServices, type Services } from "./server";
+import { SYSTEM } from "./services/actor";
+import { type AppName, createContext } from "./trpc";
+
+export const TEST_BASE_DOMAIN = "nchat.test";
+const MASTER_KEY = Buffer.alloc(32, 7).toString("base64"); // same as @nchat/db/testing's testMasterKey
+
+/** Services over the run's test database (and Redis when the run has one). */
+export function testServices(over: Record<string, string> = {}): Promise<Services> {
+  const db = inject("testDb");
+  const redisUrl = inject("redisUrl");
+  return createServices(
+    loadEnv({
+      NODE_ENV: "test",
+      DATABASE_URL: db.adminUrl,
+      DB_ROLE_PREFIX: db.rolePrefix,
+      DATABASE_APP_PASSWORD: db.appPassword,
+      MASTER_ENCRYPTION_KEY: MASTER_KEY,
+      NEXT_PUBLIC_BASE_DOMAIN: TEST_BASE_DOMAIN,
+      ENABLE_MULTI_TENANCY: "true",
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      ...over,
+    }),
+  );
+}
+
+/** A browser-like client of one host: keeps its cookies, sends same-origin requests. */
+export class TestClient {
+  readonly cookies = new Map<string, string>();
+  constructor(
+    private readonly services: Services,
+    readonly host: string,
+    private readonly app: AppName = "web",
+    readonly extraHeaders: Record<string, string> = {},
+  ) {}
+
+  headers(): Headers {
+    const h = new Headers({
+      host: this.host,
+      origin: `http://${this.host}`,
+      "user-agent": "vitest",
+      ...this.extraHeaders,
+    });
+    if (this.cookies.size) h.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    return h;
+  }
+
+  /** One typed call; Set-Cookie from the response is kept, as a browser would. */
+  async call<T>(fn: (caller: ReturnType<typeof createCaller>) => Promise<T>): Promise<T> {
+    const resHeaders = new Headers();
+    const ctx = await createContext({
+      services: this.services,
+      headers: this.headers(),
+      resHeaders,
+      app: this.app,
+    });
+    try {
+      return await fn(createCaller(ctx));
+    } finally {
+      this.absorb(resHeaders);
+    }
+  }
+
+  /** Calls through the real HTTP adapter (status codes, error bodies). */
+  async http(
+    path: string,
+    init: { method?: "GET" | "POST"; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    const { trpcHandler } = await import("./http");
+    const h = this.headers();
+    for (const [k, v] of Object.entries(init.headers ?? {})) h.set(k, v);
+    if (init.body !== undefined) h.set("content-type", "application/json");
+    const res = await trpcHandler(
+      this.services,
+      this.app,
+      new Request(`http://${this.host}/api/trpc/${path}`, {
+        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+        headers: h,
+        body: init.body === undefined ? undefined : JSON.stringify({ json: init.body }),
+      }),
+    );
+    this.absorb(res.headers);
+    return res;
+  }
+
+  absorb(headers: Headers) {
+    for (const c of headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const [name, ...rest] = pair!.split("=");
+      const value = rest.join("=");
+      if (!value || /expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(name!);
+      else this.cookies.set(name!, value);
+    }
+  }
+}
+
+/** Creates a tenant with its owner and returns a signed-in client of its host. */
+export async function tenantWithOwner(services: Services, slug: string, password = "owner-password-1") {
+  const { tenant, ownerId } = await services.tenants.createTenant(
+    {
+      name: `Org ${slug}`,
+      slug,
+      ownerEmail: `owner@${slug}.test`,
+      ownerName: "Owner",
+      ownerPassword: password,
+    },
+    SYSTEM,
+  );
+  const client = new TestClient(services, `${slug}.${TEST_BASE_DOMAIN}`);
+  await client.call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password }));
+  return { tenant, ownerId, client };
+}

@@ -1,0 +1,217 @@
+/**
+ * tRPC in three parts: (1) the context built from a plain Request/Headers, (2) initialisation with
+ * the one error mapping, (3) procedures composed by chaining middleware:
+ *
+ *   publicProcedure → tenantProcedure → authedProcedure → roleProcedure(min) / permissionProcedure(p)
+ *   publicProcedure → superAdminProcedure
+ *
+ * Rate limits, resource limits, features and usage slot in with `.use(...)` on these.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "./auth/cookies";
+import { atLeast, can, type Permission, type Role } from "./auth/permissions";
+import { AppError, type ErrorCode } from "./errors";
+import type { Services } from "./server";
+import type { RequestMeta, Session } from "./services/auth-service";
+import type { AdminSession } from "./services/super-admin-service";
+import { readTenantHeaders } from "./tenancy/context";
+import type { ResolvedTenant } from "./tenancy/resolver";
+
+// ─── 1. Context ──────────────────────────────────────────────────────────────────────────────────
+
+export type AppName = "web" | "admin";
+
+export type CreateContextOptions = {
+  services: Services;
+  /** The request's headers (cookies, Host, Origin, signed tenant context). */
+  headers: Headers;
+  /** Headers to add to the response (Set-Cookie, rate-limit headers). */
+  resHeaders?: Headers;
+  app: AppName;
+  /** Internal callers name the tenant directly; requests get it from the proxy or the Host. */
+  tenant?: ResolvedTenant | null;
+};
+
+export async function createContext(opts: CreateContextOptions) {
+  const { services, headers } = opts;
+  let tenant = opts.tenant;
+  if (tenant === undefined && opts.app === "web") {
+    tenant =
+      readTenantHeaders(headers, services.contextKey) ??
+      (await services.resolver.resolveHost(headers.get("host"), services.tenancy)).tenant;
+  }
+  return {
+    services,
+    headers,
+    resHeaders: opts.resHeaders ?? new Headers(),
+    app: opts.app,
+    tenant: tenant ?? null,
+    meta: requestMeta(headers),
+  };
+}
+
+export type Context = Awaited<ReturnType<typeof createContext>>;
+
+/**
+ * The client address: the last X-Forwarded-For entry, i.e. the one added by the server in front of
+ * the app (Next.js adds it); earlier entries are client-controlled.
+ */
+export function requestMeta(headers: Headers): RequestMeta {
+  const xff = headers.get("x-forwarded-for");
+  const ip = xff ? (xff.split(",").at(-1)?.trim() ?? null) : headers.get("x-real-ip");
+  return { ip: ip || null, userAgent: headers.get("user-agent") };
+}
+
+// ─── 2. Initialisation and the one error mapping ───────────────────────────────────────────────────
+
+export type ProcedureMeta = {
+  /** Callable while the tenant is suspended (reads are always callable). */
+  allowSuspended?: boolean;
+};
+
+const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {
+  VALIDATION_FAILED: "BAD_REQUEST",
+  SLUG_INVALID: "BAD_REQUEST",
+  SLUG_RESERVED: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  FEATURE_NOT_IN_PLAN: "FORBIDDEN",
+  TENANT_SUSPENDED: "FORBIDDEN",
+  LIMIT_EXCEEDED: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  TENANT_NOT_FOUND: "NOT_FOUND",
+  SLUG_TAKEN: "CONFLICT",
+  CONFLICT: "CONFLICT",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+};
+
+const DEFAULT_APP_CODE: Partial<Record<TRPCError["code"], ErrorCode>> = {
+  BAD_REQUEST: "VALIDATION_FAILED",
+  PARSE_ERROR: "VALIDATION_FAILED",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  TOO_MANY_REQUESTS: "RATE_LIMITED",
+};
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error }) {
+      const app = error.cause instanceof AppError ? error.cause : null;
+      const zod = error.cause instanceof ZodError ? error.cause : null;
+      const internal = error.code === "INTERNAL_SERVER_ERROR" && !app;
+      return {
+        message: internal
+          ? "Something went wrong. Please try again."
+          : zod
+            ? (zod.issues[0]?.message ?? "Invalid input.")
+            : shape.message,
+        code: shape.code,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          appCode: app?.code ?? DEFAULT_APP_CODE[error.code] ?? "INTERNAL",
+          ...(app?.details ? { details: app.details } : {}),
+          ...(zod ? { fields: zod.issues.map((i) => ({ path: i.path.join("."), message: i.message })) } : {}),
+        },
+      };
+    },
+  });
+
+/** Typed AppErrors become TRPCErrors with the matching HTTP status (the cause keeps the app code). */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+/**
+ * Cross-site request forgery: a mutation from a browser must come from the same host. (SameSite
+ * cookies alone do not help between tenant subdomains, which are the same site.)
+ */
+const sameOrigin = t.middleware(({ ctx, type, next }) => {
+  if (type === "mutation") {
+    const origin = ctx.headers.get("origin");
+    const fetchSite = ctx.headers.get("sec-fetch-site");
+    let sameHost = true;
+    if (origin) {
+      try {
+        sameHost = new URL(origin).host === ctx.headers.get("host");
+      } catch {
+        sameHost = false;
+      }
+    }
+    if (!sameHost || fetchSite === "cross-site" || fetchSite === "same-site") {
+      throw new AppError("FORBIDDEN", "Cross-origin requests cannot change data.");
+    }
+  }
+  return next();
+});
+
+export const router = t.router;
+export const mergeRouters = t.mergeRouters;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+// ─── 3. Procedures ───────────────────────────────────────────────────────────────────────────────
+
+export const publicProcedure = t.procedure.use(mapErrors).use(sameOrigin);
+
+/** A tenant host: the tenant exists and its status allows the call (suspended tenants: reads only). */
+export const tenantProcedure = publicProcedure.use(({ ctx, type, meta, next }) => {
+  const tenant = ctx.tenant;
+  if (!tenant || tenant.status === "deleted")
+    throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+  if (tenant.status === "suspended" && type !== "query" && !meta?.allowSuspended) {
+    throw new AppError("TENANT_SUSPENDED", "This workspace is suspended; it is read-only.");
+  }
+  return next({ ctx: { tenant } });
+});
+
+/** A signed-in user of THIS tenant (the session is looked up in the tenant's own schema). */
+export const authedProcedure = tenantProcedure.use(async ({ ctx, next }) => {
+  const session: Session | null = await ctx.services.auth.session(
+    ctx.tenant,
+    readCookie(ctx.headers, SESSION_COOKIE),
+  );
+  if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  return next({ ctx: { session, user: session.user } });
+});
+
+/** A signed-in user with at least this role. */
+export const roleProcedure = (min: Role) =>
+  authedProcedure.use(({ ctx, next }) => {
+    if (!atLeast(ctx.user.role, min))
+      throw new AppError("FORBIDDEN", "You do not have permission to do this.");
+    return next();
+  });
+
+/** A signed-in user whose role grants this permission (see PERMISSIONS). */
+export const permissionProcedure = (permission: Permission) =>
+  authedProcedure.use(({ ctx, next }) => {
+    if (!can(ctx.user.role, permission))
+      throw new AppError("FORBIDDEN", "You do not have permission to do this.");
+    return next();
+  });
+
+/** A super admin signed in on the admin app. Tenant sessions never qualify. */
+export const superAdminProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (ctx.app !== "admin")
+    throw new AppError("FORBIDDEN", "Platform administration happens in the admin app.");
+  const session: AdminSession | null = await ctx.services.superAdmins.session(
+    readCookie(ctx.headers, ADMIN_SESSION_COOKIE),
+  );
+  if (!session) throw new AppError("UNAUTHORIZED", "Sign in as a platform administrator.");
+  return next({ ctx: { adminSession: session, admin: session.admin } });
+});
