@@ -14,9 +14,9 @@ if (!values.email || !values.name) {
 const password = process.env.ADMIN_PASSWORD || randomBytes(12).toString("base64url");
 
 const runtime = await prepareRuntime();
+await migrateEverything();
 const services = await servicesFromEnv();
 try {
-  await migrateEverything(services);
   const admin = await services.superAdmins.create(
     { email: values.email, name: values.name, password },
     SYSTEM,

@@ -17,8 +17,8 @@ for (const port of [WEB_PORT, ADMIN_PORT]) {
 }
 
 const runtime = await prepareRuntime({ log });
+await migrateEverything(log);
 const services = await servicesFromEnv();
-await migrateEverything(services, log);
 await seedDemo(services);
 await services.close();
 

@@ -1,9 +1,10 @@
 // `pnpm migrate-all [--concurrency N]`: applies pending tenant migrations to every tenant, N at a
 // time (default 4). Resumable; a failing tenant is reported and the others go on; exit code 1 if any failed.
 import { parseArgs } from "node:util";
-import { migrateAllTenants } from "@nchat/db";
+import { databaseConfig } from "@nchat/api";
+import { loadEnv } from "@nchat/config";
+import { createDatabase, migrateAllTenants } from "@nchat/db";
 import { prepareRuntime } from "./lib/runtime";
-import { servicesFromEnv } from "./lib/services";
 
 const { values } = parseArgs({ options: { concurrency: { type: "string", default: "4" } } });
 const concurrency = Number(values.concurrency);
@@ -13,10 +14,10 @@ if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
 }
 
 const runtime = await prepareRuntime();
-const services = await servicesFromEnv();
+const db = createDatabase(databaseConfig(loadEnv(process.env)));
 const tty = process.stdout.isTTY;
 try {
-  const result = await migrateAllTenants(services.db, {
+  const result = await migrateAllTenants(db, {
     concurrency,
     onProgress: (p) => {
       if (tty)
@@ -32,6 +33,6 @@ try {
   );
   process.exitCode = result.failed ? 1 : 0;
 } finally {
-  await services.close();
+  await db.close();
   await runtime.stop();
 }

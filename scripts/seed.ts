@@ -4,9 +4,9 @@ import { DEMO, seedDemo } from "./lib/seed";
 import { migrateEverything, servicesFromEnv } from "./lib/services";
 
 const runtime = await prepareRuntime();
+await migrateEverything();
 const services = await servicesFromEnv();
 try {
-  await migrateEverything(services);
   await seedDemo(services);
   console.log(
     `seeded: tenant "${DEMO.tenant.slug}" (owner ${DEMO.owner.email}), super admin ${DEMO.superAdmin.email}`,

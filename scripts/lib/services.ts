@@ -1,18 +1,24 @@
-import { createServices, type Services } from "@nchat/api";
+import { createServices, databaseConfig, type Services } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
-import { migrateAllTenants, migratePublic } from "@nchat/db";
+import { createDatabase, migrateAllTenants, migratePublic } from "@nchat/db";
 
+/** The services of a script. Migrate first: they use roles the migrations create. */
 export function servicesFromEnv(): Promise<Services> {
   return createServices(loadEnv(process.env));
 }
 
 /** Control-plane migrations, roles and RLS, then every tenant schema. */
-export async function migrateEverything(services: Services, log: (s: string) => void = () => {}) {
-  await migratePublic(services.db);
-  const result = await migrateAllTenants(services.db);
-  log(
-    `migrations: control plane current; ${result.total} tenant schema(s), ${result.applied} migration(s) applied`,
-  );
-  if (result.failed)
-    throw new Error(`tenant migrations failed for ${result.failures.map((f) => f.slug).join(", ")}`);
+export async function migrateEverything(log: (s: string) => void = () => {}) {
+  const db = createDatabase(databaseConfig(loadEnv(process.env)));
+  try {
+    await migratePublic(db);
+    const result = await migrateAllTenants(db);
+    log(
+      `migrations: control plane current; ${result.total} tenant schema(s), ${result.applied} migration(s) applied`,
+    );
+    if (result.failed)
+      throw new Error(`tenant migrations failed for ${result.failures.map((f) => f.slug).join(", ")}`);
+  } finally {
+    await db.close();
+  }
 }

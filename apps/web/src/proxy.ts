@@ -13,7 +13,10 @@ export async function proxy(request: NextRequest) {
     pathname: request.nextUrl.pathname,
   });
   if (decision.type === "json") {
-    return NextResponse.json({ error: { code: decision.code, message: decision.message } }, { status: decision.status });
+    return NextResponse.json(
+      { error: { code: decision.code, message: decision.message } },
+      { status: decision.status },
+    );
   }
   if (decision.type === "rewrite") {
     const url = request.nextUrl.clone();

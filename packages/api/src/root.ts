@@ -1,7 +1,10 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { adminAuthRouter } from "./routers/admin-auth";
+import { apiKeysRouter } from "./routers/api-keys";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
+import { domainsRouter } from "./routers/domains";
+import { membersRouter } from "./routers/members";
 import { tenantRouter } from "./routers/tenant";
 import { createCallerFactory, router } from "./trpc";
 
@@ -9,7 +12,10 @@ export const appRouter = router({
   auth: authRouter,
   tenant: tenantRouter,
   audit: auditRouter,
+  apiKeys: apiKeysRouter,
+  domains: domainsRouter,
   adminAuth: adminAuthRouter,
+  members: membersRouter,
 });
 
 export type AppRouter = typeof appRouter;

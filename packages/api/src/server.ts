@@ -1,9 +1,19 @@
-import { type Env, isMultiTenant } from "@nchat/config";
-import { createDatabase, type Database, type MasterKey, parseMasterKey } from "@nchat/db";
+import { type Env, isMultiTenant, loadEnv } from "@nchat/config";
+import {
+  createDatabase,
+  type Database,
+  type DatabaseConfig,
+  type MasterKey,
+  parseMasterKey,
+} from "@nchat/db";
 import type { Redis } from "ioredis";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
 import { createRedis } from "./infra/redis";
+import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
+import { ApiKeyService } from "./services/api-key-service";
 import { AuthService } from "./services/auth-service";
+import { DomainService, dnsTxtResolver } from "./services/domain-service";
+import { MemberService } from "./services/member-service";
 import { SuperAdminService } from "./services/super-admin-service";
 import { TenantService } from "./services/tenant-service";
 import { contextKey } from "./tenancy/context";
@@ -17,13 +27,30 @@ export type Services = {
   contextKey: Buffer;
   redis: Redis | null;
   pubsub: PubSub;
+  rateLimiter: RateLimiter;
   tenancy: TenancyConfig;
   resolver: TenantResolver;
   tenants: TenantService;
   auth: AuthService;
+  members: MemberService;
+  apiKeys: ApiKeyService;
+  domains: DomainService;
   superAdmins: SuperAdminService;
   close(): Promise<void>;
 };
+
+/** The database connections an environment describes. */
+export function databaseConfig(env: Env): DatabaseConfig {
+  if (!env.DATABASE_URL)
+    throw new Error("DATABASE_URL is not set (pnpm dev starts an embedded PostgreSQL and sets it)");
+  return {
+    adminUrl: env.DATABASE_URL,
+    appUrl: env.DATABASE_APP_URL,
+    rolePrefix: env.DB_ROLE_PREFIX,
+    appPassword: env.DATABASE_APP_PASSWORD,
+    poolMax: env.DATABASE_POOL_MAX,
+  };
+}
 
 /**
  * Builds the server-side services from a validated environment. With REDIS_URL, Redis is the shared
@@ -35,13 +62,7 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     throw new Error("DATABASE_URL is not set (pnpm dev starts an embedded PostgreSQL and sets it)");
   if (!env.MASTER_ENCRYPTION_KEY)
     throw new Error("MASTER_ENCRYPTION_KEY is not set (pnpm dev generates one under .data/)");
-  const db = createDatabase({
-    adminUrl: env.DATABASE_URL,
-    appUrl: env.DATABASE_APP_URL,
-    rolePrefix: env.DB_ROLE_PREFIX,
-    appPassword: env.DATABASE_APP_PASSWORD,
-    poolMax: env.DATABASE_POOL_MAX,
-  });
+  const db = createDatabase(databaseConfig(env));
   const masterKey = parseMasterKey(env.MASTER_ENCRYPTION_KEY);
   const redis = env.REDIS_URL ? createRedis(env.REDIS_URL) : null;
   const pubsub: PubSub = redis
@@ -54,7 +75,7 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     redis,
     pubsub,
     namespace: env.DB_ROLE_PREFIX,
-    log: (msg, err) => console.warn(msg, err instanceof Error ? err.message : ""),
+    log: (msg, err) => console.warn(msg, errMessage(err)),
   }).start();
   const tenancy: TenancyConfig = {
     baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
@@ -69,10 +90,28 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     contextKey: contextKey(masterKey),
     redis,
     pubsub,
+    rateLimiter: redis
+      ? new RedisRateLimiter(redis, {
+          namespace: env.DB_ROLE_PREFIX,
+          log: (msg, err) => console.warn(msg, errMessage(err)),
+        })
+      : new MemoryRateLimiter(),
     tenancy,
     resolver,
     tenants: new TenantService({ db, masterKey, onTenantChanged: (t) => resolver.invalidate(t) }),
     auth: new AuthService({ db }),
+    members: new MemberService({ db, auth: new AuthService({ db }) }),
+    apiKeys: new ApiKeyService({ db }),
+    domains: new DomainService({
+      db,
+      config: {
+        enabled: env.ENABLE_CUSTOM_DOMAINS,
+        allowlist: env.ALLOWED_CUSTOM_DOMAINS,
+        baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
+      },
+      resolveTxt: dnsTxtResolver(),
+      onTenantChanged: (t) => resolver.invalidate(t),
+    }),
     superAdmins: new SuperAdminService({ db }),
     async close() {
       await resolver.stop();
@@ -82,3 +121,13 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     },
   };
 }
+
+const processServices = globalThis as unknown as { nchatServices?: Promise<Services> };
+
+/** The services of this server process, created once from the process environment. */
+export function sharedServices(): Promise<Services> {
+  processServices.nchatServices ??= createServices(loadEnv(process.env));
+  return processServices.nchatServices;
+}
+
+const errMessage = (err: unknown) => (err instanceof Error ? err.message : "");

@@ -30,6 +30,8 @@ export function testServices(over: Record<string, string> = {}): Promise<Service
 /** A browser-like client of one host: keeps its cookies, sends same-origin requests. */
 export class TestClient {
   readonly cookies = new Map<string, string>();
+  /** Each client has its own address, as distinct browsers would (rate limits are per address). */
+  readonly ip = randomIp();
   constructor(
     private readonly services: Services,
     readonly host: string,
@@ -42,6 +44,7 @@ export class TestClient {
       host: this.host,
       origin: `http://${this.host}`,
       "user-agent": "vitest",
+      "x-forwarded-for": this.ip,
       ...this.extraHeaders,
     });
     if (this.cookies.size) h.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
@@ -113,3 +116,6 @@ export async function tenantWithOwner(services: Services, slug: string, password
   await client.call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password }));
   return { tenant, ownerId, client };
 }
+
+export const randomIp = () => `10.${rnd()}.${rnd()}.${rnd()}`;
+const rnd = () => Math.floor(Math.random() * 254) + 1;

@@ -13,6 +13,8 @@ import { ZodError } from "zod";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "./auth/cookies";
 import { atLeast, can, type Permission, type Role } from "./auth/permissions";
 import { AppError, type ErrorCode } from "./errors";
+import { limitAll, rateLimitHeaders } from "./ratelimit/limiter";
+import { type RatePolicy, tenantPolicies } from "./ratelimit/policies";
 import type { Services } from "./server";
 import type { RequestMeta, Session } from "./services/auth-service";
 import type { AdminSession } from "./services/super-admin-service";
@@ -168,25 +170,59 @@ export const middleware = t.middleware;
 
 export const publicProcedure = t.procedure.use(mapErrors).use(sameOrigin);
 
-/** A tenant host: the tenant exists and its status allows the call (suspended tenants: reads only). */
-export const tenantProcedure = publicProcedure.use(({ ctx, type, meta, next }) => {
-  const tenant = ctx.tenant;
-  if (!tenant || tenant.status === "deleted")
-    throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
-  if (tenant.status === "suspended" && type !== "query" && !meta?.allowSuspended) {
-    throw new AppError("TENANT_SUSPENDED", "This workspace is suspended; it is read-only.");
+/** Throws RATE_LIMITED (429, Retry-After) when any policy refuses; sets RateLimit-* headers either way. */
+export async function enforceRateLimit(
+  ctx: Pick<Context, "services" | "resHeaders">,
+  checks: [RatePolicy, string][],
+) {
+  const decision = await limitAll(ctx.services.rateLimiter, checks);
+  for (const [k, v] of Object.entries(rateLimitHeaders(decision))) ctx.resHeaders.set(k, v);
+  if (!decision.success) {
+    const retryAfter = Math.max(1, Math.ceil((decision.reset - Date.now()) / 1000));
+    throw new AppError("RATE_LIMITED", `Too many requests. Try again in ${retryAfter} s.`, { retryAfter });
   }
-  return next({ ctx: { tenant } });
-});
+}
+
+/** A tenant host: the tenant exists and its status allows the call (suspended tenants: reads only). */
+export const tenantProcedure = publicProcedure
+  .use(({ ctx, type, meta, next }) => {
+    const tenant = ctx.tenant;
+    if (!tenant || tenant.status === "deleted")
+      throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+    if (tenant.status === "suspended" && type !== "query" && !meta?.allowSuspended) {
+      throw new AppError("TENANT_SUSPENDED", "This workspace is suspended; it is read-only.");
+    }
+    return next({ ctx: { tenant } });
+  })
+  .use(async ({ ctx, next }) => {
+    // Per tenant, per minute and per hour, from the plan. The {id} hash tag keeps both keys of a
+    // tenant in one Redis Cluster slot.
+    await enforceRateLimit(
+      ctx,
+      tenantPolicies(ctx.tenant.plan).map((p) => [p, `{${ctx.tenant.id}}`] as [RatePolicy, string]),
+    );
+    return next();
+  });
 
 /** A signed-in user of THIS tenant (the session is looked up in the tenant's own schema). */
-export const authedProcedure = tenantProcedure.use(async ({ ctx, next }) => {
-  const session: Session | null = await ctx.services.auth.session(
-    ctx.tenant,
-    readCookie(ctx.headers, SESSION_COOKIE),
-  );
-  if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
-  return next({ ctx: { session, user: session.user } });
+export const authedProcedure = tenantProcedure.use(async ({ ctx, type, next }) => {
+  // `Authorization: Bearer nck_…` is an API key of this tenant (looked up in its own schema); it
+  // replaces the cookie. `apiKey` tells key traffic from browser sessions (null) to later middleware.
+  const bearer = /^bearer\s+(nck_.*)$/i.exec(ctx.headers.get("authorization") ?? "")?.[1]?.trim();
+  let session: Session | null;
+  let apiKey: { id: string; scope: "read" | "write" } | null = null;
+  if (bearer) {
+    const key = await ctx.services.apiKeys.authenticate(ctx.tenant, bearer);
+    if (!key) throw new AppError("UNAUTHORIZED", "Invalid API key.");
+    if (key.scope === "read" && type !== "query")
+      throw new AppError("FORBIDDEN", "This API key is read-only.");
+    apiKey = { id: key.apiKeyId, scope: key.scope };
+    session = { id: key.apiKeyId, user: key.user, expiresAt: new Date("9999-12-31T23:59:59.999Z") };
+  } else {
+    session = await ctx.services.auth.session(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
+    if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  }
+  return next({ ctx: { session, user: session.user, apiKey } });
 });
 
 /** A signed-in user with at least this role. */

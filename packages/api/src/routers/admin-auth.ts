@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ADMIN_SESSION_COOKIE, clearCookie, readCookie, sessionCookie } from "../auth/cookies";
 import { AppError } from "../errors";
-import { publicProcedure, router, superAdminProcedure } from "../trpc";
+import { AUTH_POLICIES } from "../ratelimit/policies";
+import { enforceRateLimit, publicProcedure, router, superAdminProcedure } from "../trpc";
 
 const secure = () => process.env.NODE_ENV === "production";
 
@@ -12,6 +13,7 @@ export const adminAuthRouter = router({
     .mutation(async ({ ctx, input }) => {
       if (ctx.app !== "admin")
         throw new AppError("FORBIDDEN", "Platform administration happens in the admin app.");
+      await enforceRateLimit(ctx, [[AUTH_POLICIES.adminLoginPerIp, ctx.meta.ip ?? "unknown"]]);
       const { token, session } = await ctx.services.superAdmins.signIn(input, ctx.meta);
       ctx.resHeaders.append(
         "set-cookie",

@@ -3,8 +3,9 @@ import { z } from "zod";
 import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../auth/cookies";
 import { tenantHostUrl } from "../auth/urls";
 import { AppError } from "../errors";
+import { AUTH_POLICIES } from "../ratelimit/policies";
 import { createTenantInput } from "../services/tenant-service";
-import { publicProcedure, router, tenantProcedure } from "../trpc";
+import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 
 const secureCookies = () => process.env.NODE_ENV === "production";
 
@@ -28,6 +29,7 @@ export const authRouter = router({
   signUp: publicProcedure.input(z.unknown()).mutation(async ({ ctx, input }) => {
     if (ctx.tenant)
       throw new AppError("FORBIDDEN", "Create workspaces from the main site, not from a workspace.");
+    await enforceRateLimit(ctx, [[AUTH_POLICIES.signupPerIp, ctx.meta.ip ?? "unknown"]]);
     const parsed = createTenantInput.partial().safeParse(input);
     const email = parsed.success ? parsed.data.ownerEmail : undefined;
     const { tenant, ownerId } = await ctx.services.tenants.createTenant(input, {
@@ -60,6 +62,11 @@ export const authRouter = router({
   signIn: tenantProcedure
     .input(z.object({ email: z.string().max(254), password: z.string().max(200) }))
     .mutation(async ({ ctx, input }) => {
+      // Brute force is slowed per client address and per account, before any password check.
+      await enforceRateLimit(ctx, [
+        [AUTH_POLICIES.loginPerIp, ctx.meta.ip ?? "unknown"],
+        [AUTH_POLICIES.loginPerAccount, `{${ctx.tenant.id}}:${input.email.trim().toLowerCase()}`],
+      ]);
       const { token, session } = await ctx.services.auth.signIn(ctx.tenant, input, ctx.meta);
       ctx.resHeaders.append(
         "set-cookie",

@@ -17,6 +17,7 @@ import {
   type TenantLimits,
   tenantAuditLogs,
   tenantDomains,
+  tenantSettings,
   tenants,
 } from "@nchat/db/public";
 import { and, eq, sql } from "drizzle-orm";
@@ -55,9 +56,32 @@ const limitsInput = z
   })
   .strict();
 
+export const settingsInput = z
+  .object({
+    sessionTimeoutMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(60 * 24 * 90),
+    allowGuestAccess: z.boolean(),
+    allowedEmailDomains: z
+      .array(
+        z
+          .string()
+          .trim()
+          .toLowerCase()
+          .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, "A domain like example.com."),
+      )
+      .max(50),
+    messageRetentionDays: z.number().int().min(1).max(3650).nullable(),
+    require2fa: z.boolean(),
+  })
+  .partial()
+  .strict();
+
 /** What an owner may change. */
 export const ownerUpdateInput = z
-  .object({ name: z.string().trim().min(2).max(100), branding: brandingInput })
+  .object({ name: z.string().trim().min(2).max(100), branding: brandingInput, settings: settingsInput })
   .partial()
   .strict();
 /** What a super admin (or the billing system) may change in addition. */
@@ -71,6 +95,9 @@ export const platformUpdateInput = ownerUpdateInput
   .partial()
   .strict();
 export type UpdateTenantRequest = z.infer<typeof platformUpdateInput>;
+
+/** The settings of a tenant, as its members see them. */
+export type TenantSettingsView = z.infer<typeof settingsInput>;
 
 export type LimitCheck = {
   /** True when some resource is above its limit (as check_tenant_limits' `exceeded`). */
@@ -117,7 +144,10 @@ export class TenantService {
     actor: Actor,
     opts: { plan?: PlanId; trialDays?: number } = {},
   ): Promise<{ tenant: Tenant; ownerId: string }> {
-    const raw = (request ?? {}) as Record<string, unknown>;
+    if (typeof request !== "object" || request === null || Array.isArray(request)) {
+      throw new AppError("VALIDATION_FAILED", "Send the workspace as a JSON object.");
+    }
+    const raw = request as Record<string, unknown>;
     const slug = typeof raw.slug === "string" ? raw.slug : "";
     const problem = slugProblem(slug);
     if (problem)
@@ -215,6 +245,24 @@ export class TenantService {
     const write = async (tx: Parameters<Parameters<typeof withPlatformAdmin>[1]>[0]) => {
       const [updated] = await tx.update(tenants).set(values).where(eq(tenants.id, id)).returning();
       if (!updated) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+      if (patch.settings && Object.keys(patch.settings).length > 0) {
+        const [before] = await tx.select().from(tenantSettings).where(eq(tenantSettings.tenantId, id));
+        const [after] = await tx
+          .update(tenantSettings)
+          .set({ ...patch.settings, updatedAt: new Date() })
+          .where(eq(tenantSettings.tenantId, id))
+          .returning();
+        await tx.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: id,
+          action: "settings.update",
+          resourceType: "tenant_settings",
+          resourceId: id,
+          before: pick(before ?? {}, Object.keys(patch.settings)),
+          after: pick(after ?? {}, Object.keys(patch.settings)),
+        });
+        if (Object.keys(values).length === 1) return updated; // settings only: no tenant audit row
+      }
       await tx.insert(tenantAuditLogs).values({
         ...auditActor(actor),
         tenantId: id,

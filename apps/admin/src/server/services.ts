@@ -1,0 +1,3 @@
+import "server-only";
+
+export { sharedServices as getServices } from "@nchat/api";

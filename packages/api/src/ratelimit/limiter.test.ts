@@ -1,0 +1,274 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { freePort } from "@nchat/db/embedded";
+import { uniqueSlug } from "@nchat/db/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { createRedis, redisReady } from "../infra/redis";
+import type { Services } from "../server";
+import { TestClient, tenantWithOwner, testServices } from "../testing";
+import { stripFlags } from "./ioredis-adapter";
+import { limitAll, MemoryRateLimiter, type RateLimiter, RedisRateLimiter, rateLimitHeaders } from "./limiter";
+import { type RatePolicy, tenantPolicies } from "./policies";
+
+const redisUrl = inject("redisUrl");
+const ns = () => `rltest${randomBytes(4).toString("hex")}`;
+const MINUTE = 60_000;
+/** A window boundary in the future, so the sliding window's carry-over is zero at the start. */
+const boundary = () => Math.ceil(Date.now() / (60 * MINUTE)) * 60 * MINUTE + 60 * MINUTE;
+
+const redisClients: ReturnType<typeof createRedis>[] = [];
+afterAll(() => {
+  for (const r of redisClients) r.disconnect();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function redisLimiter(url = redisUrl!): Promise<RateLimiter> {
+  const client = createRedis(url);
+  redisClients.push(client);
+  await redisReady(client);
+  return new RedisRateLimiter(client, { namespace: ns() });
+}
+
+const LIMITERS: [string, () => Promise<RateLimiter>][] = [
+  ["in-process", async () => new MemoryRateLimiter()],
+  ...(redisUrl
+    ? [
+        ["Redis (@upstash/ratelimit on ioredis)", () => redisLimiter()] as [
+          string,
+          () => Promise<RateLimiter>,
+        ],
+      ]
+    : []),
+];
+
+describe.each(LIMITERS)("%s limiter", (_name, make) => {
+  const policy: RatePolicy = { name: "test-minute", limit: 5, window: "1 m" };
+
+  it("allows exactly the limit in a window, refuses the next, and frees up with the sliding window", async () => {
+    const limiter = await make();
+    const start = boundary();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(start);
+    const id = `t-${randomBytes(4).toString("hex")}`;
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await limiter.limit(policy, id));
+    expect(results.map((r) => r.success)).toEqual([true, true, true, true, true, false]);
+    expect(results.map((r) => r.remaining)).toEqual([4, 3, 2, 1, 0, 0]);
+    expect(results[5]!.reset).toBe(start + MINUTE);
+
+    // Next window, 30 s in: half of the previous window's 5 still weighs (floor 2.5 = 2) → 3 more.
+    vi.setSystemTime(start + MINUTE + 30_000);
+    const next = [];
+    for (let i = 0; i < 4; i++) next.push((await limiter.limit(policy, id)).success);
+    expect(next).toEqual([true, true, true, false]);
+
+    // Two windows later nothing carries over.
+    vi.setSystemTime(start + 3 * MINUTE);
+    expect((await limiter.limit(policy, id)).remaining).toBe(4);
+  });
+
+  it("keeps identifiers and policies apart", async () => {
+    const limiter = await make();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(boundary());
+    const a = `a-${randomBytes(4).toString("hex")}`;
+    const b = `b-${randomBytes(4).toString("hex")}`;
+    for (let i = 0; i < 5; i++) await limiter.limit(policy, a);
+    expect((await limiter.limit(policy, a)).success).toBe(false);
+    expect((await limiter.limit(policy, b)).success).toBe(true);
+    expect((await limiter.limit({ ...policy, name: "other-policy" }, a)).success).toBe(true);
+  });
+
+  it("applies minute AND hour limits together; the tightest decides", async () => {
+    const limiter = await make();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = boundary();
+    vi.setSystemTime(start);
+    const id = `{${randomBytes(4).toString("hex")}}`;
+    const minute: RatePolicy = { name: "m", limit: 3, window: "1 m" };
+    const hour: RatePolicy = { name: "h", limit: 4, window: "1 h" };
+    const both = () =>
+      limitAll(limiter, [
+        [minute, id],
+        [hour, id],
+      ]);
+    expect((await both()).success).toBe(true);
+    expect((await both()).success).toBe(true);
+    expect((await both()).remaining).toBe(0); // minute: 3 of 3
+    expect((await both()).success).toBe(false);
+    vi.setSystemTime(start + 5 * MINUTE);
+    expect((await both()).success).toBe(true); // hour: 4 of 4
+    const blocked = await both();
+    expect(blocked).toMatchObject({ success: false, limit: 4 });
+    expect(blocked.reset).toBe(start + 60 * MINUTE);
+  });
+});
+
+describe("rate-limit headers", () => {
+  it("carry limit, remaining and reset; Retry-After only when blocked", () => {
+    const now = 1_000_000;
+    expect(rateLimitHeaders({ success: true, limit: 60, remaining: 12, reset: now + 30_500 }, now)).toEqual({
+      "RateLimit-Limit": "60",
+      "RateLimit-Remaining": "12",
+      "RateLimit-Reset": "31",
+    });
+    expect(
+      rateLimitHeaders({ success: false, limit: 60, remaining: 0, reset: now + 9_000 }, now),
+    ).toMatchObject({ "Retry-After": "9" });
+  });
+});
+
+describe("the ioredis adapter", () => {
+  it("strips Upstash's Lua flag line that Redis 7 rejects", () => {
+    expect(stripFlags("#!lua flags=allow-key-locking\n  local key = KEYS[1]\n")).toBe(
+      "  local key = KEYS[1]\n",
+    );
+    expect(stripFlags("return 1")).toBe("return 1");
+  });
+
+  it.runIf(redisUrl)("survives SCRIPT FLUSH (NOSCRIPT → eval fallback)", async () => {
+    const limiter = await redisLimiter();
+    const policy: RatePolicy = { name: "flush", limit: 10, window: "1 m" };
+    expect((await limiter.limit(policy, "x")).success).toBe(true);
+    const admin = createRedis(redisUrl!);
+    redisClients.push(admin);
+    await redisReady(admin);
+    await admin.script("FLUSH");
+    const after = await limiter.limit(policy, "x");
+    expect(after).toMatchObject({ success: true, remaining: 8 });
+    expect(after.degraded).toBeUndefined();
+  });
+});
+
+describe("when Redis is unreachable", () => {
+  it("decides in-process at once (degraded), neither failing open nor hanging", async () => {
+    const dead = createRedis(`redis://127.0.0.1:${await freePort()}`);
+    redisClients.push(dead);
+    const limiter = new RedisRateLimiter(dead, { namespace: ns() });
+    const policy: RatePolicy = { name: "dead", limit: 2, window: "1 m" };
+    const started = performance.now();
+    const r = [
+      await limiter.limit(policy, "x"),
+      await limiter.limit(policy, "x"),
+      await limiter.limit(policy, "x"),
+    ];
+    expect(r.map((d) => [d.success, d.degraded])).toEqual([
+      [true, true],
+      [true, true],
+      [false, true],
+    ]);
+    expect(performance.now() - started).toBeLessThan(3_000); // a bound against hanging, not a benchmark
+  });
+
+  const redisServer = (() => {
+    try {
+      return execFileSync("which", ["redis-server"]).toString().trim();
+    } catch {
+      return null;
+    }
+  })();
+
+  it.runIf(redisServer)(
+    "a Redis killed mid-run: limiting continues in-process, then Redis takes over again",
+    async () => {
+      const port = await freePort();
+      const start = (): ChildProcess =>
+        spawn(
+          redisServer!,
+          ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+          { stdio: "ignore" },
+        );
+      let server = start();
+      try {
+        const client = createRedis(`redis://127.0.0.1:${port}`);
+        redisClients.push(client);
+        await redisReady(client);
+        const limiter = new RedisRateLimiter(client, { namespace: ns() });
+        const policy: RatePolicy = { name: "kill", limit: 100, window: "1 m" };
+        expect((await limiter.limit(policy, "k")).degraded).toBeUndefined();
+
+        server.kill("SIGKILL");
+        await new Promise((r) => server.once("exit", r));
+        const during = await limiter.limit(policy, "k");
+        expect(during).toMatchObject({ success: true, degraded: true });
+
+        server = start();
+        // The client reconnects on its own; wait until it answers again.
+        for (let i = 0; i < 100; i++) {
+          if (
+            await client.ping().then(
+              () => true,
+              () => false,
+            )
+          )
+            break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const after = await limiter.limit(policy, "k");
+        expect(after.degraded).toBeUndefined();
+        expect(after.success).toBe(true);
+      } finally {
+        server.kill("SIGKILL");
+      }
+    },
+  );
+});
+
+describe("through the API", () => {
+  let services: Services;
+  beforeAll(async () => {
+    services = await testServices();
+  });
+  afterAll(() => services.close());
+
+  it("each tenant gets its plan's per-minute limit, with RateLimit-* headers and 429 + Retry-After beyond it", async () => {
+    const { client, tenant } = await tenantWithOwner(services, uniqueSlug("rl"));
+    const [minute] = tenantPolicies("free");
+    // tenantWithOwner's sign-in used one request of the minute.
+    let last: Response | undefined;
+    for (let i = 1; i < minute.limit; i++) {
+      last = await client.http("tenant.public");
+      expect(last.status, `request ${i}`).toBe(200);
+    }
+    expect(last!.headers.get("ratelimit-limit")).toBe("60");
+    expect(last!.headers.get("ratelimit-remaining")).toBe("0");
+    const blocked = await client.http("tenant.public");
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await blocked.json()).toMatchObject({ error: { json: { data: { appCode: "RATE_LIMITED" } } } });
+
+    // Another tenant is not affected.
+    const other = await tenantWithOwner(services, uniqueSlug("rl"));
+    expect((await other.client.http("tenant.public")).status).toBe(200);
+    // An upgrade applies the new plan's limit to the running window at once.
+    await services.tenants.updateTenant(tenant.id, { billingPlan: "pro" }, { type: "super_admin", id: "sa" });
+    await services.resolver.invalidate({ slug: tenant.slug });
+    expect((await client.http("tenant.public")).status).toBe(200);
+  });
+
+  it("slows password guessing per account, even with the right password afterwards", async () => {
+    const slug = uniqueSlug("bf");
+    const { client } = await tenantWithOwner(services, slug);
+    const attacker = () => new TestClient(services, client.host); // a new address each time
+    const outcomes: string[] = [];
+    for (let i = 0; i < 11; i++) {
+      outcomes.push(
+        await attacker()
+          .call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password: `guess-${i}` }))
+          .then(
+            () => "ok",
+            (e: { cause?: { code?: string } }) => e.cause?.code ?? "?",
+          ),
+      );
+    }
+    // tenantWithOwner's own sign-in counted as the first attempt.
+    expect(outcomes.slice(0, 9)).toEqual(Array(9).fill("UNAUTHORIZED"));
+    expect(outcomes.slice(9)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+    const rightPassword = await attacker()
+      .call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password: "owner-password-1" }))
+      .catch((e: { cause?: { code?: string } }) => e.cause?.code);
+    expect(rightPassword).toBe("RATE_LIMITED");
+  });
+});

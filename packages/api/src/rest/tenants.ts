@@ -1,0 +1,163 @@
+import { withTenant } from "@nchat/db";
+import { type Tenant, tenantSettings } from "@nchat/db/public";
+import { TRPCError } from "@trpc/server";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "../auth/cookies";
+import { AppError } from "../errors";
+import { createCaller } from "../root";
+import type { Services } from "../server";
+import type { Actor } from "../services/actor";
+import { type AppName, createContext, requestMeta } from "../trpc";
+import { errorResponse, handle } from "./respond";
+
+/**
+ * The public REST contract for tenants (stable; tRPC is the app's own API):
+ *   POST   /api/tenants/create   { name, slug, ownerEmail, ownerName, ownerPassword } → 201
+ *   GET    /api/tenants/:id      owner of that tenant (on its host) or super admin (admin app)
+ *   PUT    /api/tenants/:id      owner: name, branding, settings; super admin: also plan, status, limits, features
+ *   DELETE /api/tenants/:id      soft delete
+ * Errors: { "error": { "code", "message" } } with 400/401/403/404/409.
+ */
+
+async function jsonBody(request: Request): Promise<unknown> {
+  if (!(request.headers.get("content-type") ?? "").includes("application/json")) {
+    throw new AppError("VALIDATION_FAILED", "Send a JSON body (Content-Type: application/json).");
+  }
+  try {
+    return await request.json();
+  } catch {
+    throw new AppError("VALIDATION_FAILED", "The request body is not valid JSON.");
+  }
+}
+
+/** A tRPC error from an internal call, as the AppError it carries (or a generic one). */
+function unwrap(err: unknown): unknown {
+  if (err instanceof TRPCError) {
+    if (err.cause instanceof AppError) return err.cause;
+    if (err.code === "BAD_REQUEST") return new AppError("VALIDATION_FAILED", err.message);
+  }
+  return err;
+}
+
+export function createTenantRoute(services: Services, request: Request): Promise<Response> {
+  return handle(async () => {
+    const body = await jsonBody(request);
+    const resHeaders = new Headers();
+    const ctx = await createContext({ services, headers: request.headers, resHeaders, app: "web" });
+    const result = await createCaller(ctx)
+      .auth.signUp(body)
+      .catch((e) => {
+        throw unwrap(e);
+      });
+    return Response.json(
+      { ...result.tenant, continueUrl: result.continueUrl },
+      { status: 201, headers: { "cache-control": "no-store" } },
+    );
+  });
+}
+
+const idSchema = z.uuid();
+
+/** Who is asking about tenant `id`: the owner on the tenant's own host, or a super admin on the admin app. */
+async function authorize(
+  services: Services,
+  app: AppName,
+  request: Request,
+  id: string,
+): Promise<{ actor: Actor; tenant: Tenant }> {
+  const meta = requestMeta(request.headers);
+  const common = { ip: meta.ip ?? undefined, userAgent: meta.userAgent ?? undefined };
+  if (!idSchema.safeParse(id).success) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+  if (app === "admin") {
+    const session = await services.superAdmins.session(readCookie(request.headers, ADMIN_SESSION_COOKIE));
+    if (!session) throw new AppError("UNAUTHORIZED", "Sign in as a platform administrator.");
+    const tenant = await services.tenants.getTenantById(id);
+    if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+    return {
+      actor: { type: "super_admin", id: session.admin.id, email: session.admin.email, ...common },
+      tenant,
+    };
+  }
+  const ctx = await createContext({ services, headers: request.headers, app });
+  // Another tenant's id is simply not found here: a host only ever knows its own tenant.
+  if (!ctx.tenant || ctx.tenant.status === "deleted" || ctx.tenant.id !== id) {
+    throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+  }
+  const session = await services.auth.session(ctx.tenant, readCookie(request.headers, SESSION_COOKIE));
+  if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  if (session.user.role !== "owner") throw new AppError("FORBIDDEN", "Only the workspace owner can do this.");
+  const tenant = await services.tenants.getTenantById(id);
+  if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+  return {
+    actor: { type: "user", id: session.user.id, email: session.user.email, role: "owner", ...common },
+    tenant,
+  };
+}
+
+async function view(services: Services, t: Tenant, actor: Actor) {
+  const settings = await withTenant(services.db, t, async ({ db }) => {
+    const [s] = await db.select().from(tenantSettings).where(eq(tenantSettings.tenantId, t.id));
+    return s;
+  });
+  return {
+    id: t.id,
+    slug: t.slug,
+    name: t.name,
+    status: t.status,
+    plan: t.billingPlan,
+    billingInterval: t.billingInterval,
+    schemaName: t.schemaName,
+    branding: t.branding,
+    limits: t.limits,
+    features: t.features,
+    trialEndsAt: t.trialEndsAt,
+    currentPeriodEnd: t.currentPeriodEnd,
+    cancelAtPeriodEnd: t.cancelAtPeriodEnd,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    settings: settings
+      ? {
+          sessionTimeoutMinutes: settings.sessionTimeoutMinutes,
+          allowGuestAccess: settings.allowGuestAccess,
+          allowedEmailDomains: settings.allowedEmailDomains,
+          messageRetentionDays: settings.messageRetentionDays,
+          require2fa: settings.require2fa,
+        }
+      : null,
+    // Billing identifiers and owner contact are for the owner and the platform only.
+    owner: { id: t.ownerId, email: t.ownerEmail, name: t.ownerName },
+    stripe:
+      actor.type === "super_admin"
+        ? { customerId: t.stripeCustomerId, subscriptionId: t.stripeSubscriptionId }
+        : undefined,
+    deletedAt: t.deletedAt,
+  };
+}
+
+export function tenantByIdRoute(
+  services: Services,
+  app: AppName,
+  request: Request,
+  id: string,
+): Promise<Response> {
+  return handle(async () => {
+    const method = request.method.toUpperCase();
+    if (!["GET", "PUT", "DELETE"].includes(method)) {
+      return errorResponse("VALIDATION_FAILED", "Use GET, PUT or DELETE.", { status: 405 });
+    }
+    // Reject a bad body before looking anything up.
+    const body = method === "PUT" ? await jsonBody(request) : undefined;
+    const { actor, tenant } = await authorize(services, app, request, id);
+    if (method === "GET")
+      return Response.json(await view(services, tenant, actor), { headers: { "cache-control": "no-store" } });
+    if (method === "PUT") {
+      const updated = await services.tenants.updateTenant(id, body, actor);
+      return Response.json(await view(services, updated, actor), {
+        headers: { "cache-control": "no-store" },
+      });
+    }
+    await services.tenants.deleteTenant(id, actor);
+    return new Response(null, { status: 204 });
+  });
+}

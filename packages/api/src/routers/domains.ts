@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { permissionProcedure, router } from "../trpc";
+import { userActor } from "./tenant";
+
+const id = z.object({ id: z.string().max(100) });
+
+/** Custom domains of the workspace (owners and admins): add, publish the TXT record, verify, remove. */
+export const domainsRouter = router({
+  list: permissionProcedure("domains:manage").query(({ ctx }) =>
+    ctx.services.domains.listDomains(ctx.tenant),
+  ),
+  add: permissionProcedure("domains:manage")
+    .input(z.object({ domain: z.string().max(300) }))
+    .mutation(({ ctx, input }) => ctx.services.domains.addDomain(ctx.tenant, input.domain, userActor(ctx))),
+  verify: permissionProcedure("domains:manage")
+    .input(id)
+    .mutation(({ ctx, input }) => ctx.services.domains.verifyDomain(ctx.tenant, input.id, userActor(ctx))),
+  remove: permissionProcedure("domains:manage")
+    .input(id)
+    .mutation(({ ctx, input }) => ctx.services.domains.removeDomain(ctx.tenant, input.id, userActor(ctx))),
+});

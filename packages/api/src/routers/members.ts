@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { SESSION_COOKIE, sessionCookie } from "../auth/cookies";
+import { can } from "../auth/permissions";
+import { tenantHostUrl } from "../auth/urls";
+import type { InvitationView } from "../services/member-service";
+import { type Context, permissionProcedure, router, tenantProcedure } from "../trpc";
+import { userActor } from "./tenant";
+
+const secureCookies = () => process.env.NODE_ENV === "production";
+
+// Shapes only; the service validates (and answers NOT_FOUND for ids that are not uuids).
+const idInput = z.object({ id: z.string().max(100) });
+const tokenInput = z.object({ token: z.string().max(200) });
+
+/**
+ * The link an invitee opens on this tenant's host. There is no mailer yet: outside production the
+ * link is written to the server console; the inviter also gets it back to share by hand.
+ */
+function deliverInvitation(
+  ctx: Pick<Context, "services" | "headers">,
+  slug: string,
+  invitation: InvitationView,
+  token: string,
+) {
+  const acceptUrl = tenantHostUrl(
+    ctx.headers,
+    ctx.services.tenancy.baseDomain,
+    slug,
+    `/invite/${encodeURIComponent(token)}`,
+    secureCookies(),
+  );
+  if (ctx.services.env.NODE_ENV !== "production")
+    console.info(`invite link for ${invitation.email}: ${acceptUrl}`);
+  return { invitation, token, acceptUrl };
+}
+
+export const membersRouter = router({
+  /** Active members; open invitations only for those who may invite. */
+  list: permissionProcedure("members:read").query(async ({ ctx }) => {
+    const { members, invitations } = await ctx.services.members.list(ctx.tenant);
+    return { members, invitations: can(ctx.user.role, "members:invite") ? invitations : [] };
+  }),
+
+  invite: permissionProcedure("members:invite")
+    .input(z.object({ email: z.string().max(254), role: z.string().max(20) }))
+    .mutation(async ({ ctx, input }) => {
+      const { invitation, token } = await ctx.services.members.invite(ctx.tenant, userActor(ctx), input);
+      return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
+    }),
+
+  /** A fresh link and 7 more days; the previous link stops working. */
+  resend: permissionProcedure("members:invite")
+    .input(idInput)
+    .mutation(async ({ ctx, input }) => {
+      const { invitation, token } = await ctx.services.members.resend(ctx.tenant, userActor(ctx), input.id);
+      return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
+    }),
+
+  revoke: permissionProcedure("members:invite")
+    .input(idInput)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.members.revoke(ctx.tenant, userActor(ctx), input.id);
+      return { ok: true };
+    }),
+
+  changeRole: permissionProcedure("members:changeRole")
+    .input(z.object({ userId: z.string().max(100), role: z.string().max(20) }))
+    .mutation(async ({ ctx, input }) => ({
+      member: await ctx.services.members.changeRole(ctx.tenant, userActor(ctx), input.userId, input.role),
+    })),
+
+  /** Deactivates the member (their messages stay) and ends their sessions. */
+  remove: permissionProcedure("members:remove")
+    .input(z.object({ userId: z.string().max(100) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.members.remove(ctx.tenant, userActor(ctx), input.userId);
+      return { ok: true };
+    }),
+
+  /** The accept page (signed out): whose workspace, which email and role, and whether it expired. */
+  invitation: tenantProcedure
+    .input(tokenInput)
+    .query(({ ctx, input }) => ctx.services.members.previewInvitation(ctx.tenant, input.token)),
+
+  /** Redeems the invitation and signs the new member in on this host. */
+  acceptInvitation: tenantProcedure
+    .input(tokenInput.extend({ name: z.string().max(100), password: z.string().max(200) }))
+    .mutation(async ({ ctx, input }) => {
+      const { token, session } = await ctx.services.members.accept(
+        ctx.tenant,
+        input.token,
+        { name: input.name, password: input.password },
+        ctx.meta,
+      );
+      ctx.resHeaders.append(
+        "set-cookie",
+        sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies()),
+      );
+      return { user: session.user };
+    }),
+});

@@ -1,0 +1,282 @@
+import { randomUUID } from "node:crypto";
+import { type Database, type TenantActor, type TenantRef, withTenant } from "@nchat/db";
+import { tenantAuditLogs, tenants } from "@nchat/db/public";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import { can } from "../auth/permissions";
+import { hashToken, randomToken } from "../auth/tokens";
+import { AppError } from "../errors";
+import { type Actor, auditActor, isPlatformActor } from "./actor";
+import type { SessionUser } from "./auth-service";
+
+/** Every API key starts with this, so a bearer token can be told apart from other credentials. */
+export const API_KEY_PREFIX = "nck_";
+/** How many leading characters of a key are kept for display ("nck_" + 8). */
+export const API_KEY_DISPLAY_LENGTH = 12;
+/** `last_used_at` is written at most this often per key. */
+const TOUCH_AFTER_MS = 60_000;
+
+export const API_KEY_SCOPES = ["read", "write"] as const;
+/** `read`: queries only; `write`: queries and mutations (within the service user's role). */
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export const createApiKeyInput = z.object({
+  name: z.string().trim().min(1, "Give the key a name.").max(100, "A key name has at most 100 characters."),
+  scope: z.enum(API_KEY_SCOPES, { error: "The scope is read or write." }),
+});
+export type CreateApiKeyRequest = z.input<typeof createApiKeyInput>;
+
+/** A key as listed: never its hash, never the key. */
+export type ApiKeyView = {
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  prefix: string;
+  createdBy: string | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+};
+
+/** The answer to `create`: the only time the key itself is ever shown. */
+export type CreatedApiKey = {
+  key: string;
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  prefix: string;
+  createdAt: Date;
+};
+
+/** Who a valid key acts as: its service user, the key and its scope. */
+export type ApiKeyPrincipal = { user: SessionUser; apiKeyId: string; scope: ApiKeyScope };
+
+const notFound = () => new AppError("NOT_FOUND", "No such API key in this workspace.");
+
+/**
+ * API keys of a tenant, in the tenant's own schema (through its role): each key acts as its own
+ * service user (role member), so keys get exactly the permissions of a member, and a key of tenant
+ * A is simply unknown in tenant B's schema. Keys are stored only as their SHA-256; the key itself
+ * is returned once, at creation. Every change writes its audit entry in the same transaction.
+ */
+export class ApiKeyService {
+  constructor(private readonly deps: { db: Database }) {}
+
+  async create(tenant: TenantRef, actor: Actor, request: unknown): Promise<CreatedApiKey> {
+    assertCanManage(actor);
+    const input = parse(request);
+    const key = randomToken(API_KEY_PREFIX);
+    const id = randomUUID();
+    const prefix = key.slice(0, API_KEY_DISPLAY_LENGTH);
+    return withTenant(
+      this.deps.db,
+      tenant,
+      async ({ db, t }) => {
+        // RLS lets the tenant role read its own row only.
+        const [row] = await db
+          .select({ features: tenants.features })
+          .from(tenants)
+          .where(eq(tenants.id, tenant.id));
+        if (!row) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+        if (row.features.apiAccess !== true)
+          throw new AppError("FEATURE_NOT_IN_PLAN", "API access is not included in your plan.", {
+            feature: "apiAccess",
+          });
+
+        const [serviceUser] = await db
+          .insert(t.users)
+          .values({
+            email: `api-key+${id}@service.invalid`,
+            name: `API key: ${input.name}`,
+            role: "member",
+            isService: true,
+            passwordHash: null,
+          })
+          .returning({ id: t.users.id });
+        const [created] = await db
+          .insert(t.apiKeys)
+          .values({
+            id,
+            name: input.name,
+            prefix,
+            keyHash: hashToken(key),
+            scope: input.scope,
+            serviceUserId: serviceUser!.id,
+            createdBy: actor.type === "user" ? (actor.id ?? null) : null,
+          })
+          .returning();
+        await db.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: tenant.id,
+          action: "api_key.create",
+          resourceType: "api_key",
+          resourceId: id,
+          before: null,
+          after: { name: input.name, scope: input.scope, prefix, serviceUserId: serviceUser!.id },
+        });
+        return {
+          key,
+          id,
+          name: created!.name,
+          scope: input.scope,
+          prefix,
+          createdAt: created!.createdAt,
+        };
+      },
+      tenantActor(actor),
+    );
+  }
+
+  /** The tenant's keys, newest first (revoked ones too, marked by `revokedAt`). */
+  async list(tenant: TenantRef): Promise<ApiKeyView[]> {
+    return withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const rows = await db
+        .select({
+          id: t.apiKeys.id,
+          name: t.apiKeys.name,
+          scope: t.apiKeys.scope,
+          prefix: t.apiKeys.prefix,
+          createdBy: t.apiKeys.createdBy,
+          lastUsedAt: t.apiKeys.lastUsedAt,
+          revokedAt: t.apiKeys.revokedAt,
+          createdAt: t.apiKeys.createdAt,
+        })
+        .from(t.apiKeys)
+        .orderBy(desc(t.apiKeys.createdAt), desc(t.apiKeys.id));
+      return rows.map((r) => ({ ...r, scope: toScope(r.scope) }));
+    });
+  }
+
+  /**
+   * Revokes a key for good (its service user is deactivated with it). Revoking a revoked key
+   * changes nothing; an unknown id, or one of another tenant, is NOT_FOUND.
+   */
+  async revoke(tenant: TenantRef, actor: Actor, id: string): Promise<ApiKeyView> {
+    assertCanManage(actor);
+    if (!z.uuid().safeParse(id).success) throw notFound();
+    return withTenant(
+      this.deps.db,
+      tenant,
+      async ({ db, t }) => {
+        const [current] = await db.select().from(t.apiKeys).where(eq(t.apiKeys.id, id)).for("update");
+        if (!current) throw notFound();
+        if (current.revokedAt) return toView(current);
+        const now = new Date();
+        const [updated] = await db
+          .update(t.apiKeys)
+          .set({ revokedAt: now })
+          .where(eq(t.apiKeys.id, id))
+          .returning();
+        await db
+          .update(t.users)
+          .set({ deactivatedAt: now, updatedAt: now })
+          .where(and(eq(t.users.id, current.serviceUserId), eq(t.users.isService, true)));
+        await db.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: tenant.id,
+          action: "api_key.revoke",
+          resourceType: "api_key",
+          resourceId: id,
+          before: { revokedAt: null },
+          after: { name: current.name, scope: current.scope, prefix: current.prefix, revokedAt: now },
+        });
+        return toView(updated!);
+      },
+      tenantActor(actor),
+    );
+  }
+
+  /**
+   * The principal of a bearer key in THIS tenant's schema, or null (unknown here, revoked, or its
+   * service user deactivated). Records use at most once a minute.
+   */
+  async authenticate(tenant: TenantRef, bearer: string | null | undefined): Promise<ApiKeyPrincipal | null> {
+    if (!bearer?.startsWith(API_KEY_PREFIX) || bearer.length > 200) return null;
+    return withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [row] = await db
+        .select({
+          id: t.apiKeys.id,
+          scope: t.apiKeys.scope,
+          lastUsedAt: t.apiKeys.lastUsedAt,
+          user: {
+            id: t.users.id,
+            email: t.users.email,
+            name: t.users.name,
+            role: t.users.role,
+          },
+        })
+        .from(t.apiKeys)
+        .innerJoin(t.users, eq(t.users.id, t.apiKeys.serviceUserId))
+        .where(
+          and(
+            eq(t.apiKeys.keyHash, hashToken(bearer)),
+            isNull(t.apiKeys.revokedAt),
+            isNull(t.users.deactivatedAt),
+            eq(t.users.isService, true),
+          ),
+        );
+      if (!row) return null;
+      if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_AFTER_MS) {
+        // Conditional, so concurrent requests of one key write once.
+        await db
+          .update(t.apiKeys)
+          .set({ lastUsedAt: new Date() })
+          .where(
+            and(
+              eq(t.apiKeys.id, row.id),
+              sql`(${t.apiKeys.lastUsedAt} is null or ${t.apiKeys.lastUsedAt} < now() - interval '1 minute')`,
+            ),
+          );
+      }
+      return {
+        user: { ...row.user, isService: true },
+        apiKeyId: row.id,
+        scope: toScope(row.scope),
+      };
+    });
+  }
+}
+
+function parse(request: unknown) {
+  const r = createApiKeyInput.safeParse(request);
+  if (r.success) return r.data;
+  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
+    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}
+
+/** The router checks `apiKeys:manage` already; the service refuses on its own too. */
+function assertCanManage(actor: Actor) {
+  if (isPlatformActor(actor)) return;
+  if (!actor.role || !can(actor.role, "apiKeys:manage"))
+    throw new AppError("FORBIDDEN", "Only workspace owners and admins can manage API keys.");
+}
+
+function tenantActor(actor: Actor): TenantActor {
+  return { userId: actor.id, userRole: actor.role };
+}
+
+/** Anything but an explicit "write" is read-only. */
+const toScope = (s: string): ApiKeyScope => (s === "write" ? "write" : "read");
+
+function toView(r: {
+  id: string;
+  name: string;
+  scope: string;
+  prefix: string;
+  createdBy: string | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+}): ApiKeyView {
+  return {
+    id: r.id,
+    name: r.name,
+    scope: toScope(r.scope),
+    prefix: r.prefix,
+    createdBy: r.createdBy,
+    lastUsedAt: r.lastUsedAt,
+    revokedAt: r.revokedAt,
+    createdAt: r.createdAt,
+  };
+}

@@ -1,0 +1,444 @@
+import { randomBytes } from "node:crypto";
+import { promises as dnsPromises } from "node:dns";
+import {
+  type Database,
+  isUniqueViolation,
+  type TenantActor,
+  type TenantRef,
+  withPlatformAdmin,
+  withTenant,
+} from "@nchat/db";
+import { type TenantDomain, tenantAuditLogs, tenantDomains, tenants } from "@nchat/db/public";
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import { AppError } from "../errors";
+import { normalizeHost } from "../tenancy/host";
+import { type Actor, auditActor, SYSTEM } from "./actor";
+
+/** The label under a custom domain that holds its verification TXT record. */
+export const VERIFICATION_LABEL = "_nchat-verify";
+/** Longest domain whose verification record name still fits in a DNS name (253). */
+export const MAX_CUSTOM_DOMAIN = 253 - VERIFICATION_LABEL.length - 1;
+
+/** Top-level names that never point at a tenant's own server on the public internet. */
+const SPECIAL_USE_TLDS = new Set(["localhost", "local", "internal", "invalid", "onion", "arpa"]);
+
+export type DomainStatus = TenantDomain["status"];
+
+/** The DNS record a tenant publishes to prove it controls a domain. */
+export type VerificationRecord = { type: "TXT"; name: string; value: string };
+
+export function verificationRecord(domain: string, token: string): VerificationRecord {
+  return { type: "TXT", name: `${VERIFICATION_LABEL}.${domain}`, value: `nchat-verify=${token}` };
+}
+
+/** A custom domain as the tenant sees it (never the bare token: it is inside `record.value`). */
+export type DomainView = {
+  id: string;
+  domain: string;
+  status: DomainStatus;
+  verifiedAt: Date | null;
+  lastCheckedAt: Date | null;
+  lastError: string | null;
+  record: VerificationRecord;
+};
+
+export type CustomDomainConfig = {
+  enabled: boolean;
+  /** When non-empty, only these domains may be added. */
+  allowlist: string[];
+  /** The platform's own domain: neither it nor any host under it can be a custom domain. */
+  baseDomain: string;
+};
+
+/** TXT lookup: one string[] (the record's character-strings) per answer; rejects like node:dns. */
+export type ResolveTxt = (name: string) => Promise<string[][]>;
+
+export type DomainServiceDeps = {
+  db: Database;
+  config: CustomDomainConfig;
+  resolveTxt: ResolveTxt;
+  /** Called after a domain started or stopped resolving, so caches can drop it. */
+  onTenantChanged?: (t: { id: string; slug: string; domains: string[] }) => void | Promise<void>;
+};
+
+/** The tenant a domain operation acts for (its role, and its slug for cache invalidation). */
+export type DomainTenant = TenantRef & { slug: string };
+
+export type RecheckResult = {
+  checked: number;
+  /** Record still published with the expected value. */
+  stillVerified: number;
+  /** Domains whose record disappeared or changed: now "failed", no longer resolving. */
+  lost: string[];
+  /** Domains whose lookup failed (timeout, SERVFAIL, …): left verified, error recorded. */
+  inconclusive: string[];
+};
+
+/**
+ * A TXT lookup through node:dns with its own resolver: the given servers ("127.0.0.1:5353"), or
+ * the system's when none are given. Bounded in time so a dead server cannot stall a request or job.
+ */
+export function dnsTxtResolver(
+  servers?: string[],
+  opts: { timeoutMs?: number; tries?: number } = {},
+): ResolveTxt {
+  const resolver = new dnsPromises.Resolver({ timeout: opts.timeoutMs ?? 3000, tries: opts.tries ?? 2 });
+  if (servers?.length) resolver.setServers(servers);
+  return (name) => resolver.resolveTxt(name);
+}
+
+/**
+ * The canonical form of a domain a tenant wants to connect, or why it cannot be one: lowercase,
+ * no trailing dot, punycode; not an IP, a single label, a special-use name or a platform address.
+ */
+export function normalizeCustomDomain(
+  raw: string,
+  baseDomain: string,
+): { domain: string; error?: undefined } | { domain?: undefined; error: string } {
+  const value = raw.trim();
+  const n = normalizeHost(value);
+  if (n?.ip) return { error: "Enter a domain name, not an IP address." };
+  if (!n || value.includes(":")) return { error: "Enter a valid domain name, like chat.example.com." };
+  const host = n.host;
+  const labels = host.split(".");
+  if (labels.length < 2) return { error: "Enter a full domain name with a dot, like chat.example.com." };
+  const tld = labels[labels.length - 1]!;
+  if (/^[0-9]+$/.test(tld)) return { error: "Enter a valid domain name, like chat.example.com." };
+  if (SPECIAL_USE_TLDS.has(tld)) return { error: `Domains ending in .${tld} cannot be connected.` };
+  if (host.length > MAX_CUSTOM_DOMAIN)
+    return { error: `A custom domain has at most ${MAX_CUSTOM_DOMAIN} characters.` };
+  const base = normalizeHost(baseDomain)?.host ?? baseDomain.trim().toLowerCase();
+  if (host === base || host.endsWith(`.${base}`))
+    return { error: `Addresses under ${base} belong to the platform; connect a domain you own.` };
+  return { domain: host };
+}
+
+const domainInput = z
+  .string({ error: "Enter a domain name." })
+  .trim()
+  .min(1, "Enter a domain name.")
+  .max(253, "A domain name has at most 253 characters.");
+const domainIdInput = z.uuid();
+
+function invalid(message: string): AppError {
+  return new AppError("VALIDATION_FAILED", message, { fields: [{ path: "domain", message }] });
+}
+
+const notFound = () => new AppError("NOT_FOUND", "No such domain in this workspace.");
+
+type Check = { ok: true } | { ok: false; definitive: boolean; error: string };
+
+/**
+ * Custom domains of tenants: added under the tenant's own role (RLS keeps each tenant to its own
+ * rows), proven with a DNS TXT record, re-checked by a job. Only verified domains resolve to a
+ * tenant. Every change writes its audit entry in the same transaction.
+ */
+export class DomainService {
+  private readonly allowlist: Set<string>;
+
+  constructor(private readonly deps: DomainServiceDeps) {
+    this.allowlist = new Set(
+      deps.config.allowlist.map((d) => normalizeHost(d)?.host ?? d.trim().toLowerCase()).filter(Boolean),
+    );
+  }
+
+  async addDomain(tenant: DomainTenant, rawDomain: string, actor: Actor): Promise<DomainView> {
+    if (!this.deps.config.enabled)
+      throw new AppError("FORBIDDEN", "Custom domains are not enabled on this platform.");
+    assertCanManage(actor);
+    const parsed = domainInput.safeParse(rawDomain);
+    if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? "Enter a domain name.");
+    const { domain, error } = normalizeCustomDomain(parsed.data, this.deps.config.baseDomain);
+    if (error !== undefined) throw invalid(error);
+    if (this.allowlist.size > 0 && !this.allowlist.has(domain))
+      throw new AppError("FORBIDDEN", "This domain is not on the platform's allowlist.");
+
+    const token = randomBytes(16).toString("base64url");
+    try {
+      const row = await withTenant(
+        this.deps.db,
+        tenant,
+        async ({ db }) => {
+          const [created] = await db
+            .insert(tenantDomains)
+            .values({ tenantId: tenant.id, domain, verificationToken: token })
+            .returning();
+          await db.insert(tenantAuditLogs).values({
+            ...auditActor(actor),
+            tenantId: tenant.id,
+            action: "domain.add",
+            resourceType: "domain",
+            resourceId: created!.id,
+            before: null,
+            after: { domain },
+          });
+          return created!;
+        },
+        tenantActor(actor),
+      );
+      return toView(row);
+    } catch (err) {
+      if (isUniqueViolation(err, "tenant_domains_domain_unique"))
+        throw new AppError("CONFLICT", "This domain is already connected to a workspace.", { domain });
+      throw err;
+    }
+  }
+
+  /** The tenant's domains, newest first. */
+  async listDomains(tenant: TenantRef): Promise<DomainView[]> {
+    const rows = await withTenant(this.deps.db, tenant, ({ db }) =>
+      db
+        .select()
+        .from(tenantDomains)
+        .where(eq(tenantDomains.tenantId, tenant.id))
+        .orderBy(desc(tenantDomains.createdAt)),
+    );
+    return rows.map(toView);
+  }
+
+  /**
+   * Looks up the domain's TXT record now. Found with the expected value: verified. Missing or
+   * different: "pending" (never verified) or "failed" (verified before). A lookup that fails for
+   * another reason (timeout, SERVFAIL) leaves the status as it is. The outcome is in `lastError`.
+   */
+  async verifyDomain(tenant: DomainTenant, domainId: string, actor: Actor): Promise<DomainView> {
+    assertCanManage(actor);
+    const id = parseId(domainId);
+    const current = await withTenant(
+      this.deps.db,
+      tenant,
+      async ({ db }) =>
+        (
+          await db
+            .select()
+            .from(tenantDomains)
+            .where(and(eq(tenantDomains.id, id), eq(tenantDomains.tenantId, tenant.id)))
+        )[0],
+    );
+    if (!current) throw notFound();
+
+    const check = await this.check(current.domain, current.verificationToken);
+    const now = new Date();
+    const status: DomainStatus = check.ok
+      ? "verified"
+      : !check.definitive
+        ? current.status
+        : current.verifiedAt
+          ? "failed"
+          : "pending";
+    const lastError = check.ok ? null : check.error;
+    const { row, domains } = await withTenant(
+      this.deps.db,
+      tenant,
+      async ({ db }) => {
+        const [updated] = await db
+          .update(tenantDomains)
+          .set({ status, lastError, lastCheckedAt: now, ...(check.ok ? { verifiedAt: now } : {}) })
+          .where(and(eq(tenantDomains.id, id), eq(tenantDomains.tenantId, tenant.id)))
+          .returning();
+        if (!updated) throw notFound();
+        await db.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: tenant.id,
+          action: check.ok ? "domain.verify" : "domain.verify_failed",
+          resourceType: "domain",
+          resourceId: id,
+          before: { domain: current.domain, status: current.status },
+          after: { domain: current.domain, status, lastError },
+        });
+        return { row: updated, domains: await domainsOf(db, tenant.id) };
+      },
+      tenantActor(actor),
+    );
+    if (row.status !== current.status) await this.changed(tenant, domains);
+    return toView(row);
+  }
+
+  async removeDomain(tenant: DomainTenant, domainId: string, actor: Actor): Promise<void> {
+    assertCanManage(actor);
+    const id = parseId(domainId);
+    const { removed, domains } = await withTenant(
+      this.deps.db,
+      tenant,
+      async ({ db }) => {
+        const [row] = await db
+          .delete(tenantDomains)
+          .where(and(eq(tenantDomains.id, id), eq(tenantDomains.tenantId, tenant.id)))
+          .returning();
+        if (!row) throw notFound();
+        await db.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: tenant.id,
+          action: "domain.remove",
+          resourceType: "domain",
+          resourceId: id,
+          before: { domain: row.domain, status: row.status },
+          after: null,
+        });
+        return { removed: row, domains: await domainsOf(db, tenant.id) };
+      },
+      tenantActor(actor),
+    );
+    // The removed domain may be cached as resolving: it has to be dropped too.
+    await this.changed(tenant, [...domains, removed.domain]);
+  }
+
+  /**
+   * The re-verification job: every verified domain (of `tenantIds` when given) is looked up again,
+   * `concurrency` at a time. A record that disappeared or changed marks the domain "failed" (it
+   * stops resolving), audited as the system; a lookup error keeps it verified and records the error.
+   */
+  async recheckAll(opts: { concurrency?: number; tenantIds?: string[] } = {}): Promise<RecheckResult> {
+    const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 8) || 1);
+    const verified = await withPlatformAdmin(this.deps.db, (tx) =>
+      tx
+        .select({
+          id: tenantDomains.id,
+          tenantId: tenantDomains.tenantId,
+          domain: tenantDomains.domain,
+          token: tenantDomains.verificationToken,
+          slug: tenants.slug,
+        })
+        .from(tenantDomains)
+        .innerJoin(tenants, eq(tenants.id, tenantDomains.tenantId))
+        .where(
+          and(
+            eq(tenantDomains.status, "verified"),
+            opts.tenantIds ? inArray(tenantDomains.tenantId, opts.tenantIds) : undefined,
+          ),
+        )
+        .orderBy(tenantDomains.domain),
+    );
+    const checks = await mapLimit(verified, concurrency, async (d) => ({
+      ...d,
+      check: await this.check(d.domain, d.token),
+    }));
+
+    const result: RecheckResult = { checked: checks.length, stillVerified: 0, lost: [], inconclusive: [] };
+    const now = new Date();
+    const confirmed = checks.filter((c) => c.check.ok).map((c) => c.id);
+    result.stillVerified = confirmed.length;
+    for (let i = 0; i < confirmed.length; i += 1000) {
+      const ids = confirmed.slice(i, i + 1000);
+      await withPlatformAdmin(this.deps.db, (tx) =>
+        tx
+          .update(tenantDomains)
+          .set({ lastCheckedAt: now, lastError: null })
+          .where(and(inArray(tenantDomains.id, ids), eq(tenantDomains.status, "verified"))),
+      );
+    }
+
+    for (const c of checks) {
+      if (c.check.ok) continue;
+      const lastError = c.check.error;
+      if (!c.check.definitive) {
+        result.inconclusive.push(c.domain);
+        await withPlatformAdmin(this.deps.db, (tx) =>
+          tx
+            .update(tenantDomains)
+            .set({ lastCheckedAt: now, lastError })
+            .where(and(eq(tenantDomains.id, c.id), eq(tenantDomains.status, "verified"))),
+        );
+        continue;
+      }
+      const domains = await withPlatformAdmin(this.deps.db, async (tx) => {
+        // Only if still verified: the tenant may have removed or re-verified it meanwhile.
+        const [updated] = await tx
+          .update(tenantDomains)
+          .set({ status: "failed", lastError, lastCheckedAt: now })
+          .where(and(eq(tenantDomains.id, c.id), eq(tenantDomains.status, "verified")))
+          .returning({ id: tenantDomains.id });
+        if (!updated) return null;
+        await tx.insert(tenantAuditLogs).values({
+          ...auditActor(SYSTEM),
+          tenantId: c.tenantId,
+          action: "domain.verification_lost",
+          resourceType: "domain",
+          resourceId: c.id,
+          before: { domain: c.domain, status: "verified" },
+          after: { domain: c.domain, status: "failed", lastError },
+        });
+        return domainsOf(tx, c.tenantId);
+      });
+      if (!domains) continue;
+      result.lost.push(c.domain);
+      await this.changed({ id: c.tenantId, slug: c.slug }, domains);
+    }
+    return result;
+  }
+
+  private async check(domain: string, token: string): Promise<Check> {
+    const record = verificationRecord(domain, token);
+    let answers: string[][];
+    try {
+      answers = await this.deps.resolveTxt(record.name);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === "ENOTFOUND" || code === "ENODATA")
+        return { ok: false, definitive: true, error: `TXT record ${record.name} not found` };
+      const reason = typeof code === "string" ? code : "lookup error";
+      return { ok: false, definitive: false, error: `DNS lookup of ${record.name} failed (${reason})` };
+    }
+    if (answers.length === 0)
+      return { ok: false, definitive: true, error: `TXT record ${record.name} not found` };
+    if (answers.some((chunks) => chunks.join("").trim() === record.value)) return { ok: true };
+    return { ok: false, definitive: true, error: "TXT record found but the value does not match" };
+  }
+
+  private async changed(t: { id: string; slug: string }, domains: string[]) {
+    await this.deps.onTenantChanged?.({ id: t.id, slug: t.slug, domains: [...new Set(domains)] });
+  }
+}
+
+/** Users manage domains as workspace owners or admins; platform actors and API keys pass. */
+function assertCanManage(actor: Actor) {
+  if (actor.type === "user" && actor.role !== "owner" && actor.role !== "admin")
+    throw new AppError("FORBIDDEN", "Only workspace owners and admins can manage custom domains.");
+}
+
+function parseId(domainId: string): string {
+  const r = domainIdInput.safeParse(domainId);
+  if (!r.success) throw notFound();
+  return r.data;
+}
+
+function tenantActor(actor: Actor): TenantActor {
+  return { userId: actor.id, userRole: actor.role };
+}
+
+async function domainsOf(
+  db: Parameters<Parameters<typeof withPlatformAdmin>[1]>[0],
+  tenantId: string,
+): Promise<string[]> {
+  const rows = await db
+    .select({ domain: tenantDomains.domain })
+    .from(tenantDomains)
+    .where(eq(tenantDomains.tenantId, tenantId));
+  return rows.map((r) => r.domain);
+}
+
+function toView(row: TenantDomain): DomainView {
+  return {
+    id: row.id,
+    domain: row.domain,
+    status: row.status,
+    verifiedAt: row.verifiedAt,
+    lastCheckedAt: row.lastCheckedAt,
+    lastError: row.lastError,
+    record: verificationRecord(row.domain, row.verificationToken),
+  };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
