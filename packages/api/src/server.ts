@@ -9,6 +9,7 @@ import {
 import type { Redis } from "ioredis";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
 import { createRedis } from "./infra/redis";
+import { UsageRecorder } from "./limits/usage";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
 import { ApiKeyService } from "./services/api-key-service";
 import { AuthService } from "./services/auth-service";
@@ -28,6 +29,7 @@ export type Services = {
   redis: Redis | null;
   pubsub: PubSub;
   rateLimiter: RateLimiter;
+  usage: UsageRecorder;
   tenancy: TenancyConfig;
   resolver: TenantResolver;
   tenants: TenantService;
@@ -77,6 +79,8 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     namespace: env.DB_ROLE_PREFIX,
     log: (msg, err) => console.warn(msg, errMessage(err)),
   }).start();
+  const auth = new AuthService({ db });
+  const usage = new UsageRecorder({ db, log: (msg, err) => console.warn(msg, errMessage(err)) }).start();
   const tenancy: TenancyConfig = {
     baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
     multiTenant: isMultiTenant(env),
@@ -96,11 +100,12 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
           log: (msg, err) => console.warn(msg, errMessage(err)),
         })
       : new MemoryRateLimiter(),
+    usage,
     tenancy,
     resolver,
     tenants: new TenantService({ db, masterKey, onTenantChanged: (t) => resolver.invalidate(t) }),
-    auth: new AuthService({ db }),
-    members: new MemberService({ db, auth: new AuthService({ db }) }),
+    auth,
+    members: new MemberService({ db, auth }),
     apiKeys: new ApiKeyService({ db }),
     domains: new DomainService({
       db,
@@ -114,6 +119,7 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
     }),
     superAdmins: new SuperAdminService({ db }),
     async close() {
+      await usage.close().catch((err) => console.warn("usage: final flush failed", errMessage(err)));
       await resolver.stop();
       await pubsub.close();
       redis?.disconnect();

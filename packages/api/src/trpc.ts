@@ -7,12 +7,18 @@
  *
  * Rate limits, resource limits, features and usage slot in with `.use(...)` on these.
  */
+
+import type { Feature } from "@nchat/billing/plans";
+import { withTenant } from "@nchat/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "./auth/cookies";
 import { atLeast, can, type Permission, type Role } from "./auth/permissions";
 import { AppError, type ErrorCode } from "./errors";
+import { enforceApiCallQuota } from "./limits/api-calls";
+import { requireFeature } from "./limits/features";
+import { type LimitedResource, resourceUsage } from "./limits/limits";
 import { limitAll, rateLimitHeaders } from "./ratelimit/limiter";
 import { type RatePolicy, tenantPolicies } from "./ratelimit/policies";
 import type { Services } from "./server";
@@ -204,26 +210,45 @@ export const tenantProcedure = publicProcedure
     return next();
   });
 
-/** A signed-in user of THIS tenant (the session is looked up in the tenant's own schema). */
-export const authedProcedure = tenantProcedure.use(async ({ ctx, type, next }) => {
-  // `Authorization: Bearer nck_…` is an API key of this tenant (looked up in its own schema); it
-  // replaces the cookie. `apiKey` tells key traffic from browser sessions (null) to later middleware.
-  const bearer = /^bearer\s+(nck_.*)$/i.exec(ctx.headers.get("authorization") ?? "")?.[1]?.trim();
-  let session: Session | null;
-  let apiKey: { id: string; scope: "read" | "write" } | null = null;
-  if (bearer) {
-    const key = await ctx.services.apiKeys.authenticate(ctx.tenant, bearer);
-    if (!key) throw new AppError("UNAUTHORIZED", "Invalid API key.");
-    if (key.scope === "read" && type !== "query")
-      throw new AppError("FORBIDDEN", "This API key is read-only.");
-    apiKey = { id: key.apiKeyId, scope: key.scope };
-    session = { id: key.apiKeyId, user: key.user, expiresAt: new Date("9999-12-31T23:59:59.999Z") };
+/**
+ * Counts the call in usage (per endpoint; API-key calls also in the monthly API-call total) and the
+ * user as active this month. Buffered in memory: no database write per request.
+ */
+const trackUsage = t.middleware(async ({ ctx, path, next }) => {
+  const c = ctx as Context & { tenant: ResolvedTenant; user: Session["user"]; apiKey: { id: string } | null };
+  const usage = ctx.services.usage;
+  if (c.apiKey) {
+    await enforceApiCallQuota(ctx.services, c.tenant);
+    usage.record(c.tenant, { apiCallsTotal: 1 }, path);
   } else {
-    session = await ctx.services.auth.session(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
-    if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+    usage.record(c.tenant, {}, path);
+    if (!c.user.isService) void usage.activeUser(c.tenant, c.user.id);
   }
-  return next({ ctx: { session, user: session.user, apiKey } });
+  return next();
 });
+
+/** A signed-in user of THIS tenant (the session is looked up in the tenant's own schema). */
+export const authedProcedure = tenantProcedure
+  .use(async ({ ctx, type, next }) => {
+    // `Authorization: Bearer nck_…` is an API key of this tenant (looked up in its own schema); it
+    // replaces the cookie. `apiKey` tells key traffic from browser sessions (null) to later middleware.
+    const bearer = /^bearer\s+(nck_.*)$/i.exec(ctx.headers.get("authorization") ?? "")?.[1]?.trim();
+    let session: Session | null;
+    let apiKey: { id: string; scope: "read" | "write" } | null = null;
+    if (bearer) {
+      const key = await ctx.services.apiKeys.authenticate(ctx.tenant, bearer);
+      if (!key) throw new AppError("UNAUTHORIZED", "Invalid API key.");
+      if (key.scope === "read" && type !== "query")
+        throw new AppError("FORBIDDEN", "This API key is read-only.");
+      apiKey = { id: key.apiKeyId, scope: key.scope };
+      session = { id: key.apiKeyId, user: key.user, expiresAt: new Date("9999-12-31T23:59:59.999Z") };
+    } else {
+      session = await ctx.services.auth.session(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
+      if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+    }
+    return next({ ctx: { session, user: session.user, apiKey } });
+  })
+  .use(trackUsage);
 
 /** A signed-in user with at least this role. */
 export const roleProcedure = (min: Role) =>
@@ -238,6 +263,34 @@ export const permissionProcedure = (permission: Permission) =>
   authedProcedure.use(({ ctx, next }) => {
     if (!can(ctx.user.role, permission))
       throw new AppError("FORBIDDEN", "You do not have permission to do this.");
+    return next();
+  });
+
+/** `.use(feature("threads"))`: FEATURE_NOT_IN_PLAN unless the tenant's plan includes it. */
+export const feature = (name: Feature) =>
+  t.middleware(({ ctx, next }) => {
+    if (!ctx.tenant) throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+    requireFeature(ctx.tenant.features, name);
+    return next();
+  });
+
+/**
+ * `.use(limit("channels"))`: refuses early when the resource is already at its limit (no lock; for
+ * a fast, clear error). The exact check under concurrency is `assertWithinLimit` inside the
+ * transaction that creates the resource.
+ */
+export const limit = (resource: LimitedResource) =>
+  t.middleware(async ({ ctx, next }) => {
+    const tenant = ctx.tenant;
+    if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+    const u = await withTenant(ctx.services.db, tenant, ({ db }) => resourceUsage(db, tenant, resource));
+    if (u.limit >= 0 && u.used >= u.limit) {
+      throw new AppError("LIMIT_EXCEEDED", `Your plan's ${resource.replace("_", " ")} limit is reached.`, {
+        resource,
+        used: u.used,
+        limit: u.limit,
+      });
+    }
     return next();
   });
 

@@ -4,7 +4,9 @@ export {
   createDatabase,
   type Database,
   type DatabaseConfig,
+  type Executor,
   type PublicDb,
+  type PublicTx,
   publicDb,
   type Sql,
 } from "./client";

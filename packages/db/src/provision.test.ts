@@ -33,6 +33,7 @@ describe("provisionTenant", () => {
       "login_tokens",
       "mentions",
       "messages",
+      "monthly_active_users",
       "reactions",
       "read_state",
       "sessions",

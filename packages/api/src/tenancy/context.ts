@@ -41,6 +41,7 @@ export function setTenantHeaders(headers: Headers, tenant: ResolvedTenant, key: 
     status: tenant.status,
     plan: tenant.plan,
     branding: tenant.branding,
+    features: tenant.features,
     trialEndsAt: tenant.trialEndsAt,
   });
   headers.set(TENANT_HEADERS.id, tenant.id);
@@ -79,6 +80,7 @@ export function readTenantHeaders(headers: Headers, key: Buffer): ResolvedTenant
     status: parsed.status as ResolvedTenant["status"],
     plan: parsed.plan as ResolvedTenant["plan"],
     branding: (parsed.branding ?? {}) as Record<string, string>,
+    features: (parsed.features ?? {}) as Record<string, boolean>,
     trialEndsAt: (parsed.trialEndsAt ?? null) as string | null,
   };
 }

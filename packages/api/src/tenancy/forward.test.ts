@@ -137,6 +137,7 @@ describe("routeRequest status handling", () => {
     dbRole: "r",
     plan: "free" as const,
     branding: {},
+    features: {},
     trialEndsAt: null,
   };
   const sub = { kind: "subdomain" as const, slug: "acme" };

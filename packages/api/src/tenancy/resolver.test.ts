@@ -64,7 +64,18 @@ describe("TenantResolver without Redis", () => {
     const t = await create();
     const resolved = await (await resolverWith()).bySlug(t.slug);
     expect(Object.keys(resolved!).sort()).toEqual(
-      ["branding", "dbRole", "id", "name", "plan", "schemaName", "slug", "status", "trialEndsAt"].sort(),
+      [
+        "branding",
+        "dbRole",
+        "features",
+        "id",
+        "name",
+        "plan",
+        "schemaName",
+        "slug",
+        "status",
+        "trialEndsAt",
+      ].sort(),
     );
   });
 

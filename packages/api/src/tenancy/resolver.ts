@@ -14,6 +14,8 @@ export type ResolvedTenant = {
   dbRole: string;
   plan: "free" | "pro" | "enterprise" | "custom";
   branding: Record<string, string>;
+  /** Feature flags of the plan (or Custom overrides). */
+  features: Record<string, boolean>;
   trialEndsAt: string | null;
 };
 
@@ -200,6 +202,7 @@ export class TenantResolver {
       dbRole: r.db_role,
       plan: r.billing_plan,
       branding: r.branding ?? {},
+      features: r.features ?? {},
       trialEndsAt: r.trial_ends_at ? new Date(r.trial_ends_at).toISOString() : null,
     } satisfies ResolvedTenant;
   }
@@ -214,5 +217,6 @@ type Row = {
   db_role: string;
   billing_plan: ResolvedTenant["plan"];
   branding: Record<string, string> | null;
+  features: Record<string, boolean> | null;
   trial_ends_at: Date | null;
 };

@@ -216,6 +216,19 @@ export function tenantTables(schemaName: string) {
     (t) => [primaryKey({ columns: [t.channelId, t.userId] })],
   );
 
+  /** Who was active in which UTC month ("YYYY-MM"): one row per user per month. */
+  const monthlyActiveUsers = s.table(
+    "monthly_active_users",
+    {
+      period: text("period").notNull(),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      firstSeenAt: ts("first_seen_at").notNull().defaultNow(),
+    },
+    (t) => [primaryKey({ columns: [t.period, t.userId] })],
+  );
+
   return {
     userRole,
     channelKind,
@@ -230,6 +243,7 @@ export function tenantTables(schemaName: string) {
     mentions,
     attachments,
     readState,
+    monthlyActiveUsers,
   };
 }
 

@@ -16,4 +16,5 @@ export const {
   mentions,
   attachments,
   readState,
+  monthlyActiveUsers,
 } = tenantTables(TEMPLATE_SCHEMA);

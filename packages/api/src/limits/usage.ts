@@ -1,0 +1,180 @@
+import { type Database, type TenantRef, withPlatformAdmin, withTenant } from "@nchat/db";
+import { sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
+
+/** Flows: added up per month. (Levels — users, storage, files — are recounted at flush.) */
+export type UsageCounters = {
+  messagesSent: number;
+  apiCallsTotal: number;
+  callsTotalMinutes: number;
+  callsTotalCount: number;
+};
+
+type Entry = { tenantId: string; period: string; counters: UsageCounters; endpoints: Map<string, number> };
+
+/** The UTC month of a moment, "YYYY-MM". */
+export const usagePeriod = (at = new Date()) => at.toISOString().slice(0, 7);
+
+const zero = (): UsageCounters => ({
+  messagesSent: 0,
+  apiCallsTotal: 0,
+  callsTotalMinutes: 0,
+  callsTotalCount: 0,
+});
+
+/**
+ * Usage per tenant per UTC month into public.tenant_usage, without a database write per request:
+ * counts collect in memory and are flushed in one batch every few seconds and on shutdown.
+ * Flows add up (safe with many processes); levels (total and monthly-active users, storage bytes,
+ * files) are recounted from the tenant's own tables for the tenants touched since the last flush.
+ * What a crash can lose: the counts of the last flush interval of that process (default 5 s).
+ */
+export class UsageRecorder {
+  private buffer = new Map<string, Entry>();
+  private touched = new Map<string, { tenant: TenantRef; periods: Set<string> }>();
+  private readonly seen = new LRUCache<string, true>({ max: 200_000 });
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      flushIntervalMs?: number;
+      log?: (msg: string, err?: unknown) => void;
+    },
+  ) {}
+
+  start(): this {
+    this.timer ??= setInterval(
+      () => void this.flush().catch((e) => this.deps.log?.("usage flush failed", e)),
+      this.deps.flushIntervalMs ?? 5_000,
+    );
+    this.timer.unref();
+    return this;
+  }
+
+  /** Adds to a tenant's flows for the current month. `endpoint` counts one call of that endpoint. */
+  record(tenant: TenantRef, counters: Partial<UsageCounters>, endpoint?: string, at = new Date()): void {
+    const period = usagePeriod(at);
+    const key = `${tenant.id}|${period}`;
+    let e = this.buffer.get(key);
+    if (!e) {
+      e = { tenantId: tenant.id, period, counters: zero(), endpoints: new Map() };
+      this.buffer.set(key, e);
+    }
+    for (const [k, v] of Object.entries(counters) as [keyof UsageCounters, number][]) e.counters[k] += v;
+    if (endpoint) e.endpoints.set(endpoint, (e.endpoints.get(endpoint) ?? 0) + 1);
+    this.touch(tenant, period);
+  }
+
+  /** Marks a tenant's levels (users, storage, files) for recounting at the next flush. */
+  touch(tenant: TenantRef, period = usagePeriod()): void {
+    let t = this.touched.get(tenant.id);
+    if (!t) {
+      t = { tenant, periods: new Set() };
+      this.touched.set(tenant.id, t);
+    }
+    t.periods.add(period);
+  }
+
+  /** Records a user as active this month: one insert per user per month per process. */
+  async activeUser(tenant: TenantRef, userId: string, at = new Date()): Promise<void> {
+    const period = usagePeriod(at);
+    const key = `${tenant.id}|${period}|${userId}`;
+    if (this.seen.has(key)) return;
+    this.seen.set(key, true);
+    this.touch(tenant, period);
+    await withTenant(this.deps.db, tenant, ({ db, t }) =>
+      db.insert(t.monthlyActiveUsers).values({ period, userId }).onConflictDoNothing(),
+    ).catch((err) => {
+      this.seen.delete(key);
+      this.deps.log?.("usage: recording an active user failed", err);
+    });
+  }
+
+  private merge(e: Entry) {
+    const key = `${e.tenantId}|${e.period}`;
+    const into = this.buffer.get(key);
+    if (!into) {
+      this.buffer.set(key, e);
+      return;
+    }
+    for (const [k, v] of Object.entries(e.counters) as [keyof UsageCounters, number][]) into.counters[k] += v;
+    for (const [k, v] of e.endpoints) into.endpoints.set(k, (into.endpoints.get(k) ?? 0) + v);
+  }
+
+  /** Counts recorded here and not yet flushed (for limit checks between flushes). */
+  pending(tenantId: string, period = usagePeriod()): UsageCounters {
+    return { ...(this.buffer.get(`${tenantId}|${period}`)?.counters ?? zero()) };
+  }
+
+  /** Writes everything buffered so far. Concurrent calls run one after another. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushNow());
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private async flushNow(): Promise<void> {
+    const entries = [...this.buffer.values()];
+    const touched = [...this.touched.values()];
+    this.buffer = new Map();
+    this.touched = new Map();
+    if (entries.length === 0 && touched.length === 0) return;
+    try {
+      await withPlatformAdmin(this.deps.db, async (tx) => {
+        for (const e of entries) {
+          const c = e.counters;
+          await tx.execute(sql`
+            insert into public.tenant_usage as u
+              (tenant_id, period, messages_sent, api_calls_total, calls_total_minutes, calls_total_count, api_calls_by_endpoint)
+            values (${e.tenantId}, ${e.period}, ${c.messagesSent}, ${c.apiCallsTotal}, ${c.callsTotalMinutes}, ${c.callsTotalCount},
+                    ${JSON.stringify(Object.fromEntries(e.endpoints))}::jsonb)
+            on conflict (tenant_id, period) do update set
+              messages_sent = u.messages_sent + excluded.messages_sent,
+              api_calls_total = u.api_calls_total + excluded.api_calls_total,
+              calls_total_minutes = u.calls_total_minutes + excluded.calls_total_minutes,
+              calls_total_count = u.calls_total_count + excluded.calls_total_count,
+              api_calls_by_endpoint = (
+                select coalesce(jsonb_object_agg(k, n), '{}'::jsonb) from (
+                  select k, sum(v)::bigint as n from (
+                    select key as k, value::bigint as v from jsonb_each_text(u.api_calls_by_endpoint)
+                    union all
+                    select key, value::bigint from jsonb_each_text(excluded.api_calls_by_endpoint)
+                  ) parts group by k
+                ) sums),
+              updated_at = now()`);
+        }
+        for (const { tenant, periods } of touched) {
+          if (!/^tenant_[a-z0-9_]+$/.test(tenant.schemaName) || !/^[0-9a-f-]{36}$/.test(tenant.id)) continue;
+          const s = `"${tenant.schemaName}"`;
+          for (const period of periods) {
+            if (!/^\d{4}-\d{2}$/.test(period)) continue;
+            await tx.execute(
+              sql.raw(`
+              insert into public.tenant_usage as u (tenant_id, period, users_total, users_active, storage_bytes, files_count)
+              select '${tenant.id}', '${period}',
+                (select count(*) from ${s}.users where deactivated_at is null and not is_service),
+                (select count(*) from ${s}.monthly_active_users where period = '${period}'),
+                (select coalesce(sum(size_bytes), 0) from ${s}.attachments),
+                (select count(*) from ${s}.attachments)
+              on conflict (tenant_id, period) do update set
+                users_total = excluded.users_total, users_active = excluded.users_active,
+                storage_bytes = excluded.storage_bytes, files_count = excluded.files_count, updated_at = now()`),
+            );
+          }
+        }
+      });
+    } catch (err) {
+      // Put everything back so the next flush retries it.
+      for (const e of entries) this.merge(e);
+      for (const t of touched) for (const p of t.periods) this.touch(t.tenant, p);
+      throw err;
+    }
+  }
+}
