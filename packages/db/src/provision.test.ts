@@ -30,6 +30,7 @@ describe("provisionTenant", () => {
       "attachments",
       "channel_members",
       "channels",
+      "events",
       "login_tokens",
       "mentions",
       "messages",

@@ -5,6 +5,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgSchema,
   primaryKey,
   text,
@@ -216,6 +217,23 @@ export function tenantTables(schemaName: string) {
     (t) => [primaryKey({ columns: [t.channelId, t.userId] })],
   );
 
+  /**
+   * Durable chat events (message created/edited/deleted, reactions, channel changes) written in the
+   * same transaction as the change. Their ids order a tenant's event stream: a reconnecting client
+   * resumes from the last id it saw.
+   */
+  const events = s.table(
+    "events",
+    {
+      id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+      channelId: uuid("channel_id").references(() => channels.id, { onDelete: "cascade" }),
+      type: text("type").notNull(),
+      payload: jsonb("payload").notNull(),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [index("events_channel_idx").on(t.channelId, t.id)],
+  );
+
   /** Who was active in which UTC month ("YYYY-MM"): one row per user per month. */
   const monthlyActiveUsers = s.table(
     "monthly_active_users",
@@ -244,6 +262,7 @@ export function tenantTables(schemaName: string) {
     attachments,
     readState,
     monthlyActiveUsers,
+    events,
   };
 }
 

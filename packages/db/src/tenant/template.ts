@@ -17,4 +17,5 @@ export const {
   attachments,
   readState,
   monthlyActiveUsers,
+  events,
 } = tenantTables(TEMPLATE_SCHEMA);

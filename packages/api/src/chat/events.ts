@@ -1,0 +1,69 @@
+import type { PublicTx, TenantRef, TenantTables } from "@nchat/db";
+import { sql } from "drizzle-orm";
+
+/** A message as clients render it (no stored HTML: `body` is plain text with markdown syntax). */
+export type MessagePayload = {
+  id: number;
+  channelId: string;
+  parentId: number | null;
+  author: { id: string; name: string } | null;
+  body: string;
+  replyCount: number;
+  lastReplyAt: string | null;
+  editedAt: string | null;
+  deletedAt: string | null;
+  createdAt: string;
+  attachments: { id: string; fileName: string; contentType: string; sizeBytes: number }[];
+};
+
+export type ReactionGroup = { emoji: string; count: number; userIds: string[] };
+
+/** Durable events: stored in the tenant's `events` table, replayed to reconnecting clients. */
+export type DurableChatEvent =
+  | { type: "message.created" | "message.updated"; channelId: string; message: MessagePayload }
+  | { type: "message.deleted"; channelId: string; messageId: number; parentId: number | null }
+  | { type: "reactions.changed"; channelId: string; messageId: number; reactions: ReactionGroup[] }
+  | {
+      type: "thread.updated";
+      channelId: string;
+      parentId: number;
+      replyCount: number;
+      lastReplyAt: string | null;
+    }
+  /** Created, renamed, archived, membership changed: clients refetch the channel. */
+  | { type: "channel.updated"; channelId: string };
+
+/** Ephemeral events: delivered live only, never stored or replayed. */
+export type EphemeralChatEvent =
+  | { type: "typing"; channelId: string; user: { id: string; name: string } }
+  | { type: "presence"; user: { id: string; name: string }; status: "online" | "offline" }
+  | { type: "read.updated"; channelId: string; userId: string; lastReadMessageId: number };
+
+export type ChatEvent = DurableChatEvent | EphemeralChatEvent;
+
+/** An event with its position in the tenant's stream (null for ephemeral events). */
+export type TrackedChatEvent = ChatEvent & { id: number | null };
+
+/** Delivers events to every process (Redis pub/sub or PostgreSQL NOTIFY) after the change committed. */
+export interface ChatEventPublisher {
+  publish(tenant: TenantRef, event: TrackedChatEvent): Promise<void>;
+}
+
+/**
+ * Stores a durable event in the SAME transaction as the change it describes, and returns its id.
+ * Call it last in the transaction: the per-tenant lock makes ids commit in order, so a client
+ * resuming "after id N" can never miss an event that committed late with a lower id.
+ */
+export async function recordEvent(
+  tx: PublicTx,
+  t: TenantTables,
+  tenant: TenantRef,
+  event: DurableChatEvent,
+): Promise<TrackedChatEvent> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`nchat:events:${tenant.id}`}))`);
+  const [row] = await tx
+    .insert(t.events)
+    .values({ channelId: event.channelId, type: event.type, payload: event })
+    .returning({ id: t.events.id });
+  return { ...event, id: row!.id };
+}
