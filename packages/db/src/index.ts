@@ -23,6 +23,7 @@ export {
 } from "./provision";
 export { type RoleNames, roleNames, tenantRoleName } from "./roles";
 export * from "./slug";
+export { type TenantTables, tenantTables } from "./tenant/tables";
 export {
   type TenantActor,
   type TenantRef,
