@@ -60,9 +60,12 @@ export async function assertWithinLimit(
   tenant: TenantRef,
   resource: LimitedResource,
   adding = 1,
+  /** Count usage differently (e.g. accepting an invitation counts active users only). */
+  opts: { used?: () => Promise<number> } = {},
 ): Promise<ResourceUsage> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`nchat:limit:${tenant.id}:${resource}`}))`);
-  const usage = await resourceUsage(tx, tenant, resource);
+  const measured = await resourceUsage(tx, tenant, resource);
+  const usage = opts.used ? { ...measured, used: await opts.used() } : measured;
   if (usage.limit >= 0 && usage.used + adding > usage.limit) {
     throw new AppError("LIMIT_EXCEEDED", MESSAGES[resource], {
       resource,

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { atLeast, canAssign, type Role } from "../auth/permissions";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
+import { assertWithinLimit } from "../limits/limits";
 import { hashPassword } from "../passwords";
 import { type Actor, auditActor, isPlatformActor } from "./actor";
 import type { AuthService, RequestMeta, Session } from "./auth-service";
@@ -185,6 +186,8 @@ export class MemberService {
                 open.map((i) => i.id),
               ),
             );
+        // A pending invitation holds a seat: it counts against the plan's user limit.
+        await assertWithinLimit(db, tenant, "users");
         const [created] = await db
           .insert(tenantInvitations)
           .values({
@@ -327,6 +330,17 @@ export class MemberService {
           );
         const role = invitationRole(invitation);
         const email = invitation.email;
+        // The seat becomes a member: refused if the active members alone already fill the plan
+        // (e.g. after a downgrade). Exact under concurrent accepts.
+        await assertWithinLimit(db, tenant, "users", 1, {
+          used: async () => {
+            const [r] = await db
+              .select({ n: sql<number>`count(*)::int` })
+              .from(t.users)
+              .where(and(isNull(t.users.deactivatedAt), eq(t.users.isService, false)));
+            return r?.n ?? 0;
+          },
+        });
 
         const [existing] = await db
           .select()

@@ -1,0 +1,101 @@
+import { uniqueSlug } from "@nchat/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../server";
+import { tenantWithOwner, testServices } from "../testing";
+import { UsageRecorder, usagePeriod } from "./usage";
+
+let services: Services;
+beforeAll(async () => {
+  services = await testServices();
+});
+afterAll(() => services.close());
+
+async function usageRow(tenantId: string, period = usagePeriod()) {
+  const [row] = await services.db.admin`
+    select messages_sent::int, api_calls_total::int, users_active, users_total, storage_bytes::int, files_count,
+           api_calls_by_endpoint
+    from public.tenant_usage where tenant_id = ${tenantId} and period = ${period}`;
+  return row;
+}
+
+describe("usage tracking", () => {
+  it("counts equal the requests made, per endpoint, after a flush — and nothing is written before it", async () => {
+    const { client, tenant } = await tenantWithOwner(services, uniqueSlug("us"));
+    await services.usage.flush();
+    const before = await usageRow(tenant.id);
+    for (let i = 0; i < 7; i++) await client.call((c) => c.tenant.get());
+    for (let i = 0; i < 3; i++) await client.call((c) => c.auth.me());
+    const unflushed = await usageRow(tenant.id);
+    expect(unflushed?.api_calls_by_endpoint?.["tenant.get"] ?? 0).toBe(
+      before?.api_calls_by_endpoint?.["tenant.get"] ?? 0,
+    );
+    await services.usage.flush();
+    const after = await usageRow(tenant.id);
+    expect(after!.api_calls_by_endpoint["tenant.get"]).toBe(7);
+    expect(after!.api_calls_total).toBe(0); // browser traffic is not API-key traffic
+    expect(after!.users_active).toBe(1);
+    expect(after!.users_total).toBe(1);
+  });
+
+  it("adds flows across flushes and processes, recounts levels, and keeps tenants apart", async () => {
+    const a = await tenantWithOwner(services, uniqueSlug("ua"));
+    const b = await tenantWithOwner(services, uniqueSlug("ub"));
+    const other = new UsageRecorder({ db: services.db }); // another process's recorder
+    services.usage.record(a.tenant, { messagesSent: 5 });
+    other.record(a.tenant, { messagesSent: 2 });
+    await Promise.all([services.usage.flush(), other.flush()]);
+    services.usage.record(a.tenant, { messagesSent: 1 });
+    await services.usage.flush();
+    expect((await usageRow(a.tenant.id))!.messages_sent).toBe(8);
+    expect((await usageRow(b.tenant.id))?.messages_sent ?? 0).toBe(0);
+  });
+
+  it("puts counts in the UTC month they happened in (rollover)", async () => {
+    const { tenant } = await tenantWithOwner(services, uniqueSlug("roll"));
+    const lastSecondOfJanuary = new Date("2026-01-31T23:59:59.999Z");
+    const firstOfFebruary = new Date("2026-02-01T00:00:00.000Z");
+    services.usage.record(tenant, { messagesSent: 3 }, undefined, lastSecondOfJanuary);
+    services.usage.record(tenant, { messagesSent: 4 }, undefined, firstOfFebruary);
+    await services.usage.activeUser(
+      tenant,
+      (await services.tenants.getTenantById(tenant.id))!.ownerId!,
+      lastSecondOfJanuary,
+    );
+    await services.usage.flush();
+    expect(await usageRow(tenant.id, "2026-01")).toMatchObject({ messages_sent: 3, users_active: 1 });
+    expect(await usageRow(tenant.id, "2026-02")).toMatchObject({ messages_sent: 4, users_active: 0 });
+  });
+
+  it("counts a user once per month however often they are seen, even from two processes", async () => {
+    const { client, tenant, ownerId } = await tenantWithOwner(services, uniqueSlug("mau"));
+    const other = new UsageRecorder({ db: services.db });
+    for (let i = 0; i < 5; i++) await client.call((c) => c.tenant.get());
+    await other.activeUser(tenant, ownerId);
+    await Promise.all([services.usage.flush(), other.flush()]);
+    expect((await usageRow(tenant.id))!.users_active).toBe(1);
+  });
+
+  it("loses nothing on a clean shutdown (close flushes)", async () => {
+    const { tenant } = await tenantWithOwner(services, uniqueSlug("down"));
+    const recorder = new UsageRecorder({ db: services.db }).start();
+    recorder.record(tenant, { messagesSent: 9 }, "chat.send");
+    await recorder.close();
+    expect(await usageRow(tenant.id)).toMatchObject({
+      messages_sent: 9,
+      api_calls_by_endpoint: { "chat.send": 1 },
+    });
+  });
+
+  it("keeps the counts when a flush fails and writes them on the next one", async () => {
+    const { tenant } = await tenantWithOwner(services, uniqueSlug("retry"));
+    const recorder = new UsageRecorder({ db: services.db });
+    recorder.record(tenant, { messagesSent: 2 });
+    // A tenant id with no row makes the insert fail (foreign key) inside the same batch.
+    recorder.record(
+      { id: "00000000-0000-4000-8000-000000000000", schemaName: "tenant_none", dbRole: "x" },
+      { messagesSent: 1 },
+    );
+    await expect(recorder.flush()).rejects.toThrow();
+    expect(recorder.pending(tenant.id).messagesSent).toBe(2);
+  });
+});
