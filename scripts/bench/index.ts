@@ -3,6 +3,7 @@
 // embedded PostgreSQL.
 import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/stats";
+import { benchMiddleware } from "./middleware";
 import { benchProvision } from "./provision";
 import { benchResolution } from "./resolution";
 
@@ -29,4 +30,5 @@ rows.push(
     log: (s) => console.log(`[resolution] ${s}`),
   })),
 );
+rows.push(...(await benchMiddleware({ iterations: 3000, log: (s) => console.log(`[middleware] ${s}`) })));
 printTable(`nchat benchmarks — ${target}, ${tenants} tenants`, rows);

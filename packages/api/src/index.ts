@@ -8,6 +8,8 @@ export * from "./limits/features";
 export * from "./limits/limits";
 export * from "./limits/usage";
 export { hashPassword, verifyPassword } from "./passwords";
+export * from "./ratelimit/limiter";
+export * from "./ratelimit/policies";
 export { continueSignIn } from "./rest/auth-continue";
 export * from "./rest/respond";
 export * from "./rest/tenants";
