@@ -40,11 +40,48 @@ export async function withTenant<T>(
   fn: (tx: TenantTx) => Promise<T>,
   actor: TenantActor = {},
 ): Promise<T> {
-  return database.appDb.transaction(async (db) => {
-    await db.execute(sql`select set_config('role', ${tenant.dbRole}, true), set_config('app.tenant_id', ${tenant.id}, true),
-      set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`);
-    return fn({ db, t: tablesFor(tenant.schemaName), tenant });
-  });
+  return retryOnDeadConnection((started) =>
+    database.appDb.transaction(async (db) => {
+      await db.execute(sql`select set_config('role', ${tenant.dbRole}, true), set_config('app.tenant_id', ${tenant.id}, true),
+        set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`);
+      started();
+      return fn({ db, t: tablesFor(tenant.schemaName), tenant });
+    }),
+  );
+}
+
+const CONNECTION_LOST = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "ECONNRESET",
+  "EPIPE",
+]);
+
+function connectionLost(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code && CONNECTION_LOST.has(e.code)) return true;
+  }
+  return false;
+}
+
+/**
+ * A pooled connection the server already closed (restart, failover, pg_terminate_backend) fails on
+ * its first statement. Nothing of the unit of work has run then, so it is retried once on another
+ * connection. A failure after the work started is never retried (it may have committed).
+ */
+async function retryOnDeadConnection<T>(run: (started: () => void) => Promise<T>): Promise<T> {
+  let began = false;
+  try {
+    return await run(() => {
+      began = true;
+    });
+  } catch (err) {
+    if (began || !connectionLost(err)) throw err;
+    return run(() => {});
+  }
 }
 
 /** Super-admin work on the shared tables (every row), under the platform-admin role. */
@@ -52,8 +89,11 @@ export async function withPlatformAdmin<T>(
   database: Pick<Database, "appDb" | "roles">,
   fn: (db: PublicTx) => Promise<T>,
 ): Promise<T> {
-  return database.appDb.transaction(async (db) => {
-    await db.execute(sql`select set_config('role', ${database.roles.platformAdmin}, true)`);
-    return fn(db);
-  });
+  return retryOnDeadConnection((started) =>
+    database.appDb.transaction(async (db) => {
+      await db.execute(sql`select set_config('role', ${database.roles.platformAdmin}, true)`);
+      started();
+      return fn(db);
+    }),
+  );
 }

@@ -74,7 +74,10 @@ export class PgPubSub implements PubSub {
   constructor(private readonly sql: Sql) {}
 
   async publish(channel: string, message: string) {
-    await this.sql`select pg_notify(${channel}, ${message})`;
+    // One retry: a pooled connection the server closed fails on first use (nothing was sent then).
+    await this.sql`select pg_notify(${channel}, ${message})`.catch(
+      () => this.sql`select pg_notify(${channel}, ${message})`,
+    );
   }
 
   async subscribe(channel: string, handler: (m: string) => void) {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { tenantMigrations } from "../migrate";
 import { migrateAllTenants } from "../migrate-all";
 import { provisionTenant } from "../provision";
+import type { Tenant } from "../public";
 import { provisionInput, testDatabase, testMasterKey, uniqueSlug } from "../testing";
 
 const db = testDatabase();
@@ -68,7 +69,7 @@ describe("drill: the process is killed during provisioning", () => {
 
 describe("drill: the process is killed during migrate-all", () => {
   it("every tenant has the migration fully or not at all, and a rerun completes", async () => {
-    const tenants = [];
+    const tenants: Tenant[] = [];
     for (let i = 0; i < 6; i++)
       tenants.push(
         (await provisionTenant(db, provisionInput(uniqueSlug("mk")), { masterKey: testMasterKey })).tenant,
