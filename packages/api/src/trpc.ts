@@ -77,6 +77,11 @@ export function requestMeta(headers: Headers): RequestMeta {
 export type ProcedureMeta = {
   /** Callable while the tenant is suspended (reads are always callable). */
   allowSuspended?: boolean;
+  /**
+   * `false` for lightweight signals (typing, read markers) that a chat client sends many times a
+   * minute: they are not counted against the tenant's request rate limit.
+   */
+  rateLimit?: false;
 };
 
 const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {
@@ -111,6 +116,9 @@ const t = initTRPC
   .meta<ProcedureMeta>()
   .create({
     transformer: superjson,
+    // Subscriptions over server-sent events: a comment every 15 s keeps idle streams open through
+    // proxies and lets the client notice a dead connection.
+    sse: { ping: { enabled: true, intervalMs: 15_000 } },
     errorFormatter({ shape, error }) {
       const app = error.cause instanceof AppError ? error.cause : null;
       const zod = error.cause instanceof ZodError ? error.cause : null;
@@ -200,7 +208,8 @@ export const tenantProcedure = publicProcedure
     }
     return next({ ctx: { tenant } });
   })
-  .use(async ({ ctx, next }) => {
+  .use(async ({ ctx, meta, next }) => {
+    if (meta?.rateLimit === false) return next();
     // Per tenant, per minute and per hour, from the plan. The {id} hash tag keeps both keys of a
     // tenant in one Redis Cluster slot.
     await enforceRateLimit(
