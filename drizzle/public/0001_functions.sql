@@ -10,17 +10,21 @@ $$;
 -- role can resolve a host without being able to list tenants.
 create or replace function public.resolve_tenant_by_slug(p_slug text)
 returns table (id uuid, slug text, name text, status public.tenant_status, schema_name text, db_role text,
-               billing_plan public.billing_plan, branding jsonb, features jsonb, trial_ends_at timestamptz, updated_at timestamptz)
+               billing_plan public.billing_plan, branding jsonb, features jsonb, rate_limits jsonb, trial_ends_at timestamptz, updated_at timestamptz)
 language sql stable security definer set search_path = pg_catalog, public as $$
-  select t.id, t.slug, t.name, t.status, t.schema_name, t.db_role, t.billing_plan, t.branding, t.features, t.trial_ends_at, t.updated_at
+  select t.id, t.slug, t.name, t.status, t.schema_name, t.db_role, t.billing_plan, t.branding, t.features,
+         jsonb_strip_nulls(jsonb_build_object('perMinute', t.limits -> 'requestsPerMinute', 'perHour', t.limits -> 'requestsPerHour')),
+         t.trial_ends_at, t.updated_at
   from public.tenants t where t.slug = lower(p_slug)
 $$;
 --> statement-breakpoint
 create or replace function public.resolve_tenant_by_domain(p_domain text)
 returns table (id uuid, slug text, name text, status public.tenant_status, schema_name text, db_role text,
-               billing_plan public.billing_plan, branding jsonb, features jsonb, trial_ends_at timestamptz, updated_at timestamptz)
+               billing_plan public.billing_plan, branding jsonb, features jsonb, rate_limits jsonb, trial_ends_at timestamptz, updated_at timestamptz)
 language sql stable security definer set search_path = pg_catalog, public as $$
-  select t.id, t.slug, t.name, t.status, t.schema_name, t.db_role, t.billing_plan, t.branding, t.features, t.trial_ends_at, t.updated_at
+  select t.id, t.slug, t.name, t.status, t.schema_name, t.db_role, t.billing_plan, t.branding, t.features,
+         jsonb_strip_nulls(jsonb_build_object('perMinute', t.limits -> 'requestsPerMinute', 'perHour', t.limits -> 'requestsPerHour')),
+         t.trial_ends_at, t.updated_at
   from public.tenant_domains d join public.tenants t on t.id = d.tenant_id
   where d.domain = lower(p_domain) and d.status = 'verified'
 $$;

@@ -214,7 +214,9 @@ export const tenantProcedure = publicProcedure
     // tenant in one Redis Cluster slot.
     await enforceRateLimit(
       ctx,
-      tenantPolicies(ctx.tenant.plan).map((p) => [p, `{${ctx.tenant.id}}`] as [RatePolicy, string]),
+      tenantPolicies(ctx.tenant.plan, ctx.tenant.rateLimits).map(
+        (p) => [p, `{${ctx.tenant.id}}`] as [RatePolicy, string],
+      ),
     );
     return next();
   });

@@ -10,12 +10,18 @@ export const windowMs = (w: Window): number => {
   return Number(n) * { s: 1_000, m: 60_000, h: 3_600_000 }[unit];
 };
 
-/** Requests per tenant per minute and per hour, from its plan. Both must allow a request. */
-export function tenantPolicies(plan: PlanId): [RatePolicy, RatePolicy] {
+/**
+ * Requests per tenant per minute and per hour, from its plan — or the tenant's own overrides
+ * (Custom plans). Both must allow a request.
+ */
+export function tenantPolicies(
+  plan: PlanId,
+  overrides: { perMinute?: number; perHour?: number } = {},
+): [RatePolicy, RatePolicy] {
   const r = PLANS[plan].rateLimits;
   return [
-    { name: "tenant-minute", limit: r.perMinute, window: "1 m" },
-    { name: "tenant-hour", limit: r.perHour, window: "1 h" },
+    { name: "tenant-minute", limit: overrides.perMinute ?? r.perMinute, window: "1 m" },
+    { name: "tenant-hour", limit: overrides.perHour ?? r.perHour, window: "1 h" },
   ];
 }
 

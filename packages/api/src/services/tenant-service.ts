@@ -53,6 +53,8 @@ const limitsInput = z
     storageGb: z.number().min(-1),
     apiCallsPerMonth: z.number().int().min(-1),
     maxUploadMb: z.number().min(-1),
+    requestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+    requestsPerHour: z.number().int().min(1).max(60_000_000).optional(),
   })
   .strict();
 
@@ -210,7 +212,13 @@ export class TenantService {
     });
   }
 
-  async updateTenant(id: string, request: unknown, actor: Actor): Promise<Tenant> {
+  /** `opts.reason` (e.g. why a super admin suspends) is recorded in the audit entry's `after`. */
+  async updateTenant(
+    id: string,
+    request: unknown,
+    actor: Actor,
+    opts: { reason?: string } = {},
+  ): Promise<Tenant> {
     const platform = isPlatformActor(actor);
     if (!platform && actor.role !== "owner")
       throw new AppError("FORBIDDEN", "Only the workspace owner can change it.");
@@ -270,7 +278,7 @@ export class TenantService {
         resourceType: "tenant",
         resourceId: id,
         before: pick(current, Object.keys(values)),
-        after: pick(updated, Object.keys(values)),
+        after: { ...pick(updated, Object.keys(values)), ...(opts.reason ? { reason: opts.reason } : {}) },
       });
       return updated;
     };

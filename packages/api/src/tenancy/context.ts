@@ -42,6 +42,7 @@ export function setTenantHeaders(headers: Headers, tenant: ResolvedTenant, key: 
     plan: tenant.plan,
     branding: tenant.branding,
     features: tenant.features,
+    rateLimits: tenant.rateLimits,
     trialEndsAt: tenant.trialEndsAt,
   });
   headers.set(TENANT_HEADERS.id, tenant.id);
@@ -81,6 +82,7 @@ export function readTenantHeaders(headers: Headers, key: Buffer): ResolvedTenant
     plan: parsed.plan as ResolvedTenant["plan"],
     branding: (parsed.branding ?? {}) as Record<string, string>,
     features: (parsed.features ?? {}) as Record<string, boolean>,
+    rateLimits: (parsed.rateLimits ?? {}) as { perMinute?: number; perHour?: number },
     trialEndsAt: (parsed.trialEndsAt ?? null) as string | null,
   };
 }

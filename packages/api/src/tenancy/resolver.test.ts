@@ -71,6 +71,7 @@ describe("TenantResolver without Redis", () => {
         "id",
         "name",
         "plan",
+        "rateLimits",
         "schemaName",
         "slug",
         "status",

@@ -16,6 +16,8 @@ export type ResolvedTenant = {
   branding: Record<string, string>;
   /** Feature flags of the plan (or Custom overrides). */
   features: Record<string, boolean>;
+  /** Per-tenant request rate limits (Custom plans); the plan's apply where absent. */
+  rateLimits?: { perMinute?: number; perHour?: number };
   trialEndsAt: string | null;
 };
 
@@ -203,6 +205,7 @@ export class TenantResolver {
       plan: r.billing_plan,
       branding: r.branding ?? {},
       features: r.features ?? {},
+      rateLimits: r.rate_limits ?? {},
       trialEndsAt: r.trial_ends_at ? new Date(r.trial_ends_at).toISOString() : null,
     } satisfies ResolvedTenant;
   }
@@ -218,5 +221,6 @@ type Row = {
   billing_plan: ResolvedTenant["plan"];
   branding: Record<string, string> | null;
   features: Record<string, boolean> | null;
+  rate_limits: { perMinute?: number; perHour?: number } | null;
   trial_ends_at: Date | null;
 };

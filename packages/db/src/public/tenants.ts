@@ -26,6 +26,9 @@ export type TenantLimits = {
   storageGb: number;
   apiCallsPerMonth: number;
   maxUploadMb: number;
+  /** Custom plans: request rate limits overriding the plan's (per tenant). */
+  requestsPerMinute?: number;
+  requestsPerHour?: number;
 };
 
 export type TenantFeatures = Record<string, boolean>;
@@ -68,6 +71,11 @@ export const tenants = pgTable(
     index("tenants_plan_idx").on(t.billingPlan),
     index("tenants_created_at_idx").on(t.createdAt),
     index("tenants_owner_email_idx").on(sql`lower(${t.ownerEmail})`),
+    // Admin console search: prefix matches (`like 'abc%'`) on name, slug and owner email, whatever
+    // the database collation (text_pattern_ops). pg_trgm is not available everywhere.
+    index("tenants_name_prefix_idx").on(sql`lower(${t.name}) text_pattern_ops`),
+    index("tenants_slug_prefix_idx").on(sql`${t.slug} text_pattern_ops`),
+    index("tenants_owner_email_prefix_idx").on(sql`lower(${t.ownerEmail}) text_pattern_ops`),
   ],
 );
 
