@@ -50,6 +50,7 @@ export async function prepareRuntime(opts: { log?: (s: string) => void } = {}): 
   const env: Record<string, string> = {
     MASTER_ENCRYPTION_KEY: process.env.MASTER_ENCRYPTION_KEY || secrets.masterKey,
     DATABASE_APP_PASSWORD: process.env.DATABASE_APP_PASSWORD || secrets.appPassword,
+    FILES_DIR: process.env.FILES_DIR || join(DATA_DIR, "files"),
   };
   let server: EmbeddedServer | undefined;
   if (!process.env.DATABASE_URL) {

@@ -2,6 +2,9 @@ import { forwardRequest } from "@nchat/api";
 import { type NextRequest, NextResponse } from "next/server";
 import { getServices } from "@/server/services";
 
+/** The path as the browser sees it, for server components (sign-in redirects carry `next`). */
+const PATH_HEADER = "x-nchat-path";
+
 /**
  * Every request: resolve the tenant from the Host header, drop any client-sent X-Tenant-* header,
  * forward the signed tenant context, and route by tenant status (see routeRequest).
@@ -12,6 +15,7 @@ export async function proxy(request: NextRequest) {
     headers: request.headers,
     pathname: request.nextUrl.pathname,
   });
+  headers.set(PATH_HEADER, `${request.nextUrl.pathname}${request.nextUrl.search}`);
   if (decision.type === "json") {
     return NextResponse.json(
       { error: { code: decision.code, message: decision.message } },

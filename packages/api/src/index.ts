@@ -1,5 +1,26 @@
+export {
+  type AttachmentMeta,
+  AttachmentService,
+  type AttachmentServiceDeps,
+  type AttachmentSummary,
+  attachmentsOf,
+  type DownloadedFile,
+  linkToMessage,
+  maxUploadBytes,
+} from "./attachments/attachment-service";
+export * from "./attachments/blob-store";
+export * from "./attachments/keys";
 export * from "./auth/cookies";
 export * from "./auth/permissions";
+export * from "./billing/billing-service";
+export { type BillingConfig, billingConfig } from "./billing/config";
+export type { JobOptions, JobsReport, MeterReport } from "./billing/jobs";
+export type { Drift, ReconcileReport } from "./billing/reconcile";
+export * from "./billing/types";
+export * from "./chat/chat-service";
+export * from "./chat/inputs";
+export * from "./chat/mentions";
+export * from "./chat/views";
 export * from "./errors";
 export { trpcHandler } from "./http";
 export * from "./infra/pubsub";
@@ -10,7 +31,11 @@ export * from "./limits/usage";
 export { hashPassword, verifyPassword } from "./passwords";
 export * from "./ratelimit/limiter";
 export * from "./ratelimit/policies";
+export * from "./realtime/bus";
+export type { RealtimeEvent, StreamItem, StreamMarker, StreamOptions } from "./realtime/stream";
+export { downloadAttachmentRoute, uploadAttachmentRoute } from "./rest/attachments";
 export { continueSignIn } from "./rest/auth-continue";
+export * from "./rest/billing";
 export * from "./rest/respond";
 export * from "./rest/tenants";
 export * from "./rest/tenants-public";
@@ -21,6 +46,8 @@ export * from "./services/api-key-service";
 export * from "./services/auth-service";
 export * from "./services/domain-service";
 export * from "./services/member-service";
+export * from "./services/platform-queries";
+export * from "./services/platform-service";
 export * from "./services/super-admin-service";
 export * from "./services/tenant-service";
 export * from "./tenancy/context";

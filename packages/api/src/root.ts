@@ -1,21 +1,33 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { adminRouter } from "./routers/admin";
 import { adminAuthRouter } from "./routers/admin-auth";
 import { apiKeysRouter } from "./routers/api-keys";
+import { attachmentsRouter } from "./routers/attachments";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
+import { billingRouter } from "./routers/billing";
+import { chatRouter } from "./routers/chat";
 import { domainsRouter } from "./routers/domains";
 import { membersRouter } from "./routers/members";
+import { realtimeRouter } from "./routers/realtime";
 import { tenantRouter } from "./routers/tenant";
+import { uiRouter } from "./routers/ui";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   tenant: tenantRouter,
+  billing: billingRouter,
   audit: auditRouter,
   apiKeys: apiKeysRouter,
   domains: domainsRouter,
   adminAuth: adminAuthRouter,
+  admin: adminRouter,
   members: membersRouter,
+  realtime: realtimeRouter,
+  attachments: attachmentsRouter,
+  chat: chatRouter,
+  ui: uiRouter,
 });
 
 export type AppRouter = typeof appRouter;

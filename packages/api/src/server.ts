@@ -7,10 +7,17 @@ import {
   parseMasterKey,
 } from "@nchat/db";
 import type { Redis } from "ioredis";
+import { AttachmentService } from "./attachments/attachment-service";
+import { type BlobStore, LocalDiskBlobStore } from "./attachments/blob-store";
+import { TenantKeyring } from "./attachments/keys";
+import { BillingService } from "./billing/billing-service";
+import { billingConfig } from "./billing/config";
+import { ChatService } from "./chat/chat-service";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
 import { createRedis } from "./infra/redis";
 import { UsageRecorder } from "./limits/usage";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
+import { RealtimeBus } from "./realtime/bus";
 import { ApiKeyService } from "./services/api-key-service";
 import { AuthService } from "./services/auth-service";
 import { DomainService, dnsTxtResolver } from "./services/domain-service";
@@ -38,6 +45,14 @@ export type Services = {
   apiKeys: ApiKeyService;
   domains: DomainService;
   superAdmins: SuperAdminService;
+  /** Stripe billing, or offline billing without STRIPE_SECRET_KEY. */
+  billing: BillingService;
+  chat: ChatService;
+  /** Live chat events to every process, and users' event streams. */
+  realtime: RealtimeBus;
+  /** Encrypted file bodies. */
+  blobs: BlobStore;
+  attachments: AttachmentService;
   close(): Promise<void>;
 };
 
@@ -59,7 +74,14 @@ export function databaseConfig(env: Env): DatabaseConfig {
  * cache and pub/sub; without it, PostgreSQL LISTEN/NOTIFY carries invalidations between processes
  * (`crossProcess: false` keeps everything in-process, for scripts).
  */
-export async function createServices(env: Env, opts: { crossProcess?: boolean } = {}): Promise<Services> {
+export async function createServices(
+  env: Env,
+  opts: {
+    crossProcess?: boolean;
+    /** Where attachments are stored (default: a LocalDiskBlobStore under `.data/files`). */
+    blobs?: BlobStore;
+  } = {},
+): Promise<Services> {
   if (!env.DATABASE_URL)
     throw new Error("DATABASE_URL is not set (pnpm dev starts an embedded PostgreSQL and sets it)");
   if (!env.MASTER_ENCRYPTION_KEY)
@@ -81,6 +103,13 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
   }).start();
   const auth = new AuthService({ db });
   const usage = new UsageRecorder({ db, log: (msg, err) => console.warn(msg, errMessage(err)) }).start();
+  const realtime = new RealtimeBus({
+    db,
+    pubsub,
+    namespace: env.DB_ROLE_PREFIX,
+    log: (msg, err) => console.warn(msg, errMessage(err)),
+  });
+  const blobs = opts.blobs ?? new LocalDiskBlobStore(env.FILES_DIR);
   const tenancy: TenancyConfig = {
     baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
     multiTenant: isMultiTenant(env),
@@ -118,7 +147,29 @@ export async function createServices(env: Env, opts: { crossProcess?: boolean } 
       onTenantChanged: (t) => resolver.invalidate(t),
     }),
     superAdmins: new SuperAdminService({ db }),
+    billing: new BillingService({
+      db,
+      config: billingConfig(env),
+      onTenantChanged: (t) => resolver.invalidate(t),
+      log: (msg, err) => console.warn(msg, errMessage(err)),
+    }),
+    chat: new ChatService({
+      db,
+      events: realtime,
+      usage,
+      log: (msg, err) => console.warn(msg, errMessage(err)),
+    }),
+    realtime,
+    blobs,
+    attachments: new AttachmentService({
+      db,
+      blobs,
+      keyring: new TenantKeyring(masterKey),
+      usage,
+      log: (msg, err) => console.warn(msg, errMessage(err)),
+    }),
     async close() {
+      await realtime.close();
       await usage.close().catch((err) => console.warn("usage: final flush failed", errMessage(err)));
       await resolver.stop();
       await pubsub.close();

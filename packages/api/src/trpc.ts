@@ -249,7 +249,7 @@ export const authedProcedure = tenantProcedure
     if (bearer) {
       const key = await ctx.services.apiKeys.authenticate(ctx.tenant, bearer);
       if (!key) throw new AppError("UNAUTHORIZED", "Invalid API key.");
-      if (key.scope === "read" && type !== "query")
+      if (key.scope === "read" && type === "mutation")
         throw new AppError("FORBIDDEN", "This API key is read-only.");
       apiKey = { id: key.apiKeyId, scope: key.scope };
       session = { id: key.apiKeyId, user: key.user, expiresAt: new Date("9999-12-31T23:59:59.999Z") };

@@ -1,1 +1,3 @@
 export * from "./plans";
+export * from "./stripe";
+export * from "./subscription";

@@ -23,11 +23,29 @@ export type Feature = (typeof FEATURES)[number];
 
 export type RateLimits = { perMinute: number; perHour: number };
 
+export type BillingInterval = "month" | "year";
+export const BILLING_INTERVALS: readonly BillingInterval[] = ["month", "year"];
+
+/** The environment variables that hold the Stripe price id of a plan for each interval. */
+export const STRIPE_PRICE_ENV = [
+  "STRIPE_PRICE_PRO_MONTHLY",
+  "STRIPE_PRICE_PRO_YEARLY",
+  "STRIPE_PRICE_ENTERPRISE_MONTHLY",
+  "STRIPE_PRICE_ENTERPRISE_YEARLY",
+] as const;
+export type StripePriceEnv = (typeof STRIPE_PRICE_ENV)[number];
+
 export type Plan = {
   id: PlanId;
   name: string;
   /** Prices in cents; null = on request. */
   price: { month: number | null; year: number | null };
+  /** Bought and changed by the owner (checkout, plan change); otherwise arranged by the platform. */
+  selfServe: boolean;
+  /** Where the Stripe price id of each interval comes from; null = not sold through Stripe. */
+  stripePriceEnv: Record<BillingInterval, StripePriceEnv> | null;
+  /** Upgrade/downgrade order. */
+  rank: number;
   limits: TenantLimits;
   rateLimits: RateLimits;
   features: Record<Feature, boolean>;
@@ -57,6 +75,9 @@ export const PLANS: Record<PlanId, Plan> = {
     id: "free",
     name: "Free",
     price: { month: 0, year: 0 },
+    selfServe: true,
+    stripePriceEnv: null,
+    rank: 0,
     limits: { users: 10, channels: 5, storageGb: 1, apiCallsPerMonth: 1_000, maxUploadMb: 10 },
     rateLimits: { perMinute: 60, perHour: 1_000 },
     features: features(BASIC),
@@ -65,6 +86,9 @@ export const PLANS: Record<PlanId, Plan> = {
     id: "pro",
     name: "Pro",
     price: { month: 4_900, year: 49_000 },
+    selfServe: true,
+    stripePriceEnv: { month: "STRIPE_PRICE_PRO_MONTHLY", year: "STRIPE_PRICE_PRO_YEARLY" },
+    rank: 1,
     limits: { users: 100, channels: 50, storageGb: 100, apiCallsPerMonth: 50_000, maxUploadMb: 100 },
     rateLimits: { perMinute: 120, perHour: 5_000 },
     features: features(PRO),
@@ -73,6 +97,9 @@ export const PLANS: Record<PlanId, Plan> = {
     id: "enterprise",
     name: "Enterprise",
     price: { month: 19_900, year: 199_000 },
+    selfServe: true,
+    stripePriceEnv: { month: "STRIPE_PRICE_ENTERPRISE_MONTHLY", year: "STRIPE_PRICE_ENTERPRISE_YEARLY" },
+    rank: 2,
     limits: {
       users: UNLIMITED,
       channels: UNLIMITED,
@@ -88,6 +115,9 @@ export const PLANS: Record<PlanId, Plan> = {
     id: "custom",
     name: "Custom",
     price: { month: null, year: null },
+    selfServe: false,
+    stripePriceEnv: null,
+    rank: 3,
     limits: {
       users: UNLIMITED,
       channels: UNLIMITED,
@@ -104,3 +134,34 @@ export function planDefaults(id: PlanId): { limits: TenantLimits; features: Tena
   const p = PLANS[id];
   return { limits: { ...p.limits }, features: { ...p.features } };
 }
+
+/** Stripe price ids by plan and interval, read from the environment variables the catalog names. */
+export type PriceCatalog = {
+  /** The price of a plan and interval; null when the plan is not sold through Stripe or unconfigured. */
+  priceFor(plan: PlanId, interval: BillingInterval): string | null;
+  /** The plan and interval a Stripe price stands for; null for a price the catalog does not know. */
+  planFor(priceId: string): { plan: PlanId; interval: BillingInterval } | null;
+};
+
+export function priceCatalog(env: Partial<Record<StripePriceEnv, string | undefined>>): PriceCatalog {
+  const byPlan = new Map<string, string>();
+  const byPrice = new Map<string, { plan: PlanId; interval: BillingInterval }>();
+  for (const plan of PLAN_IDS) {
+    const names = PLANS[plan].stripePriceEnv;
+    if (!names) continue;
+    for (const interval of BILLING_INTERVALS) {
+      const id = env[names[interval]]?.trim();
+      if (!id) continue;
+      if (byPrice.has(id)) throw new Error(`${names[interval]}: price ${id} is configured for two plans`);
+      byPlan.set(`${plan}:${interval}`, id);
+      byPrice.set(id, { plan, interval });
+    }
+  }
+  return {
+    priceFor: (plan, interval) => byPlan.get(`${plan}:${interval}`) ?? null,
+    planFor: (priceId) => byPrice.get(priceId) ?? null,
+  };
+}
+
+/** True when `to` is a lower plan than `from` (fewer resources: limits are checked first). */
+export const isDowngrade = (from: PlanId, to: PlanId) => PLANS[to].rank < PLANS[from].rank;

@@ -34,6 +34,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
         .regex(/^[a-z][a-z0-9]{1,11}$/, "lowercase letters and digits, 2-12 characters")
         .default("nchat"),
       DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+      // Where attachment files are stored (encrypted). Absolute, or relative to the process's cwd.
+      FILES_DIR: z.string().min(1).default(".data/files"),
       // Secrets
       MASTER_ENCRYPTION_KEY: z
         .string()
@@ -51,6 +53,24 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       // Stripe. Unset secret key: offline billing.
       STRIPE_SECRET_KEY: z.string().optional(),
       STRIPE_WEBHOOK_SECRET: z.string().optional(),
+      // Stripe price ids of the self-serve plans (see @nchat/billing/plans).
+      STRIPE_PRICE_PRO_MONTHLY: z.string().optional(),
+      STRIPE_PRICE_PRO_YEARLY: z.string().optional(),
+      STRIPE_PRICE_ENTERPRISE_MONTHLY: z.string().optional(),
+      STRIPE_PRICE_ENTERPRISE_YEARLY: z.string().optional(),
+      // Event name of the Stripe billing meter for API calls above the plan's allowance. Unset: not reported.
+      STRIPE_METER_API_CALLS: z.string().optional(),
+      // Another Stripe API server (a local fake in tests): host, port, protocol.
+      STRIPE_API_HOST: z.string().optional(),
+      STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+      STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+      // Trials: length of the first subscription's trial (0 = none), and what happens to an unpaid one.
+      TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+      TRIAL_EXPIRY_ACTION: z.enum(["free", "suspend"]).default("free"),
+      // Days a past-due workspace keeps working before billing suspends it.
+      PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+      // Days a soft-deleted tenant is kept before a super admin (or a job) may purge it for good.
+      RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     },
     runtimeEnv: source,
     emptyStringAsUndefined: true,

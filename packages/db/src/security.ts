@@ -18,6 +18,7 @@ const TENANT_SCOPED: Record<string, string> = {
   tenant_keys: "select",
   tenant_migrations: "select",
   stripe_webhooks: "",
+  billing_meter_reports: "",
 };
 
 /** Columns of `tenants` a tenant role may change (never plan, limits, features, status or Stripe). */

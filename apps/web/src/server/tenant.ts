@@ -6,8 +6,10 @@ import { getServices } from "./services";
 
 /** The tenant of this request, as resolved and signed by the proxy; null when there is none. */
 export async function currentTenant(): Promise<ResolvedTenant | null> {
+  // Read the request first: it makes every tenant page dynamic (never prerendered at build time).
+  const requestHeaders = await headers();
   const services = await getServices();
-  return readTenantHeaders(await headers(), services.contextKey);
+  return readTenantHeaders(requestHeaders, services.contextKey);
 }
 
 /** The tenant of this request, or the 404 page. */

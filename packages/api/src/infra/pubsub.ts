@@ -83,7 +83,10 @@ export class PgPubSub implements PubSub {
   async subscribe(channel: string, handler: (m: string) => void) {
     const l = await this.sql.listen(channel, handler);
     this.listeners.push(l);
-    return () => l.unlisten();
+    return async () => {
+      this.listeners.splice(this.listeners.indexOf(l) >>> 0, 1);
+      await l.unlisten();
+    };
   }
 
   async close() {

@@ -1,3 +1,4 @@
+export * from "./billing-meter-reports";
 export * from "./stripe-webhooks";
 export * from "./super-admins";
 export * from "./tenant-audit-logs";

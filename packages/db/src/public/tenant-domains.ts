@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
@@ -18,7 +19,11 @@ export const tenantDomains = pgTable(
     lastError: text("last_error"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("tenant_domains_tenant_idx").on(t.tenantId)],
+  (t) => [
+    index("tenant_domains_tenant_idx").on(t.tenantId),
+    // Admin console search by domain prefix.
+    index("tenant_domains_domain_prefix_idx").on(sql`${t.domain} text_pattern_ops`),
+  ],
 );
 
 export type TenantDomain = typeof tenantDomains.$inferSelect;

@@ -1,4 +1,14 @@
-import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
 /** Usage per tenant per calendar month (UTC), period "YYYY-MM". */
@@ -20,7 +30,11 @@ export const tenantUsage = pgTable(
     apiCallsByEndpoint: jsonb("api_calls_by_endpoint").$type<Record<string, number>>().notNull().default({}),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.period] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.period] }),
+    // Admin console: the month's top tenants by messages.
+    index("tenant_usage_period_messages_idx").on(t.period, t.messagesSent),
+  ],
 );
 
 export type TenantUsage = typeof tenantUsage.$inferSelect;

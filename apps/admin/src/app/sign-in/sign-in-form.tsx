@@ -1,0 +1,67 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useState } from "react";
+import { Spinner } from "@/components/ui";
+import { appErrorOf } from "@/lib/errors";
+import { useTRPC } from "@/lib/trpc";
+
+export function SignInForm({ next }: { next: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const signIn = useMutation(
+    trpc.adminAuth.signIn.mutationOptions({
+      onSuccess: () => {
+        router.replace(next);
+        router.refresh();
+      },
+    }),
+  );
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    signIn.mutate({ email, password });
+  };
+  const error = signIn.error ? appErrorOf(signIn.error).message : null;
+  return (
+    <form className="form" onSubmit={submit} aria-describedby={error ? "signin-error" : undefined}>
+      <div className="field">
+        <label htmlFor="email">Email</label>
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          aria-invalid={error ? true : undefined}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="password">Password</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          aria-invalid={error ? true : undefined}
+        />
+      </div>
+      {error ? (
+        <p id="signin-error" className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <button type="submit" className="btn btn-primary btn-block" disabled={signIn.isPending}>
+        {signIn.isPending ? <Spinner label="Signing in" /> : null}
+        Sign in
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,182 @@
+"use client";
+
+import Link from "next/link";
+import { Fragment, useState } from "react";
+import { formatDateTime, formatRelative } from "@/lib/format";
+import { EmptyState, SkeletonRows } from "./ui";
+
+export type AuditEntry = {
+  id: number;
+  tenantId: string | null;
+  tenantSlug?: string | null;
+  tenantName?: string | null;
+  actorType: string;
+  actorId: string | null;
+  actorEmail: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+};
+
+const ACTOR_LABEL: Record<string, string> = {
+  system: "System",
+  super_admin: "Super admin",
+  user: "User",
+  api_key: "API key",
+};
+
+/** Changed keys, "before → after", compactly. */
+function summary(before: unknown, after: unknown): string {
+  const b = (before && typeof before === "object" ? before : {}) as Record<string, unknown>;
+  const a = (after && typeof after === "object" ? after : {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter(
+    (k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]),
+  );
+  const show = (v: unknown) => {
+    if (v === undefined) return "∅";
+    const s = typeof v === "string" ? v : JSON.stringify(v);
+    return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+  };
+  return keys
+    .slice(0, 3)
+    .map((k) =>
+      k in b && k in a ? `${k}: ${show(b[k])} → ${show(a[k])}` : `${k}: ${show(k in a ? a[k] : b[k])}`,
+    )
+    .join(" · ");
+}
+
+/** Audit entries with expandable before/after; `showTenant` adds the tenant column (cross-tenant log). */
+export function AuditTable({
+  entries,
+  loading,
+  showTenant,
+  emptyText = "No audit entries.",
+  stale,
+}: {
+  entries: AuditEntry[] | undefined;
+  loading?: boolean;
+  showTenant?: boolean;
+  emptyText?: string;
+  /** Showing the previous results while new ones load. */
+  stale?: boolean;
+}) {
+  const [open, setOpen] = useState<number | null>(null);
+  const cols = showTenant ? 6 : 5;
+  return (
+    <div className="table-wrap table-scroll">
+      <table className="table table-sticky">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            {showTenant ? <th scope="col">Tenant</th> : null}
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Change</th>
+            <th scope="col">
+              <span className="visually-hidden">Details</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody aria-busy={loading} className={stale ? "is-stale" : undefined}>
+          {!entries && loading ? (
+            <SkeletonRows cols={cols} rows={8} />
+          ) : !entries || entries.length === 0 ? (
+            <tr>
+              <td colSpan={cols}>
+                <EmptyState title={emptyText} />
+              </td>
+            </tr>
+          ) : (
+            entries.map((e) => (
+              <Fragment key={e.id}>
+                <tr>
+                  <td className="nowrap" title={formatDateTime(e.createdAt)}>
+                    {formatRelative(e.createdAt)}
+                  </td>
+                  {showTenant ? (
+                    <td>
+                      {e.tenantId && e.tenantSlug ? (
+                        <Link href={`/tenants/${e.tenantId}`} className="mono">
+                          {e.tenantSlug}
+                        </Link>
+                      ) : (
+                        <span className="muted">{e.tenantId ? "purged" : "platform"}</span>
+                      )}
+                    </td>
+                  ) : null}
+                  <td>
+                    <span className="actor-type">{ACTOR_LABEL[e.actorType] ?? e.actorType}</span>
+                    <div className="muted small truncate" title={e.actorEmail ?? e.actorId ?? undefined}>
+                      {e.actorEmail ?? e.actorId ?? ""}
+                    </div>
+                  </td>
+                  <td>
+                    <code className="action">{e.action}</code>
+                  </td>
+                  <td className="muted small change">{summary(e.before, e.after)}</td>
+                  <td className="num">
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-sm"
+                      aria-expanded={open === e.id}
+                      aria-controls={`audit-${e.id}`}
+                      onClick={() => setOpen(open === e.id ? null : e.id)}
+                    >
+                      {open === e.id ? "Hide" : "Details"}
+                    </button>
+                  </td>
+                </tr>
+                {open === e.id ? (
+                  <tr className="detail-row" id={`audit-${e.id}`}>
+                    <td colSpan={cols}>
+                      <div className="audit-detail">
+                        <div>
+                          <h3>Before</h3>
+                          <pre className="json">{JSON.stringify(e.before, null, 2) ?? "null"}</pre>
+                        </div>
+                        <div>
+                          <h3>After</h3>
+                          <pre className="json">{JSON.stringify(e.after, null, 2) ?? "null"}</pre>
+                        </div>
+                        <dl className="kv kv-compact">
+                          <div className="kv-row">
+                            <dt>Time</dt>
+                            <dd>{formatDateTime(e.createdAt)}</dd>
+                          </div>
+                          <div className="kv-row">
+                            <dt>Resource</dt>
+                            <dd className="mono">
+                              {e.resourceType}
+                              {e.resourceId ? ` ${e.resourceId}` : ""}
+                            </dd>
+                          </div>
+                          <div className="kv-row">
+                            <dt>Actor id</dt>
+                            <dd className="mono">{e.actorId ?? "—"}</dd>
+                          </div>
+                          <div className="kv-row">
+                            <dt>IP</dt>
+                            <dd className="mono">{e.ip ?? "—"}</dd>
+                          </div>
+                          <div className="kv-row">
+                            <dt>User agent</dt>
+                            <dd className="small">{e.userAgent ?? "—"}</dd>
+                          </div>
+                        </dl>
+                      </div>
+                    </td>
+                  </tr>
+                ) : null}
+              </Fragment>
+            ))
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,267 @@
+/**
+ * The tenant web app end to end, in a real browser: a workspace is created through the sign-up
+ * form, a second person is invited (the link is taken from the UI) and both chat live in their own
+ * browser contexts — messages, mentions, typing, reactions, a file, a thread — the owner upgrades
+ * the plan (offline billing: no STRIPE_SECRET_KEY in the harness) and the limits shown change, and
+ * a third person in another workspace sees none of it.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  launchBrowser,
+  newUserContext,
+  screenshot,
+  tenantUrl,
+  uniqueSlug,
+  webUrl,
+} from "../../../scripts/e2e/harness";
+
+const OWNER = { name: "Olivia Owner", email: "olivia@acme.test", password: "owner-password-123" };
+const MEMBER = { name: "Max Member", email: "max@acme.test", password: "member-password-123" };
+const OUTSIDER = { name: "Otto Outsider", email: "otto@other.test", password: "outsider-password-1" };
+
+const LONG = { timeout: 60_000 };
+
+/** Creates a workspace through the sign-up form and waits until the owner is in its chat. */
+async function signUp(page: Page, org: string, slug: string, who: typeof OWNER, shot?: string) {
+  await page.goto(webUrl("/signup"));
+  await page.getByLabel("Organization name").fill(org);
+  const slugInput = page.getByLabel("Workspace address");
+  await slugInput.fill(slug);
+  await page.getByTestId("slug-status").getByText("is available").waitFor(LONG);
+  await page.getByLabel("Your name").fill(who.name);
+  await page.getByLabel("Work email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  if (shot) await screenshot(page, shot);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.waitForURL((u) => u.hostname === `${slug}.localhost`, LONG);
+  await page.getByTestId("channel-title").getByText("general").waitFor(LONG);
+}
+
+async function send(page: Page, text: string) {
+  const composer = page.getByTestId("composer");
+  await composer.click();
+  await composer.fill(text);
+  await composer.press("Enter");
+}
+
+const messageWith = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
+
+describe("a workspace from sign-up to a paid plan", () => {
+  let browser: Browser;
+  let ownerCtx: BrowserContext;
+  let memberCtx: BrowserContext;
+  let owner: Page;
+  let member: Page;
+  const slug = uniqueSlug("acme");
+  let inviteLink = "";
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    ownerCtx = await newUserContext(browser);
+    memberCtx = await newUserContext(browser);
+    owner = await ownerCtx.newPage();
+    member = await memberCtx.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("shows slug problems live and creates the workspace from the sign-up form", async () => {
+    await owner.goto(webUrl("/signup"));
+    await owner.getByLabel("Workspace address").fill("admin");
+    await owner
+      .getByText(/reserved|not available|cannot/i)
+      .first()
+      .waitFor(LONG);
+    await signUp(owner, "Acme Rockets", slug, OWNER, "01-signup");
+    expect(new URL(owner.url()).pathname).toBe("/");
+    await expect(owner.getByTestId("current-user").textContent()).resolves.toBe(OWNER.name);
+    await screenshot(owner, "02-chat-empty");
+  });
+
+  it("invites a member, who joins with the link shown in the UI", async () => {
+    await owner.getByRole("link", { name: "Members" }).click();
+    await owner.getByRole("heading", { name: "Members" }).waitFor();
+    await owner.getByTestId("users-limit").getByText("1 of 10 users").waitFor(LONG);
+    await owner.getByRole("button", { name: "Invite people" }).click();
+    await owner.getByLabel("Email address").fill(MEMBER.email);
+    await owner.getByRole("button", { name: "Create invitation" }).click();
+    const link = owner.getByLabel("Invitation link");
+    await link.waitFor(LONG);
+    inviteLink = await link.inputValue();
+    expect(inviteLink).toContain(`https://${slug}.localhost:`);
+    expect(inviteLink).toContain("/invite/");
+    await screenshot(owner, "03-invite-link");
+    await owner.getByRole("button", { name: "Done" }).click();
+    // The pending invitation holds a seat.
+    await owner.getByTestId("users-limit").getByText("2 of 10 users").waitFor(LONG);
+    await screenshot(owner, "04-members");
+
+    await member.goto(inviteLink);
+    await member.getByRole("heading", { name: "Join Acme Rockets" }).waitFor(LONG);
+    await screenshot(member, "05-invite-accept");
+    await member.getByLabel("Your name").fill(MEMBER.name);
+    await member.getByLabel("Password").fill(MEMBER.password);
+    await member.getByRole("button", { name: "Join workspace" }).click();
+    await member.waitForURL((u) => u.pathname === "/", LONG);
+    await member.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await expect(member.getByTestId("current-user").textContent()).resolves.toBe(MEMBER.name);
+  });
+
+  it("delivers messages live both ways, with markdown, mentions and typing", async () => {
+    await owner.getByRole("link", { name: "Chat" }).click();
+    await owner.getByTestId("channel-title").getByText("general").waitFor(LONG);
+
+    await send(owner, "Welcome to **Acme**! Ship notes go in `#launch` <b>not html</b>");
+    const onMember = messageWith(member, "Welcome to");
+    await onMember.waitFor(LONG);
+    // Markdown is rendered, raw HTML is not.
+    await onMember.locator("strong", { hasText: "Acme" }).waitFor();
+    await onMember.locator("code", { hasText: "#launch" }).waitFor();
+    expect(await onMember.locator("b").count()).toBe(0);
+    await onMember.getByText("<b>not html</b>").waitFor();
+
+    // Typing shows on the other side before the message arrives.
+    const composer = member.getByTestId("composer");
+    await composer.click();
+    await composer.pressSequentially("Thanks ", { delay: 30 });
+    await owner.getByTestId("typing-indicator").getByText(`${MEMBER.name} is typing`).waitFor(LONG);
+    // @mention through the autocomplete.
+    await composer.pressSequentially("@Oli", { delay: 30 });
+    await member.getByRole("option", { name: new RegExp(OWNER.name) }).waitFor(LONG);
+    await composer.press("Enter");
+    await composer.pressSequentially("glad to be here", { delay: 10 });
+    await composer.press("Enter");
+    const mention = messageWith(owner, "glad to be here");
+    await mention.waitFor(LONG);
+    await mention.locator(".mention", { hasText: `@${OWNER.name}` }).waitFor();
+    await screenshot(owner, "06-chat-live");
+  });
+
+  it("counts unread messages and mentions in the sidebar of another channel", async () => {
+    await owner.getByRole("button", { name: "Create a channel" }).click();
+    await owner.getByLabel("Name", { exact: true }).fill("launch");
+    await owner.getByRole("button", { name: "Create channel" }).click();
+    await owner.getByTestId("channel-title").getByText("launch").waitFor(LONG);
+
+    const composer = member.getByTestId("composer");
+    await composer.pressSequentially("ping @Oli", { delay: 20 });
+    await member.getByRole("option", { name: new RegExp(OWNER.name) }).waitFor(LONG);
+    await composer.press("Enter");
+    await composer.press("Enter");
+
+    const general = owner.getByTestId("channel-link-general");
+    await general.getByTestId("mention-badge").waitFor(LONG);
+    await expect(general.getByTestId("mention-badge").innerText()).resolves.toContain("1");
+    await screenshot(owner, "07-unread-mention-badges");
+    await general.click();
+    await owner.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await general.getByTestId("mention-badge").waitFor({ state: "detached", timeout: 30_000 });
+  });
+
+  it("shows reactions live", async () => {
+    const target = messageWith(member, "Welcome to");
+    await target.hover();
+    await target.getByRole("button", { name: "React with 👍" }).click();
+    const chip = messageWith(owner, "Welcome to").locator(".reaction", { hasText: "👍" });
+    await chip.waitFor(LONG);
+    await expect(chip.innerText()).resolves.toContain("1");
+  });
+
+  it("uploads a file with progress and refuses one over the plan's size", async () => {
+    await owner.getByTestId("file-input").setInputFiles({
+      name: "launch-plan.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("T-minus 10: fuel. T-minus 5: go/no-go.\n".repeat(200)),
+    });
+    await owner.getByTestId("upload").getByText("ready to send").waitFor(LONG);
+    await owner.getByTestId("composer").fill("Here is the plan");
+    await owner.getByTestId("composer").press("Enter");
+    const card = messageWith(member, "Here is the plan").getByTestId("file-card");
+    await card.waitFor(LONG);
+    await expect(card.innerText()).resolves.toContain("launch-plan.txt");
+    const href = await card.getAttribute("href");
+    const download = await member.evaluate(async (u) => {
+      const r = await fetch(u!);
+      return { status: r.status, text: (await r.text()).slice(0, 10) };
+    }, href);
+    expect(download).toEqual({ status: 200, text: "T-minus 10" });
+
+    // 11 MB is over the Free plan's 10 MB per file.
+    await owner.getByTestId("file-input").setInputFiles({
+      name: "huge.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.alloc(11 * 1024 * 1024, 1),
+    });
+    await owner
+      .getByTestId("upload")
+      .getByText(/the most your plan allows/)
+      .waitFor(LONG);
+    await screenshot(owner, "08-upload-too-large");
+    await owner.getByRole("button", { name: "Remove huge.bin" }).click();
+  });
+
+  it("offers threads as an upgrade on Free", async () => {
+    const target = messageWith(member, "Welcome to");
+    await target.hover();
+    await target.getByRole("button", { name: "Reply in thread" }).click();
+    await member.getByTestId("thread-panel").waitFor(LONG);
+    await member.getByTestId("threads-upgrade").waitFor(LONG);
+    await screenshot(member, "09-thread-needs-upgrade");
+    await member.getByRole("button", { name: "Close thread" }).click();
+  });
+
+  it("upgrades to Pro with offline billing, and the limits shown change", async () => {
+    await owner.getByRole("link", { name: "Billing" }).click();
+    await owner.getByTestId("current-plan").getByText("Free").waitFor(LONG);
+    await owner.getByText("Offline billing").first().waitFor();
+    await owner.getByTestId("meter-users").getByText("2 of 10").waitFor(LONG);
+    await screenshot(owner, "10-billing-free", { fullPage: true });
+    await owner.getByRole("button", { name: "Upgrade to Pro" }).click();
+    await owner.getByText(/You are now on Pro/).waitFor(LONG);
+    await owner.getByTestId("current-plan").getByText("Pro").waitFor(LONG);
+    await owner.getByTestId("meter-users").getByText("2 of 100").waitFor(LONG);
+    await screenshot(owner, "11-billing-pro", { fullPage: true });
+    await owner.getByRole("link", { name: "Members" }).click();
+    await owner.getByTestId("users-limit").getByText("2 of 100 users").waitFor(LONG);
+  });
+
+  it("replies in a thread after the upgrade, live for the other person", async () => {
+    const target = messageWith(member, "Welcome to");
+    await target.hover();
+    await target.getByRole("button", { name: "Reply in thread" }).click();
+    const reply = member.getByTestId("thread-composer");
+    await reply.waitFor(LONG);
+    await reply.fill("Count me in for the launch");
+    await reply.press("Enter");
+    await member.getByTestId("thread-messages").getByText("Count me in for the launch").waitFor(LONG);
+    await screenshot(member, "12-thread");
+
+    await owner.getByRole("link", { name: "Chat" }).click();
+    const summary = messageWith(owner, "Welcome to").getByRole("button", { name: /1 reply/ });
+    await summary.waitFor(LONG);
+    await summary.click();
+    await owner.getByTestId("thread-messages").getByText("Count me in for the launch").waitFor(LONG);
+  });
+
+  it("keeps another workspace's people out of all of it", async () => {
+    const outsiderCtx = await newUserContext(browser);
+    const outsider = await outsiderCtx.newPage();
+    const other = uniqueSlug("other");
+    await signUp(outsider, "Other Co", other, OUTSIDER);
+    await outsider.getByTestId("messages").waitFor(LONG);
+    expect(await outsider.getByText("Welcome to").count()).toBe(0);
+    expect(await outsider.getByTestId("channel-link-launch").count()).toBe(0);
+    await screenshot(outsider, "13-other-tenant");
+    await outsider.getByRole("link", { name: "Members" }).click();
+    await outsider.getByTestId(`member-${OUTSIDER.email}`).waitFor(LONG);
+    expect(await outsider.getByTestId(`member-${OWNER.email}`).count()).toBe(0);
+    // Its session does not open Acme: the browser is sent to Acme's sign-in page.
+    await outsider.goto(tenantUrl(slug, "/"));
+    await outsider.waitForURL((u) => u.pathname === "/login", LONG);
+    await outsider.getByRole("heading", { name: "Sign in to Acme Rockets" }).waitFor();
+    await outsiderCtx.close();
+  });
+});

@@ -1,0 +1,6 @@
+import { billingWebhookRoute } from "@nchat/api";
+import { getServices } from "@/server/services";
+
+export async function POST(request: Request) {
+  return billingWebhookRoute(await getServices(), request);
+}

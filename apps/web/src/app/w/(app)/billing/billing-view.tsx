@@ -1,0 +1,415 @@
+"use client";
+
+import { PLANS, type PlanId } from "@nchat/billing/plans";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useState } from "react";
+import {
+  type BillingStatus,
+  type LimitItem,
+  useSessionUser,
+  useTenantBilling,
+  useTenantLimits,
+} from "@/components/tenant";
+import { Alert, Badge, Button, Icon, Meter, Modal, PageHeader, Spinner } from "@/components/ui";
+import { errorMessage } from "@/lib/errors";
+import { capitalize, formatBytes, formatDate, formatMoney, formatNumber } from "@/lib/format";
+import { useTRPC } from "@/lib/trpc";
+
+type Interval = "month" | "year";
+
+const METERS: { resource: LimitItem["resource"]; label: string; format: (n: number) => string }[] = [
+  { resource: "users", label: "Members (incl. pending invitations)", format: formatNumber },
+  { resource: "channels", label: "Channels", format: formatNumber },
+  { resource: "storage", label: "File storage", format: formatBytes },
+  { resource: "api_calls_month", label: "API calls this month", format: formatNumber },
+];
+
+const limitText = (n: number, unit = "") => (n < 0 ? "Unlimited" : `${formatNumber(n)}${unit}`);
+
+export function BillingView() {
+  const me = useSessionUser();
+  const billing = useTenantBilling();
+  const limits = useTenantLimits();
+  const params = useSearchParams();
+  const owner = me.role === "owner";
+  const status = billing.status;
+
+  if (billing.isPending)
+    return (
+      <main className="page center-pad">
+        <Spinner label="Loading billing" />
+      </main>
+    );
+  if (billing.isError || !status)
+    return (
+      <main className="page">
+        <PageHeader title="Billing" />
+        <Alert
+          tone="danger"
+          action={
+            <Button variant="secondary" size="sm" onClick={() => billing.refetch()}>
+              Retry
+            </Button>
+          }
+        >
+          {errorMessage(billing.error)}
+        </Alert>
+      </main>
+    );
+
+  return (
+    <main className="page" aria-labelledby="billing-title">
+      <PageHeader
+        title={<span id="billing-title">Billing</span>}
+        description="Your plan, what you use, and what you can move to."
+        actions={billing.offline ? <Badge tone="warning">Offline billing</Badge> : null}
+      />
+
+      {params.get("upgraded") ? <Alert tone="success">Thanks! Your plan is updated.</Alert> : null}
+      {params.get("canceled") ? <Alert tone="info">Checkout was cancelled; nothing changed.</Alert> : null}
+      <StatusNotices billing={billing} owner={owner} />
+      {billing.offline ? (
+        <Alert tone="info" title="Offline billing">
+          No payment provider is configured on this server: plan changes apply immediately and nothing is
+          charged.
+        </Alert>
+      ) : null}
+
+      <section className="card" aria-labelledby="current-plan">
+        <div className="plan-summary">
+          <div>
+            <p className="muted small">Current plan</p>
+            <h2 id="current-plan" data-testid="current-plan">
+              {status.planName}
+            </h2>
+            <p className="muted">
+              {status.plan === "free"
+                ? "Free forever"
+                : `${formatMoney(PLANS[status.plan].price[status.interval])} per ${status.interval}`}
+              {status.currentPeriodEnd
+                ? ` · ${status.cancelAtPeriodEnd ? "ends" : "renews"} ${formatDate(status.currentPeriodEnd)}`
+                : ""}
+              {status.status !== "active" ? (
+                <>
+                  {" · "}
+                  <Badge
+                    tone={
+                      status.status === "past_due" || status.status === "cancelled" ? "danger" : "warning"
+                    }
+                  >
+                    {status.status.replace("_", " ")}
+                  </Badge>
+                </>
+              ) : null}
+            </p>
+            {status.lastPayment ? (
+              <p className="muted small">
+                Last payment:{" "}
+                {status.lastPayment.amount !== null ? formatMoney(status.lastPayment.amount) : "—"}{" "}
+                {status.lastPayment.date ? `on ${formatDate(status.lastPayment.date)}` : ""}{" "}
+                {status.lastPayment.status ? `(${status.lastPayment.status})` : ""}
+              </p>
+            ) : null}
+          </div>
+          {owner ? <OwnerActions status={status} offline={billing.offline} /> : null}
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="usage-title">
+        <h2 id="usage-title">Usage</h2>
+        {limits.isPending ? (
+          <Spinner label="Loading usage" />
+        ) : limits.isError ? (
+          <Alert tone="danger">{errorMessage(limits.error)}</Alert>
+        ) : (
+          <div className="usage-grid" data-testid="usage">
+            {METERS.map((m) => {
+              const item = limits.items.find((i) => i.resource === m.resource);
+              return item ? (
+                <Meter
+                  key={m.resource}
+                  id={m.resource}
+                  label={m.label}
+                  used={item.used}
+                  limit={item.limit}
+                  state={item.state}
+                  format={m.format}
+                />
+              ) : null;
+            })}
+          </div>
+        )}
+        {limits.maxUploadBytes !== null ? (
+          <p className="muted small">Files up to {formatBytes(limits.maxUploadBytes)} each on your plan.</p>
+        ) : null}
+      </section>
+
+      <Plans status={status} owner={owner} />
+    </main>
+  );
+}
+
+function StatusNotices({ billing, owner }: { billing: ReturnType<typeof useTenantBilling>; owner: boolean }) {
+  const who = owner ? "" : " The workspace owner can update billing.";
+  if (billing.pastDue)
+    return (
+      <Alert tone="danger" title="Payment past due">
+        The last payment did not go through. Update the payment method to keep the workspace running.{who}
+      </Alert>
+    );
+  if (billing.trialExpired)
+    return (
+      <Alert tone="danger" title="Your trial has ended">
+        Choose a plan to continue using the workspace. Your messages and files are kept.{who}
+      </Alert>
+    );
+  if (billing.cancelled)
+    return (
+      <Alert tone="warning" title="Subscription cancelled">
+        Choose a plan to continue.{who}
+      </Alert>
+    );
+  if (billing.inTrial)
+    return (
+      <Alert tone="info" title="Free trial">
+        {billing.trialDaysLeft === 0
+          ? "The trial ends today."
+          : `${billing.trialDaysLeft} days left in your trial.`}{" "}
+        Pick a plan any time.
+      </Alert>
+    );
+  return null;
+}
+
+function useBillingRefresh() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
+  return () => {
+    void qc.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+    void qc.invalidateQueries({ queryKey: trpc.ui.limits.queryKey() });
+    void qc.invalidateQueries({ queryKey: trpc.ui.features.queryKey() });
+    void qc.invalidateQueries({ queryKey: trpc.tenant.public.queryKey() });
+    // The plan badge and branding come from the server-rendered layout.
+    router.refresh();
+  };
+}
+
+function OwnerActions({ status, offline }: { status: BillingStatus; offline: boolean }) {
+  const trpc = useTRPC();
+  const refresh = useBillingRefresh();
+  const portal = useMutation(
+    trpc.billing.portal.mutationOptions({
+      onSuccess: (r) => {
+        if (r.url && !r.url.endsWith("/billing")) window.location.assign(r.url);
+      },
+    }),
+  );
+  const resume = useMutation(trpc.billing.resume.mutationOptions({ onSuccess: refresh }));
+  const cancel = useMutation(trpc.billing.cancel.mutationOptions({ onSuccess: refresh }));
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const error = portal.error ?? resume.error ?? cancel.error;
+  return (
+    <div className="stack" style={{ justifyItems: "end" }}>
+      <div className="page-actions">
+        {!offline ? (
+          <Button variant="secondary" loading={portal.isPending} onClick={() => portal.mutate({})}>
+            <Icon name="card" size={16} /> Payment methods &amp; invoices
+          </Button>
+        ) : null}
+        {status.cancelAtPeriodEnd ? (
+          <Button loading={resume.isPending} onClick={() => resume.mutate()}>
+            Keep my plan
+          </Button>
+        ) : status.plan !== "free" && status.hasSubscription ? (
+          <Button variant="ghost" onClick={() => setConfirmCancel(true)}>
+            Cancel plan
+          </Button>
+        ) : null}
+      </div>
+      {error ? <Alert tone="danger">{errorMessage(error)}</Alert> : null}
+      <Modal
+        open={confirmCancel}
+        onClose={() => setConfirmCancel(false)}
+        title={`Cancel ${status.planName}?`}
+        footer={
+          <>
+            <Button variant="secondary" onClick={() => setConfirmCancel(false)}>
+              Keep plan
+            </Button>
+            <Button
+              variant="danger"
+              loading={cancel.isPending}
+              onClick={() =>
+                cancel.mutate({ immediately: false }, { onSuccess: () => setConfirmCancel(false) })
+              }
+            >
+              Cancel at period end
+            </Button>
+          </>
+        }
+      >
+        <p>
+          The workspace keeps {status.planName} until{" "}
+          {status.currentPeriodEnd ? formatDate(status.currentPeriodEnd) : "the end of the period"}, then
+          moves to Free. Members, channels and files above Free&apos;s limits are kept, but nothing new can be
+          added beyond them.
+        </p>
+      </Modal>
+    </div>
+  );
+}
+
+function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
+  const trpc = useTRPC();
+  const refresh = useBillingRefresh();
+  const [interval, setInterval] = useState<Interval>(status.interval);
+  const [confirm, setConfirm] = useState<PlanId | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const change = useMutation(
+    trpc.billing.changePlan.mutationOptions({
+      onSuccess: (r) => {
+        setConfirm(null);
+        if (r.url) {
+          // Stripe Checkout (or the provider's page) finishes the change.
+          window.location.assign(r.url);
+          return;
+        }
+        setDone(
+          `You are now on ${r.status.planName}${r.mode === "offline" ? " (offline billing: nothing was charged)" : ""}.`,
+        );
+        refresh();
+      },
+    }),
+  );
+  const current = PLANS[status.plan];
+  const shown = status.plans.filter((p) => PLANS[p.id].selfServe || p.current);
+  return (
+    <section aria-labelledby="plans-title" className="stack">
+      <div className="plan-summary">
+        <h2 id="plans-title">Plans</h2>
+        <fieldset className="interval-toggle" aria-label="Billing interval">
+          {(["month", "year"] as const).map((i) => (
+            <button key={i} type="button" aria-pressed={interval === i} onClick={() => setInterval(i)}>
+              {i === "month" ? "Monthly" : "Yearly (2 months free)"}
+            </button>
+          ))}
+        </fieldset>
+      </div>
+      {done ? (
+        <Alert tone="success" role="status">
+          {done}
+        </Alert>
+      ) : null}
+      {change.isError ? <Alert tone="danger">{errorMessage(change.error)}</Alert> : null}
+      {!owner ? <Alert tone="info">Only the workspace owner can change the plan.</Alert> : null}
+      <ul className="plans">
+        {shown.map((p) => {
+          const plan = PLANS[p.id];
+          const up = plan.rank > current.rank;
+          const price = p.price[interval];
+          return (
+            <li
+              key={p.id}
+              className={`card plan-card${p.current ? " current" : ""}`}
+              data-testid={`plan-${p.id}`}
+            >
+              <div className="plan-summary">
+                <h3>{p.name}</h3>
+                {p.current ? <Badge tone="brand">Current</Badge> : null}
+              </div>
+              <p className="price">
+                {price === null ? "Custom" : formatMoney(price)}
+                <span>{price ? ` / ${interval}` : ""}</span>
+              </p>
+              <ul>
+                <li>{limitText(plan.limits.users)} members</li>
+                <li>{limitText(plan.limits.channels)} channels</li>
+                <li>{limitText(plan.limits.storageGb, " GB")} storage</li>
+                <li>{limitText(plan.limits.apiCallsPerMonth)} API calls / month</li>
+                <li>
+                  Files up to{" "}
+                  {plan.limits.maxUploadMb < 0 ? "any size" : `${formatNumber(plan.limits.maxUploadMb)} MB`}
+                </li>
+                {(
+                  [
+                    "threads",
+                    "privateChannels",
+                    "customBranding",
+                    "customDomains",
+                    "apiAccess",
+                    "sso",
+                    "auditLogs",
+                  ] as const
+                )
+                  .filter((f) => plan.features[f])
+                  .map((f) => (
+                    <li key={f}>{FEATURE_LABEL[f]}</li>
+                  ))}
+              </ul>
+              {p.current ? (
+                <Button variant="secondary" disabled className="btn-block">
+                  Your plan
+                </Button>
+              ) : owner ? (
+                <Button
+                  variant={up ? "primary" : "secondary"}
+                  className="btn-block"
+                  disabled={!p.available}
+                  title={!p.available ? "Not available on this server" : undefined}
+                  loading={change.isPending && change.variables?.plan === p.id}
+                  onClick={() =>
+                    up ? change.mutate({ plan: p.id as "pro" | "enterprise", interval }) : setConfirm(p.id)
+                  }
+                >
+                  {up ? `Upgrade to ${p.name}` : `Switch to ${p.name}`}
+                </Button>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+      <Modal
+        open={confirm !== null}
+        onClose={() => setConfirm(null)}
+        title={confirm ? `Switch to ${PLANS[confirm].name}?` : ""}
+        footer={
+          <>
+            <Button variant="secondary" onClick={() => setConfirm(null)}>
+              Cancel
+            </Button>
+            <Button
+              variant="danger"
+              loading={change.isPending}
+              onClick={() =>
+                confirm && change.mutate({ plan: confirm as "free" | "pro" | "enterprise", interval })
+              }
+            >
+              Switch plan
+            </Button>
+          </>
+        }
+      >
+        {confirm ? (
+          <p>
+            {capitalize(PLANS[confirm].name)} has lower limits ({limitText(PLANS[confirm].limits.users)}{" "}
+            members, {limitText(PLANS[confirm].limits.channels)} channels,{" "}
+            {limitText(PLANS[confirm].limits.storageGb, " GB")} storage) and fewer features. Nothing is
+            deleted, but nothing new can be added beyond the new limits.
+          </p>
+        ) : null}
+      </Modal>
+    </section>
+  );
+}
+
+const FEATURE_LABEL = {
+  threads: "Threads",
+  privateChannels: "Private channels",
+  customBranding: "Custom branding",
+  customDomains: "Custom domain",
+  apiAccess: "API access",
+  sso: "Single sign-on",
+  auditLogs: "Audit log export",
+} as const;

@@ -1,0 +1,18 @@
+import { redirect } from "next/navigation";
+import type { ReactNode } from "react";
+import { AppShell } from "@/components/app-shell";
+import { SessionProvider } from "@/components/tenant";
+import { requireTenant } from "@/server/tenant";
+import { requestPath, serverCaller } from "@/server/trpc";
+
+/** Pages for signed-in members: the session is checked here, before anything renders. */
+export default async function AppLayout({ children }: Readonly<{ children: ReactNode }>) {
+  await requireTenant();
+  const me = await (await serverCaller()).auth.me();
+  if (!me) redirect(`/login?next=${encodeURIComponent(await requestPath())}`);
+  return (
+    <SessionProvider user={me.user}>
+      <AppShell>{children}</AppShell>
+    </SessionProvider>
+  );
+}

@@ -1,0 +1,20 @@
+import type { Metadata } from "next";
+import { Suspense } from "react";
+import { ChatView } from "@/components/chat/chat-view";
+import { Spinner } from "@/components/ui";
+
+export const metadata: Metadata = { title: "Chat" };
+
+export default function ChatPage() {
+  return (
+    <Suspense
+      fallback={
+        <main className="chat center-pad">
+          <Spinner label="Loading" />
+        </main>
+      }
+    >
+      <ChatView />
+    </Suspense>
+  );
+}

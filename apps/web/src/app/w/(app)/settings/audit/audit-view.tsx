@@ -1,0 +1,227 @@
+"use client";
+
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { roleAtLeast, useSessionUser } from "@/components/tenant";
+import { Alert, Badge, Button, EmptyState, Field, Icon, PageHeader, Spinner } from "@/components/ui";
+import { errorMessage } from "@/lib/errors";
+import { formatDateTime } from "@/lib/format";
+import { type RouterOutputs, useTRPC } from "@/lib/trpc";
+
+type Entry = RouterOutputs["audit"]["list"]["items"][number];
+
+/** Actions the platform records (free text is accepted too). */
+const ACTIONS = [
+  "tenant.create",
+  "tenant.update",
+  "tenant.plan_change",
+  "settings.update",
+  "member.invite",
+  "member.reinvite",
+  "member.invite_revoke",
+  "member.join",
+  "member.role_change",
+  "member.remove",
+  "domain.add",
+  "domain.verify",
+  "domain.remove",
+  "api_key.create",
+  "api_key.revoke",
+];
+
+export function AuditView() {
+  const me = useSessionUser();
+  const trpc = useTRPC();
+  const [action, setAction] = useState("");
+  const [actorId, setActorId] = useState("");
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const members = useQuery({ ...trpc.members.list.queryOptions(), enabled: roleAtLeast(me.role, "admin") });
+  const input = {
+    limit: 50,
+    ...(action ? { action } : {}),
+    ...(actorId ? { actorId } : {}),
+    ...(from ? { from: new Date(`${from}T00:00:00`) } : {}),
+    ...(to ? { to: new Date(`${to}T23:59:59.999`) } : {}),
+  };
+  const q = useInfiniteQuery({
+    ...trpc.audit.list.infiniteQueryOptions(input, {
+      getNextPageParam: (last) => last.nextCursor ?? undefined,
+    }),
+    enabled: roleAtLeast(me.role, "admin"),
+  });
+
+  if (!roleAtLeast(me.role, "admin"))
+    return (
+      <main className="page">
+        <PageHeader title="Audit log" />
+        <Alert tone="info">Only workspace owners and admins can read the audit log.</Alert>
+      </main>
+    );
+
+  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  const filtered = Boolean(action || actorId || from || to);
+  return (
+    <main className="page" aria-labelledby="audit-title">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <Link href="/settings">Settings</Link>
+        <Icon name="chevron-right" size={14} />
+        <span aria-current="page">Audit log</span>
+      </nav>
+      <PageHeader
+        title={<span id="audit-title">Audit log</span>}
+        description="Every administrative change in this workspace: who did what, when, and what changed."
+      />
+      <form className="card filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <Field label="Action" id="f-action">
+          <select id="f-action" value={action} onChange={(e) => setAction(e.target.value)}>
+            <option value="">All actions</option>
+            {ACTIONS.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Person" id="f-actor">
+          <select id="f-actor" value={actorId} onChange={(e) => setActorId(e.target.value)}>
+            <option value="">Anyone</option>
+            {(members.data?.members ?? []).map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name} ({m.email})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="From" id="f-from">
+          <input id="f-from" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </Field>
+        <Field label="To" id="f-to">
+          <input id="f-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+        </Field>
+        {filtered ? (
+          <div className="form-actions">
+            <Button
+              variant="ghost"
+              onClick={() => {
+                setAction("");
+                setActorId("");
+                setFrom("");
+                setTo("");
+              }}
+            >
+              Clear filters
+            </Button>
+          </div>
+        ) : null}
+      </form>
+
+      {q.isPending ? (
+        <div className="center-pad">
+          <Spinner label="Loading the audit log" />
+        </div>
+      ) : q.isError ? (
+        <Alert
+          tone="danger"
+          action={
+            <Button variant="secondary" size="sm" onClick={() => q.refetch()}>
+              Retry
+            </Button>
+          }
+        >
+          {errorMessage(q.error)}
+        </Alert>
+      ) : items.length === 0 ? (
+        <EmptyState icon="list" title={filtered ? "Nothing matches these filters" : "No entries yet"} />
+      ) : (
+        <section className="card table-card" aria-label="Entries">
+          <div className="table-scroll">
+            <table className="table audit-table">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">Action</th>
+                  <th scope="col" className="hide-sm">
+                    Change
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((e) => (
+                  <AuditRow key={e.id} entry={e} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {q.hasNextPage ? (
+            <div className="table-more">
+              <Button variant="secondary" loading={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
+                Load older entries
+              </Button>
+            </div>
+          ) : null}
+        </section>
+      )}
+    </main>
+  );
+}
+
+function AuditRow({ entry }: { entry: Entry }) {
+  return (
+    <tr>
+      <td className="nowrap muted">{formatDateTime(entry.createdAt)}</td>
+      <td>
+        <div>{entry.actorEmail ?? entry.actorType}</div>
+        {entry.ip ? <div className="person-sub mono">{entry.ip}</div> : null}
+      </td>
+      <td>
+        <Badge
+          tone={
+            entry.action.includes("remove") ||
+            entry.action.includes("revoke") ||
+            entry.action.includes("delete")
+              ? "danger"
+              : "neutral"
+          }
+        >
+          {entry.action}
+        </Badge>
+        <div className="person-sub">
+          {entry.resourceType}
+          {entry.resourceId ? ` · ${entry.resourceId.slice(0, 8)}` : ""}
+        </div>
+      </td>
+      <td className="hide-sm">
+        <ChangeSummary before={entry.before} after={entry.after} />
+      </td>
+    </tr>
+  );
+}
+
+function ChangeSummary({ before, after }: { before: unknown; after: unknown }) {
+  const b = (before && typeof before === "object" ? before : {}) as Record<string, unknown>;
+  const a = (after && typeof after === "object" ? after : {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].slice(0, 6);
+  if (keys.length === 0) return <span className="muted">—</span>;
+  const show = (v: unknown) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+  return (
+    <dl className="change-list">
+      {keys.map((k) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>
+            {k in b && k in a ? (
+              <>
+                <span className="change-before">{show(b[k])}</span> → <span>{show(a[k])}</span>
+              </>
+            ) : (
+              <span>{show(k in a ? a[k] : b[k])}</span>
+            )}
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

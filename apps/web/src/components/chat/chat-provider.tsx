@@ -1,0 +1,366 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import { isUnauthorized } from "@/lib/errors";
+import { mentionsIn } from "@/lib/markdown";
+import { type RouterOutputs, useTRPC } from "@/lib/trpc";
+import { useSessionUser } from "../tenant";
+import {
+  type Channel,
+  fromWire,
+  type RealtimeItem,
+  removeMessage,
+  setReactions,
+  setThreadInfo,
+  type Unread,
+  upsertMessage,
+  type WireMessage,
+} from "./data";
+
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
+type Member = RouterOutputs["members"]["list"]["members"][number];
+type Typing = Map<string, Map<string, { name: string; until: number }>>;
+
+type ChatContextValue = {
+  channels: Channel[];
+  channelsLoading: boolean;
+  channelsError: unknown;
+  unread: Map<string, Unread>;
+  connection: ConnectionState;
+  /** People typing in a channel now (not me). */
+  typingIn: (channelId: string) => string[];
+  online: Set<string>;
+  /** Workspace members by id (names for mentions, reactions, DMs). */
+  members: Map<string, Member>;
+  membersList: Member[];
+  /** The channel on screen, and whether its newest message is in view (then new ones count as read). */
+  setViewing: (v: { channelId: string | null; atBottom: boolean }) => void;
+  markRead: (channelId: string, messageId: number) => void;
+  refreshChannels: () => void;
+};
+
+const ChatContext = createContext<ChatContextValue | null>(null);
+
+export function useChat(): ChatContextValue {
+  const v = useContext(ChatContext);
+  if (!v) throw new Error("useChat outside ChatProvider");
+  return v;
+}
+
+const TYPING_MS = 5_000;
+
+/**
+ * Chat state shared by the sidebar and the chat page, and the tab's ONE realtime subscription
+ * (`realtime.events` over SSE). Events update the query cache in place: messages, reactions,
+ * threads, unread and mention counts, typing and presence — no reload, no polling. After a drop the
+ * browser reconnects with Last-Event-ID and the server replays what was missed (or says `resync`,
+ * and everything is refetched).
+ */
+export function ChatProvider({ children }: { children: ReactNode }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const me = useSessionUser();
+
+  const channelsQuery = useQuery({ ...trpc.chat.channels.queryOptions(), staleTime: 60_000 });
+  const unreadQuery = useQuery({ ...trpc.chat.unreadCounts.queryOptions(), staleTime: 60_000 });
+  const membersQuery = useQuery({ ...trpc.members.list.queryOptions(), staleTime: 5 * 60_000 });
+  const channels = channelsQuery.data?.channels ?? [];
+
+  const viewing = useRef<{ channelId: string | null; atBottom: boolean }>({
+    channelId: null,
+    atBottom: true,
+  });
+  const [typing, setTyping] = useState<Typing>(new Map());
+  const [online, setOnline] = useState<Set<string>>(() => new Set([me.id]));
+  const [connection, setConnection] = useState<ConnectionState>("connecting");
+  const everLive = useRef(false);
+
+  // ─── read state ────────────────────────────────────────────────────────────────────────────────
+  const unreadKey = trpc.chat.unreadCounts.queryKey();
+  const markReadMutation = useMutation(trpc.chat.markRead.mutationOptions());
+  const pendingRead = useRef(new Map<string, number>());
+  const readTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const setUnread = useCallback(
+    (channelId: string, f: (u: Unread) => Unread) =>
+      qc.setQueryData(unreadKey, (data) => {
+        if (!data) return data;
+        const existing = data.channels.find((c) => c.channelId === channelId) ?? {
+          channelId,
+          lastReadMessageId: 0,
+          unread: 0,
+          mentions: 0,
+        };
+        const next = f(existing);
+        return { channels: [...data.channels.filter((c) => c.channelId !== channelId), next] };
+      }),
+    [qc, unreadKey],
+  );
+  const markRead = useCallback(
+    (channelId: string, messageId: number) => {
+      const current = qc.getQueryData(unreadKey)?.channels.find((c) => c.channelId === channelId);
+      if (current && current.lastReadMessageId >= messageId && current.unread === 0 && current.mentions === 0)
+        return;
+      setUnread(channelId, (u) => ({
+        ...u,
+        lastReadMessageId: Math.max(u.lastReadMessageId, messageId),
+        unread: 0,
+        mentions: 0,
+      }));
+      pendingRead.current.set(channelId, Math.max(pendingRead.current.get(channelId) ?? 0, messageId));
+      // One call per channel per moment: the plan's request allowance is shared by the whole team.
+      if (readTimer.current) return;
+      readTimer.current = setTimeout(() => {
+        readTimer.current = null;
+        const batch = [...pendingRead.current];
+        pendingRead.current.clear();
+        for (const [c, m] of batch) markReadMutation.mutate({ channelId: c, messageId: m });
+      }, 1_200);
+    },
+    [qc, unreadKey, setUnread, markReadMutation],
+  );
+
+  // ─── realtime ──────────────────────────────────────────────────────────────────────────────────
+  const lastEventId = useRef<string | null>(null);
+  const [subInput, setSubInput] = useState<{ lastEventId: number | null }>({ lastEventId: null });
+  const retry = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const refetchAll = useCallback(() => {
+    void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
+    void qc.invalidateQueries({ queryKey: unreadKey });
+    void qc.invalidateQueries({ queryKey: ["chat"] });
+  }, [qc, trpc, unreadKey]);
+
+  // A plain function: the subscription always calls the latest one (it keeps its options in a ref).
+  const handleEvent = (event: Exclude<RealtimeItem, { data: unknown }> | Record<string, unknown>) => {
+    const e = event as { type: string } & Record<string, unknown>;
+    switch (e.type) {
+      case "ready":
+        setConnection("live");
+        if (!everLive.current) everLive.current = true;
+        return;
+      case "resync":
+        refetchAll();
+        return;
+      case "message.created":
+      case "message.updated": {
+        const wire = e.message as WireMessage;
+        const message = fromWire(wire);
+        upsertMessage(qc, message, { keepReactions: e.type === "message.updated" });
+        if (e.type === "message.created") onCreated(wire);
+        if (!channelsKnown(wire.channelId))
+          void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
+        return;
+      }
+      case "message.deleted":
+        removeMessage(
+          qc,
+          e.channelId as string,
+          e.messageId as number,
+          (e.parentId as number | null) ?? null,
+        );
+        return;
+      case "reactions.changed":
+        setReactions(qc, e.channelId as string, e.messageId as number, e.reactions as never, me.id);
+        return;
+      case "thread.updated":
+        setThreadInfo(
+          qc,
+          e.channelId as string,
+          e.parentId as number,
+          e.replyCount as number,
+          e.lastReplyAt as string | null,
+        );
+        return;
+      case "channel.updated":
+        void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
+        void qc.invalidateQueries({
+          queryKey: trpc.chat.channel.queryKey({ channelId: e.channelId as string }),
+        });
+        void qc.invalidateQueries({
+          queryKey: trpc.chat.channelMembers.queryKey({ channelId: e.channelId as string }),
+        });
+        return;
+      case "typing": {
+        const user = e.user as { id: string; name: string };
+        if (user.id === me.id) return;
+        setTyping((prev) => {
+          const next = new Map(prev);
+          const inChannel = new Map(next.get(e.channelId as string) ?? []);
+          inChannel.set(user.id, { name: user.name, until: Date.now() + TYPING_MS });
+          next.set(e.channelId as string, inChannel);
+          return next;
+        });
+        markOnline(user.id);
+        return;
+      }
+      case "presence": {
+        const user = e.user as { id: string };
+        setOnline((prev) => {
+          const next = new Set(prev);
+          if (e.status === "online") next.add(user.id);
+          else if (user.id !== me.id) next.delete(user.id);
+          return next;
+        });
+        return;
+      }
+      case "read.updated":
+        if (e.userId === me.id)
+          setUnread(e.channelId as string, (u) =>
+            (e.lastReadMessageId as number) >= u.lastReadMessageId
+              ? { ...u, lastReadMessageId: e.lastReadMessageId as number, unread: 0, mentions: 0 }
+              : u,
+          );
+        return;
+    }
+  };
+
+  const channelsRef = useRef(channels);
+  channelsRef.current = channels;
+  const channelsKnown = (id: string) => channelsRef.current.some((c) => c.id === id && c.isMember);
+
+  function markOnline(userId: string) {
+    setOnline((prev) => (prev.has(userId) ? prev : new Set(prev).add(userId)));
+  }
+
+  function onCreated(m: WireMessage) {
+    if (m.author) markOnline(m.author.id);
+    // Typing stops when the message arrives.
+    if (m.author)
+      setTyping((prev) => {
+        const inChannel = prev.get(m.channelId);
+        if (!inChannel?.has(m.author!.id)) return prev;
+        const next = new Map(prev);
+        const c = new Map(inChannel);
+        c.delete(m.author!.id);
+        next.set(m.channelId, c);
+        return next;
+      });
+    if (m.author?.id === me.id) {
+      setUnread(m.channelId, (u) => ({ ...u, lastReadMessageId: Math.max(u.lastReadMessageId, m.id) }));
+      return;
+    }
+    const mentions = mentionsIn(m.body);
+    const mentionsMe = mentions.userIds.includes(me.id.toLowerCase()) || mentions.broadcast;
+    const v = viewing.current;
+    const seen = v.channelId === m.channelId && v.atBottom && document.visibilityState === "visible";
+    if (seen && m.parentId === null) {
+      markRead(m.channelId, m.id);
+      return;
+    }
+    setUnread(m.channelId, (u) => ({
+      ...u,
+      unread: m.parentId === null ? Math.min(u.unread + 1, 999) : u.unread,
+      mentions: mentionsMe ? u.mentions + 1 : u.mentions,
+    }));
+  }
+
+  useSubscription(
+    trpc.realtime.events.subscriptionOptions(subInput, {
+      onStarted: () => {
+        if (retry.current) clearTimeout(retry.current);
+      },
+      onData: (item) => {
+        const tracked = item as { id?: unknown; data?: unknown };
+        if (typeof tracked.id === "string" && tracked.data && typeof tracked.data === "object") {
+          lastEventId.current = tracked.id;
+          handleEvent(tracked.data as Record<string, unknown>);
+        } else handleEvent(item as Record<string, unknown>);
+      },
+      onConnectionStateChange: (state) => {
+        if (state.state === "connecting") setConnection(everLive.current ? "reconnecting" : "connecting");
+      },
+      onError: (err) => {
+        if (isUnauthorized(err)) return; // the query client sends the user to sign in
+        setConnection("reconnecting");
+        // The stream ended for good (server restart, network): start a new one that resumes.
+        if (retry.current) clearTimeout(retry.current);
+        retry.current = setTimeout(() => {
+          const id = lastEventId.current ? Number(lastEventId.current) : null;
+          setSubInput({ lastEventId: id !== null && Number.isFinite(id) ? id : null });
+        }, 3_000);
+      },
+    }),
+  );
+
+  useEffect(() => {
+    const offline = () => setConnection("offline");
+    const onlineAgain = () => setConnection(everLive.current ? "reconnecting" : "connecting");
+    window.addEventListener("offline", offline);
+    window.addEventListener("online", onlineAgain);
+    return () => {
+      window.removeEventListener("offline", offline);
+      window.removeEventListener("online", onlineAgain);
+      if (retry.current) clearTimeout(retry.current);
+    };
+  }, []);
+
+  // Expire typing indicators.
+  useEffect(() => {
+    const t = setInterval(() => {
+      setTyping((prev) => {
+        const now = Date.now();
+        let changed = false;
+        const next: Typing = new Map();
+        for (const [c, users] of prev) {
+          const kept = new Map([...users].filter(([, v]) => v.until > now));
+          if (kept.size !== users.size) changed = true;
+          if (kept.size) next.set(c, kept);
+        }
+        return changed ? next : prev;
+      });
+    }, 1_000);
+    return () => clearInterval(t);
+  }, []);
+
+  // Unread count in the tab title.
+  const unreadMap = useMemo(
+    () => new Map((unreadQuery.data?.channels ?? []).map((u) => [u.channelId, u])),
+    [unreadQuery.data],
+  );
+  useEffect(() => {
+    const memberOf = new Set(channels.filter((c) => c.isMember).map((c) => c.id));
+    let unread = 0;
+    let mentions = 0;
+    for (const [id, u] of unreadMap) {
+      if (!memberOf.has(id)) continue;
+      unread += u.unread;
+      mentions += u.mentions;
+    }
+    const base = document.title.replace(/^(\(\d+\+?\)|•) /, "");
+    document.title = mentions > 0 ? `(${mentions}) ${base}` : unread > 0 ? `• ${base}` : base;
+  }, [unreadMap, channels]);
+
+  const members = useMemo(
+    () => new Map((membersQuery.data?.members ?? []).map((m) => [m.id.toLowerCase(), m])),
+    [membersQuery.data],
+  );
+
+  const value: ChatContextValue = {
+    channels,
+    channelsLoading: channelsQuery.isPending,
+    channelsError: channelsQuery.error,
+    unread: unreadMap,
+    connection,
+    typingIn: (channelId) => [...(typing.get(channelId)?.values() ?? [])].map((t) => t.name),
+    online,
+    members,
+    membersList: membersQuery.data?.members ?? [],
+    setViewing: (v) => {
+      viewing.current = v;
+    },
+    markRead,
+    refreshChannels: () => void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() }),
+  };
+  return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;
+}

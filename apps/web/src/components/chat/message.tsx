@@ -1,0 +1,435 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { memo, type ReactNode, useEffect, useRef, useState } from "react";
+import { appErrorOf, errorMessage } from "@/lib/errors";
+import { formatBytes, formatDateTime, formatTime, relativeTime } from "@/lib/format";
+import { Markdown, type RenderOptions } from "@/lib/markdown";
+import { fromTokens, toTokens } from "@/lib/mentions";
+import { useTRPC } from "@/lib/trpc";
+import { roleAtLeast, useSessionUser } from "../tenant";
+import { Avatar, Button, Icon, Modal } from "../ui";
+import { useChat } from "./chat-provider";
+import type { Attachment, Message } from "./data";
+import { looksLikeImage } from "./upload";
+
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "👀", "✅", "🙏", "🔥", "🚀", "💯", "😢"];
+
+type Props = {
+  message: Message;
+  /** Same author, within minutes of the previous one: no avatar or name. */
+  compact: boolean;
+  highlighted?: boolean;
+  onReplyInThread?: (m: Message) => void;
+  /** In the thread panel: no thread summary, no reply action. */
+  inThread?: boolean;
+  channelArchived?: boolean;
+  onFeatureBlocked?: (message: string) => void;
+};
+
+function MessageItemImpl({
+  message,
+  compact,
+  highlighted,
+  onReplyInThread,
+  inThread,
+  channelArchived,
+  onFeatureBlocked,
+}: Props) {
+  const me = useSessionUser();
+  const { members } = useChat();
+  const trpc = useTRPC();
+  const [editing, setEditing] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [picker, setPicker] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const mine = message.author?.id === me.id;
+  const deleted = message.deletedAt !== null;
+  const mentionsMe =
+    !deleted &&
+    (message.body.includes(`](${me.id})`) || /(?<![\w@.])@(channel|here)(?![\w@-])/.test(message.body));
+
+  const react = useMutation(
+    trpc.chat.react.mutationOptions({
+      onError: (e) => {
+        if (appErrorOf(e)?.appCode === "FEATURE_NOT_IN_PLAN") onFeatureBlocked?.(errorMessage(e));
+        else setError(errorMessage(e));
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.chat.delete.mutationOptions({
+      onSuccess: () => setConfirmDelete(false),
+      onError: (e) => setError(errorMessage(e)),
+    }),
+  );
+
+  const renderOptions: RenderOptions = {
+    mention: (m) => {
+      if (m.kind !== "user") return <span className="mention mention-broadcast">@{m.kind}</span>;
+      const member = members.get(m.id);
+      return (
+        <span className={`mention${m.id === me.id.toLowerCase() ? " mention-me" : ""}`} title={member?.email}>
+          @{member?.name ?? m.name}
+        </span>
+      );
+    },
+    attachmentLink: (id, text) => <AttachmentLinkCard id={id} text={text} />,
+  };
+
+  const author = message.author ?? { id: "deleted", name: "Former member" };
+  const time = new Date(message.createdAt);
+  return (
+    <div
+      className={`message${compact ? " compact" : ""}${highlighted ? " highlighted" : ""}${mentionsMe ? " mentions-me" : ""}`}
+      id={`message-${message.id}`}
+      data-message-id={message.id}
+      data-testid="message"
+    >
+      <div className="message-gutter">
+        {compact ? (
+          <time className="message-hover-time" dateTime={time.toISOString()} title={formatDateTime(time)}>
+            {formatTime(time)}
+          </time>
+        ) : (
+          <Avatar name={author.name} id={author.id} size={36} />
+        )}
+      </div>
+      <div className="message-content">
+        {!compact ? (
+          <div className="message-meta">
+            <span className="message-author">{author.name}</span>
+            <time dateTime={time.toISOString()} title={formatDateTime(time)}>
+              {formatTime(time)}
+            </time>
+          </div>
+        ) : null}
+        {deleted ? (
+          <p className="message-deleted">This message was deleted.</p>
+        ) : editing ? (
+          <EditBox message={message} onDone={() => setEditing(false)} />
+        ) : (
+          <div className="message-body" data-testid="message-body">
+            <Markdown source={message.body} options={renderOptions} />
+            {message.editedAt ? (
+              <span className="message-edited" title={`Edited ${formatDateTime(message.editedAt)}`}>
+                (edited)
+              </span>
+            ) : null}
+          </div>
+        )}
+        {!deleted && message.attachments.length > 0 ? (
+          <div className="attachments">
+            {message.attachments.map((a) => (
+              <AttachmentCard key={a.id} attachment={a} />
+            ))}
+          </div>
+        ) : null}
+        {message.reactions.length > 0 ? (
+          <div className="reactions">
+            {message.reactions.map((r) => (
+              <button
+                key={r.emoji}
+                type="button"
+                className={`reaction${r.me ? " mine" : ""}`}
+                aria-pressed={r.me}
+                aria-label={`${r.emoji} ${r.count}, ${r.me ? "remove your reaction" : "react"}`}
+                title={r.userIds
+                  .map((id) => (id === me.id ? "You" : (members.get(id.toLowerCase())?.name ?? "Someone")))
+                  .join(", ")}
+                onClick={() => react.mutate({ messageId: message.id, emoji: r.emoji })}
+                disabled={channelArchived}
+              >
+                <span className="reaction-emoji">{r.emoji}</span>
+                <span className="reaction-count">{r.count}</span>
+              </button>
+            ))}
+            {!channelArchived ? (
+              <button
+                type="button"
+                className="reaction reaction-add"
+                aria-label="Add reaction"
+                onClick={() => setPicker(true)}
+              >
+                <Icon name="smile" size={14} />
+              </button>
+            ) : null}
+          </div>
+        ) : null}
+        {!inThread && message.replyCount > 0 ? (
+          <button type="button" className="thread-summary" onClick={() => onReplyInThread?.(message)}>
+            <Icon name="reply" size={14} />
+            <strong>
+              {message.replyCount} {message.replyCount === 1 ? "reply" : "replies"}
+            </strong>
+            {message.lastReplyAt ? (
+              <span className="muted">Last reply {relativeTime(message.lastReplyAt)}</span>
+            ) : null}
+          </button>
+        ) : null}
+        {error ? (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+      </div>
+      {!deleted && !editing && !channelArchived ? (
+        <div className="message-actions" role="toolbar" aria-label="Message actions">
+          {QUICK_REACTIONS.slice(0, 3).map((emoji) => (
+            <button
+              key={emoji}
+              type="button"
+              className="icon-btn"
+              aria-label={`React with ${emoji}`}
+              onClick={() => react.mutate({ messageId: message.id, emoji })}
+            >
+              {emoji}
+            </button>
+          ))}
+          <button
+            type="button"
+            className="icon-btn"
+            aria-label="More reactions"
+            title="Add reaction"
+            onClick={() => setPicker(true)}
+          >
+            <Icon name="smile" size={16} />
+          </button>
+          {!inThread ? (
+            <button
+              type="button"
+              className="icon-btn"
+              aria-label="Reply in thread"
+              title="Reply in thread"
+              onClick={() => onReplyInThread?.(message)}
+            >
+              <Icon name="reply" size={16} />
+            </button>
+          ) : null}
+          <CopyLinkButton message={message} />
+          {mine ? (
+            <button
+              type="button"
+              className="icon-btn"
+              aria-label="Edit message"
+              title="Edit"
+              onClick={() => setEditing(true)}
+            >
+              <Icon name="edit" size={16} />
+            </button>
+          ) : null}
+          {mine || roleAtLeast(me.role, "admin") ? (
+            <button
+              type="button"
+              className="icon-btn danger"
+              aria-label="Delete message"
+              title="Delete"
+              onClick={() => setConfirmDelete(true)}
+            >
+              <Icon name="trash" size={16} />
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {picker ? (
+        <EmojiPicker
+          onPick={(emoji) => {
+            setPicker(false);
+            react.mutate({ messageId: message.id, emoji });
+          }}
+          onClose={() => setPicker(false)}
+        />
+      ) : null}
+      <Modal
+        open={confirmDelete}
+        onClose={() => setConfirmDelete(false)}
+        title="Delete message?"
+        footer={
+          <>
+            <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </Button>
+            <Button
+              variant="danger"
+              loading={remove.isPending}
+              onClick={() => remove.mutate({ messageId: message.id })}
+            >
+              Delete
+            </Button>
+          </>
+        }
+      >
+        <p>This removes the message for everyone. It cannot be undone.</p>
+        <blockquote className="quote-preview">{message.body.slice(0, 300)}</blockquote>
+      </Modal>
+    </div>
+  );
+}
+
+export const MessageItem = memo(MessageItemImpl);
+
+function CopyLinkButton({ message }: { message: Message }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="icon-btn"
+      aria-label="Copy link to message"
+      title={copied ? "Copied" : "Copy link"}
+      onClick={async () => {
+        const url = `${window.location.origin}/?c=${message.channelId}&m=${message.id}`;
+        try {
+          await navigator.clipboard.writeText(url);
+        } catch {
+          // clipboard unavailable (insecure context or denied): nothing else to do
+        }
+        setCopied(true);
+        setTimeout(() => setCopied(false), 1500);
+      }}
+    >
+      <Icon name={copied ? "check" : "copy"} size={15} />
+    </button>
+  );
+}
+
+function EditBox({ message, onDone }: { message: Message; onDone: () => void }) {
+  const trpc = useTRPC();
+  const initial = fromTokens(message.body);
+  const [text, setText] = useState(initial.text);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const edit = useMutation(trpc.chat.edit.mutationOptions({ onSuccess: onDone }));
+  useEffect(() => {
+    const el = ref.current;
+    if (el) {
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    }
+  }, []);
+  const save = () => {
+    const body = toTokens(text.trim(), initial.picked);
+    if (!body) return;
+    if (body === message.body) onDone();
+    else edit.mutate({ messageId: message.id, body });
+  };
+  return (
+    <div className="edit-box">
+      <label htmlFor={`edit-${message.id}`} className="sr-only">
+        Edit message
+      </label>
+      <textarea
+        id={`edit-${message.id}`}
+        ref={ref}
+        value={text}
+        rows={Math.min(8, text.split("\n").length + 1)}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") onDone();
+          if (e.key === "Enter" && !e.shiftKey) {
+            e.preventDefault();
+            save();
+          }
+        }}
+      />
+      {edit.isError ? <p className="field-error">{errorMessage(edit.error)}</p> : null}
+      <div className="edit-actions">
+        <span className="muted small">Escape to cancel · Enter to save</span>
+        <Button size="sm" variant="secondary" onClick={onDone}>
+          Cancel
+        </Button>
+        <Button size="sm" onClick={save} loading={edit.isPending}>
+          Save
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector("button")?.focus();
+    const onDoc = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) onClose();
+    };
+    document.addEventListener("mousedown", onDoc);
+    return () => document.removeEventListener("mousedown", onDoc);
+  }, [onClose]);
+  return (
+    <div
+      ref={ref}
+      className="emoji-picker"
+      role="dialog"
+      aria-label="Choose a reaction"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onClose();
+      }}
+    >
+      {QUICK_REACTIONS.map((emoji) => (
+        <button
+          key={emoji}
+          type="button"
+          className="icon-btn"
+          onClick={() => onPick(emoji)}
+          aria-label={`React with ${emoji}`}
+        >
+          {emoji}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+const fileIcon = (name: string): ReactNode => (
+  <Icon name={looksLikeImage(name) ? "file" : "file"} size={20} />
+);
+
+/** A file linked from a message body: `[name (size)](/api/attachments/<id>)`. */
+function AttachmentLinkCard({ id, text }: { id: string; text: string }) {
+  const m = /^(.*) \(([\d.]+ [KMGT]?B)\)$/.exec(text);
+  const name = m?.[1] ?? text;
+  const size = m?.[2] ?? "";
+  return <FileCard href={`/api/attachments/${id}`} name={name} size={size} />;
+}
+
+function AttachmentCard({ attachment }: { attachment: Attachment }) {
+  return (
+    <FileCard
+      href={`/api/attachments/${attachment.id}`}
+      name={attachment.fileName}
+      size={formatBytes(attachment.sizeBytes)}
+      image={attachment.contentType.startsWith("image/")}
+    />
+  );
+}
+
+function FileCard({
+  href,
+  name,
+  size,
+  image,
+}: {
+  href: string;
+  name: string;
+  size: string;
+  image?: boolean;
+}) {
+  const isImage = image ?? looksLikeImage(name);
+  return (
+    <span className="file-card-wrap">
+      {isImage ? (
+        <a href={href} target="_blank" rel="noopener noreferrer" className="file-image">
+          {/* biome-ignore lint/performance/noImgElement: user files served by the API */}
+          <img src={href} alt={name} loading="lazy" />
+        </a>
+      ) : null}
+      <a href={href} className="file-card" download={isImage ? undefined : name} data-testid="file-card">
+        <span className="file-icon">{fileIcon(name)}</span>
+        <span className="file-meta">
+          <span className="file-name">{name}</span>
+          {size ? <span className="file-size">{size}</span> : null}
+        </span>
+        <Icon name="download" size={16} />
+      </a>
+    </span>
+  );
+}

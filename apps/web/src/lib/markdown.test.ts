@@ -1,0 +1,50 @@
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
+import { describe, expect, it } from "vitest";
+import { Markdown, mentionsIn, safeHref } from "./markdown";
+
+const html = (source: string) => renderToStaticMarkup(createElement(Markdown, { source }));
+const ID = "0a1b2c3d-0000-4000-8000-000000000001";
+
+describe("chat markdown", () => {
+  it("never renders raw HTML from a message", () => {
+    const out = html(`<img src=x onerror=alert(1)> <script>alert(1)</script>`);
+    expect(out).not.toContain("<img");
+    expect(out).not.toContain("<script");
+    expect(out).toContain("&lt;script&gt;");
+  });
+
+  it("refuses javascript: and data: links", () => {
+    expect(safeHref("javascript:alert(1)")).toBeNull();
+    expect(safeHref("data:text/html,hi")).toBeNull();
+    expect(safeHref("//evil.example")).toBeNull();
+    const out = html("[click](javascript:alert(1))");
+    expect(out).not.toContain("href");
+    expect(out).toContain("click");
+  });
+
+  it("renders bold, italic, strike, code, links and lists", () => {
+    const out = html("**b** *i* ~~s~~ `c` [x](https://example.com)\n\n- one\n- two\n\n```\n<b>raw</b>\n```");
+    expect(out).toContain("<strong>b</strong>");
+    expect(out).toContain("<em>i</em>");
+    expect(out).toContain("<s>s</s>");
+    expect(out).toContain("<code>c</code>");
+    expect(out).toContain('href="https://example.com/"');
+    expect(out).toContain('rel="noopener noreferrer nofollow ugc"');
+    expect(out).toContain("<li>one</li>");
+    expect(out).toContain("<pre><code>&lt;b&gt;raw&lt;/b&gt;</code></pre>");
+  });
+
+  it("leaves snake_case and emails alone", () => {
+    const out = html("a_b_c and me@here.com");
+    expect(out).not.toContain("<em>");
+    expect(mentionsIn("me@here.com").broadcast).toBe(false);
+  });
+
+  it("finds mentions outside code only", () => {
+    expect(mentionsIn(`hey @[Ann](${ID}) \`@[Bob](${ID.replace("1", "2")})\` @here`)).toEqual({
+      userIds: [ID],
+      broadcast: true,
+    });
+  });
+});

@@ -1,0 +1,37 @@
+import { type PriceCatalog, priceCatalog, type StripeClientOptions } from "@nchat/billing";
+import type { Env } from "@nchat/config";
+
+/** Billing settings, read once from the environment (see .env.example, "Stripe"). */
+export type BillingConfig = {
+  /** Set: Stripe (the real SDK, optionally against another host). Unset: offline billing. */
+  stripe: StripeClientOptions | null;
+  webhookSecret: string | null;
+  prices: PriceCatalog;
+  /** Event name of the billing meter for API calls above the allowance; null: not reported. */
+  meterEventName: string | null;
+  trialDays: number;
+  trialExpiryAction: "free" | "suspend";
+  pastDueGraceDays: number;
+  /** Absolute return URLs use https (production) or the request's protocol (development). */
+  secureUrls: boolean;
+};
+
+export function billingConfig(env: Env): BillingConfig {
+  return {
+    stripe: env.STRIPE_SECRET_KEY
+      ? {
+          secretKey: env.STRIPE_SECRET_KEY,
+          host: env.STRIPE_API_HOST,
+          port: env.STRIPE_API_PORT,
+          protocol: env.STRIPE_API_PROTOCOL,
+        }
+      : null,
+    webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? null,
+    prices: priceCatalog(env),
+    meterEventName: env.STRIPE_METER_API_CALLS ?? null,
+    trialDays: env.TRIAL_DAYS,
+    trialExpiryAction: env.TRIAL_EXPIRY_ACTION,
+    pastDueGraceDays: env.PAST_DUE_GRACE_DAYS,
+    secureUrls: env.NODE_ENV === "production",
+  };
+}

@@ -1,0 +1,94 @@
+import { TRPCError } from "@trpc/server";
+import { checkoutInput, parseBillingInput } from "../billing/billing-service";
+import { AppError } from "../errors";
+import { createCaller } from "../root";
+import type { Services } from "../server";
+import { createContext } from "../trpc";
+import { errorResponse, handle } from "./respond";
+
+/**
+ * The billing REST contract (the seed's paths; tRPC `billing.*` is the app's own API):
+ *   POST /api/billing/checkout  owner, on the tenant's host, same origin; { plan, interval } →
+ *                               { url, mode } (Stripe Checkout; offline: "/billing?upgraded=1")
+ *   POST /api/billing/portal    owner → { url, mode }
+ *   POST /api/billing/webhook   Stripe; raw body, `Stripe-Signature` checked with
+ *                               STRIPE_WEBHOOK_SECRET → 200 { received, outcome } (also for
+ *                               duplicates); 400 bad signature (nothing stored); 500 retry later
+ * Errors: { "error": { "code", "message" } }.
+ */
+
+async function jsonBody(request: Request): Promise<unknown> {
+  if (!(request.headers.get("content-type") ?? "").includes("application/json")) {
+    throw new AppError("VALIDATION_FAILED", "Send a JSON body (Content-Type: application/json).");
+  }
+  try {
+    return await request.json();
+  } catch {
+    throw new AppError("VALIDATION_FAILED", "The request body is not valid JSON.");
+  }
+}
+
+/** A tRPC error from an internal call, as the AppError it carries (or a generic one). */
+function unwrap(err: unknown): unknown {
+  if (err instanceof TRPCError) {
+    if (err.cause instanceof AppError) return err.cause;
+    if (err.code === "BAD_REQUEST") return new AppError("VALIDATION_FAILED", err.message);
+  }
+  return err;
+}
+
+const post = (request: Request) =>
+  request.method.toUpperCase() === "POST"
+    ? null
+    : errorResponse("VALIDATION_FAILED", "Use POST.", { status: 405 });
+
+/** Runs one `billing.*` call as the browser's session on its host (the tRPC rules: owner, same origin). */
+async function asCaller<T>(
+  services: Services,
+  request: Request,
+  call: (caller: ReturnType<typeof createCaller>) => Promise<T>,
+): Promise<Response> {
+  const resHeaders = new Headers({ "cache-control": "no-store" });
+  const ctx = await createContext({ services, headers: request.headers, resHeaders, app: "web" });
+  const result = await call(createCaller(ctx)).catch((e) => {
+    throw unwrap(e);
+  });
+  return Response.json(result, { headers: resHeaders });
+}
+
+export function billingCheckoutRoute(services: Services, request: Request): Promise<Response> {
+  return handle(async () => {
+    const refused = post(request);
+    if (refused) return refused;
+    const input = parseBillingInput(checkoutInput, await jsonBody(request));
+    return asCaller(services, request, async (c) => {
+      const { url, mode } = await c.billing.checkout(input);
+      return { url, mode };
+    });
+  });
+}
+
+export function billingPortalRoute(services: Services, request: Request): Promise<Response> {
+  return handle(async () => {
+    const refused = post(request);
+    if (refused) return refused;
+    return asCaller(services, request, (c) => c.billing.portal());
+  });
+}
+
+export function billingWebhookRoute(services: Services, request: Request): Promise<Response> {
+  return handle(async () => {
+    const refused = post(request);
+    if (refused) return refused;
+    if (!services.billing.webhooksEnabled) {
+      return errorResponse("INTERNAL", "Stripe webhooks are not configured on this server.", { status: 503 });
+    }
+    // The signature covers the exact bytes Stripe sent: never re-serialise the body.
+    const raw = await request.text();
+    const result = await services.billing.handleWebhook(raw, request.headers.get("stripe-signature"));
+    return Response.json(
+      { received: true, outcome: result.outcome, event: result.eventId },
+      { headers: { "cache-control": "no-store" } },
+    );
+  });
+}

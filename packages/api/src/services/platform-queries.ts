@@ -1,0 +1,427 @@
+/**
+ * The admin console's read queries over the shared tables. Each takes the transaction it runs in:
+ * PlatformService runs them under the platform-admin role (`withPlatformAdmin`); the scale test runs
+ * them inside a transaction that is rolled back.
+ */
+
+import { PLAN_IDS, type PlanId } from "@nchat/billing/plans";
+import type { PublicTx } from "@nchat/db";
+import { stripeWebhooks, tenantAuditLogs, tenantDomains, tenants, tenantUsage } from "@nchat/db/public";
+import { and, asc, count, desc, eq, gte, inArray, like, lt, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
+import { usagePeriod } from "../limits/usage";
+
+export const TENANT_STATUSES = ["trial", "active", "past_due", "suspended", "cancelled", "deleted"] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+/** Sort keys of the tenants table. Usage keys are this UTC month's figures. */
+export const TENANT_SORTS = ["created", "name", "messages", "activeUsers", "storage", "apiCalls"] as const;
+export type TenantSort = (typeof TENANT_SORTS)[number];
+
+export const listTenantsInput = z.object({
+  /** Prefix of a name, slug, owner email or custom domain; or a tenant id. */
+  q: z.string().trim().max(200).optional(),
+  plan: z.enum(PLAN_IDS as [PlanId, ...PlanId[]]).optional(),
+  status: z.enum(TENANT_STATUSES).optional(),
+  sort: z.enum(TENANT_SORTS).default("created"),
+  dir: z.enum(["asc", "desc"]).default("desc"),
+  page: z.number().int().min(1).max(100_000).default(1),
+  pageSize: z.number().int().min(1).max(100).default(25),
+});
+export type ListTenantsInput = z.input<typeof listTenantsInput>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string) => UUID.test(s);
+
+/** A LIKE pattern matching strings that start with `s` (wildcards in `s` match literally). */
+export const prefixPattern = (s: string) => `${s.replace(/[\\%_]/g, "\\$&")}%`;
+
+/**
+ * Tenants whose name, slug, owner email or a custom domain starts with `q` (case-insensitive).
+ * One index range scan per column (text_pattern_ops indexes), united; never a scan of all tenants.
+ */
+function tenantSearch(q: string): SQL {
+  const p = prefixPattern(q.toLowerCase());
+  const branches = [
+    sql`select id from public.tenants where lower(name) like ${p}`,
+    sql`select id from public.tenants where slug like ${p}`,
+    sql`select id from public.tenants where lower(owner_email) like ${p}`,
+    sql`select tenant_id from public.tenant_domains where domain like ${p}`,
+  ];
+  if (isUuid(q)) branches.push(sql`select ${q.toLowerCase()}::uuid`);
+  return sql`${tenants.id} in (${sql.join(branches, sql` union `)})`;
+}
+
+export type TenantListRow = {
+  id: string;
+  name: string;
+  slug: string;
+  status: TenantStatus;
+  plan: PlanId;
+  ownerEmail: string;
+  createdAt: Date;
+  deletedAt: Date | null;
+  domains: string[];
+  usage: { messages: number; activeUsers: number; users: number; storageBytes: number; apiCalls: number };
+};
+
+export type TenantListPage = {
+  items: TenantListRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+  pageCount: number;
+  period: string;
+};
+
+/** One page of tenants: filtered, searched, sorted (ties broken by id), counted. */
+export async function listTenantsQuery(
+  tx: PublicTx,
+  raw: ListTenantsInput,
+  period = usagePeriod(),
+): Promise<TenantListPage> {
+  const input = listTenantsInput.parse(raw);
+  const where: SQL[] = [];
+  if (input.plan) where.push(eq(tenants.billingPlan, input.plan));
+  if (input.status) where.push(eq(tenants.status, input.status));
+  if (input.q) where.push(tenantSearch(input.q));
+  const filter = where.length ? and(...where) : undefined;
+
+  const key: Record<TenantSort, SQL | typeof tenants.createdAt> = {
+    created: tenants.createdAt,
+    name: sql`lower(${tenants.name})`,
+    messages: sql`coalesce(${tenantUsage.messagesSent}, 0)`,
+    activeUsers: sql`coalesce(${tenantUsage.usersActive}, 0)`,
+    storage: sql`coalesce(${tenantUsage.storageBytes}, 0)`,
+    apiCalls: sql`coalesce(${tenantUsage.apiCallsTotal}, 0)`,
+  };
+  const order = input.dir === "asc" ? asc : desc;
+  const offset = (input.page - 1) * input.pageSize;
+
+  const [rows, [counted]] = await Promise.all([
+    tx
+      .select({
+        id: tenants.id,
+        name: tenants.name,
+        slug: tenants.slug,
+        status: tenants.status,
+        plan: tenants.billingPlan,
+        ownerEmail: tenants.ownerEmail,
+        createdAt: tenants.createdAt,
+        deletedAt: tenants.deletedAt,
+        messages: tenantUsage.messagesSent,
+        activeUsers: tenantUsage.usersActive,
+        users: tenantUsage.usersTotal,
+        storageBytes: tenantUsage.storageBytes,
+        apiCalls: tenantUsage.apiCallsTotal,
+      })
+      .from(tenants)
+      .leftJoin(tenantUsage, and(eq(tenantUsage.tenantId, tenants.id), eq(tenantUsage.period, period)))
+      .where(filter)
+      .orderBy(order(key[input.sort]), order(tenants.id))
+      .limit(input.pageSize)
+      .offset(offset),
+    tx.select({ n: count() }).from(tenants).where(filter),
+  ]);
+
+  const ids = rows.map((r) => r.id);
+  const domains = ids.length
+    ? await tx
+        .select({ tenantId: tenantDomains.tenantId, domain: tenantDomains.domain })
+        .from(tenantDomains)
+        .where(inArray(tenantDomains.tenantId, ids))
+        .orderBy(tenantDomains.domain)
+    : [];
+  const total = counted?.n ?? 0;
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      slug: r.slug,
+      status: r.status,
+      plan: r.plan,
+      ownerEmail: r.ownerEmail,
+      createdAt: r.createdAt,
+      deletedAt: r.deletedAt,
+      domains: domains.filter((d) => d.tenantId === r.id).map((d) => d.domain),
+      usage: {
+        messages: r.messages ?? 0,
+        activeUsers: r.activeUsers ?? 0,
+        users: r.users ?? 0,
+        storageBytes: r.storageBytes ?? 0,
+        apiCalls: r.apiCalls ?? 0,
+      },
+    })),
+    total,
+    page: input.page,
+    pageSize: input.pageSize,
+    pageCount: Math.max(1, Math.ceil(total / input.pageSize)),
+    period,
+  };
+}
+
+// ─── Audit log across tenants ─────────────────────────────────────────────────────────────────────
+
+export const ACTOR_TYPES = ["system", "super_admin", "user", "api_key"] as const;
+
+export const auditLogInput = z.object({
+  /** A tenant id or slug. */
+  tenant: z.string().trim().max(200).optional(),
+  /** An actor id, an actor type (system, super_admin, user, api_key) or the start of an email. */
+  actor: z.string().trim().max(254).optional(),
+  /** An exact action ("tenant.plan_change"), or a prefix ending in "*" ("tenant.*"). */
+  action: z.string().trim().max(100).optional(),
+  from: z.date().optional(),
+  /** Exclusive. */
+  until: z.date().optional(),
+  cursor: z.number().int().positive().optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+export type AuditLogInput = z.input<typeof auditLogInput>;
+
+export type AuditRow = typeof tenantAuditLogs.$inferSelect & {
+  tenantSlug: string | null;
+  tenantName: string | null;
+};
+
+/** Audit entries of every tenant (and of the platform), newest first, by id cursor. */
+export async function auditLogQuery(
+  tx: PublicTx,
+  raw: AuditLogInput,
+): Promise<{ items: AuditRow[]; nextCursor: number | null }> {
+  const input = auditLogInput.parse(raw);
+  const where: SQL[] = [];
+  if (input.tenant) {
+    const t = input.tenant.toLowerCase();
+    if (isUuid(t)) where.push(eq(tenantAuditLogs.tenantId, t));
+    else where.push(sql`${tenantAuditLogs.tenantId} = (select id from public.tenants where slug = ${t})`);
+  }
+  if (input.actor) {
+    const a = input.actor;
+    if (isUuid(a)) where.push(eq(tenantAuditLogs.actorId, a.toLowerCase()));
+    else if ((ACTOR_TYPES as readonly string[]).includes(a)) where.push(eq(tenantAuditLogs.actorType, a));
+    else where.push(sql`lower(${tenantAuditLogs.actorEmail}) like ${prefixPattern(a.toLowerCase())}`);
+  }
+  if (input.action) {
+    if (input.action.endsWith("*"))
+      where.push(like(tenantAuditLogs.action, prefixPattern(input.action.slice(0, -1))));
+    else where.push(eq(tenantAuditLogs.action, input.action));
+  }
+  if (input.from) where.push(gte(tenantAuditLogs.createdAt, input.from));
+  if (input.until) where.push(lt(tenantAuditLogs.createdAt, input.until));
+  if (input.cursor) where.push(lt(tenantAuditLogs.id, input.cursor));
+  const rows = await tx
+    .select({ log: tenantAuditLogs, tenantSlug: tenants.slug, tenantName: tenants.name })
+    .from(tenantAuditLogs)
+    .leftJoin(tenants, eq(tenants.id, tenantAuditLogs.tenantId))
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(tenantAuditLogs.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit).map((r) => ({
+    ...r.log,
+    tenantSlug: r.tenantSlug,
+    tenantName: r.tenantName,
+  }));
+  return { items: page, nextCursor: rows.length > input.limit ? page.at(-1)!.id : null };
+}
+
+// ─── Stripe webhook events ────────────────────────────────────────────────────────────────────────
+
+export const webhookListInput = z.object({
+  status: z.string().trim().max(50).optional(),
+  /** An event type, or a prefix ending in "*" ("invoice.*"). */
+  type: z.string().trim().max(100).optional(),
+  /** A tenant id or slug. */
+  tenant: z.string().trim().max(200).optional(),
+  /** Opaque cursor from the previous page. */
+  cursor: z.string().max(200).optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+export type WebhookListInput = z.input<typeof webhookListInput>;
+
+export type WebhookRow = {
+  id: string;
+  type: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+  tenantId: string | null;
+  tenantSlug: string | null;
+  receivedAt: Date;
+  processedAt: Date | null;
+};
+
+/** Keyset cursor: received_at to the microsecond (a JS Date would round it to milliseconds) and id. */
+const encodeCursor = (r: { at: string; id: string }) =>
+  Buffer.from(JSON.stringify([r.at, r.id])).toString("base64url");
+
+function decodeCursor(c: string): { at: string; id: string } | null {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(c, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof at !== "string" || typeof id !== "string" || !/^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(at))
+      return null;
+    return { at, id };
+  } catch {
+    return null;
+  }
+}
+
+/** Stripe events, newest first (keyset on received_at, id); the payload only through `webhookQuery`. */
+export async function webhookListQuery(
+  tx: PublicTx,
+  raw: WebhookListInput,
+): Promise<{
+  items: WebhookRow[];
+  nextCursor: string | null;
+  statuses: { status: string; count: number }[];
+}> {
+  const input = webhookListInput.parse(raw);
+  const where: SQL[] = [];
+  if (input.status) where.push(eq(stripeWebhooks.status, input.status));
+  if (input.type) {
+    if (input.type.endsWith("*"))
+      where.push(like(stripeWebhooks.type, prefixPattern(input.type.slice(0, -1))));
+    else where.push(eq(stripeWebhooks.type, input.type));
+  }
+  if (input.tenant) {
+    const t = input.tenant.toLowerCase();
+    where.push(
+      isUuid(t)
+        ? eq(stripeWebhooks.tenantId, t)
+        : sql`${stripeWebhooks.tenantId} = (select id from public.tenants where slug = ${t})`,
+    );
+  }
+  const cursor = input.cursor ? decodeCursor(input.cursor) : null;
+  if (cursor)
+    where.push(
+      sql`(${stripeWebhooks.receivedAt}, ${stripeWebhooks.id}) < (${cursor.at}::timestamptz, ${cursor.id})`,
+    );
+  const [rows, statuses] = await Promise.all([
+    tx
+      .select({
+        id: stripeWebhooks.id,
+        type: stripeWebhooks.type,
+        status: stripeWebhooks.status,
+        attempts: stripeWebhooks.attempts,
+        error: stripeWebhooks.error,
+        tenantId: stripeWebhooks.tenantId,
+        tenantSlug: tenants.slug,
+        receivedAt: stripeWebhooks.receivedAt,
+        processedAt: stripeWebhooks.processedAt,
+        at: sql<string>`to_char(${stripeWebhooks.receivedAt} at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      })
+      .from(stripeWebhooks)
+      .leftJoin(tenants, eq(tenants.id, stripeWebhooks.tenantId))
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(stripeWebhooks.receivedAt), desc(stripeWebhooks.id))
+      .limit(input.limit + 1),
+    tx
+      .select({ status: stripeWebhooks.status, count: count() })
+      .from(stripeWebhooks)
+      .groupBy(stripeWebhooks.status)
+      .orderBy(stripeWebhooks.status),
+  ]);
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map(({ at: _at, ...row }) => row),
+    nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!) : null,
+    statuses,
+  };
+}
+
+/** One Stripe event with its payload. */
+export async function webhookQuery(tx: PublicTx, id: string) {
+  const [row] = await tx
+    .select({ event: stripeWebhooks, tenantSlug: tenants.slug })
+    .from(stripeWebhooks)
+    .leftJoin(tenants, eq(tenants.id, stripeWebhooks.tenantId))
+    .where(eq(stripeWebhooks.id, id));
+  return row ? { ...row.event, tenantSlug: row.tenantSlug } : null;
+}
+
+// ─── Overview ─────────────────────────────────────────────────────────────────────────────────────
+
+export type OverviewCounts = {
+  byPlanStatus: { plan: PlanId; status: TenantStatus; interval: "month" | "year"; count: number }[];
+  signupsPerWeek: { week: string; count: number }[];
+  top: {
+    id: string;
+    name: string;
+    slug: string;
+    plan: PlanId;
+    status: TenantStatus;
+    messages: number;
+    activeUsers: number;
+    apiCalls: number;
+    storageBytes: number;
+  }[];
+  month: { messages: number; activeUsers: number; apiCalls: number; storageBytes: number; signups: number };
+};
+
+/** Counts behind the platform overview (one round trip per figure, all index-backed or grouped). */
+export async function overviewQuery(
+  tx: PublicTx,
+  period = usagePeriod(),
+  weeks = 12,
+): Promise<OverviewCounts> {
+  const monthStart = new Date(`${period}-01T00:00:00.000Z`);
+  const [byPlanStatus, signups, top, [month], [monthSignups]] = await Promise.all([
+    tx
+      .select({
+        plan: tenants.billingPlan,
+        status: tenants.status,
+        interval: tenants.billingInterval,
+        count: count(),
+      })
+      .from(tenants)
+      .groupBy(tenants.billingPlan, tenants.status, tenants.billingInterval),
+    tx.execute<{ week: string; count: string }>(sql`
+      select to_char(w, 'YYYY-MM-DD') as week, count(t.id) as count
+      from generate_series(
+             date_trunc('week', now() at time zone 'utc') - make_interval(weeks => ${weeks - 1}),
+             date_trunc('week', now() at time zone 'utc'),
+             interval '1 week') as w
+      left join public.tenants t
+        on t.created_at >= (w at time zone 'utc') and t.created_at < ((w + interval '1 week') at time zone 'utc')
+      group by w order by w`),
+    tx
+      .select({
+        id: tenants.id,
+        name: tenants.name,
+        slug: tenants.slug,
+        plan: tenants.billingPlan,
+        status: tenants.status,
+        messages: tenantUsage.messagesSent,
+        activeUsers: tenantUsage.usersActive,
+        apiCalls: tenantUsage.apiCallsTotal,
+        storageBytes: tenantUsage.storageBytes,
+      })
+      .from(tenantUsage)
+      .innerJoin(tenants, eq(tenants.id, tenantUsage.tenantId))
+      .where(and(eq(tenantUsage.period, period), sql`${tenantUsage.messagesSent} > 0`))
+      .orderBy(desc(tenantUsage.messagesSent), asc(tenants.id))
+      .limit(10),
+    tx
+      .select({
+        messages: sql<string>`coalesce(sum(${tenantUsage.messagesSent}), 0)`,
+        activeUsers: sql<string>`coalesce(sum(${tenantUsage.usersActive}), 0)`,
+        apiCalls: sql<string>`coalesce(sum(${tenantUsage.apiCallsTotal}), 0)`,
+        storageBytes: sql<string>`coalesce(sum(${tenantUsage.storageBytes}), 0)`,
+      })
+      .from(tenantUsage)
+      .where(eq(tenantUsage.period, period)),
+    tx.select({ n: count() }).from(tenants).where(gte(tenants.createdAt, monthStart)),
+  ]);
+  return {
+    byPlanStatus,
+    signupsPerWeek: signups.map((r) => ({ week: r.week, count: Number(r.count) })),
+    top,
+    month: {
+      messages: Number(month?.messages ?? 0),
+      activeUsers: Number(month?.activeUsers ?? 0),
+      apiCalls: Number(month?.apiCalls ?? 0),
+      storageBytes: Number(month?.storageBytes ?? 0),
+      signups: monthSignups?.n ?? 0,
+    },
+  };
+}

@@ -1,0 +1,472 @@
+import { FEATURES, type Feature, PLAN_IDS, PLANS, type PlanId } from "@nchat/billing/plans";
+import { withPlatformAdmin } from "@nchat/db";
+import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat/db/public";
+import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
+import { z } from "zod";
+import { AppError } from "../errors";
+import { usagePeriod } from "../limits/usage";
+import type { Services } from "../server";
+import { type Actor, auditActor } from "./actor";
+import { verificationRecord } from "./domain-service";
+import {
+  type AuditLogInput,
+  auditLogQuery,
+  type ListTenantsInput,
+  listTenantsQuery,
+  type OverviewCounts,
+  overviewQuery,
+  TENANT_STATUSES,
+  type TenantStatus,
+  type WebhookListInput,
+  webhookListQuery,
+  webhookQuery,
+} from "./platform-queries";
+
+/** What the platform service works with: the other services do the writes (audit, cache invalidation). */
+export type PlatformDeps = Pick<Services, "db" | "env" | "tenants" | "domains" | "resolver">;
+
+const limit = (max: number, integer = true) =>
+  (integer ? z.number().int() : z.number())
+    .min(-1, "Use -1 for unlimited.")
+    .max(max, `At most ${max.toLocaleString("en-US")}.`)
+    .refine((v) => v === -1 || v >= 0, "Use -1 for unlimited, or 0 and above.");
+
+/** Custom plan: every limit (-1 = unlimited) and every feature, explicitly. */
+export const customPlanInput = z
+  .object({
+    limits: z
+      .object({
+        users: limit(1_000_000),
+        channels: limit(100_000),
+        storageGb: limit(1_000_000, false),
+        apiCallsPerMonth: limit(10_000_000_000),
+        maxUploadMb: limit(10_240, false),
+      })
+      .strict(),
+    features: z.record(z.enum(FEATURES), z.boolean()),
+  })
+  .strict();
+export type CustomPlanInput = z.input<typeof customPlanInput>;
+
+export const suspendReason = z
+  .string()
+  .trim()
+  .min(3, "Give a reason (at least 3 characters).")
+  .max(500, "At most 500 characters.");
+
+/** A month of a tenant's usage (UTC month "YYYY-MM"); missing months are zeros. */
+export type UsageMonth = {
+  period: string;
+  messages: number;
+  activeUsers: number;
+  users: number;
+  storageBytes: number;
+  apiCalls: number;
+  files: number;
+};
+
+export type ResourceLimit = {
+  resource: string;
+  used: number;
+  limit: number;
+  remaining: number | null;
+  exceeded: boolean;
+  atLimit: boolean;
+};
+
+/** The last `n` UTC months, oldest first, ending with the month of `at`. */
+export function lastMonths(n: number, at = new Date()): string[] {
+  const out: string[] = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const d = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - i, 1));
+    out.push(usagePeriod(d));
+  }
+  return out;
+}
+
+/** Monthly recurring revenue of one tenant in cents (yearly prices / 12); null = price on request. */
+export function monthlyRevenue(plan: PlanId, interval: "month" | "year"): number | null {
+  const price = PLANS[plan].price;
+  if (interval === "year") return price.year === null ? null : price.year / 12;
+  return price.month;
+}
+
+/** Statuses that pay: trials have not paid yet; suspended, cancelled and deleted tenants do not. */
+export const PAYING_STATUSES: readonly TenantStatus[] = ["active", "past_due"];
+
+/** The overview from its counts: MRR per plan from the catalog prices (yearly / 12). */
+export function summarizeOverview(counts: OverviewCounts, period: string) {
+  const byPlan = PLAN_IDS.map((plan) => {
+    const rows = counts.byPlanStatus.filter((r) => r.plan === plan);
+    const paying = rows.filter((r) => PAYING_STATUSES.includes(r.status));
+    let mrr = 0;
+    let onRequest = 0;
+    for (const r of paying) {
+      const m = monthlyRevenue(plan, r.interval);
+      if (m === null) onRequest += r.count;
+      else mrr += m * r.count;
+    }
+    return {
+      plan,
+      name: PLANS[plan].name,
+      tenants: rows.reduce((n, r) => n + r.count, 0),
+      paying: paying.reduce((n, r) => n + r.count, 0),
+      mrrCents: Math.round(mrr),
+      /** Paying tenants of a plan without a catalog price (Custom): not in the MRR. */
+      priceOnRequest: onRequest,
+    };
+  });
+  const statuses = new Map<TenantStatus, number>();
+  for (const r of counts.byPlanStatus) statuses.set(r.status, (statuses.get(r.status) ?? 0) + r.count);
+  return {
+    period,
+    totals: {
+      tenants: byPlan.reduce((n, p) => n + p.tenants, 0),
+      paying: byPlan.reduce((n, p) => n + p.paying, 0),
+      mrrCents: byPlan.reduce((n, p) => n + p.mrrCents, 0),
+      ...counts.month,
+    },
+    byPlan,
+    byStatus: TENANT_STATUSES.map((status) => ({ status, count: statuses.get(status) ?? 0 })),
+    /** Tenants per plan and status (billing intervals added up). */
+    byPlanStatus: PLAN_IDS.map((plan) => ({
+      plan,
+      ...Object.fromEntries(
+        TENANT_STATUSES.map((status) => [
+          status,
+          counts.byPlanStatus
+            .filter((r) => r.plan === plan && r.status === status)
+            .reduce((n, r) => n + r.count, 0),
+        ]),
+      ),
+    })) as ({ plan: PlanId } & Record<TenantStatus, number>)[],
+    signupsPerWeek: counts.signupsPerWeek,
+    top: counts.top,
+  };
+}
+
+const notFound = () => new AppError("TENANT_NOT_FOUND", "No such workspace.");
+
+/**
+ * What super admins see and do in the admin console. Reads run under the platform-admin role;
+ * every change goes through TenantService or DomainService, which audit it and invalidate caches.
+ */
+export class PlatformService {
+  constructor(private readonly s: PlatformDeps) {}
+
+  get retentionDays(): number {
+    return this.s.env.RETENTION_DAYS;
+  }
+
+  /** The plan catalog and the feature list, for the console's forms. */
+  catalog() {
+    return {
+      plans: PLAN_IDS.map((id) => ({
+        id,
+        name: PLANS[id].name,
+        price: PLANS[id].price,
+        limits: PLANS[id].limits,
+        features: PLANS[id].features,
+      })),
+      features: [...FEATURES] as Feature[],
+      retentionDays: this.retentionDays,
+    };
+  }
+
+  listTenants(input: ListTenantsInput) {
+    return withPlatformAdmin(this.s.db, (tx) => listTenantsQuery(tx, input));
+  }
+
+  auditLog(input: AuditLogInput) {
+    return withPlatformAdmin(this.s.db, (tx) => auditLogQuery(tx, input));
+  }
+
+  webhooks(input: WebhookListInput) {
+    return withPlatformAdmin(this.s.db, (tx) => webhookListQuery(tx, input));
+  }
+
+  async webhook(id: string) {
+    const row = await withPlatformAdmin(this.s.db, (tx) => webhookQuery(tx, id));
+    if (!row) throw new AppError("NOT_FOUND", "No such Stripe event.");
+    return row;
+  }
+
+  /** Everything the tenant page shows. */
+  async tenant(id: string) {
+    const t = await this.s.tenants.getTenantById(id);
+    if (!t) throw notFound();
+    const months = lastMonths(12);
+    const { domains, usage, audit, suspension } = await withPlatformAdmin(this.s.db, async (tx) => {
+      const [domains, usage, audit, [suspension]] = await Promise.all([
+        tx
+          .select()
+          .from(tenantDomains)
+          .where(eq(tenantDomains.tenantId, id))
+          .orderBy(asc(tenantDomains.domain)),
+        tx
+          .select()
+          .from(tenantUsage)
+          .where(and(eq(tenantUsage.tenantId, id), gte(tenantUsage.period, months[0]!)))
+          .orderBy(asc(tenantUsage.period)),
+        tx
+          .select()
+          .from(tenantAuditLogs)
+          .where(eq(tenantAuditLogs.tenantId, id))
+          .orderBy(desc(tenantAuditLogs.id))
+          .limit(20),
+        t.status === "suspended"
+          ? tx
+              .select()
+              .from(tenantAuditLogs)
+              .where(
+                and(eq(tenantAuditLogs.tenantId, id), eq(tenantAuditLogs.action, "tenant.status_suspended")),
+              )
+              .orderBy(desc(tenantAuditLogs.id))
+              .limit(1)
+          : Promise.resolve([]),
+      ]);
+      return { domains, usage, audit, suspension };
+    });
+    const byPeriod = new Map(usage.map((u) => [u.period, u]));
+    const purgeableAt = t.deletedAt
+      ? new Date(t.deletedAt.getTime() + this.retentionDays * 86_400_000)
+      : null;
+    return {
+      tenant: {
+        id: t.id,
+        name: t.name,
+        slug: t.slug,
+        status: t.status,
+        plan: t.billingPlan,
+        billingInterval: t.billingInterval,
+        ownerId: t.ownerId,
+        ownerEmail: t.ownerEmail,
+        ownerName: t.ownerName,
+        schemaName: t.schemaName,
+        branding: t.branding,
+        limits: t.limits,
+        features: t.features,
+        createdAt: t.createdAt,
+        updatedAt: t.updatedAt,
+        trialEndsAt: t.trialEndsAt,
+        suspendedAt: t.suspendedAt,
+        deletedAt: t.deletedAt,
+        host: `${t.slug}.${this.s.env.NEXT_PUBLIC_BASE_DOMAIN}`,
+      },
+      billing: {
+        mode: this.stripeMode(),
+        customerId: t.stripeCustomerId,
+        subscriptionId: t.stripeSubscriptionId,
+        priceId: t.stripePriceId,
+        customerUrl: t.stripeCustomerId ? this.stripeUrl(`customers/${t.stripeCustomerId}`) : null,
+        subscriptionUrl: t.stripeSubscriptionId
+          ? this.stripeUrl(`subscriptions/${t.stripeSubscriptionId}`)
+          : null,
+        currentPeriodStart: t.currentPeriodStart,
+        currentPeriodEnd: t.currentPeriodEnd,
+        cancelAtPeriodEnd: t.cancelAtPeriodEnd,
+        lastPaymentDate: t.lastPaymentDate,
+        lastPaymentAmount: t.lastPaymentAmount,
+        lastPaymentStatus: t.lastPaymentStatus,
+        monthlyRevenue: PAYING_STATUSES.includes(t.status)
+          ? monthlyRevenue(t.billingPlan, t.billingInterval)
+          : 0,
+      },
+      domains: domains.map((d) => ({
+        id: d.id,
+        domain: d.domain,
+        status: d.status,
+        verifiedAt: d.verifiedAt,
+        lastCheckedAt: d.lastCheckedAt,
+        lastError: d.lastError,
+        createdAt: d.createdAt,
+        record: verificationRecord(d.domain, d.verificationToken),
+      })),
+      limits: await this.limits(t),
+      usageHistory: months.map((period): UsageMonth => {
+        const u = byPeriod.get(period);
+        return {
+          period,
+          messages: u?.messagesSent ?? 0,
+          activeUsers: u?.usersActive ?? 0,
+          users: u?.usersTotal ?? 0,
+          storageBytes: u?.storageBytes ?? 0,
+          apiCalls: u?.apiCallsTotal ?? 0,
+          files: u?.filesCount ?? 0,
+        };
+      }),
+      audit,
+      suspension: suspension
+        ? {
+            reason: ((suspension.after as { reason?: unknown } | null)?.reason as string | undefined) ?? null,
+            at: suspension.createdAt,
+            by: suspension.actorEmail ?? suspension.actorType,
+          }
+        : null,
+      retention: {
+        days: this.retentionDays,
+        purgeableAt,
+        purgeable: t.status === "deleted" && !!purgeableAt && purgeableAt.getTime() <= Date.now(),
+      },
+    };
+  }
+
+  /**
+   * Usage against limits this month, from check_tenant_limits run under the platform-admin role
+   * (which may read every tenant schema). Null when the tenant's schema cannot be read.
+   */
+  async limits(t: Pick<Tenant, "id">): Promise<ResourceLimit[] | null> {
+    try {
+      const rows = await withPlatformAdmin(this.s.db, (tx) =>
+        tx.execute<{
+          resource: string;
+          used: string;
+          limit: string;
+          remaining: string | null;
+          exceeded: boolean;
+          at_limit: boolean;
+        }>(sql`select * from public.check_tenant_limits(${t.id})`),
+      );
+      return rows.map((r) => ({
+        resource: r.resource,
+        used: Number(r.used),
+        limit: Number(r.limit),
+        remaining: r.remaining === null ? null : Number(r.remaining),
+        exceeded: r.exceeded,
+        atLimit: r.at_limit,
+      }));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Tenants by plan and status, MRR by plan, signups per week, top tenants this month. */
+  async overview() {
+    const period = usagePeriod();
+    return summarizeOverview(await withPlatformAdmin(this.s.db, (tx) => overviewQuery(tx, period)), period);
+  }
+
+  // ─── Actions: each one audited by the service that performs it ────────────────────────────────
+
+  async changePlan(id: string, plan: PlanId, actor: Actor) {
+    const t = await this.live(id);
+    if (t.billingPlan === plan)
+      throw new AppError("CONFLICT", `The workspace is already on the ${PLANS[plan].name} plan.`);
+    return this.s.tenants.updateTenant(id, { billingPlan: plan }, actor);
+  }
+
+  /** Switches to (or adjusts) the Custom plan with exactly these limits and features. */
+  async setCustomPlan(id: string, input: CustomPlanInput, actor: Actor) {
+    const parsed = customPlanInput.safeParse(input);
+    if (!parsed.success)
+      throw new AppError("VALIDATION_FAILED", parsed.error.issues[0]?.message ?? "Invalid limits.", {
+        fields: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      });
+    const t = await this.live(id);
+    const { limits, features } = parsed.data;
+    return this.s.tenants.updateTenant(
+      id,
+      t.billingPlan === "custom" ? { limits, features } : { billingPlan: "custom", limits, features },
+      actor,
+    );
+  }
+
+  async suspend(id: string, reason: string, actor: Actor) {
+    const r = suspendReason.safeParse(reason);
+    if (!r.success) throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Give a reason.");
+    const t = await this.live(id);
+    if (t.status === "suspended") throw new AppError("CONFLICT", "The workspace is already suspended.");
+    return this.s.tenants.updateTenant(id, { status: "suspended" }, actor, { reason: r.data });
+  }
+
+  async reactivate(id: string, actor: Actor) {
+    const t = await this.live(id);
+    if (t.status !== "suspended") throw new AppError("CONFLICT", "The workspace is not suspended.");
+    return this.s.tenants.updateTenant(id, { status: "active" }, actor);
+  }
+
+  async softDelete(id: string, actor: Actor) {
+    await this.live(id);
+    await this.s.tenants.deleteTenant(id, actor);
+  }
+
+  restore(id: string, actor: Actor) {
+    return this.s.tenants.restoreTenant(id, actor);
+  }
+
+  /**
+   * Removes a soft-deleted tenant for good once the retention period is over. The slug must be
+   * typed to confirm.
+   */
+  async purge(id: string, confirmSlug: string, actor: Actor) {
+    const t = await this.s.tenants.getTenantById(id);
+    if (!t) throw notFound();
+    if (confirmSlug !== t.slug)
+      throw new AppError("VALIDATION_FAILED", `Type the workspace address "${t.slug}" to confirm.`, {
+        fields: [{ path: "confirmSlug", message: "Does not match the workspace address." }],
+      });
+    if (t.status !== "deleted" || !t.deletedAt)
+      throw new AppError("CONFLICT", "Only a deleted workspace can be purged. Delete it first.");
+    const purgeableAt = new Date(t.deletedAt.getTime() + this.retentionDays * 86_400_000);
+    if (purgeableAt.getTime() > Date.now())
+      throw new AppError(
+        "CONFLICT",
+        `The workspace can be purged from ${purgeableAt.toISOString().slice(0, 10)} (${this.retentionDays} days after deletion).`,
+        { purgeableAt: purgeableAt.toISOString() },
+      );
+    if (!(await this.s.tenants.purgeTenant(id, actor))) throw notFound();
+    return { id, slug: t.slug };
+  }
+
+  /** Drops the tenant (by slug and every domain) from every cache layer in every process; audited. */
+  async invalidateCache(id: string, actor: Actor) {
+    const t = await this.s.tenants.getTenantById(id);
+    if (!t) throw notFound();
+    const domains = await withPlatformAdmin(this.s.db, async (tx) => {
+      const rows = await tx
+        .select({ domain: tenantDomains.domain })
+        .from(tenantDomains)
+        .where(eq(tenantDomains.tenantId, id));
+      await tx.insert(tenantAuditLogs).values({
+        ...auditActor(actor),
+        tenantId: id,
+        action: "tenant.cache_invalidate",
+        resourceType: "tenant",
+        resourceId: id,
+        after: { slug: t.slug, domains: rows.map((r) => r.domain) },
+      });
+      return rows.map((r) => r.domain);
+    });
+    await this.s.resolver.invalidate({ slug: t.slug, domains });
+    return { slug: t.slug, domains };
+  }
+
+  /** Looks the domain's TXT record up again now (audited by DomainService). */
+  async verifyDomain(tenantId: string, domainId: string, actor: Actor) {
+    const t = await this.s.tenants.getTenantById(tenantId);
+    if (!t) throw notFound();
+    return this.s.domains.verifyDomain(
+      { id: t.id, slug: t.slug, schemaName: t.schemaName, dbRole: t.dbRole },
+      domainId,
+      actor,
+    );
+  }
+
+  /** A tenant that exists and is not deleted. */
+  private async live(id: string): Promise<Tenant> {
+    const t = await this.s.tenants.getTenantById(id);
+    if (!t) throw notFound();
+    if (t.status === "deleted") throw new AppError("CONFLICT", "The workspace is deleted. Restore it first.");
+    return t;
+  }
+
+  private stripeMode(): "live" | "test" | "offline" {
+    const key = this.s.env.STRIPE_SECRET_KEY;
+    if (!key) return "offline";
+    return /^(sk|rk)_live_/.test(key) ? "live" : "test";
+  }
+
+  private stripeUrl(path: string): string {
+    return `https://dashboard.stripe.com/${this.stripeMode() === "live" ? "" : "test/"}${path}`;
+  }
+}

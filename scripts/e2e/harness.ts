@@ -1,0 +1,130 @@
+/**
+ * Helpers for browser specs (apps/web/e2e, apps/admin/e2e), on top of the servers the global setup
+ * (scripts/e2e/run.ts) started:
+ *
+ *   const browser = await launchBrowser();
+ *   const owner = await newUserContext(browser);          // one context = one person (own cookies)
+ *   const page = await owner.newPage();
+ *   await page.goto(tenantUrl("acme", "/login"));
+ *   await screenshot(page, "login");
+ */
+import { mkdirSync } from "node:fs";
+import https from "node:https";
+import { join } from "node:path";
+import { createServices, type Services } from "@nchat/api";
+import { loadEnv } from "@nchat/config";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { inject } from "vitest";
+import type { E2EConfig } from "./config";
+
+export type { E2EConfig };
+
+/** The servers and data of this run. */
+export const e2e = (): E2EConfig => inject("e2e");
+
+/** https://localhost:<port><path> — the base domain (landing page, sign-up). */
+export const webUrl = (path = "/") => `${e2e().webUrl}${path}`;
+/** https://<slug>.localhost:<port><path> — a tenant host. */
+export const tenantUrl = (slug: string, path = "/") =>
+  `https://${slug}.${e2e().baseDomain}:${e2e().webPort}${path}`;
+/** https://localhost:<adminPort><path> — the admin app. */
+export const adminUrl = (path = "/") => `${e2e().adminUrl}${path}`;
+/** The super admin seeded for this run (services.superAdmins.create). */
+export const superAdmin = () => e2e().superAdmin;
+
+/** Chromium flags (Debian's Chromium, headless, no network chatter; the TLS front is self-signed). */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--ignore-certificate-errors",
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: e2e().chromiumPath, args: CHROMIUM_ARGS, timeout: 120_000 });
+}
+
+/** A fresh browser context: its own cookies and storage, i.e. one person. */
+export async function newUserContext(
+  browser: Browser,
+  opts: { extraHTTPHeaders?: Record<string, string>; viewport?: { width: number; height: number } } = {},
+): Promise<BrowserContext> {
+  const ctx = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: opts.viewport ?? { width: 1360, height: 860 },
+    deviceScaleFactor: 1,
+    locale: "en-US",
+    timezoneId: "UTC",
+    ...(opts.extraHTTPHeaders ? { extraHTTPHeaders: opts.extraHTTPHeaders } : {}),
+  });
+  // A shared machine with 2 cores: be patient.
+  ctx.setDefaultTimeout(30_000);
+  ctx.setDefaultNavigationTimeout(60_000);
+  return ctx;
+}
+
+/** Saves a full-window PNG to test-artifacts/e2e/screens/<name>.png. */
+export async function screenshot(
+  page: Page,
+  name: string,
+  opts: { fullPage?: boolean } = {},
+): Promise<string> {
+  const dir = join(e2e().artifactsDir, "screens");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: opts.fullPage ?? false, animations: "disabled" });
+  return path;
+}
+
+/** A slug no other run or spec uses. */
+export const uniqueSlug = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * One raw HTTPS request through the TLS front, with any Host and headers (a browser cannot spoof
+ * Host; scripts can): `rawRequest({ host: "acme.localhost", path: "/api/trpc/auth.me" })`.
+ */
+export function rawRequest(opts: {
+  host: string;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  app?: "web" | "admin";
+}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const port = opts.app === "admin" ? e2e().adminPort : e2e().webPort;
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: opts.method ?? "GET",
+        path: opts.path,
+        rejectUnauthorized: false,
+        servername: opts.host.replace(/:\d+$/, ""),
+        headers: { host: `${opts.host}:${port}`, ...(opts.headers ?? {}) },
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.setTimeout(60_000, () => req.destroy(new Error("rawRequest timed out")));
+    if (opts.body) req.write(opts.body);
+    req.end();
+  });
+}
+
+/** Services over the run's database (in this process), for setup or checks a browser cannot do. */
+export function harnessServices(): Promise<Services> {
+  return createServices(loadEnv({ ...e2e().env, NODE_ENV: "test" }), { crossProcess: false });
+}
