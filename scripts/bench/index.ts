@@ -1,34 +1,47 @@
-// `pnpm bench [--tenants N] [--concurrency C]`: every benchmark in one run, one table.
-// Runs against DATABASE_URL's server when set (a scratch database is created and dropped), else an
-// embedded PostgreSQL.
+// `pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C]`
+// Every benchmark in one run, printed as one table; each figure next to its baseline.
+// Runs against DATABASE_URL's server when set (scratch databases are created and dropped) and Redis
+// when REDIS_URL is set; otherwise an embedded PostgreSQL and in-process replacements.
 import { parseArgs } from "node:util";
+import { runLoad } from "../load/run";
 import { printTable, type Row } from "./lib/stats";
 import { benchMiddleware } from "./middleware";
 import { benchProvision } from "./provision";
+import { benchRealtime } from "./realtime";
 import { benchResolution } from "./resolution";
 
 const { values } = parseArgs({
   options: {
     tenants: { type: "string", default: "1000" },
     "resolution-tenants": { type: "string", default: "10000" },
+    "load-seconds": { type: "string", default: "30" },
     concurrency: { type: "string", default: "4" },
   },
 });
 const tenants = Number(values.tenants);
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
-  console.error("usage: pnpm bench [--tenants N] [--concurrency C]");
+  console.error(
+    "usage: pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C]",
+  );
   process.exit(2);
 }
+const log = (name: string) => (s: string) => console.log(`[${name}] ${s}`);
 
-const target = process.env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : "embedded PostgreSQL";
+const target = `${process.env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : "embedded PostgreSQL"}${process.env.REDIS_URL ? " + Redis" : ""}`;
 const rows: Row[] = [];
-rows.push(...(await benchProvision({ tenants, concurrency, log: (s) => console.log(`[provision] ${s}`) })));
+rows.push(...(await benchProvision({ tenants, concurrency, log: log("provision") })));
 rows.push(
-  ...(await benchResolution({
-    tenants: Number(values["resolution-tenants"]),
-    log: (s) => console.log(`[resolution] ${s}`),
-  })),
+  ...(await benchResolution({ tenants: Number(values["resolution-tenants"]), log: log("resolution") })),
 );
-rows.push(...(await benchMiddleware({ iterations: 3000, log: (s) => console.log(`[middleware] ${s}`) })));
-printTable(`nchat benchmarks — ${target}, ${tenants} tenants`, rows);
+rows.push(...(await benchMiddleware({ iterations: 3000, log: log("middleware") })));
+rows.push(...(await benchRealtime({ subscribers: 500, messages: 200, log: log("realtime") })));
+const load = await runLoad({
+  tenants: 100,
+  users: 3,
+  durationS: Number(values["load-seconds"]),
+  concurrency: 32,
+  log: log("load"),
+});
+rows.push(...load.rows);
+printTable(`nchat benchmarks — ${target}, ${new Date().toISOString().slice(0, 10)}`, rows);
