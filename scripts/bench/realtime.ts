@@ -64,7 +64,7 @@ export async function benchRealtime(opts: {
       for await (const item of s.realtime.stream(resolved, user, { signal: abort.signal })) {
         const event = (isTrackedEnvelope(item) ? item[1] : item) as {
           type: string;
-          message?: { id: number };
+          message?: { body: string };
         };
         if (event.type === "ready") ready++;
         if (event.type === "message.created" && event.message) {
