@@ -8,13 +8,13 @@
  *   await page.goto(tenantUrl("acme", "/login"));
  *   await screenshot(page, "login");
  */
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import https from "node:https";
 import { join } from "node:path";
 import { createServices, type Services } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { inject } from "vitest";
+import { afterEach, inject } from "vitest";
 import type { E2EConfig } from "./config";
 
 export type { E2EConfig };
@@ -65,7 +65,48 @@ export async function newUserContext(
   // A shared machine with 2 cores: be patient.
   ctx.setDefaultTimeout(30_000);
   ctx.setDefaultNavigationTimeout(60_000);
+  ctx.on("page", watchPage);
   return ctx;
+}
+
+/** Every page's errors, failed requests and console errors go to test-artifacts/e2e/logs/browser.log. */
+function watchPage(page: Page) {
+  const file = join(e2e().artifactsDir, "logs", "browser.log");
+  const write = (line: string) => appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  const where = () => {
+    try {
+      return new URL(page.url()).host;
+    } catch {
+      return "?";
+    }
+  };
+  page.on("pageerror", (err) => write(`[${where()}] pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning")
+      write(`[${where()}] console.${msg.type()}: ${msg.text()}`);
+  });
+  page.on("requestfailed", (req) =>
+    write(`[${where()}] request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ""}`),
+  );
+  page.on("response", (res) => {
+    if (res.status() >= 400) write(`[${where()}] ${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+}
+
+/**
+ * After each failed test, a screenshot of every page still open (`failed-<test>-<n>.png`), so a
+ * failure on a shared CI machine can be read afterwards.
+ */
+export function screenshotOnFailure(pages: () => Page[]) {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail") return;
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+    let n = 0;
+    for (const page of pages()) {
+      if (page.isClosed()) continue;
+      await screenshot(page, `failed-${name}-${++n}`).catch(() => {});
+    }
+  });
 }
 
 /** Saves a full-window PNG to test-artifacts/e2e/screens/<name>.png. */

@@ -79,6 +79,8 @@ export default async function setup(project: TestProject) {
       MASTER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       ENABLE_MULTI_TENANCY: "true",
       NEXT_PUBLIC_BASE_DOMAIN: BASE_DOMAIN,
+      // Domains can be added (no DNS lookup happens until someone presses "Verify now").
+      ENABLE_CUSTOM_DOMAINS: "true",
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     };
 
@@ -259,9 +261,14 @@ function cleanEnv(): Record<string, string> {
 
 // ─── servers ──────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * `next start` on localhost: Next.js treats a middleware rewrite as internal only when its origin is
+ * the server's own (`--hostname`), and the proxy's rewrites are built from request.nextUrl, whose
+ * host is "localhost" — with --hostname 127.0.0.1 every tenant page would be proxied out and fail.
+ */
 function startApp(name: string, dir: string, port: number, appEnv: Record<string, string>): ChildProcess {
   const out = createWriteStream(join(ARTIFACTS, "logs", `${name}.log`));
-  const child = spawn("pnpm", ["exec", "next", "start", "--port", String(port), "--hostname", "127.0.0.1"], {
+  const child = spawn("pnpm", ["exec", "next", "start", "--port", String(port), "--hostname", "localhost"], {
     cwd: dir,
     env: { ...cleanEnv(), ...appEnv, NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
@@ -313,9 +320,9 @@ async function waitForHealth(name: string, port: number, timeoutMs = 120_000) {
   let last = "";
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`http://localhost:${port}/api/health`, { signal: AbortSignal.timeout(5_000) });
       if (res.ok) {
-        log(`${name} is up on 127.0.0.1:${port}`);
+        log(`${name} is up on localhost:${port}`);
         return;
       }
       last = `HTTP ${res.status}`;

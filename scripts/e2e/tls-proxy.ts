@@ -57,9 +57,13 @@ export async function startTlsProxy(opts: {
 }): Promise<TlsProxy> {
   const sockets = new Set<import("node:stream").Duplex>();
   const server = https.createServer({ key: opts.cert.key, cert: opts.cert.cert }, (req, res) => {
-    const headers = { ...req.headers, "x-forwarded-proto": "https" };
+    const headers = {
+      ...req.headers,
+      "x-forwarded-proto": "https",
+      "x-forwarded-for": req.socket.remoteAddress ?? "127.0.0.1",
+    };
     const upstream = http.request(
-      { host: "127.0.0.1", port: opts.targetPort, method: req.method, path: req.url, headers },
+      { host: "localhost", port: opts.targetPort, method: req.method, path: req.url, headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
         up.pipe(res);

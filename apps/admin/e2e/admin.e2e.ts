@@ -100,6 +100,7 @@ describe("admin console", () => {
 
     // Find it: the search matches the start of a slug.
     await page.getByRole("searchbox").fill(ws.slug);
+    await page.waitForURL((url) => url.searchParams.get("q") === ws.slug);
     const row = page.getByRole("row").filter({ hasText: ws.slug });
     await row.first().waitFor();
     expect(await row.count()).toBe(1);

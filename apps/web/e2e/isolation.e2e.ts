@@ -14,6 +14,7 @@ import {
   newUserContext,
   rawRequest,
   screenshot,
+  screenshotOnFailure,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -62,6 +63,7 @@ describe("spoofed tenant headers", () => {
     await browser?.close();
     await services?.close();
   });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("are ignored on pages", async () => {
     expect(Object.keys(spoof)).toEqual(
@@ -78,6 +80,7 @@ describe("spoofed tenant headers", () => {
     await page.getByLabel("Password").fill(a.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("The email or password is incorrect.").waitFor();
+    await screenshot(page, "21-spoofed-headers-wrong-tenant-login");
     await ctx.close();
   });
 

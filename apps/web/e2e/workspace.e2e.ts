@@ -11,6 +11,7 @@ import {
   launchBrowser,
   newUserContext,
   screenshot,
+  screenshotOnFailure,
   tenantUrl,
   uniqueSlug,
   webUrl,
@@ -67,6 +68,7 @@ describe("a workspace from sign-up to a paid plan", () => {
   afterAll(async () => {
     await browser?.close();
   });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("shows slug problems live and creates the workspace from the sign-up form", async () => {
     await owner.goto(webUrl("/signup"));
@@ -88,7 +90,7 @@ describe("a workspace from sign-up to a paid plan", () => {
     await owner.getByRole("button", { name: "Invite people" }).click();
     await owner.getByLabel("Email address").fill(MEMBER.email);
     await owner.getByRole("button", { name: "Create invitation" }).click();
-    const link = owner.getByLabel("Invitation link");
+    const link = owner.getByLabel("Invitation link", { exact: true });
     await link.waitFor(LONG);
     inviteLink = await link.inputValue();
     expect(inviteLink).toContain(`https://${slug}.localhost:`);
@@ -154,7 +156,7 @@ describe("a workspace from sign-up to a paid plan", () => {
 
     const general = owner.getByTestId("channel-link-general");
     await general.getByTestId("mention-badge").waitFor(LONG);
-    await expect(general.getByTestId("mention-badge").innerText()).resolves.toContain("1");
+    await expect(general.getByTestId("mention-badge").textContent()).resolves.toContain("1");
     await screenshot(owner, "07-unread-mention-badges");
     await general.click();
     await owner.getByTestId("channel-title").getByText("general").waitFor(LONG);
@@ -167,7 +169,7 @@ describe("a workspace from sign-up to a paid plan", () => {
     await target.getByRole("button", { name: "React with 👍" }).click();
     const chip = messageWith(owner, "Welcome to").locator(".reaction", { hasText: "👍" });
     await chip.waitFor(LONG);
-    await expect(chip.innerText()).resolves.toContain("1");
+    await expect(chip.textContent()).resolves.toContain("1");
   });
 
   it("uploads a file with progress and refuses one over the plan's size", async () => {
@@ -181,7 +183,7 @@ describe("a workspace from sign-up to a paid plan", () => {
     await owner.getByTestId("composer").press("Enter");
     const card = messageWith(member, "Here is the plan").getByTestId("file-card");
     await card.waitFor(LONG);
-    await expect(card.innerText()).resolves.toContain("launch-plan.txt");
+    await expect(card.textContent()).resolves.toContain("launch-plan.txt");
     const href = await card.getAttribute("href");
     const download = await member.evaluate(async (u) => {
       const r = await fetch(u!);
@@ -218,12 +220,13 @@ describe("a workspace from sign-up to a paid plan", () => {
     await owner.getByTestId("current-plan").getByText("Free").waitFor(LONG);
     await owner.getByText("Offline billing").first().waitFor();
     await owner.getByTestId("meter-users").getByText("2 of 10").waitFor(LONG);
-    await screenshot(owner, "10-billing-free", { fullPage: true });
+    await screenshot(owner, "10-billing-free");
     await owner.getByRole("button", { name: "Upgrade to Pro" }).click();
     await owner.getByText(/You are now on Pro/).waitFor(LONG);
     await owner.getByTestId("current-plan").getByText("Pro").waitFor(LONG);
     await owner.getByTestId("meter-users").getByText("2 of 100").waitFor(LONG);
-    await screenshot(owner, "11-billing-pro", { fullPage: true });
+    await owner.getByTestId("usage").scrollIntoViewIfNeeded();
+    await screenshot(owner, "11-billing-pro");
     await owner.getByRole("link", { name: "Members" }).click();
     await owner.getByTestId("users-limit").getByText("2 of 100 users").waitFor(LONG);
   });
@@ -245,6 +248,95 @@ describe("a workspace from sign-up to a paid plan", () => {
     await summary.click();
     await owner.getByTestId("thread-messages").getByText("Count me in for the launch").waitFor(LONG);
   });
+  it("applies the workspace's branding to the whole UI", async () => {
+    await owner.getByRole("link", { name: "Settings" }).click();
+    await owner.getByRole("heading", { name: "Branding" }).waitFor(LONG);
+    await owner.getByLabel("App name").fill("Launch Control");
+    await owner.getByLabel("Primary colour", { exact: true }).fill("#0f766e");
+    await owner.getByLabel("Secondary colour", { exact: true }).fill("#042f2e");
+    await owner.getByRole("button", { name: "Save branding" }).click();
+    await owner.locator(".sidebar-header .tenant-name", { hasText: "Launch Control" }).waitFor(LONG);
+    const primary = () =>
+      owner.evaluate(() =>
+        getComputedStyle(document.querySelector(".tenant-root")!).getPropertyValue("--brand-primary").trim(),
+      );
+    await expect.poll(primary, { timeout: 30_000 }).toBe("#0f766e");
+    await screenshot(owner, "14-settings-branding");
+    // The member's next page load is branded too, sign-in page included.
+    await member.reload();
+    await member.locator(".sidebar-header .tenant-name", { hasText: "Launch Control" }).waitFor(LONG);
+    await screenshot(member, "15-branded-chat");
+  });
+
+  it("creates an API key shown once and connects a custom domain with its DNS record", async () => {
+    await owner.getByRole("button", { name: "Create API key" }).click();
+    await owner.getByLabel("Name", { exact: true }).fill("CI notifier");
+    await owner.getByRole("button", { name: "Create key" }).click();
+    const key = owner.getByLabel("API key", { exact: true });
+    await key.waitFor(LONG);
+    expect(await key.inputValue()).toMatch(/^nck_/);
+    await screenshot(owner, "18-api-key-once");
+    await owner.getByRole("button", { name: "I have copied it" }).click();
+    await owner.getByRole("cell", { name: "CI notifier" }).waitFor(LONG);
+
+    await owner.getByLabel("Domain", { exact: true }).fill("chat.acme-rockets.example");
+    await owner.getByRole("button", { name: "Add domain" }).click();
+    await owner.getByText("chat.acme-rockets.example", { exact: true }).waitFor(LONG);
+    const record = owner.getByLabel("Name", { exact: true }).last();
+    await expect.poll(() => record.inputValue()).toBe("_nchat-verify.chat.acme-rockets.example");
+    await owner.getByRole("button", { name: "Verify now" }).waitFor();
+    await owner.locator("#domains").scrollIntoViewIfNeeded();
+    await screenshot(owner, "19-custom-domain");
+  });
+
+  it("shows administrative changes in the audit log", async () => {
+    await owner.getByRole("link", { name: "Audit log" }).click();
+    await owner.getByRole("heading", { name: "Audit log" }).waitFor(LONG);
+    const entries = owner.locator(".audit-table");
+    await entries.getByText("tenant.plan_change").first().waitFor(LONG);
+    await entries.getByText("member.invite", { exact: true }).first().waitFor();
+    await screenshot(owner, "16-audit-log");
+    await owner.getByLabel("Action").selectOption("member.join");
+    await entries.getByText(MEMBER.email).first().waitFor(LONG);
+    await expect.poll(() => entries.getByText("tenant.plan_change").count(), { timeout: 30_000 }).toBe(0);
+  });
+
+  it("shows a reconnecting state and catches up on what was missed", async () => {
+    await owner.getByRole("link", { name: "Chat" }).click();
+    await owner.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await ownerCtx.setOffline(true);
+    await owner.getByTestId("connection-banner").waitFor(LONG);
+    await screenshot(owner, "17-reconnecting");
+    await send(member, "Sent while you were offline");
+    await messageWith(member, "Sent while you were offline").waitFor(LONG);
+    await ownerCtx.setOffline(false);
+    await messageWith(owner, "Sent while you were offline").waitFor({ timeout: 90_000 });
+    await owner.getByTestId("connection-banner").waitFor({ state: "detached", timeout: 60_000 });
+  });
+
+  it("signs in on a phone-sized screen, with the sidebar as a drawer", async () => {
+    const phone = await newUserContext(browser, { viewport: { width: 390, height: 844 } });
+    const page = await phone.newPage();
+    await page.goto(tenantUrl(slug, "/members"));
+    await page.waitForURL((u) => u.pathname === "/login", LONG);
+    await page.getByRole("heading", { name: "Sign in to Launch Control" }).waitFor(LONG);
+    await page.getByLabel("Email").fill(MEMBER.email);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The email or password is incorrect.").waitFor(LONG);
+    await screenshot(page, "22-login-error-phone");
+    await page.getByLabel("Password").fill(MEMBER.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    // Back where the sign-in started.
+    await page.waitForURL((u) => u.pathname === "/members", LONG);
+    await page.goto(tenantUrl(slug, "/"));
+    await messageWith(page, "Welcome to").waitFor(LONG);
+    await screenshot(page, "23-chat-phone");
+    await page.getByRole("button", { name: "Open navigation" }).click();
+    await page.getByRole("link", { name: "Members" }).waitFor();
+    await screenshot(page, "24-drawer-phone");
+    await phone.close();
+  });
 
   it("keeps another workspace's people out of all of it", async () => {
     const outsiderCtx = await newUserContext(browser);
@@ -252,7 +344,7 @@ describe("a workspace from sign-up to a paid plan", () => {
     const other = uniqueSlug("other");
     await signUp(outsider, "Other Co", other, OUTSIDER);
     await outsider.getByTestId("messages").waitFor(LONG);
-    expect(await outsider.getByText("Welcome to").count()).toBe(0);
+    expect(await outsider.getByText("Ship notes").count()).toBe(0);
     expect(await outsider.getByTestId("channel-link-launch").count()).toBe(0);
     await screenshot(outsider, "13-other-tenant");
     await outsider.getByRole("link", { name: "Members" }).click();
@@ -261,7 +353,8 @@ describe("a workspace from sign-up to a paid plan", () => {
     // Its session does not open Acme: the browser is sent to Acme's sign-in page.
     await outsider.goto(tenantUrl(slug, "/"));
     await outsider.waitForURL((u) => u.pathname === "/login", LONG);
-    await outsider.getByRole("heading", { name: "Sign in to Acme Rockets" }).waitFor();
+    // Acme's branding (set above) is on its sign-in page; nothing of Other Co is.
+    await outsider.getByRole("heading", { name: "Sign in to Launch Control" }).waitFor();
     await outsiderCtx.close();
   });
 });

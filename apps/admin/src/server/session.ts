@@ -1,6 +1,5 @@
 import "server-only";
 import { createCaller, createContext } from "@nchat/api";
-import { TRPCError } from "@trpc/server";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { getServices } from "./services";
@@ -19,7 +18,8 @@ export async function currentAdmin() {
   try {
     return (await (await serverCaller()).adminAuth.me()).admin;
   } catch (err) {
-    if (err instanceof TRPCError && err.code === "UNAUTHORIZED") return null;
+    // By code, not `instanceof`: the error class may come from another bundle's copy of tRPC.
+    if ((err as { code?: unknown } | null)?.code === "UNAUTHORIZED") return null;
     throw err;
   }
 }

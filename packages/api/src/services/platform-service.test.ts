@@ -1,4 +1,4 @@
-import { PLANS } from "@nchat/billing/plans";
+import { type Feature, PLANS } from "@nchat/billing/plans";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usagePeriod } from "../limits/usage";
@@ -213,7 +213,9 @@ describe("actions", () => {
 
   it("sets Custom limits and features, validated", async () => {
     const t = await createTenant(uniqueSlug("cust"));
-    const features = Object.fromEntries(Object.keys(PLANS.custom.features).map((f) => [f, f !== "sso"]));
+    const features = Object.fromEntries(
+      Object.keys(PLANS.custom.features).map((f) => [f, f !== "sso"]),
+    ) as Record<Feature, boolean>;
     const limits = { users: 250, channels: -1, storageGb: 2.5, apiCallsPerMonth: 1_000_000, maxUploadMb: 50 };
     for (const bad of [
       { limits: { ...limits, users: -2 }, features },

@@ -2,7 +2,7 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { Spinner } from "@/components/ui";
 import { appErrorOf } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
@@ -12,6 +12,10 @@ export function SignInForm({ next }: { next: string }) {
   const router = useRouter();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  // Until React is in charge, the button stays disabled: a native submit would put the password in
+  // the URL.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const signIn = useMutation(
     trpc.adminAuth.signIn.mutationOptions({
       onSuccess: () => {
@@ -26,7 +30,12 @@ export function SignInForm({ next }: { next: string }) {
   };
   const error = signIn.error ? appErrorOf(signIn.error).message : null;
   return (
-    <form className="form" onSubmit={submit} aria-describedby={error ? "signin-error" : undefined}>
+    <form
+      className="form"
+      method="post"
+      onSubmit={submit}
+      aria-describedby={error ? "signin-error" : undefined}
+    >
       <div className="field">
         <label htmlFor="email">Email</label>
         <input
@@ -58,7 +67,7 @@ export function SignInForm({ next }: { next: string }) {
           {error}
         </p>
       ) : null}
-      <button type="submit" className="btn btn-primary btn-block" disabled={signIn.isPending}>
+      <button type="submit" className="btn btn-primary btn-block" disabled={!hydrated || signIn.isPending}>
         {signIn.isPending ? <Spinner label="Signing in" /> : null}
         Sign in
       </button>

@@ -18,8 +18,10 @@ import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 import { useSessionUser } from "../tenant";
 import {
   type Channel,
+  forgetLive,
   fromWire,
   type RealtimeItem,
+  rememberLive,
   removeMessage,
   setReactions,
   setThreadInfo,
@@ -33,6 +35,8 @@ type Member = RouterOutputs["members"]["list"]["members"][number];
 type Typing = Map<string, Map<string, { name: string; until: number }>>;
 
 type ChatContextValue = {
+  /** The realtime stream is listening (or gave up waiting for it): message pages may load. */
+  streamReady: boolean;
   channels: Channel[];
   channelsLoading: boolean;
   channelsError: unknown;
@@ -84,6 +88,13 @@ export function ChatProvider({ children }: { children: ReactNode }) {
   const [typing, setTyping] = useState<Typing>(new Map());
   const [online, setOnline] = useState<Set<string>>(() => new Set([me.id]));
   const [connection, setConnection] = useState<ConnectionState>("connecting");
+  // Message pages load once the stream listens (nothing committed in between is missed), or after
+  // a few seconds without it (the page still works, just not live).
+  const [streamReady, setStreamReady] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setStreamReady(true), 4_000);
+    return () => clearTimeout(t);
+  }, []);
   const everLive = useRef(false);
 
   // ─── read state ────────────────────────────────────────────────────────────────────────────────
@@ -147,6 +158,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     switch (e.type) {
       case "ready":
         setConnection("live");
+        setStreamReady(true);
         if (!everLive.current) everLive.current = true;
         return;
       case "resync":
@@ -156,6 +168,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       case "message.updated": {
         const wire = e.message as WireMessage;
         const message = fromWire(wire);
+        if (e.type === "message.created") rememberLive(message);
         upsertMessage(qc, message, { keepReactions: e.type === "message.updated" });
         if (e.type === "message.created") onCreated(wire);
         if (!channelsKnown(wire.channelId))
@@ -163,6 +176,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
         return;
       }
       case "message.deleted":
+        forgetLive(e.channelId as string, e.messageId as number);
         removeMessage(
           qc,
           e.channelId as string,
@@ -206,6 +220,11 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       }
       case "presence": {
         const user = e.user as { id: string };
+        // Someone new (an invitation just accepted): names and member counts change.
+        if (e.status === "online" && !members.has(user.id.toLowerCase())) {
+          void qc.invalidateQueries({ queryKey: trpc.members.list.queryKey() });
+          void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
+        }
         setOnline((prev) => {
           const next = new Set(prev);
           if (e.status === "online") next.add(user.id);
@@ -265,7 +284,11 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     }));
   }
 
-  useSubscription(
+  /** Highest durable event id handled: a replay after a reconnect never counts anything twice. */
+  const handledUpTo = useRef(0);
+  const restartRef = useRef<() => void>(() => {});
+
+  const subscription = useSubscription(
     trpc.realtime.events.subscriptionOptions(subInput, {
       onStarted: () => {
         if (retry.current) clearTimeout(retry.current);
@@ -274,7 +297,13 @@ export function ChatProvider({ children }: { children: ReactNode }) {
         const tracked = item as { id?: unknown; data?: unknown };
         if (typeof tracked.id === "string" && tracked.data && typeof tracked.data === "object") {
           lastEventId.current = tracked.id;
-          handleEvent(tracked.data as Record<string, unknown>);
+          const event = tracked.data as { type: string; id?: unknown };
+          const durable = typeof event.id === "number" && event.type !== "ready" && event.type !== "resync";
+          if (durable) {
+            if ((event.id as number) <= handledUpTo.current) return;
+            handledUpTo.current = event.id as number;
+          }
+          handleEvent(event as Record<string, unknown>);
         } else handleEvent(item as Record<string, unknown>);
       },
       onConnectionStateChange: (state) => {
@@ -285,17 +314,26 @@ export function ChatProvider({ children }: { children: ReactNode }) {
         setConnection("reconnecting");
         // The stream ended for good (server restart, network): start a new one that resumes.
         if (retry.current) clearTimeout(retry.current);
-        retry.current = setTimeout(() => {
-          const id = lastEventId.current ? Number(lastEventId.current) : null;
-          setSubInput({ lastEventId: id !== null && Number.isFinite(id) ? id : null });
-        }, 3_000);
+        retry.current = setTimeout(() => restartRef.current(), 3_000);
       },
     }),
   );
 
+  /** A new stream that resumes after the last event seen. */
+  restartRef.current = () => {
+    const id = lastEventId.current ? Number(lastEventId.current) : null;
+    const next = id !== null && Number.isFinite(id) ? id : null;
+    if (next === subInput.lastEventId) subscription.reset();
+    else setSubInput({ lastEventId: next });
+  };
+
   useEffect(() => {
     const offline = () => setConnection("offline");
-    const onlineAgain = () => setConnection(everLive.current ? "reconnecting" : "connecting");
+    // Back online: the old stream may be dead without knowing it; open a fresh one that resumes.
+    const onlineAgain = () => {
+      setConnection(everLive.current ? "reconnecting" : "connecting");
+      restartRef.current();
+    };
     window.addEventListener("offline", offline);
     window.addEventListener("online", onlineAgain);
     return () => {
@@ -345,8 +383,8 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     () => new Map((membersQuery.data?.members ?? []).map((m) => [m.id.toLowerCase(), m])),
     [membersQuery.data],
   );
-
   const value: ChatContextValue = {
+    streamReady,
     channels,
     channelsLoading: channelsQuery.isPending,
     channelsError: channelsQuery.error,

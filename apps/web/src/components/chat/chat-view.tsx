@@ -12,7 +12,7 @@ import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Alert, Avatar, Badge, Button, EmptyState, Icon, Modal, Spinner } from "../ui";
 import { useChat } from "./chat-provider";
 import { Composer } from "./composer";
-import { type Channel, type Message, messagesKey, type PageParam, threadKey } from "./data";
+import { type Channel, type Message, messagesKey, type PageParam, threadKey, withRecent } from "./data";
 import { MessageList } from "./message-list";
 
 /** The chat page: the channel in `?c=`, a jump target in `?m=`, a thread in `?t=`, mentions in `?view=`. */
@@ -118,9 +118,13 @@ function ChannelPane({
   const client = useTRPCClient();
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const { unread, setViewing, markRead, typingIn } = useChat();
+  const { unread, setViewing, markRead, typingIn, streamReady } = useChat();
   const me = useSessionUser();
-  const [lastRead] = useState(() => unread.get(channel.id)?.lastReadMessageId ?? null);
+  // The "New" line: where unread messages began when the channel was opened (none: no line).
+  const [lastRead] = useState(() => {
+    const u = unread.get(channel.id);
+    return u && u.unread > 0 ? u.lastReadMessageId : null;
+  });
   const [sent, setSent] = useState(0);
   const [blocked, setBlocked] = useState<string | null>(null);
   const [details, setDetails] = useState(false);
@@ -221,9 +225,13 @@ function ChannelPane({
       <MessageList
         queryKey={messagesKey(channel.id, target)}
         initialParam={target ? { around: target } : null}
-        fetchPage={(param: PageParam) =>
-          client.chat.list.query({ channelId: channel.id, ...(param ?? {}), limit: 50 })
+        fetchPage={async (param: PageParam) =>
+          withRecent(
+            channel.id,
+            await client.chat.list.query({ channelId: channel.id, ...(param ?? {}), limit: 50 }),
+          )
         }
+        enabled={streamReady}
         targetId={target}
         lastReadId={lastRead}
         onAtBottom={onAtBottom}
@@ -275,6 +283,8 @@ function ChannelPane({
 }
 
 function ChannelIntro({ channel }: { channel: Channel }) {
+  const me = useSessionUser();
+  const alone = channel.kind !== "dm" && channel.memberCount <= 1;
   return (
     <div className="channel-intro">
       <span className="channel-intro-icon" aria-hidden="true">
@@ -290,6 +300,14 @@ function ChannelIntro({ channel }: { channel: Channel }) {
           : (channel.description ??
             `This is the very beginning of #${channel.name}. Created ${formatDateTime(channel.createdAt)}.`)}
       </p>
+      {alone && roleAtLeast(me.role, "admin") ? (
+        <div className="channel-intro-actions">
+          <Link href="/members" className="btn btn-primary btn-sm">
+            <Icon name="users" size={15} /> Invite your team
+          </Link>
+          <span className="muted small">It is quiet here — chat is better together.</span>
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -314,6 +332,7 @@ function ThreadPanel({
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per thread
   useEffect(() => {
     void qc.invalidateQueries({ queryKey: trpc.ui.features.queryKey() });
+    void qc.invalidateQueries({ queryKey: trpc.tenant.public.queryKey() });
   }, [parentId]);
   const archived = channel.archivedAt !== null;
   return (
@@ -347,8 +366,11 @@ function ThreadPanel({
             <div className="thread-parent">
               <ThreadParent message={first.parent} />
               <div className="thread-divider">
+                {" "}
                 <span>
-                  {first.parent.replyCount} {first.parent.replyCount === 1 ? "reply" : "replies"}
+                  {first.parent.replyCount === 0
+                    ? "No replies yet"
+                    : `${first.parent.replyCount} ${first.parent.replyCount === 1 ? "reply" : "replies"}`}
                 </span>
               </div>
             </div>

@@ -10,7 +10,7 @@ import { useTRPC } from "@/lib/trpc";
 import { useSessionUser, useTenantFeature, useTenantLimits } from "../tenant";
 import { Avatar, Icon } from "../ui";
 import { type Message, upsertMessage } from "./data";
-import { attachmentMarkdown, type UploadedFile, uploadFile } from "./upload";
+import { type UploadedFile, uploadFile } from "./upload";
 
 type Upload = {
   key: string;
@@ -157,12 +157,9 @@ export function Composer({
 
   function submit() {
     if (disabled || send.isPending) return;
-    const body = [
-      toTokens(text.trim(), picked),
-      ...doneUploads.map((u) => attachmentMarkdown(u.result!, formatBytes)),
-    ]
-      .filter(Boolean)
-      .join("\n");
+    const files = doneUploads.map((u) => u.result!);
+    // A message needs text: a file sent on its own is introduced by its name.
+    const body = toTokens(text.trim(), picked) || files.map((f) => f.fileName).join(", ");
     if (!body) return;
     if (pendingUploads) {
       setError({ message: "Wait for the upload to finish." });
@@ -174,7 +171,7 @@ export function Composer({
     setPicked([]);
     setUploads([]);
     send.mutate(
-      { channelId, body, parentId: parentId ?? null },
+      { channelId, body, parentId: parentId ?? null, attachmentIds: files.map((f) => f.id) },
       {
         onError: (e) => {
           // Give the text back so nothing is lost.

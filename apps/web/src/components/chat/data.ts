@@ -211,3 +211,38 @@ export function newestCachedId(qc: QueryClient, channelId: string): number | nul
 
 /** Display name of a channel: "# name" for channels; for DMs the server sends the others' names. */
 export const channelLabel = (c: Pick<Channel, "kind" | "name">) => (c.kind === "dm" ? c.name : c.name);
+
+/**
+ * Live messages of the last minutes, per channel: a page that was being fetched while they arrived
+ * may not hold them yet (the fetch read the database before they committed), so pages at the live
+ * end merge them in when they arrive (`withRecent`).
+ */
+const recent = new Map<string, Message[]>();
+const RECENT_MAX = 50;
+
+export function rememberLive(message: Message) {
+  if (message.parentId !== null) return;
+  const list = (recent.get(message.channelId) ?? []).filter((m) => m.id !== message.id);
+  list.push(message);
+  recent.set(message.channelId, list.slice(-RECENT_MAX));
+}
+
+export function forgetLive(channelId: string, messageId: number) {
+  const list = recent.get(channelId);
+  if (list)
+    recent.set(
+      channelId,
+      list.filter((m) => m.id !== messageId),
+    );
+}
+
+export function withRecent<P extends MessagePage>(channelId: string, page: P): P {
+  if (page.hasNewer) return page;
+  const extra = (recent.get(channelId) ?? []).filter(
+    (m) =>
+      !page.messages.some((x) => x.id === m.id) &&
+      (page.messages.length === 0 || m.id > page.messages[0]!.id),
+  );
+  if (extra.length === 0) return page;
+  return { ...page, messages: [...page.messages, ...extra].sort((a, b) => a.id - b.id) };
+}

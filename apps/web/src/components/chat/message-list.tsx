@@ -32,6 +32,7 @@ export function MessageList<P extends MessagePage>({
   onFeatureBlocked,
   scrollSignal,
   label,
+  enabled = true,
 }: {
   queryKey: QueryKey;
   fetchPage: (param: PageParam) => Promise<P>;
@@ -47,9 +48,9 @@ export function MessageList<P extends MessagePage>({
   inThread?: boolean;
   channelArchived?: boolean;
   onFeatureBlocked?: (message: string) => void;
-  /** Changes when the user sent something: scroll to the end. */
-  scrollSignal?: number;
+  /** Changes when the user sent something: scroll to the end. */ scrollSignal?: number;
   label: string;
+  enabled?: boolean;
 }) {
   const q = useInfiniteQuery({
     queryKey,
@@ -59,9 +60,9 @@ export function MessageList<P extends MessagePage>({
       first.hasOlder && first.messages[0] ? ({ before: first.messages[0].id } as PageParam) : undefined,
     getNextPageParam: (last) =>
       last.hasNewer && last.messages.at(-1) ? ({ after: last.messages.at(-1)!.id } as PageParam) : undefined,
-    // Realtime events keep loaded pages current.
-    staleTime: Number.POSITIVE_INFINITY,
+    // Realtime events keep loaded pages current.    staleTime: Number.POSITIVE_INFINITY,
     gcTime: 10 * 60_000,
+    enabled,
   });
 
   const scroller = useRef<HTMLDivElement>(null);
@@ -208,8 +209,8 @@ export function MessageList<P extends MessagePage>({
         {!q.hasPreviousPage ? header?.(q.data.pages[0]) : null}
         {visible.length === 0 && !q.hasPreviousPage ? empty : null}
         {visible.map((m, i) => {
-          const prev = visible[i - 1];
-          const newDay = !prev || dayLabel(prev.createdAt) !== dayLabel(m.createdAt);
+          const prev = visible[i - 1]; // In a thread the parent shows its date already.
+          const newDay = prev ? dayLabel(prev.createdAt) !== dayLabel(m.createdAt) : !inThread;
           const showNew = newAfter !== null && m.id > newAfter && (!prev || prev.id <= newAfter) && !inThread;
           const compact =
             !newDay &&

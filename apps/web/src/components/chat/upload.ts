@@ -54,14 +54,5 @@ export function uploadFile(
   return { promise, abort: () => xhr.abort() };
 }
 
-/** The markdown a message carries for an uploaded file: a link the chat renders as a file card. */
-export function attachmentMarkdown(
-  f: { id: string; fileName: string; sizeBytes: number },
-  formatSize: (n: number) => string,
-) {
-  const name = f.fileName.replace(/[[\]\n\r]/g, "_");
-  return `[${name} (${formatSize(f.sizeBytes)})](/api/attachments/${f.id})`;
-}
-
 const IMAGE = /\.(png|jpe?g|gif|webp|avif)$/i;
 export const looksLikeImage = (name: string) => IMAGE.test(name);

@@ -16,7 +16,9 @@ beforeAll(async () => {
 afterAll(() => services.close());
 
 /** Every procedure of the admin router, found at run time: new procedures are covered automatically. */
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>)
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,
+)
   .filter(([path]) => path.startsWith("admin."))
   .map(([path, p]) => ({ path, type: p._def.type as "query" | "mutation" | "subscription" }));
 

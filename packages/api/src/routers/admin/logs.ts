@@ -6,12 +6,13 @@ import { router, superAdminProcedure } from "../../trpc";
 import { platform } from "./context";
 
 /**
- * The billing service's "process this stored Stripe event again", when the running build has one.
- * Until it exists the console shows no Retry button (`retryAvailable: false`) and `retry` refuses.
+ * The billing service's "process this stored Stripe event again" — `services.billing.reprocessEvent
+ * (eventId)` (or `reprocessWebhookEvent` / `reprocess`) — when the running build has one. Until it
+ * exists the console shows no Retry button (`retryAvailable: false`) and `retryWebhook` refuses.
  */
 export function webhookReprocessor(services: Services): ((eventId: string) => Promise<unknown>) | null {
   const billing = (services as unknown as { billing?: Record<string, unknown> }).billing;
-  const fn = billing?.reprocessEvent ?? billing?.reprocess;
+  const fn = billing?.reprocessEvent ?? billing?.reprocessWebhookEvent ?? billing?.reprocess;
   return typeof fn === "function" ? (eventId) => Promise.resolve(fn.call(billing, eventId)) : null;
 }
 

@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { AuditTable } from "@/components/audit-table";
 import { CHART_COLORS, TrendChart } from "@/components/charts";
+import { closeMenu, Menu } from "@/components/menu";
 import { useToast } from "@/components/toasts";
 import {
   Badge,
@@ -32,6 +33,7 @@ import {
   formatRelative,
   PLAN_LABEL,
   RESOURCE_LABEL,
+  STATUS_LABEL,
 } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { type ActionName, TenantActionDialogs } from "./tenant-actions";
@@ -146,7 +148,15 @@ export function TenantDetailView({ id }: { id: string }) {
               ["Plan", `${PLAN_LABEL[t.plan]} · billed per ${t.billingInterval}`],
               [
                 "MRR",
-                d.billing.monthlyRevenue === null ? "On request" : formatMoney(d.billing.monthlyRevenue),
+                d.billing.monthlyRevenue === null ? (
+                  "Price on request"
+                ) : ["active", "past_due"].includes(t.status) ? (
+                  formatMoney(d.billing.monthlyRevenue)
+                ) : (
+                  <span key="m" className="muted">
+                    Not counted while {STATUS_LABEL[t.status]?.toLowerCase() ?? t.status}
+                  </span>
+                ),
               ],
               ["Customer", <StripeId key="c" id={d.billing.customerId} url={d.billing.customerUrl} />],
               [
@@ -302,33 +312,28 @@ function Actions({ detail, onAction }: { detail: Detail; onAction: (a: ActionNam
           Suspend…
         </button>
       )}
-      <details className="menu">
-        <summary className="btn btn-secondary" aria-label="More actions">
-          More ▾
-        </summary>
-        <div className="menu-items">
-          <button
-            type="button"
-            onClick={(e) => {
-              (e.currentTarget.closest("details") as HTMLDetailsElement).open = false;
-              invalidate.mutate({ id: t.id });
-            }}
-            disabled={invalidate.isPending}
-          >
-            Invalidate cache
-          </button>
-          <button
-            type="button"
-            className="danger"
-            onClick={(e) => {
-              (e.currentTarget.closest("details") as HTMLDetailsElement).open = false;
-              onAction("delete");
-            }}
-          >
-            Delete workspace…
-          </button>
-        </div>
-      </details>
+      <Menu label="More ▾" ariaLabel="More actions">
+        <button
+          type="button"
+          onClick={(e) => {
+            closeMenu(e);
+            invalidate.mutate({ id: t.id });
+          }}
+          disabled={invalidate.isPending}
+        >
+          Invalidate cache
+        </button>
+        <button
+          type="button"
+          className="danger"
+          onClick={(e) => {
+            closeMenu(e);
+            onAction("delete");
+          }}
+        >
+          Delete workspace…
+        </button>
+      </Menu>
     </div>
   );
 }

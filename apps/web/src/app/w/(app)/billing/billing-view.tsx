@@ -19,10 +19,10 @@ import { useTRPC } from "@/lib/trpc";
 type Interval = "month" | "year";
 
 const METERS: { resource: LimitItem["resource"]; label: string; format: (n: number) => string }[] = [
-  { resource: "users", label: "Members (incl. pending invitations)", format: formatNumber },
+  { resource: "users", label: "Members", format: formatNumber },
   { resource: "channels", label: "Channels", format: formatNumber },
-  { resource: "storage", label: "File storage", format: formatBytes },
-  { resource: "api_calls_month", label: "API calls this month", format: formatNumber },
+  { resource: "storage", label: "Storage", format: formatBytes },
+  { resource: "api_calls_month", label: "API calls (month)", format: formatNumber },
 ];
 
 const limitText = (n: number, unit = "") => (n < 0 ? "Unlimited" : `${formatNumber(n)}${unit}`);
@@ -139,10 +139,11 @@ export function BillingView() {
               ) : null;
             })}
           </div>
-        )}
-        {limits.maxUploadBytes !== null ? (
-          <p className="muted small">Files up to {formatBytes(limits.maxUploadBytes)} each on your plan.</p>
-        ) : null}
+        )}{" "}
+        <p className="muted small usage-note">
+          Pending invitations hold a member seat. Archived channels count as channels.
+          {limits.maxUploadBytes !== null ? ` Files up to ${formatBytes(limits.maxUploadBytes)} each.` : ""}
+        </p>
       </section>
 
       <Plans status={status} owner={owner} />
@@ -212,7 +213,13 @@ function OwnerActions({ status, offline }: { status: BillingStatus; offline: boo
   const error = portal.error ?? resume.error ?? cancel.error;
   return (
     <div className="stack" style={{ justifyItems: "end" }}>
+      {" "}
       <div className="page-actions">
+        {status.plan === "free" ? (
+          <a href="#plans-title" className="btn btn-primary">
+            Compare plans
+          </a>
+        ) : null}
         {!offline ? (
           <Button variant="secondary" loading={portal.isPending} onClick={() => portal.mutate({})}>
             <Icon name="card" size={16} /> Payment methods &amp; invoices

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
+import { useChat } from "@/components/chat/chat-provider";
 import {
   type LimitItem,
   roleAtLeast,
@@ -122,7 +123,7 @@ export function MembersView() {
                       Joined
                     </th>
                     <th scope="col" className="hide-sm">
-                      Last active
+                      Activity
                     </th>
                     <th scope="col">
                       <span className="sr-only">Actions</span>
@@ -198,6 +199,7 @@ function useInvalidateMembers() {
 
 function MemberRow({ member, me, onRemove }: { member: Member; me: SessionUser; onRemove: () => void }) {
   const trpc = useTRPC();
+  const { online } = useChat();
   const invalidate = useInvalidateMembers();
   const [error, setError] = useState<string | null>(null);
   const changeRole = useMutation(
@@ -250,8 +252,18 @@ function MemberRow({ member, me, onRemove }: { member: Member; me: SessionUser; 
           <Badge tone={member.role === "owner" ? "brand" : "neutral"}>{member.role}</Badge>
         )}
       </td>
-      <td className="hide-sm muted">{formatDate(member.createdAt)}</td>
-      <td className="hide-sm muted">{relativeTime(member.lastSeenAt)}</td>
+      <td className="hide-sm muted">{formatDate(member.createdAt)}</td>{" "}
+      <td className="hide-sm muted">
+        {online.has(member.id) ? (
+          <span className="online-label">
+            <span className="presence-dot online" aria-hidden="true" /> Online
+          </span>
+        ) : member.lastSeenAt ? (
+          relativeTime(member.lastSeenAt)
+        ) : (
+          "—"
+        )}
+      </td>
       <td className="cell-actions">
         {manage ? (
           <Button variant="ghost" size="sm" onClick={onRemove} aria-label={`Remove ${member.name}`}>

@@ -312,7 +312,7 @@ function BrandingSection({ canEdit }: { canEdit: boolean }) {
           <div className="brand-preview-main">
             <span className="brand-preview-line" />
             <span className="brand-preview-line short" />
-            <span className="btn btn-primary btn-sm">Primary button</span>
+            <span className="btn btn-primary btn-sm">Button</span>
           </div>
         </figure>
       </div>
