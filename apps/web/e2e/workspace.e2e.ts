@@ -277,7 +277,7 @@ describe("a workspace from sign-up to a paid plan", () => {
     expect(await key.inputValue()).toMatch(/^nck_/);
     await screenshot(owner, "18-api-key-once");
     await owner.getByRole("button", { name: "I have copied it" }).click();
-    await owner.getByRole("cell", { name: "CI notifier" }).waitFor(LONG);
+    await owner.getByRole("cell", { name: "CI notifier", exact: true }).waitFor(LONG);
 
     await owner.getByLabel("Domain", { exact: true }).fill("chat.acme-rockets.example");
     await owner.getByRole("button", { name: "Add domain" }).click();
@@ -293,12 +293,12 @@ describe("a workspace from sign-up to a paid plan", () => {
     await owner.getByRole("link", { name: "Audit log" }).click();
     await owner.getByRole("heading", { name: "Audit log" }).waitFor(LONG);
     const entries = owner.locator(".audit-table");
-    await entries.getByText("tenant.plan_change").first().waitFor(LONG);
+    await entries.getByText("billing.plan_change").first().waitFor(LONG);
     await entries.getByText("member.invite", { exact: true }).first().waitFor();
     await screenshot(owner, "16-audit-log");
     await owner.getByLabel("Action").selectOption("member.join");
     await entries.getByText(MEMBER.email).first().waitFor(LONG);
-    await expect.poll(() => entries.getByText("tenant.plan_change").count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => entries.getByText("billing.plan_change").count(), { timeout: 30_000 }).toBe(0);
   });
 
   it("shows a reconnecting state and catches up on what was missed", async () => {
@@ -356,5 +356,23 @@ describe("a workspace from sign-up to a paid plan", () => {
     // Acme's branding (set above) is on its sign-in page; nothing of Other Co is.
     await outsider.getByRole("heading", { name: "Sign in to Launch Control" }).waitFor();
     await outsiderCtx.close();
+  });
+  it("ends a member's session when their role changes; they sign in again", async () => {
+    await owner.getByRole("link", { name: "Members" }).click();
+    const row = owner.getByTestId(`member-${MEMBER.email}`);
+    await row.waitFor(LONG);
+    await row.getByLabel(`Role of ${MEMBER.name}`).selectOption("guest");
+    await expect.poll(() => row.getByLabel(`Role of ${MEMBER.name}`).inputValue(), LONG).toBe("guest");
+    // The member's next request finds no session: the browser goes to sign-in, then back.
+    await member.getByRole("link", { name: "Members" }).click();
+    await member.waitForURL((u) => u.pathname === "/login", LONG);
+    await member.getByRole("heading", { name: "Sign in to Launch Control" }).waitFor(LONG);
+    await screenshot(member, "25-session-ended");
+    await member.getByLabel("Email").fill(MEMBER.email);
+    await member.getByLabel("Password").fill(MEMBER.password);
+    await member.getByRole("button", { name: "Sign in" }).click();
+    await member.waitForURL((u) => u.pathname === "/members", LONG);
+    await member.getByTestId("current-user").getByText(MEMBER.name).waitFor(LONG);
+    await member.locator(".sidebar-user-role", { hasText: "guest" }).waitFor(LONG);
   });
 });

@@ -10,7 +10,7 @@ const PUBLIC_PATHS = [/^\/login(\/|$)/, /^\/invite\//, /^\/suspended(\/|$)/];
 let redirecting = false;
 
 /** Session gone (expired, revoked, signed out elsewhere): back to sign-in, then back here. */
-function toSignIn() {
+export function toSignIn() {
   if (redirecting || typeof window === "undefined") return;
   const { pathname, search } = window.location;
   if (PUBLIC_PATHS.some((p) => p.test(pathname))) return;

@@ -135,13 +135,16 @@ export function Badge({
   children,
   tone = "neutral",
   label,
+  code,
 }: {
   children: ReactNode;
   tone?: "neutral" | "brand" | "danger" | "success" | "warning";
   label?: string;
+  /** A machine name (an audit action): shown as written, in the mono font. */
+  code?: boolean;
 }) {
   return (
-    <span className={`badge badge-${tone}`} title={label}>
+    <span className={`badge badge-${tone}${code ? " badge-code" : ""}`} title={label}>
       {children}
     </span>
   );

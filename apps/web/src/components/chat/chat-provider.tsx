@@ -15,6 +15,7 @@ import {
 import { isUnauthorized } from "@/lib/errors";
 import { mentionsIn } from "@/lib/markdown";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
+import { toSignIn } from "../providers";
 import { useSessionUser } from "../tenant";
 import {
   type Channel,
@@ -310,7 +311,10 @@ export function ChatProvider({ children }: { children: ReactNode }) {
         if (state.state === "connecting") setConnection(everLive.current ? "reconnecting" : "connecting");
       },
       onError: (err) => {
-        if (isUnauthorized(err)) return; // the query client sends the user to sign in
+        if (isUnauthorized(err)) {
+          toSignIn();
+          return;
+        }
         setConnection("reconnecting");
         // The stream ended for good (server restart, network): start a new one that resumes.
         if (retry.current) clearTimeout(retry.current);

@@ -99,7 +99,7 @@ export function MessageList<P extends MessagePage>({
     if (target) {
       target.scrollIntoView({ block: "center" });
       setHighlight(targetId ?? null);
-      setTimeout(() => setHighlight(null), 2_500);
+      setTimeout(() => setHighlight(null), 5_000);
     } else if (divider && divider.offsetTop > el.clientHeight) {
       el.scrollTop = divider.offsetTop - 80;
     } else {

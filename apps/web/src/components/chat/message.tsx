@@ -240,28 +240,30 @@ function MessageItemImpl({
           onClose={() => setPicker(false)}
         />
       ) : null}
-      <Modal
-        open={confirmDelete}
-        onClose={() => setConfirmDelete(false)}
-        title="Delete message?"
-        footer={
-          <>
-            <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              loading={remove.isPending}
-              onClick={() => remove.mutate({ messageId: message.id })}
-            >
-              Delete
-            </Button>
-          </>
-        }
-      >
-        <p>This removes the message for everyone. It cannot be undone.</p>
-        <blockquote className="quote-preview">{message.body.slice(0, 300)}</blockquote>
-      </Modal>
+      {confirmDelete ? (
+        <Modal
+          open={confirmDelete}
+          onClose={() => setConfirmDelete(false)}
+          title="Delete message?"
+          footer={
+            <>
+              <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
+                Cancel
+              </Button>
+              <Button
+                variant="danger"
+                loading={remove.isPending}
+                onClick={() => remove.mutate({ messageId: message.id })}
+              >
+                Delete
+              </Button>
+            </>
+          }
+        >
+          <p>This removes the message for everyone. It cannot be undone.</p>
+          <blockquote className="quote-preview">{message.body.slice(0, 300)}</blockquote>
+        </Modal>
+      ) : null}
     </div>
   );
 }

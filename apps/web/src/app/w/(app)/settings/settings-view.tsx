@@ -464,13 +464,10 @@ function DomainItem({ domain, onChanged }: { domain: Domain; onChanged: () => vo
       {domain.status !== "verified" ? (
         <div className="dns-record">
           <p className="muted small">
-            Publish this DNS record at your DNS provider, then press “Verify now”. Changes can take a while to
-            propagate.
+            Publish this <strong>{domain.record.type}</strong> record at your DNS provider, then press “Verify
+            now”. Changes can take a while to propagate.
           </p>
-          <div className="form-row">
-            <CopyField id={`rec-type-${domain.id}`} label="Type" value={domain.record.type} />
-            <CopyField id={`rec-name-${domain.id}`} label="Name" value={domain.record.name} />
-          </div>
+          <CopyField id={`rec-name-${domain.id}`} label="Name" value={domain.record.name} />
           <CopyField id={`rec-value-${domain.id}`} label="Value" value={domain.record.value} />
         </div>
       ) : null}

@@ -13,21 +13,34 @@ type Entry = RouterOutputs["audit"]["list"]["items"][number];
 
 /** Actions the platform records (free text is accepted too). */
 const ACTIONS = [
-  "tenant.create",
-  "tenant.update",
-  "tenant.plan_change",
-  "settings.update",
-  "member.invite",
-  "member.reinvite",
-  "member.invite_revoke",
-  "member.join",
-  "member.role_change",
-  "member.remove",
-  "domain.add",
-  "domain.verify",
-  "domain.remove",
   "api_key.create",
   "api_key.revoke",
+  "billing.cancel",
+  "billing.checkout_completed",
+  "billing.payment_failed",
+  "billing.payment_succeeded",
+  "billing.plan_change",
+  "billing.resume",
+  "billing.status_change",
+  "billing.subscription_update",
+  "billing.trial_expired",
+  "domain.add",
+  "domain.remove",
+  "domain.verify",
+  "domain.verify_failed",
+  "member.invite",
+  "member.invite_revoke",
+  "member.join",
+  "member.reinvite",
+  "member.remove",
+  "member.role_change",
+  "settings.update",
+  "tenant.create",
+  "tenant.delete",
+  "tenant.plan_change",
+  "tenant.status_active",
+  "tenant.status_suspended",
+  "tenant.update",
 ];
 
 export function AuditView() {
@@ -61,6 +74,10 @@ export function AuditView() {
     );
 
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  // The known actions, and any other the log holds (new kinds show up without a release).
+  const actions = [
+    ...new Set([...ACTIONS, ...items.map((i) => i.action), ...(action ? [action] : [])]),
+  ].sort();
   const filtered = Boolean(action || actorId || from || to);
   return (
     <main className="page" aria-labelledby="audit-title">
@@ -77,7 +94,7 @@ export function AuditView() {
         <Field label="Action" id="f-action">
           <select id="f-action" value={action} onChange={(e) => setAction(e.target.value)}>
             <option value="">All actions</option>
-            {ACTIONS.map((a) => (
+            {actions.map((a) => (
               <option key={a} value={a}>
                 {a}
               </option>
@@ -178,6 +195,7 @@ function AuditRow({ entry }: { entry: Entry }) {
       </td>
       <td>
         <Badge
+          code
           tone={
             entry.action.includes("remove") ||
             entry.action.includes("revoke") ||
@@ -205,7 +223,18 @@ function ChangeSummary({ before, after }: { before: unknown; after: unknown }) {
   const a = (after && typeof after === "object" ? after : {}) as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].slice(0, 6);
   if (keys.length === 0) return <span className="muted">—</span>;
-  const show = (v: unknown) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+  const show = (v: unknown): string => {
+    if (v === undefined || v === null) return "—";
+    if (typeof v === "string") return /^\d{4}-\d{2}-\d{2}T/.test(v) ? formatDateTime(v) : v;
+    if (typeof v === "object" && !Array.isArray(v)) {
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (entries.length === 0) return "—";
+      // One level of a flat object reads better as "key: value · key: value".
+      if (entries.every(([, x]) => x === null || typeof x !== "object"))
+        return entries.map(([k, x]) => `${k}: ${show(x)}`).join(" · ");
+    }
+    return JSON.stringify(v);
+  };
   return (
     <dl className="change-list">
       {keys.map((k) => (

@@ -1,0 +1,158 @@
+/**
+ * A channel with history: older pages load on scrolling up, a mention jumps into the past and
+ * newer pages load on the way back down, own messages can be edited and deleted (live for others),
+ * direct messages open from the sidebar, and the member limit shows an upgrade prompt when reached.
+ */
+import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  harnessServices,
+  launchBrowser,
+  newUserContext,
+  screenshot,
+  screenshotOnFailure,
+  tenantUrl,
+  uniqueSlug,
+} from "../../../scripts/e2e/harness";
+
+const LONG = { timeout: 60_000 };
+const OWNER = { email: "owner@history.test", name: "Hana History", password: "history-password-1" };
+const PEER = { email: "peer@history.test", name: "Pete Peer", password: "peer-password-12" };
+
+async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
+  await page.goto(tenantUrl(slug, "/login"));
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("channel-title").waitFor(LONG);
+}
+
+describe("history, jumps and edits", () => {
+  let browser: Browser;
+  let services: Services;
+  let tenant: ResolvedTenant;
+  const slug = uniqueSlug("hist");
+  let owner: Page;
+  let peer: Page;
+
+  beforeAll(async () => {
+    services = await harnessServices();
+    await services.tenants.createTenant(
+      {
+        name: "History Co",
+        slug,
+        ownerEmail: OWNER.email,
+        ownerName: OWNER.name,
+        ownerPassword: OWNER.password,
+      },
+      SYSTEM,
+    );
+    tenant = (await services.resolver.bySlug(slug))!;
+    const { token } = await services.members.invite(tenant, SYSTEM, { email: PEER.email, role: "member" });
+    await services.members.accept(tenant, token, { name: PEER.name, password: PEER.password });
+    const { members } = await services.members.list(tenant);
+    const ownerUser = members.find((m) => m.email === OWNER.email)!;
+    const peerUser = members.find((m) => m.email === PEER.email)!;
+    const peerActor: Actor = { type: "user", id: peerUser.id, email: peerUser.email, role: "member" };
+    const ownerActor: Actor = { type: "user", id: ownerUser.id, email: ownerUser.email, role: "owner" };
+    const { channels } = await services.chat.listChannels(tenant, ownerActor);
+    const general = channels.find((c) => c.name === "general")!;
+    // 130 messages; number 10 mentions the owner.
+    for (let i = 1; i <= 130; i++) {
+      const body =
+        i === 10
+          ? `Old news for @[${ownerUser.name}](${ownerUser.id}): the launch moved`
+          : `History line ${i}`;
+      await services.chat.send(tenant, i % 3 === 0 ? ownerActor : peerActor, { channelId: general.id, body });
+    }
+    browser = await launchBrowser();
+    owner = await (await newUserContext(browser)).newPage();
+    peer = await (await newUserContext(browser)).newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await services?.close();
+  });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+
+  it("loads older pages when scrolling up", async () => {
+    await signIn(owner, slug, OWNER);
+    const list = owner.getByTestId("messages");
+    await list.getByText("History line 130", { exact: true }).waitFor(LONG);
+    expect(await list.getByText("History line 20", { exact: true }).count()).toBe(0);
+    for (let i = 0; i < 6 && (await list.getByText("History line 20", { exact: true }).count()) === 0; i++) {
+      await list.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await owner.waitForTimeout(1_500);
+    }
+    await list.getByText("History line 20", { exact: true }).waitFor(LONG);
+    await screenshot(owner, "40-history-older");
+  });
+
+  it("jumps to an old mention, then back to the latest", async () => {
+    await owner.getByRole("button", { name: "Mentions of you" }).click();
+    const panel = owner.getByTestId("mentions-panel");
+    await panel.getByText("Old news for").waitFor(LONG);
+    await screenshot(owner, "41-mentions-panel");
+    await panel.getByText("Old news for").click();
+    await owner.waitForURL((u) => u.searchParams.has("m"), LONG);
+    const target = owner.locator(".message.highlighted", { hasText: "Old news for" });
+    await target.waitFor(LONG);
+    await screenshot(owner, "42-jump-to-message");
+    await owner.getByRole("button", { name: "Jump to latest" }).click();
+    await owner.getByTestId("messages").getByText("History line 130", { exact: true }).waitFor(LONG);
+  });
+
+  it("edits and deletes own messages, live for others", async () => {
+    await signIn(peer, slug, PEER);
+    const composer = owner.getByTestId("composer");
+    await composer.fill("Typo in thsi message");
+    await composer.press("Enter");
+    const mine = owner.getByTestId("message").filter({ hasText: "Typo in thsi message" });
+    await mine.waitFor(LONG);
+    await peer.getByText("Typo in thsi message").waitFor(LONG);
+    await mine.hover();
+    await mine.getByRole("button", { name: "Edit message" }).click();
+    const edit = owner.getByRole("textbox", { name: "Edit message" });
+    await edit.fill("Typo in this message, fixed");
+    await edit.press("Enter");
+    await peer.getByText("Typo in this message, fixed").waitFor(LONG);
+    await peer.getByTestId("message").filter({ hasText: "fixed" }).getByText("(edited)").waitFor(LONG);
+
+    const gone = owner.getByTestId("message").filter({ hasText: "Typo in this message, fixed" });
+    await gone.hover();
+    await gone.getByRole("button", { name: "Delete message" }).click();
+    await owner.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await peer.getByText("Typo in this message, fixed").waitFor({ state: "detached", timeout: 60_000 });
+  });
+
+  it("opens a direct message from the sidebar", async () => {
+    await owner.getByRole("button", { name: "New direct message" }).click();
+    await owner.getByRole("dialog").getByText(PEER.name).click();
+    await owner.getByRole("button", { name: "Start conversation" }).click();
+    await owner.getByTestId("channel-title").getByText(PEER.name).waitFor(LONG);
+    await owner.getByTestId("composer").fill("Just between us");
+    await owner.getByTestId("composer").press("Enter");
+    // The peer gets the new DM in the sidebar with an unread count, live.
+    const dm = peer.getByTestId("channel-link-dm");
+    await dm.getByTestId("unread-badge").waitFor(LONG);
+    await dm.click();
+    await peer.getByText("Just between us").waitFor(LONG);
+    await screenshot(peer, "43-direct-message");
+  });
+
+  it("shows the member limit and an upgrade prompt when it is reached", async () => {
+    // Free: 10 seats. Owner + peer + 8 pending invitations = 10.
+    for (let i = 1; i <= 8; i++)
+      await services.members.invite(tenant, SYSTEM, { email: `seat${i}@history.test`, role: "guest" });
+    await owner.getByRole("link", { name: "Members" }).click();
+    await owner.getByTestId("users-limit").getByText("10 of 10 users").waitFor(LONG);
+    await owner.getByText("Your plan's member limit is reached").waitFor(LONG);
+    expect(await owner.getByRole("button", { name: "Invite people" }).isDisabled()).toBe(true);
+    await owner.getByRole("link", { name: "Upgrade plan" }).waitFor();
+    await screenshot(owner, "44-member-limit");
+  });
+});
