@@ -66,6 +66,14 @@ export async function newUserContext(
   ctx.setDefaultTimeout(30_000);
   ctx.setDefaultNavigationTimeout(60_000);
   ctx.on("page", watchPage);
+  // Realtime tracing from the app (see chat-provider.tsx) into browser.log.
+  await ctx.addInitScript(() => {
+    try {
+      localStorage.setItem("nchat:debug", "1");
+    } catch {
+      // opaque origins (about:blank) have no storage
+    }
+  });
   return ctx;
 }
 
@@ -82,7 +90,7 @@ function watchPage(page: Page) {
   };
   page.on("pageerror", (err) => write(`[${where()}] pageerror: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() === "error" || msg.type() === "warning")
+    if (msg.type() === "error" || msg.type() === "warning" || msg.text().startsWith("[nchat]"))
       write(`[${where()}] console.${msg.type()}: ${msg.text()}`);
   });
   page.on("requestfailed", (req) =>

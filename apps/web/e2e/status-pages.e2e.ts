@@ -37,7 +37,7 @@ describe("status pages", () => {
     const res = await page.goto(tenantUrl(uniqueSlug("nobody"), "/"));
     expect(res?.status()).toBe(404);
     await page.getByRole("heading", { name: "There is no workspace at this address" }).waitFor(LONG);
-    const create = page.getByRole("link", { name: "Create a workspace" });
+    const create = page.getByRole("main").getByRole("link", { name: "Create a workspace" });
     await expect.poll(() => create.getAttribute("href")).toMatch(/^https:\/\/localhost:\d+\/signup$/);
     await screenshot(page, "30-unknown-workspace");
     await ctx.close();

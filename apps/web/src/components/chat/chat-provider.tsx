@@ -65,6 +65,16 @@ export function useChat(): ChatContextValue {
 
 const TYPING_MS = 5_000;
 
+/** Realtime tracing in the browser console: `localStorage.setItem("nchat:debug", "1")`. */
+function debug(...args: unknown[]) {
+  try {
+    if (typeof localStorage !== "undefined" && localStorage.getItem("nchat:debug"))
+      console.info("[nchat]", ...args);
+  } catch {
+    // storage unavailable
+  }
+}
+
 /**
  * Chat state shared by the sidebar and the chat page, and the tab's ONE realtime subscription
  * (`realtime.events` over SSE). Events update the query cache in place: messages, reactions,
@@ -155,6 +165,10 @@ export function ChatProvider({ children }: { children: ReactNode }) {
 
   // A plain function: the subscription always calls the latest one (it keeps its options in a ref).
   const handleEvent = (event: Exclude<RealtimeItem, { data: unknown }> | Record<string, unknown>) => {
+    debug("event", (event as { type?: string }).type, (event as { id?: unknown }).id ?? "");
+    handleEventInner(event);
+  };
+  const handleEventInner = (event: Exclude<RealtimeItem, { data: unknown }> | Record<string, unknown>) => {
     const e = event as { type: string } & Record<string, unknown>;
     switch (e.type) {
       case "ready":
@@ -308,9 +322,11 @@ export function ChatProvider({ children }: { children: ReactNode }) {
         } else handleEvent(item as Record<string, unknown>);
       },
       onConnectionStateChange: (state) => {
+        debug("connection", state.state, state.error?.message ?? "");
         if (state.state === "connecting") setConnection(everLive.current ? "reconnecting" : "connecting");
       },
       onError: (err) => {
+        debug("stream error", err.message);
         if (isUnauthorized(err)) {
           toSignIn();
           return;
