@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Database } from "@nchat/db";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
@@ -49,6 +50,8 @@ export class TenantResolver {
   private readonly local: LRUCache<string, Entry>;
   private unsubscribe?: Unsubscribe;
   readonly stats: ResolverStats = { local: 0, remote: 0, database: 0, negative: 0 };
+  /** Identifies this resolver's own messages on the invalidation channel. */
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly deps: {
@@ -72,7 +75,10 @@ export class TenantResolver {
   async start(): Promise<this> {
     this.unsubscribe ??= await this.deps.pubsub.subscribe(this.channel, (message) => {
       try {
-        this.dropLocal(JSON.parse(message) as string[]);
+        const m = JSON.parse(message) as { o: string; k: string[] };
+        // Our own invalidations were applied locally already; their echo must not drop entries
+        // cached since.
+        if (m.o !== this.origin) this.dropLocal(m.k);
       } catch {
         // a malformed message changes nothing
       }
@@ -121,7 +127,7 @@ export class TenantResolver {
         .del(...list.map((k) => this.redisKey(k)))
         .catch((err) => this.deps.log?.("tenant cache: redis del failed", err));
     }
-    await this.deps.pubsub.publish(this.channel, JSON.stringify(list));
+    await this.deps.pubsub.publish(this.channel, JSON.stringify({ o: this.origin, k: list }));
   }
 
   /** Empties this process's layer (others keep theirs). */
