@@ -144,6 +144,27 @@ describe("history, jumps and edits", () => {
     await screenshot(peer, "43-direct-message");
   });
 
+  it("browses public channels and joins one", async () => {
+    const { members } = await services.members.list(tenant);
+    const ownerUser = members.find((m) => m.email === OWNER.email)!;
+    await services.chat.createChannel(
+      tenant,
+      { type: "user", id: ownerUser.id, email: ownerUser.email, role: "owner" },
+      { name: "design", topic: "Pixels and type" },
+    );
+    await peer.getByRole("button", { name: "Browse channels" }).click();
+    const dialog = peer.getByRole("dialog");
+    await dialog.getByText("Pixels and type").waitFor(LONG);
+    await screenshot(peer, "45-browse-channels");
+    await dialog
+      .getByRole("listitem")
+      .filter({ hasText: "design" })
+      .getByRole("button", { name: "Join" })
+      .click();
+    await peer.getByTestId("channel-title").getByText("design").waitFor(LONG);
+    await peer.getByTestId("channel-link-design").waitFor(LONG);
+  });
+
   it("shows the member limit and an upgrade prompt when it is reached", async () => {
     // Free: 10 seats. Owner + peer + 8 pending invitations = 10.
     for (let i = 1; i <= 8; i++)
@@ -151,6 +172,7 @@ describe("history, jumps and edits", () => {
     await owner.getByRole("link", { name: "Members" }).click();
     await owner.getByTestId("users-limit").getByText("10 of 10 users").waitFor(LONG);
     await owner.getByText("Your plan's member limit is reached").waitFor(LONG);
+    await owner.getByTestId("invitation-seat8@history.test").waitFor(LONG);
     expect(await owner.getByRole("button", { name: "Invite people" }).isDisabled()).toBe(true);
     await owner.getByRole("link", { name: "Upgrade plan" }).waitFor();
     await screenshot(owner, "44-member-limit");

@@ -64,9 +64,15 @@ export function useTenantFeature(
 }
 
 /** Usage against the plan's limits (`ui.limits`): users, channels, storage, API calls this month. */
-export function useTenantLimits(opts: { enabled?: boolean } = {}) {
+export function useTenantLimits(opts: { enabled?: boolean; fresh?: boolean } = {}) {
   const trpc = useTRPC();
-  const q = useQuery({ ...trpc.ui.limits.queryOptions(), staleTime: 15_000, enabled: opts.enabled ?? true });
+  const q = useQuery({
+    ...trpc.ui.limits.queryOptions(),
+    staleTime: 15_000,
+    enabled: opts.enabled ?? true,
+    // Pages that show usage (members, billing) ask again when they open.
+    ...(opts.fresh ? { refetchOnMount: "always" as const } : {}),
+  });
   const byResource = (r: LimitItem["resource"]) => q.data?.items.find((i) => i.resource === r) ?? null;
   return {
     ...q,

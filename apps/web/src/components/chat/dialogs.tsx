@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { appErrorOf, errorMessage, fieldErrors } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useSessionUser, useTenantFeature } from "../tenant";
@@ -150,8 +150,13 @@ export function BrowseChannelsDialog({ open, onClose }: { open: boolean; onClose
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
-  const { channels } = useChat();
+  const { channels, refreshChannels } = useChat();
   const [filter, setFilter] = useState("");
+  // Channels created since the list was loaded show up when browsing.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per opening
+  useEffect(() => {
+    if (open) refreshChannels();
+  }, [open]);
   const join = useMutation(
     trpc.chat.joinChannel.mutationOptions({
       onSuccess: (channel) => {

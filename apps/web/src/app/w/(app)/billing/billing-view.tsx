@@ -30,7 +30,7 @@ const limitText = (n: number, unit = "") => (n < 0 ? "Unlimited" : `${formatNumb
 export function BillingView() {
   const me = useSessionUser();
   const billing = useTenantBilling();
-  const limits = useTenantLimits();
+  const limits = useTenantLimits({ fresh: true });
   const params = useSearchParams();
   const owner = me.role === "owner";
   const status = billing.status;

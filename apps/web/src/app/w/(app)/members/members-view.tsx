@@ -53,8 +53,9 @@ const canManage = (actor: SessionUser, target: Member) =>
 export function MembersView() {
   const trpc = useTRPC();
   const me = useSessionUser();
-  const limits = useTenantLimits();
-  const list = useQuery(trpc.members.list.queryOptions());
+  const limits = useTenantLimits({ fresh: true });
+  // Always fresh here: the chat keeps the member list for names, but this page is about changes.
+  const list = useQuery({ ...trpc.members.list.queryOptions(), refetchOnMount: "always" });
   const [inviteOpen, setInviteOpen] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
   const canInvite = roleAtLeast(me.role, "admin");
