@@ -1,4 +1,4 @@
-// `pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C]`
+// `pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C] [--processes P]`
 // Every benchmark in one run, printed as one table; each figure next to its baseline.
 // Runs against DATABASE_URL's server when set (scratch databases are created and dropped) and Redis
 // when REDIS_URL is set; otherwise an embedded PostgreSQL and in-process replacements.
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     tenants: { type: "string", default: "1000" },
     "resolution-tenants": { type: "string", default: "10000" },
     "load-seconds": { type: "string", default: "30" },
+    processes: { type: "string", default: "2" },
     concurrency: { type: "string", default: "4" },
   },
 });
@@ -22,7 +23,7 @@ const tenants = Number(values.tenants);
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
   console.error(
-    "usage: pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C]",
+    "usage: pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C] [--processes P]",
   );
   process.exit(2);
 }
@@ -41,6 +42,7 @@ const load = await runLoad({
   users: 3,
   durationS: Number(values["load-seconds"]),
   concurrency: 32,
+  processes: Number(values.processes),
   log: log("load"),
 });
 rows.push(...load.rows);

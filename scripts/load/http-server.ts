@@ -31,6 +31,10 @@ export async function serveTrpc(
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -1,7 +1,9 @@
-// `pnpm load [--tenants 100] [--users 3] [--duration 60] [--concurrency 32]`
-// Many tenants, several users each, concurrent sends and reads over loopback HTTP for a bounded time.
+// `pnpm load [--tenants 100] [--users 3] [--duration 60] [--concurrency 32] [--processes 2]`
+// Many tenants, several users each, concurrent sends and reads over loopback HTTP for a bounded time,
+// spread round-robin over several app server processes (as behind a load balancer).
 // Reports throughput and latency, then checks isolation: every message is in exactly its own tenant,
 // none lost, none duplicated, none visible elsewhere. Exit code 1 on any error or violation.
+import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
@@ -20,31 +22,57 @@ export type LoadOptions = {
   users: number;
   durationS: number;
   concurrency: number;
+  /** App server processes (each with its own services); 0 serves from this process. */
+  processes: number;
   log?: (s: string) => void;
 };
+
+type AppServer = { port: number; close(): Promise<void> };
+
+/** Starts one app server process and waits for its port. */
+function startServerProcess(env: Record<string, string>): Promise<AppServer> {
+  const child: ChildProcess = fork(new URL("./server-process.ts", import.meta.url).pathname, {
+    env: { ...process.env, NCHAT_LOAD_ENV: JSON.stringify(env) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`app server process exited (${code})`)));
+    child.once("message", (m: { port: number }) =>
+      resolve({
+        port: m.port,
+        close: () =>
+          new Promise<void>((done) => {
+            child.removeAllListeners("exit");
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      }),
+    );
+  });
+}
 
 export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boolean }> {
   const log = opts.log ?? (() => {});
   const scratch = await createScratchDatabase(process.env.DATABASE_URL, "load");
   let services: Services | undefined;
-  let server: Awaited<ReturnType<typeof serveTrpc>> | undefined;
+  const servers: AppServer[] = [];
   try {
     const setup = createDatabase(scratch);
     await migratePublic(setup);
     await setup.close();
-    services = await createServices(
-      loadEnv({
-        NODE_ENV: "production",
-        DATABASE_URL: scratch.adminUrl,
-        DB_ROLE_PREFIX: scratch.rolePrefix,
-        DATABASE_APP_PASSWORD: scratch.appPassword,
-        MASTER_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
-        NEXT_PUBLIC_BASE_DOMAIN: "load.test",
-        ENABLE_MULTI_TENANCY: "true",
-        DATABASE_POOL_MAX: "20",
-        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-      }),
-    );
+    const env: Record<string, string> = {
+      NODE_ENV: "production",
+      DATABASE_URL: scratch.adminUrl,
+      DB_ROLE_PREFIX: scratch.rolePrefix,
+      DATABASE_APP_PASSWORD: scratch.appPassword,
+      MASTER_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
+      NEXT_PUBLIC_BASE_DOMAIN: "load.test",
+      ENABLE_MULTI_TENANCY: "true",
+      DATABASE_POOL_MAX: "20",
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    };
+    services = await createServices(loadEnv(env));
     const s = services;
 
     log(`creating ${opts.tenants} tenants × ${opts.users} users`);
@@ -88,15 +116,22 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       tenants.push({ slug, host: `${slug}.load.test`, channelId: general!.id, users, sent: new Set() });
     }
 
-    server = await serveTrpc(s);
+    if (opts.processes > 0) {
+      log(`starting ${opts.processes} app server processes`);
+      servers.push(
+        ...(await Promise.all(Array.from({ length: opts.processes }, () => startServerProcess(env)))),
+      );
+    } else servers.push(await serveTrpc(s));
     const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+    let turn = 0;
     const call = (t: LoadTenant, u: LoadUser, path: string, body?: unknown) =>
       new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const port = servers[turn++ % servers.length]!.port;
         const payload = body === undefined ? undefined : JSON.stringify({ json: body });
         const req = httpRequest(
           {
             host: "127.0.0.1",
-            port: server!.port,
+            port,
             agent,
             method: payload ? "POST" : "GET",
             path: payload
@@ -158,6 +193,8 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
     const elapsed = (performance.now() - started) / 1000;
     agent.destroy();
+    // Stopping the servers flushes their buffered usage and ends their connections.
+    await Promise.all(servers.splice(0).map((x) => x.close()));
 
     log("verifying every message is in exactly its own tenant");
     let lost = 0;
@@ -190,7 +227,7 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
           bench: "load",
           metric: "tenants × users",
           value: `${opts.tenants} × ${opts.users}`,
-          note: `${opts.concurrency} concurrent clients, ${elapsed.toFixed(0)} s`,
+          note: `${opts.concurrency} concurrent clients, ${elapsed.toFixed(0)} s, ${opts.processes || "in-process"} app server${opts.processes === 1 ? "" : "s"}`,
         },
         {
           bench: "load",
@@ -221,7 +258,7 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       ],
     };
   } finally {
-    await server?.close();
+    await Promise.all(servers.map((x) => x.close()));
     await services?.close();
     await scratch.drop();
   }
@@ -234,6 +271,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       users: { type: "string", default: "3" },
       duration: { type: "string", default: "60" },
       concurrency: { type: "string", default: "32" },
+      processes: { type: "string", default: "2" },
     },
   });
   const { rows, ok } = await runLoad({
@@ -241,6 +279,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     users: Number(values.users),
     durationS: Number(values.duration),
     concurrency: Number(values.concurrency),
+    processes: Number(values.processes),
     log: (s) => console.log(`[load] ${s}`),
   });
   printTable(

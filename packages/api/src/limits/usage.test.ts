@@ -50,6 +50,30 @@ describe("usage tracking", () => {
     expect((await usageRow(b.tenant.id))?.messages_sent ?? 0).toBe(0);
   });
 
+  it("flushes of several processes at once over the same tenants neither deadlock nor lose counts", async () => {
+    const owners = await Promise.all(
+      Array.from({ length: 6 }, () => tenantWithOwner(services, uniqueSlug("uf"))),
+    );
+    const tenants = owners.map((o) => o.tenant);
+    const recorders = Array.from({ length: 4 }, () => new UsageRecorder({ db: services.db }));
+    for (let round = 0; round < 5; round++) {
+      recorders.forEach((r, i) => {
+        // Each process meets the tenants in its own order (the order its buffer flushes them in).
+        const order = i % 2 === 0 ? tenants : [...tenants].reverse();
+        for (const t of order) {
+          r.record(t, { messagesSent: 1 }, "chat.send");
+          void r.activeUser(t, owners[0]!.ownerId);
+        }
+      });
+      await Promise.all(recorders.map((r) => r.flush()));
+    }
+    for (const t of tenants) {
+      const row = await usageRow(t.id);
+      expect(row!.messages_sent).toBe(4 * 5);
+      expect(row!.api_calls_by_endpoint["chat.send"]).toBe(4 * 5);
+    }
+  });
+
   it("puts counts in the UTC month they happened in (rollover)", async () => {
     const { tenant } = await tenantWithOwner(services, uniqueSlug("roll"));
     const lastSecondOfJanuary = new Date("2026-01-31T23:59:59.999Z");

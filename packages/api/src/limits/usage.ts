@@ -128,6 +128,9 @@ export class UsageRecorder {
     if (entries.length === 0 && touched.length === 0) return;
     try {
       await withPlatformAdmin(this.deps.db, async (tx) => {
+        // Flushes of all server processes take turns: each upserts many rows in its own order, so
+        // two at once could deadlock (and a flush that fails at shutdown would lose its counts).
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('nchat:usage-flush'))`);
         for (const e of entries) {
           const c = e.counters;
           await tx.execute(sql`

@@ -3,6 +3,7 @@ import { tenantSettings } from "@nchat/db/public";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Role } from "../auth/permissions";
+import type { SessionCache } from "../auth/session-cache";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { hashPassword, verifyPassword } from "../passwords";
@@ -27,7 +28,7 @@ let dummyHash: Promise<string> | undefined;
  * schema through its role. A token of tenant A is simply unknown in tenant B's schema.
  */
 export class AuthService {
-  constructor(private readonly deps: { db: Database }) {}
+  constructor(private readonly deps: { db: Database; cache?: SessionCache<Session> }) {}
 
   async signIn(
     tenant: TenantRef,
@@ -82,39 +83,66 @@ export class AuthService {
     return { token, session };
   }
 
-  /** The live session of a token in this tenant, extended when due; null if unknown or expired. */
+  /**
+   * The live session of a token in this tenant, extended when due; null if unknown or expired.
+   * Served from the session cache when it can be (no database round trip); renewals go to the database.
+   */
   async session(tenant: TenantRef, token: string | null): Promise<Session | null> {
     if (!token || token.length > 200) return null;
-    return withTenant(this.deps.db, tenant, async ({ db, t }) => {
+    const tokenHash = hashToken(token);
+    const cache = this.deps.cache;
+    const hit = cache?.get(tenant.id, tokenHash);
+    if (hit) {
+      const now = Date.now();
+      if (hit.expiresAt.getTime() <= now) return null;
+      if (now - hit.lastUsedAt.getTime() <= RENEW_AFTER_MS) return hit.session;
+    }
+    const mark = cache?.mark() ?? 0;
+    const found = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const [row] = await db
         .select({ session: t.sessions, user: t.users })
         .from(t.sessions)
         .innerJoin(t.users, eq(t.users.id, t.sessions.userId))
         .where(
           and(
-            eq(t.sessions.tokenHash, hashToken(token)),
+            eq(t.sessions.tokenHash, tokenHash),
             gt(t.sessions.expiresAt, new Date()),
             isNull(t.users.deactivatedAt),
           ),
         );
       if (!row) return null;
       let expiresAt = row.session.expiresAt;
-      if (Date.now() - row.session.lastUsedAt.getTime() > RENEW_AFTER_MS) {
-        expiresAt = new Date(Date.now() + (await sessionTimeoutMs(db, tenant.id)));
-        await db
-          .update(t.sessions)
-          .set({ lastUsedAt: new Date(), expiresAt })
-          .where(eq(t.sessions.id, row.session.id));
+      let lastUsedAt = row.session.lastUsedAt;
+      if (Date.now() - lastUsedAt.getTime() > RENEW_AFTER_MS) {
+        lastUsedAt = new Date();
+        expiresAt = new Date(lastUsedAt.getTime() + (await sessionTimeoutMs(db, tenant.id)));
+        await db.update(t.sessions).set({ lastUsedAt, expiresAt }).where(eq(t.sessions.id, row.session.id));
       }
-      return { id: row.session.id, user: toSessionUser(row.user), expiresAt };
+      const session: Session = { id: row.session.id, user: toSessionUser(row.user), expiresAt };
+      return { session, lastUsedAt };
     });
+    if (!found) return null;
+    cache?.set(
+      tokenHash,
+      {
+        session: found.session,
+        tenantId: tenant.id,
+        userId: found.session.user.id,
+        expiresAt: found.session.expiresAt,
+        lastUsedAt: found.lastUsedAt,
+      },
+      mark,
+    );
+    return found.session;
   }
 
   async signOut(tenant: TenantRef, token: string | null): Promise<void> {
     if (!token) return;
+    const tokenHash = hashToken(token);
     await withTenant(this.deps.db, tenant, ({ db, t }) =>
-      db.delete(t.sessions).where(eq(t.sessions.tokenHash, hashToken(token))),
+      db.delete(t.sessions).where(eq(t.sessions.tokenHash, tokenHash)),
     );
+    await this.deps.cache?.revoke({ tenantId: tenant.id, tokenHash });
   }
 
   /** Ends every session of a user (role change, removal, password change). */
@@ -122,6 +150,7 @@ export class AuthService {
     await withTenant(this.deps.db, tenant, ({ db, t }) =>
       db.delete(t.sessions).where(eq(t.sessions.userId, userId)),
     );
+    await this.deps.cache?.revoke({ tenantId: tenant.id, userId });
   }
 
   /** A single-use token (2 minutes) that signs the user in on the tenant host, e.g. after sign-up. */

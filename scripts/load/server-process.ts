@@ -1,0 +1,22 @@
+// One app server process of the load test: its own services (pools, caches, usage buffer) behind a
+// loopback HTTP server, as one instance of the web app behind a load balancer would be. Started by
+// `run.ts` with the environment in NCHAT_LOAD_ENV; reports its port over IPC; stops on SIGTERM
+// (flushing buffered usage first).
+import { createServices } from "@nchat/api";
+import { loadEnv } from "@nchat/config";
+import { serveTrpc } from "./http-server";
+
+const services = await createServices(loadEnv(JSON.parse(process.env.NCHAT_LOAD_ENV ?? "{}")));
+const server = await serveTrpc(services);
+process.send?.({ port: server.port });
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await server.close();
+  await services.close();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("disconnect", stop);
