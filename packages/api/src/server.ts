@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import { AttachmentService } from "./attachments/attachment-service";
 import { type BlobStore, LocalDiskBlobStore } from "./attachments/blob-store";
 import { TenantKeyring } from "./attachments/keys";
+import { SessionCache } from "./auth/session-cache";
 import { BillingService } from "./billing/billing-service";
 import { billingConfig } from "./billing/config";
 import { ChatService } from "./chat/chat-service";
@@ -19,7 +20,7 @@ import { UsageRecorder } from "./limits/usage";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
 import { RealtimeBus } from "./realtime/bus";
 import { ApiKeyService } from "./services/api-key-service";
-import { AuthService } from "./services/auth-service";
+import { AuthService, type Session } from "./services/auth-service";
 import { DomainService, dnsTxtResolver } from "./services/domain-service";
 import { MemberService } from "./services/member-service";
 import { SuperAdminService } from "./services/super-admin-service";
@@ -101,7 +102,12 @@ export async function createServices(
     namespace: env.DB_ROLE_PREFIX,
     log: (msg, err) => console.warn(msg, errMessage(err)),
   }).start();
-  const auth = new AuthService({ db });
+  const sessions = await new SessionCache<Session>({
+    pubsub,
+    namespace: env.DB_ROLE_PREFIX,
+    log: (msg, err) => console.warn(msg, errMessage(err)),
+  }).start();
+  const auth = new AuthService({ db, cache: sessions });
   const usage = new UsageRecorder({ db, log: (msg, err) => console.warn(msg, errMessage(err)) }).start();
   const realtime = new RealtimeBus({
     db,
@@ -172,6 +178,7 @@ export async function createServices(
       await realtime.close();
       await usage.close().catch((err) => console.warn("usage: final flush failed", errMessage(err)));
       await resolver.stop();
+      await sessions.stop();
       await pubsub.close();
       redis?.disconnect();
       await db.close();
@@ -187,4 +194,12 @@ export function sharedServices(): Promise<Services> {
   return processServices.nchatServices;
 }
 
-const errMessage = (err: unknown) => (err instanceof Error ? err.message : "");
+/** The message of an error and of its causes (drizzle wraps the driver's error as `cause`). */
+function errMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err; e instanceof Error && parts.length < 4; e = e.cause) {
+    // drizzle's "Failed query" messages carry the whole SQL text: keep the first line.
+    parts.push((e.message.split("\n")[0] ?? "").slice(0, 300));
+  }
+  return parts.join(": ");
+}
