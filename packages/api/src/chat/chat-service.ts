@@ -454,31 +454,41 @@ export class ChatService {
     if (parentId !== null) requireFeature(tenant.features, "threads");
     const message = await this.write(tenant, actor, async (db, t, me) => {
       if (!can(me.role, "messages:send")) throw forbidden();
-      const access = await channelAccess(db, t, me, channelId);
-      assertCanPost(access);
-      let parent: MessageRow | undefined;
+      // Pipelined (one round trip, run in this order): the access check, the parent (locked: a
+      // concurrent delete of the parent waits for this reply, or this reply sees it), the channel
+      // touch (guarded by `archived_at is null`: an archive committing meanwhile wins) and the insert.
+      // The checks are then read in that order; any failure throws, which rolls all of it back.
+      const [access, parentRows, touched, inserted] = await Promise.allSettled([
+        channelAccess(db, t, me, channelId),
+        parentId === null
+          ? Promise.resolve([] as MessageRow[])
+          : Promise.resolve(
+              db
+                .select()
+                .from(t.messages)
+                .where(and(eq(t.messages.id, parentId), eq(t.messages.channelId, channelId)))
+                .for("no key update"),
+            ),
+        Promise.resolve(
+          db
+            .update(t.channels)
+            .set({ lastMessageAt: sql`now()` })
+            .where(and(eq(t.channels.id, channelId), isNull(t.channels.archivedAt)))
+            .returning({ id: t.channels.id }),
+        ),
+        Promise.resolve(
+          db.insert(t.messages).values({ channelId, userId: me.id, parentId, body: input.body }).returning(),
+        ),
+      ]);
+      assertCanPost(settled(access));
+      const parent = settled(parentRows)[0];
       if (parentId !== null) {
-        // Locked: a concurrent delete of the parent waits for this reply (or this reply sees it).
-        [parent] = await db
-          .select()
-          .from(t.messages)
-          .where(and(eq(t.messages.id, parentId), eq(t.messages.channelId, channelId)))
-          .for("no key update");
         if (!parent || parent.deletedAt) throw messageNotFound();
         if (parent.parentId !== null)
           throw new AppError("VALIDATION_FAILED", "Replies cannot have replies: answer in the thread.");
       }
-      // Guarded by `archived_at is null`: an archive committing meanwhile wins, and this one stops.
-      const touched = await db
-        .update(t.channels)
-        .set({ lastMessageAt: sql`now()` })
-        .where(and(eq(t.channels.id, channelId), isNull(t.channels.archivedAt)))
-        .returning({ id: t.channels.id });
-      if (touched.length === 0) throw archivedChannel();
-      const [row] = await db
-        .insert(t.messages)
-        .values({ channelId, userId: me.id, parentId, body: input.body })
-        .returning();
+      if (settled(touched).length === 0) throw archivedChannel();
+      const [row] = settled(inserted);
       const files = await linkToMessage(db, t, input.attachmentIds, row!.id, me.id);
       await storeMentions(db, t, row!);
       const view = messageView(row!, { id: me.id, name: me.name }, [], files);
@@ -1059,6 +1069,12 @@ async function storeMentions(db: Tx, t: TenantTables, message: MessageRow) {
   if (rows.length > 0) await db.insert(t.mentions).values(rows);
 }
 
+/** The value of a settled statement, or its error thrown. */
+function settled<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === "rejected") throw r.reason;
+  return r.value;
+}
+
 /** A second reference to the messages table (for correlated subqueries). */
 function alias(t: TenantTables, name: string) {
   return sql`${t.messages} ${sql.raw(name)}`;
@@ -1101,15 +1117,20 @@ async function messageViews(
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const authorIds = [...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))];
-  const authors = new Map<string, ChatUserRef>();
-  if (authorIds.length > 0)
-    for (const u of await db
-      .select({ id: t.users.id, name: t.users.name })
-      .from(t.users)
-      .where(inArray(t.users.id, authorIds)))
-      authors.set(u.id, u);
-  const reactions = await reactionGroups(db, t, ids, viewer);
-  const attachments = await attachmentsOf(db, t, ids);
+  // Three independent reads, pipelined in one round trip.
+  const [authorRows, reactions, attachments] = await Promise.all([
+    authorIds.length > 0
+      ? Promise.resolve(
+          db
+            .select({ id: t.users.id, name: t.users.name })
+            .from(t.users)
+            .where(inArray(t.users.id, authorIds)),
+        )
+      : [],
+    reactionGroups(db, t, ids, viewer),
+    attachmentsOf(db, t, ids),
+  ]);
+  const authors = new Map<string, ChatUserRef>(authorRows.map((u) => [u.id, u]));
   return rows.map((m) =>
     messageView(
       m,

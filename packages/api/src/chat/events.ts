@@ -60,10 +60,11 @@ export async function recordEvent(
   tenant: TenantRef,
   event: DurableChatEvent,
 ): Promise<TrackedChatEvent> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`nchat:events:${tenant.id}`}))`);
-  const [row] = await tx
-    .insert(t.events)
-    .values({ channelId: event.channelId, type: event.type, payload: event })
-    .returning({ id: t.events.id });
-  return { ...event, id: row!.id };
+  // One statement: the row (and so its id) exists only once the lock is held.
+  const [row] = await tx.execute<{ id: string }>(sql`
+    with turn as (select pg_advisory_xact_lock(hashtext(${`nchat:events:${tenant.id}`})))
+    insert into ${t.events} (channel_id, type, payload)
+    select ${event.channelId}, ${event.type}, ${JSON.stringify(event)}::jsonb from turn
+    returning id`);
+  return { ...event, id: Number(row!.id) };
 }

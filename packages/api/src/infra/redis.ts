@@ -12,6 +12,8 @@ export function createRedis(url: string, name = "nchat"): Redis {
     connectTimeout: 2_000,
     commandTimeout: 500,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
+    // Commands of concurrent requests issued in the same tick go out in one write.
+    enableAutoPipelining: true,
   });
   client.on("error", () => {}); // reconnects on its own; callers see failed commands
   return client;
