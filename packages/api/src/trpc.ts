@@ -247,6 +247,8 @@ export const authedProcedure = tenantProcedure
     let session: Session | null;
     let apiKey: { id: string; scope: "read" | "write" } | null = null;
     if (bearer) {
+      // Keys outlive plans: a tenant downgraded to a plan without API access keeps its keys, unusable.
+      requireFeature(ctx.tenant.features, "apiAccess");
       const key = await ctx.services.apiKeys.authenticate(ctx.tenant, bearer);
       if (!key) throw new AppError("UNAUTHORIZED", "Invalid API key.");
       if (key.scope === "read" && type === "mutation")

@@ -266,6 +266,21 @@ describe("calling with a key", () => {
     expect(res.status).toBe(200);
   });
 
+  it("stops working while the plan lacks API access (downgrade) and works again after an upgrade", async () => {
+    const { client, tenant } = await proTenant("keydown");
+    const key = await createKey(client, "write");
+    const api = keyClient(client.host, key.key);
+    expect(await api.call((c) => c.tenant.get())).toMatchObject({ plan: "pro" });
+    await services.tenants.updateTenant(tenant.id, { billingPlan: "free" }, superAdmin);
+    expect(await rejects(api.call((c) => c.tenant.get()))).toMatchObject({
+      code: "FORBIDDEN",
+      appCode: "FEATURE_NOT_IN_PLAN",
+    });
+    expect((await api.http("tenant.get")).status).toBe(403);
+    await services.tenants.updateTenant(tenant.id, { billingPlan: "pro" }, superAdmin);
+    expect(await api.call((c) => c.tenant.get())).toMatchObject({ plan: "pro" });
+  });
+
   it("a read key may only query; a write key may mutate within the member role", async () => {
     const { client, tenant } = await proTenant();
     const read = keyClient(client.host, (await createKey(client, "read")).key);
