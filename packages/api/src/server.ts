@@ -67,6 +67,7 @@ export function databaseConfig(env: Env): DatabaseConfig {
     rolePrefix: env.DB_ROLE_PREFIX,
     appPassword: env.DATABASE_APP_PASSWORD,
     poolMax: env.DATABASE_POOL_MAX,
+    poolShards: env.DATABASE_POOL_SHARDS,
   };
 }
 

@@ -34,6 +34,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
         .regex(/^[a-z][a-z0-9]{1,11}$/, "lowercase letters and digits, 2-12 characters")
         .default("nchat"),
       DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+      // Tenant-affine routing: the app pool split into this many pools, each tenant always on one.
+      DATABASE_POOL_SHARDS: z.coerce.number().int().min(1).max(500).default(1),
       // Where attachment files are stored (encrypted). Absolute, or relative to the process's cwd.
       FILES_DIR: z.string().min(1).default(".data/files"),
       // Secrets

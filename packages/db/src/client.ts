@@ -18,6 +18,13 @@ export type DatabaseConfig = {
   rolePrefix: string;
   appPassword: string;
   poolMax?: number;
+  /**
+   * Tenant-affine routing: with N > 1 the app connections are N tenant pools of ceil(poolMax / N)
+   * (a tenant's work always runs on the pool its id hashes to, so each backend caches the catalog
+   * of 1/N of the tenants) plus one more of that size (at least 2) for everything else. 1 (default):
+   * one pool for all.
+   */
+  poolShards?: number;
   /** postgres-js prepared statements (one per distinct SQL text per connection). */
   prepare?: boolean;
 };
@@ -28,9 +35,16 @@ export type Database = {
   /** Privileged pool. Never used to serve a tenant request. */
   admin: Sql;
   adminDb: PublicDb;
-  /** App-role pool: owns nothing; every unit of work switches to a tenant or platform-admin role. */
+  /**
+   * App-role pool: owns nothing; every unit of work switches to a tenant or platform-admin role.
+   * Serves platform-admin work, pub/sub and the resolver's lookups; tenant work too when unsharded.
+   */
   app: Sql;
   appDb: PublicDb;
+  /** App-role pools of tenant work, one per shard (`[app]` when unsharded). */
+  appPools: Sql[];
+  /** The pool a tenant's work always runs on: `appPools[shardOf(tenantId, appPools.length)]`. */
+  appDbFor(tenantId: string): PublicDb;
   close(): Promise<void>;
 };
 
@@ -53,23 +67,43 @@ export function connect(url: string, opts: { max?: number; prepare?: boolean; na
   });
 }
 
+/**
+ * The shard (0 … shards-1) of a tenant id: FNV-1a of the id modulo `shards`. The same in every
+ * process, so a tenant lands on the same connections wherever it is served.
+ */
+export function shardOf(tenantId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tenantId.length; i++) h = Math.imul(h ^ tenantId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shards;
+}
+
 export function createDatabase(config: DatabaseConfig): Database {
   const roles = roleNames(config.rolePrefix);
   const admin = connect(config.adminUrl, { max: 4, name: "nchat-admin" });
-  const app = connect(config.appUrl ?? appUrlFor(config.adminUrl, roles, config.appPassword), {
-    max: config.poolMax ?? 10,
-    prepare: config.prepare,
-    name: "nchat-app",
-  });
+  const appUrl = config.appUrl ?? appUrlFor(config.adminUrl, roles, config.appPassword);
+  const shards = config.poolShards ?? 1;
+  if (!Number.isInteger(shards) || shards < 1)
+    throw new Error(`poolShards must be an integer ≥ 1: ${shards}`);
+  const poolMax = config.poolMax ?? 10;
+  const pool = (name: string, max: number) => connect(appUrl, { max, prepare: config.prepare, name });
+  // Platform-admin work (the usage flush recounts every touched tenant) stays off the tenant pools.
+  const perShard = Math.ceil(poolMax / shards);
+  const app = pool("nchat-app", shards === 1 ? poolMax : Math.max(2, perShard));
+  const appPools =
+    shards === 1 ? [app] : Array.from({ length: shards }, (_, i) => pool(`nchat-app-${i}`, perShard));
+  const appDb = publicDb(app);
+  const appDbs = shards === 1 ? [appDb] : appPools.map(publicDb);
   return {
     config,
     roles,
     admin,
     adminDb: publicDb(admin),
     app,
-    appDb: publicDb(app),
+    appDb,
+    appPools,
+    appDbFor: (tenantId) => appDbs[shardOf(tenantId, shards)]!,
     async close() {
-      await Promise.all([admin.end({ timeout: 5 }), app.end({ timeout: 5 })]);
+      await Promise.all([...new Set([admin, app, ...appPools])].map((p) => p.end({ timeout: 5 })));
     },
   };
 }

@@ -9,6 +9,7 @@ export {
   type PublicTx,
   publicDb,
   type Sql,
+  shardOf,
 } from "./client";
 export * from "./crypto";
 export { forSchema, MIGRATIONS_DIR, migratePublic, migrateTenantSchema, tenantMigrations } from "./migrate";

@@ -12,9 +12,9 @@ declare module "vitest" {
 }
 
 /** A Database on the run's test server (real PostgreSQL: CI's, or an embedded one). */
-export function testDatabase(opts: { poolMax?: number } = {}): Database {
+export function testDatabase(opts: { poolMax?: number; poolShards?: number } = {}): Database {
   const cfg = inject("testDb");
-  return createDatabase({ ...cfg, poolMax: opts.poolMax ?? 10 });
+  return createDatabase({ ...cfg, poolMax: opts.poolMax ?? 10, poolShards: opts.poolShards });
 }
 
 export const testMasterKey = parseMasterKey(Buffer.alloc(32, 7).toString("base64"));

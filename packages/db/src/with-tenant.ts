@@ -30,22 +30,31 @@ export function tablesFor(schemaName: string): TenantTables {
 }
 
 /**
- * Runs `fn` in a transaction on the app pool that has switched to the tenant's role, with
- * `app.tenant_id` (and the actor) set — all in one round trip. Whatever SQL `fn` runs, PostgreSQL
- * lets it reach only that tenant's schema and that tenant's rows of the shared tables.
+ * Runs `fn` in a transaction on the tenant's app pool (`appDbFor`) that has switched to the
+ * tenant's role, with `app.tenant_id` (and the actor) set — all in one round trip. Whatever SQL `fn`
+ * runs, PostgreSQL lets it reach only that tenant's schema and that tenant's rows of the shared tables.
  */
 export async function withTenant<T>(
-  database: Pick<Database, "appDb">,
+  database: Pick<Database, "appDbFor">,
   tenant: TenantRef,
   fn: (tx: TenantTx) => Promise<T>,
   actor: TenantActor = {},
 ): Promise<T> {
   return retryOnDeadConnection((started) =>
-    database.appDb.transaction(async (db) => {
-      await db.execute(sql`select set_config('role', ${tenant.dbRole}, true), set_config('app.tenant_id', ${tenant.id}, true),
-        set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`);
-      started();
-      return fn({ db, t: tablesFor(tenant.schemaName), tenant });
+    database.appDbFor(tenant.id).transaction(async (db) => {
+      // The switch is pipelined with the first statements of `fn` (same connection, one write) and
+      // runs before them: its query starts here, synchronously, before `fn` is even called, and every
+      // drizzle statement needs at least as many steps to reach the driver. If it fails, the
+      // transaction is aborted, so nothing of `fn` runs as the login role; its error is reported.
+      const switched = db
+        .execute(sql`select set_config('role', ${tenant.dbRole}, true), set_config('app.tenant_id', ${tenant.id}, true),
+        set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`)
+        .then(() => started());
+      const work = fn({ db, t: tablesFor(tenant.schemaName), tenant });
+      const [sw, w] = await Promise.allSettled([switched, work]);
+      if (sw.status === "rejected") throw sw.reason;
+      if (w.status === "rejected") throw w.reason;
+      return w.value;
     }),
   );
 }
@@ -84,7 +93,7 @@ async function retryOnDeadConnection<T>(run: (started: () => void) => Promise<T>
   }
 }
 
-/** Super-admin work on the shared tables (every row), under the platform-admin role. */
+/** Super-admin work on the shared tables (every row), under the platform-admin role, on `appDb`. */
 export async function withPlatformAdmin<T>(
   database: Pick<Database, "appDb" | "roles">,
   fn: (db: PublicTx) => Promise<T>,

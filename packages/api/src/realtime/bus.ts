@@ -24,7 +24,7 @@ export type FeedListener = { userId: string; push(item: FeedItem): void };
 export type StreamUser = { id: string; name: string; role: Role };
 
 export type RealtimeBusDeps = {
-  db: Pick<Database, "appDb">;
+  db: Pick<Database, "appDbFor">;
   pubsub: PubSub;
   /** Keeps the channels of deployments (and test runs) sharing a Redis or a database apart. */
   namespace: string;

@@ -38,7 +38,7 @@ export type StreamOptions = {
 };
 
 export type StreamDeps = {
-  db: Pick<Database, "appDb">;
+  db: Pick<Database, "appDbFor">;
   bus: Pick<RealtimeBus, "subscribe" | "online" | "offline">;
   replayLimit: number;
   visibilityRefreshMs: number;

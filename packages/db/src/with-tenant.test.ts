@@ -1,0 +1,41 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionTenant } from "./provision";
+import { provisionInput, testDatabase, testMasterKey, uniqueSlug } from "./testing";
+import { type TenantRef, withTenant } from "./with-tenant";
+
+const db = testDatabase({ poolMax: 2 });
+let tenant: TenantRef;
+beforeAll(async () => {
+  ({ tenant } = await provisionTenant(db, provisionInput(uniqueSlug("wt")), { masterKey: testMasterKey }));
+});
+afterAll(() => db.close());
+
+const whoAmI = sql`select current_user as role, current_setting('app.tenant_id', true) as tenant_id`;
+
+describe("withTenant pipelines the role switch with the work", () => {
+  it("runs the first statement of the work after the switch, however eagerly it is started", async () => {
+    // The eagerest a statement can start: its query begun synchronously as the work is called.
+    const eager = await withTenant(db, tenant, ({ db: tx }) =>
+      tx.execute<{ role: string; tenant_id: string }>(whoAmI).then((rows) => rows[0]),
+    );
+    expect(eager).toEqual({ role: tenant.dbRole, tenant_id: tenant.id });
+    // Several statements at once, first thing.
+    const many = await withTenant(db, tenant, ({ db: tx }) =>
+      Promise.all(Array.from({ length: 5 }, () => tx.execute<{ role: string }>(whoAmI))),
+    );
+    for (const rows of many) expect(rows[0]!.role).toBe(tenant.dbRole);
+  });
+
+  it("reports the switch's own error and runs nothing of the work when the switch fails", async () => {
+    const ghost: TenantRef = { ...tenant, dbRole: `${tenant.dbRole}_missing` };
+    let ran = false;
+    await expect(
+      withTenant(db, ghost, async ({ db: tx }) => {
+        await tx.execute(sql`select 1`);
+        ran = true;
+      }),
+    ).rejects.toMatchObject({ cause: { code: "22023" } }); // invalid_parameter_value: role does not exist
+    expect(ran).toBe(false);
+  });
+});
