@@ -1,5 +1,5 @@
 import { type Database, type TenantRef, withPlatformAdmin, withTenant } from "@nchat/db";
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 
 /** Flows: added up per month. (Levels — users, storage, files — are recounted at flush.) */
@@ -126,6 +126,17 @@ export class UsageRecorder {
     this.buffer = new Map();
     this.touched = new Map();
     if (entries.length === 0 && touched.length === 0) return;
+    // Levels are counted by each tenant's own role on its own connections (its shard): the
+    // platform-admin connection then never reads tenant schemas, so its catalog cache stays small.
+    // A tenant whose count fails (e.g. purged meanwhile) is skipped: the next change recounts it.
+    const levels: Levels[] = [];
+    for (const touch of touched) {
+      try {
+        levels.push(...(await countLevels(this.deps.db, touch.tenant, [...touch.periods])));
+      } catch (err) {
+        this.deps.log?.(`usage: counting the levels of ${touch.tenant.schemaName} failed`, err);
+      }
+    }
     try {
       await withPlatformAdmin(this.deps.db, async (tx) => {
         // Flushes of all server processes take turns: each upserts many rows in its own order, so
@@ -153,31 +164,59 @@ export class UsageRecorder {
                 ) sums),
               updated_at = now()`);
         }
-        for (const { tenant, periods } of touched) {
-          if (!/^tenant_[a-z0-9_]+$/.test(tenant.schemaName) || !/^[0-9a-f-]{36}$/.test(tenant.id)) continue;
-          const s = `"${tenant.schemaName}"`;
-          for (const period of periods) {
-            if (!/^\d{4}-\d{2}$/.test(period)) continue;
-            await tx.execute(
-              sql.raw(`
-              insert into public.tenant_usage as u (tenant_id, period, users_total, users_active, storage_bytes, files_count)
-              select '${tenant.id}', '${period}',
-                (select count(*) from ${s}.users where deactivated_at is null and not is_service),
-                (select count(*) from ${s}.monthly_active_users where period = '${period}'),
-                (select coalesce(sum(size_bytes), 0) from ${s}.attachments),
-                (select count(*) from ${s}.attachments)
-              on conflict (tenant_id, period) do update set
-                users_total = excluded.users_total, users_active = excluded.users_active,
-                storage_bytes = excluded.storage_bytes, files_count = excluded.files_count, updated_at = now()`),
-            );
-          }
+        for (const l of levels) {
+          await tx.execute(sql`
+            insert into public.tenant_usage as u (tenant_id, period, users_total, users_active, storage_bytes, files_count)
+            values (${l.tenantId}, ${l.period}, ${l.usersTotal}, ${l.usersActive}, ${l.storageBytes}, ${l.files})
+            on conflict (tenant_id, period) do update set
+              users_total = excluded.users_total, users_active = excluded.users_active,
+              storage_bytes = excluded.storage_bytes, files_count = excluded.files_count, updated_at = now()`);
         }
       });
     } catch (err) {
       // Put everything back so the next flush retries it.
       for (const e of entries) this.merge(e);
-      for (const t of touched) for (const p of t.periods) this.touch(t.tenant, p);
+      for (const l of levels) this.touch(l.tenant, l.period);
       throw err;
     }
   }
+}
+
+type Levels = {
+  tenant: TenantRef;
+  tenantId: string;
+  period: string;
+  usersTotal: number;
+  usersActive: number;
+  storageBytes: number;
+  files: number;
+};
+
+/** A tenant's levels (users, monthly-active users per period, storage, files) from its own tables. */
+async function countLevels(db: Database, tenant: TenantRef, periods: string[]): Promise<Levels[]> {
+  return withTenant(db, tenant, async ({ db: tx, t }) => {
+    const [[totals], active] = await Promise.all([
+      tx.execute<{ users: string; bytes: string; files: string }>(sql`
+        select (select count(*) from ${t.users} where deactivated_at is null and not is_service) as users,
+               (select coalesce(sum(size_bytes), 0) from ${t.attachments}) as bytes,
+               (select count(*) from ${t.attachments}) as files`),
+      Promise.resolve(
+        tx
+          .select({ period: t.monthlyActiveUsers.period, n: sql<number>`count(*)::int` })
+          .from(t.monthlyActiveUsers)
+          .where(inArray(t.monthlyActiveUsers.period, periods))
+          .groupBy(t.monthlyActiveUsers.period),
+      ),
+    ]);
+    const byPeriod = new Map(active.map((a) => [a.period, a.n]));
+    return periods.map((period) => ({
+      tenant,
+      tenantId: tenant.id,
+      period,
+      usersTotal: Number(totals!.users),
+      usersActive: byPeriod.get(period) ?? 0,
+      storageBytes: Number(totals!.bytes),
+      files: Number(totals!.files),
+    }));
+  });
 }
