@@ -44,14 +44,24 @@ export class SessionCache<S> {
   }
 
   async start(): Promise<this> {
-    this.unsubscribe ??= await this.deps.pubsub.subscribe(this.channel, (message) => {
-      try {
-        const m = JSON.parse(message) as Invalidation;
-        if (m.o !== this.origin) this.drop(m);
-      } catch {
-        // a malformed message changes nothing
-      }
-    });
+    this.unsubscribe ??= await this.deps.pubsub.subscribe(
+      this.channel,
+      (message) => {
+        try {
+          const m = JSON.parse(message) as Invalidation;
+          if (m.o !== this.origin) this.drop(m);
+        } catch {
+          // a malformed message changes nothing
+        }
+      },
+      // Revocations sent while the subscription was down are lost: forget everything cached.
+      {
+        onResume: () => {
+          this.generation++;
+          this.entries.clear();
+        },
+      },
+    );
     return this;
   }
 

@@ -1,7 +1,7 @@
 import { type Database, type TenantRef, withTenant } from "@nchat/db";
 import { and, asc, gt, lte } from "drizzle-orm";
 import type { Role } from "../auth/permissions";
-import type { ChatEventPublisher, TrackedChatEvent } from "../chat/events";
+import type { ChatEventPublisher, DurableChatEvent, TrackedChatEvent } from "../chat/events";
 import type { PubSub, Unsubscribe } from "../infra/pubsub";
 import { eventStream, maxEventId, type StreamItem, type StreamOptions } from "./stream";
 import { type ChannelAccess, channelAccess } from "./visibility";
@@ -9,6 +9,7 @@ import {
   decodeWire,
   encodeWire,
   eventFromRow,
+  isDurableEvent,
   MAX_WIRE_BYTES,
   realtimeChannel,
   type WireMessage,
@@ -33,9 +34,13 @@ export type RealtimeBusDeps = {
   /**
    * How often each tenant feed also reads `events` past the last id it delivered, for messages
    * the pub/sub lost (Redis is fire-and-forget; LISTEN misses what is sent while it reconnects).
+   * A feed also catches up at once when its subscription resumes after a dropped connection, and
+   * events whose publish failed are announced again once publishing works: this is the backstop.
    * 0 turns it off. Default 30 s.
    */
   catchUpIntervalMs?: number;
+  /** How often durable events whose publish failed are announced again. Default 1 s. */
+  republishIntervalMs?: number;
   /** Most durable events replayed on resume; beyond that the client gets `resync`. Default 500. */
   replayLimit?: number;
   /** How often a stream rereads which channels its user can see. Default 60 s. */
@@ -78,7 +83,11 @@ class TenantFeed {
 
   async start(): Promise<void> {
     try {
-      const unsubscribe = await this.deps.pubsub.subscribe(this.channel, (raw) => this.onMessage(raw));
+      const unsubscribe = await this.deps.pubsub.subscribe(this.channel, (raw) => this.onMessage(raw), {
+        // The connection dropped and is back: whatever was published meanwhile is lost on the wire
+        // but stored. Deliver it now rather than with the next event or the periodic catch-up.
+        onResume: () => this.enqueue(() => this.catchUp(null)),
+      });
       if (this.closed) {
         await unsubscribe();
         return;
@@ -193,6 +202,11 @@ class TenantFeed {
 export class RealtimeBus implements ChatEventPublisher {
   private readonly feeds = new Map<string, TenantFeed>();
   private readonly presence = new Map<string, number>();
+  /** Per tenant, the highest durable event whose publish failed: announced again (see `publish`). */
+  private readonly unsent = new Map<string, DurableChatEvent & { id: number }>();
+  private republishTimer?: NodeJS.Timeout;
+  private failedPublishes = 0;
+  private lastWarning = 0;
 
   constructor(private readonly deps: RealtimeBusDeps) {}
 
@@ -203,7 +217,9 @@ export class RealtimeBus implements ChatEventPublisher {
 
   /**
    * Sends an event to every process. Call it after the change committed. Never throws: a durable
-   * event is in `events` already and reaches clients through catch-up even if this send is lost.
+   * event is in `events` already. If its send fails (the pub/sub is down), the tenant's highest
+   * such event is announced again — as a reference, which makes every feed behind it catch up from
+   * `events` — every `republishIntervalMs` until a send succeeds.
    */
   async publish(tenant: TenantRef, event: TrackedChatEvent): Promise<void> {
     try {
@@ -213,9 +229,45 @@ export class RealtimeBus implements ChatEventPublisher {
         return;
       }
       await this.deps.pubsub.publish(this.channel(tenant.id), message);
+      // A later event that went out makes the feeds behind it catch up: no need to announce again.
+      const unsent = this.unsent.get(tenant.id);
+      if (unsent && isDurableEvent(event) && event.id >= unsent.id) this.unsent.delete(tenant.id);
     } catch (err) {
-      this.deps.log?.("realtime: publish failed", err);
+      if (isDurableEvent(event)) {
+        const before = this.unsent.get(tenant.id);
+        if (!before || before.id < event.id) this.unsent.set(tenant.id, event);
+        this.republishLater();
+      }
+      this.failedPublishes++;
+      if (Date.now() - this.lastWarning > 10_000) {
+        this.lastWarning = Date.now();
+        this.deps.log?.(
+          `realtime: publish failed (${this.failedPublishes} so far); will announce again`,
+          err,
+        );
+      }
     }
+  }
+
+  private republishLater() {
+    if (this.republishTimer) return;
+    this.republishTimer = setTimeout(() => void this.republish(), this.deps.republishIntervalMs ?? 1_000);
+    this.republishTimer.unref();
+  }
+
+  private async republish() {
+    for (const [tenantId, unsent] of [...this.unsent]) {
+      const { id, type, channelId } = unsent;
+      try {
+        const ref: WireMessage = { v: 1, ref: { id, type, channelId } };
+        await this.deps.pubsub.publish(this.channel(tenantId), JSON.stringify(ref));
+      } catch {
+        break; // still down: all of them later
+      }
+      if (this.unsent.get(tenantId) === unsent) this.unsent.delete(tenantId);
+    }
+    this.republishTimer = undefined;
+    if (this.unsent.size > 0) this.republishLater();
   }
 
   /**
@@ -303,6 +355,8 @@ export class RealtimeBus implements ChatEventPublisher {
 
   /** Drops every tenant subscription of this process (open streams stop receiving). */
   async close(): Promise<void> {
+    clearTimeout(this.republishTimer);
+    this.unsent.clear();
     const feeds = [...this.feeds.values()];
     this.feeds.clear();
     await Promise.all(feeds.map((f) => f.stop()));

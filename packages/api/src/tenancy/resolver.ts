@@ -73,16 +73,21 @@ export class TenantResolver {
 
   /** Listen for invalidations from other processes. */
   async start(): Promise<this> {
-    this.unsubscribe ??= await this.deps.pubsub.subscribe(this.channel, (message) => {
-      try {
-        const m = JSON.parse(message) as { o: string; k: string[] };
-        // Our own invalidations were applied locally already; their echo must not drop entries
-        // cached since.
-        if (m.o !== this.origin) this.dropLocal(m.k);
-      } catch {
-        // a malformed message changes nothing
-      }
-    });
+    this.unsubscribe ??= await this.deps.pubsub.subscribe(
+      this.channel,
+      (message) => {
+        try {
+          const m = JSON.parse(message) as { o: string; k: string[] };
+          // Our own invalidations were applied locally already; their echo must not drop entries
+          // cached since.
+          if (m.o !== this.origin) this.dropLocal(m.k);
+        } catch {
+          // a malformed message changes nothing
+        }
+      },
+      // Invalidations sent while the subscription was down are lost: empty this process's layer.
+      { onResume: () => this.clearLocal() },
+    );
     return this;
   }
 
