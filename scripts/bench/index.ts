@@ -1,4 +1,4 @@
-// `pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C] [--processes P]`
+// `pnpm bench [--tenants N] [--resolution-tenants N] [--scale-tenants N] [--load-seconds S] [--concurrency C] [--processes P]`
 // Every benchmark in one run, printed as one table; each figure next to its baseline.
 // Runs against DATABASE_URL's server when set (scratch databases are created and dropped) and Redis
 // when REDIS_URL is set; otherwise an embedded PostgreSQL and in-process replacements.
@@ -9,11 +9,13 @@ import { benchMiddleware } from "./middleware";
 import { benchProvision } from "./provision";
 import { benchRealtime } from "./realtime";
 import { benchResolution } from "./resolution";
+import { benchScale } from "./scale";
 
 const { values } = parseArgs({
   options: {
     tenants: { type: "string", default: "1000" },
     "resolution-tenants": { type: "string", default: "10000" },
+    "scale-tenants": { type: "string", default: "1000" },
     "load-seconds": { type: "string", default: "30" },
     processes: { type: "string", default: "2" },
     concurrency: { type: "string", default: "4" },
@@ -23,7 +25,7 @@ const tenants = Number(values.tenants);
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
   console.error(
-    "usage: pnpm bench [--tenants N] [--resolution-tenants N] [--load-seconds S] [--concurrency C] [--processes P]",
+    "usage: pnpm bench [--tenants N] [--resolution-tenants N] [--scale-tenants N] [--load-seconds S] [--concurrency C] [--processes P]",
   );
   process.exit(2);
 }
@@ -46,4 +48,6 @@ const load = await runLoad({
   log: log("load"),
 });
 rows.push(...load.rows);
+const scaleTenants = Number(values["scale-tenants"]);
+rows.push(...(await benchScale({ tenants: scaleTenants, requests: scaleTenants, log: log("scale") })));
 printTable(`nchat benchmarks — ${target}, ${new Date().toISOString().slice(0, 10)}`, rows);
