@@ -39,6 +39,11 @@ describe("status pages", () => {
     await page.getByRole("heading", { name: "There is no workspace at this address" }).waitFor(LONG);
     const create = page.getByRole("main").getByRole("link", { name: "Create a workspace" });
     await expect.poll(() => create.getAttribute("href")).toMatch(/^https:\/\/localhost:\d+\/signup$/);
+    // The header's links name the base domain too (relative ones would stay on the unknown host).
+    const header = page.getByRole("navigation", { name: "Primary" });
+    await expect
+      .poll(() => header.getByRole("link", { name: "Create a workspace" }).getAttribute("href"))
+      .toMatch(/^https:\/\/localhost:\d+\/signup$/);
     await screenshot(page, "30-unknown-workspace");
     await ctx.close();
   });

@@ -231,6 +231,28 @@ describe("a workspace from sign-up to a paid plan", () => {
     await owner.getByTestId("users-limit").getByText("2 of 100 users").waitFor(LONG);
   });
 
+  it("uploads a file over 10 MB on Pro, whole", async () => {
+    await owner.getByRole("link", { name: "Chat" }).click();
+    const size = 12 * 1024 * 1024;
+    await owner.getByTestId("file-input").setInputFiles({
+      name: "big-dataset.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.alloc(size, 7),
+    });
+    await owner.getByTestId("upload").getByText("ready to send").waitFor(LONG);
+    await owner.getByTestId("composer").fill("The full dataset");
+    await owner.getByTestId("composer").press("Enter");
+    const card = messageWith(member, "The full dataset").getByTestId("file-card");
+    await card.waitFor(LONG);
+    const href = await card.getAttribute("href");
+    const download = await member.evaluate(async (u) => {
+      const r = await fetch(u!);
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, length: bytes.length, allSevens: bytes.every((b) => b === 7) };
+    }, href);
+    expect(download).toEqual({ status: 200, length: size, allSevens: true });
+  });
+
   it("replies in a thread after the upgrade, live for the other person", async () => {
     const target = messageWith(member, "Welcome to");
     await target.hover();

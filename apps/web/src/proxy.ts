@@ -31,5 +31,8 @@ export async function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt).*)"],
+  // Not /api/attachments: Next.js buffers a proxied request's body and cuts it at 10 MB, while plans
+  // allow larger files. Those routes resolve the tenant from the Host themselves (createContext),
+  // apply the status rules and rate limits, and accept no X-Tenant-* header without its signature.
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt|api/attachments).*)"],
 };
