@@ -14,12 +14,14 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { createServices, type Services, SYSTEM } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { createDatabase, migratePublic } from "@nchat/db";
 import { createScratchDatabase } from "@nchat/db/scratch";
 import { ms, percentile, printTable, type Row } from "../bench/lib/stats";
+import { cpuMsOf, ownCpuMs } from "./cpu";
 import { serveTrpc } from "./http-server";
 import { countLimiterDecisions, type LimiterStats } from "./limiter-probe";
 import { SseClient, type SseEvent } from "./sse";
@@ -57,7 +59,8 @@ export type LoadOptions = {
   log?: (s: string) => void;
 };
 
-type AppServer = { port: number; close(): Promise<void>; limiter(): Promise<LimiterStats> };
+type ServerStats = { limiter: LimiterStats; cpuMs: number };
+type AppServer = { port: number; close(): Promise<void>; stats(): Promise<ServerStats> };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,14 +87,14 @@ function startServerProcess(env: Record<string, string>): Promise<AppServer> {
             child.once("exit", () => done());
             child.kill("SIGTERM");
           }),
-        limiter: () =>
-          new Promise<LimiterStats>((done, fail) => {
+        stats: () =>
+          new Promise<ServerStats>((done, fail) => {
             const timer = setTimeout(() => fail(new Error("app server process: no stats")), 5_000);
-            const onMessage = (r: { type?: string; limiter?: LimiterStats }) => {
-              if (r.type !== "stats" || !r.limiter) return;
+            const onMessage = (r: { type?: string; limiter?: LimiterStats; cpuMs?: number }) => {
+              if (r.type !== "stats" || !r.limiter || r.cpuMs === undefined) return;
               clearTimeout(timer);
               child.off("message", onMessage);
-              done(r.limiter);
+              done({ limiter: r.limiter, cpuMs: r.cpuMs });
             };
             child.on("message", onMessage);
             child.send({ type: "stats" });
@@ -194,7 +197,7 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       );
     } else {
       const local = await serveTrpc(s);
-      servers.push({ ...local, limiter: async () => localLimiter!() });
+      servers.push({ ...local, stats: async () => ({ limiter: localLimiter!(), cpuMs: ownCpuMs() }) });
     }
     const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
     let turn = 0;
@@ -363,9 +366,11 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       restoredAt = performance.now();
       log("Redis reachable again");
     };
+    const cpuBefore = await cpuReading(servers);
     const started = performance.now();
     await Promise.all([drill(), ...Array.from({ length: opts.concurrency }, worker)]);
     const elapsed = (performance.now() - started) / 1000;
+    const cpuAfter = await cpuReading(servers);
     const lastSendAt = performance.now();
     agent.destroy();
 
@@ -374,7 +379,7 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
     const complete = () => subscribers.every((x) => [...x.tenant.sent].every((body) => x.received.has(body)));
     const drainUntil = performance.now() + 15_000;
     while (subscribe && !complete() && performance.now() < drainUntil) await sleep(100);
-    const limiterStats = await Promise.all(servers.map((x) => x.limiter()));
+    const limiterStats = (await Promise.all(servers.map((x) => x.stats()))).map((x) => x.limiter);
     for (const x of subscribers) x.client.close();
     // Stopping the servers flushes their buffered usage and ends their connections.
     await Promise.all(servers.splice(0).map((x) => x.close()));
@@ -574,6 +579,7 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
           value: `${lost} / ${duplicated} / ${foreign}`,
           note: "verified per tenant schema after the run",
         },
+        ...cpuRows(cpuBefore, cpuAfter, sends + reads, elapsed, opts.processes > 0),
         ...streamRows,
         ...limiterRows,
         ...drillRows,
@@ -586,6 +592,54 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
     await proxy?.close();
     await scratch.drop();
   }
+}
+
+type CpuReading = { app: number; client: number; postgres: number | null; redis: number | null };
+
+/** CPU time used so far by the app servers, this process, PostgreSQL and Redis (ms). */
+async function cpuReading(servers: AppServer[]): Promise<CpuReading> {
+  const stats = await Promise.all(servers.map((x) => x.stats()));
+  return {
+    app: stats.reduce((a, x) => a + x.cpuMs, 0),
+    client: ownCpuMs(),
+    postgres: cpuMsOf(["postgres"]),
+    redis: cpuMsOf(["redis-server"]),
+  };
+}
+
+/**
+ * Where the CPU went per request during the run, and what that allows: the machine's cores divided
+ * by the CPU one request costs in all processes together.
+ */
+function cpuRows(
+  before: CpuReading,
+  after: CpuReading,
+  requests: number,
+  elapsedS: number,
+  apart: boolean,
+): Row[] {
+  const per = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) / requests);
+  const app = per(before.app, after.app)!;
+  const client = per(before.client, after.client)!;
+  const pg = per(before.postgres, after.postgres);
+  const redis = per(before.redis, after.redis);
+  const total = (apart ? app : 0) + client + (pg ?? 0) + (redis ?? 0);
+  const cores = availableParallelism();
+  const f = (x: number | null) => (x === null ? "n/a" : `${x.toFixed(2)} ms`);
+  return [
+    {
+      bench: "load",
+      metric: "CPU per request: app / PostgreSQL / Redis",
+      value: `${f(app)} / ${f(pg)} / ${f(redis)}`,
+      note: `${apart ? "app server processes" : "app served in the load process (includes the client)"}; all PostgreSQL and Redis processes of this machine`,
+    },
+    {
+      bench: "load",
+      metric: "CPU per request, all processes",
+      value: f(total),
+      note: `with the load client (${f(client)}); ${cores} cores → at most ${Math.round((cores * 1000) / total)} requests/s here; ${((total * requests) / (elapsedS * 10 * cores)).toFixed(0)}% of the machine used`,
+    },
+  ];
 }
 
 /** What the load test reads of a stream's events. */

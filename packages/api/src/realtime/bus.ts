@@ -51,6 +51,8 @@ export type RealtimeBusDeps = {
 };
 
 const BATCH = 500;
+/** How long an early event waits for the ones before it before the gap is read from the database. */
+const GAP_WAIT_MS = 25;
 
 /**
  * One tenant's events in this process: ONE pub/sub subscription shared by all local streams of the
@@ -58,6 +60,10 @@ const BATCH = 500;
  * delivered) are dropped, and a gap (an id beyond the next one, or a reference to an event too big
  * for the wire) is filled from the tenant's `events` table — ids commit in order (recordEvent's
  * per-tenant lock), so when event N arrives every event below N has committed.
+ *
+ * Events of concurrent senders in several processes often arrive slightly out of order: an event
+ * beyond the next one waits up to GAP_WAIT_MS for the missing ones to arrive on the wire before the
+ * gap is read from the database (one read per gap instead of one per early event).
  */
 class TenantFeed {
   readonly listeners = new Set<FeedListener>();
@@ -69,6 +75,9 @@ class TenantFeed {
   private unsubscribe?: Unsubscribe;
   private timer?: NodeJS.Timeout;
   private closed = false;
+  /** Events that arrived ahead of the next id, by id. */
+  private readonly early = new Map<number, TrackedChatEvent>();
+  private gapTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: RealtimeBusDeps,
@@ -112,6 +121,7 @@ class TenantFeed {
   async stop(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.gapTimer);
     await this.ready.catch(() => {});
     await this.unsubscribe?.().catch((err) => this.deps.log?.("realtime: unsubscribe failed", err));
     this.unsubscribe = undefined;
@@ -139,8 +149,37 @@ class TenantFeed {
   private async durable(m: WireMessage) {
     const id = "ref" in m ? m.ref.id : (m.event.id as number);
     if (id <= this.highest) return; // already delivered (a late or repeated message)
-    if ("event" in m && id === this.highest + 1) return this.deliver(m.event);
-    await this.catchUp(id);
+    if ("ref" in m) return this.catchUp(id);
+    if (id === this.highest + 1) {
+      await this.deliver(m.event);
+      return this.deliverEarly();
+    }
+    this.early.set(id, m.event);
+    this.gapTimer ??= setTimeout(() => {
+      this.gapTimer = undefined;
+      this.enqueue(() => this.fillGap());
+    }, GAP_WAIT_MS);
+  }
+
+  /** Delivers the early events that are next in order now. */
+  private async deliverEarly() {
+    for (let next = this.early.get(this.highest + 1); next; next = this.early.get(this.highest + 1)) {
+      this.early.delete(next.id as number);
+      await this.deliver(next);
+    }
+    if (this.early.size === 0) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    }
+  }
+
+  /** The missing events did not arrive in time: read everything up to the latest early one. */
+  private async fillGap() {
+    if (this.early.size === 0) return;
+    const upTo = Math.max(...this.early.keys());
+    await this.catchUp(upTo);
+    // What the table does not hold up to there (a channel deleted since, a bogus message) never comes.
+    for (const id of this.early.keys()) if (id <= upTo) this.early.delete(id);
   }
 
   /**
@@ -160,8 +199,10 @@ class TenantFeed {
           .limit(BATCH),
       );
       for (const row of rows) await this.deliver(eventFromRow(row));
-      if (rows.length < BATCH) return;
+      if (rows.length < BATCH) break;
     }
+    for (const id of this.early.keys()) if (id <= this.highest) this.early.delete(id);
+    await this.deliverEarly();
   }
 
   private async deliver(event: TrackedChatEvent) {
