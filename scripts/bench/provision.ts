@@ -41,6 +41,8 @@ export async function benchProvision(opts: {
         samples.push(performance.now() - t0);
         if (tty && samples.length % 50 === 0)
           process.stdout.write(`\r  provisioned ${samples.length}/${opts.tenants}`);
+        else if (!tty && samples.length % 1000 === 0)
+          log(`  ${samples.length}/${opts.tenants} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
       }
     };
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
@@ -51,13 +53,16 @@ export async function benchProvision(opts: {
     const sizeAfter = await dbSize(db);
     const classesAfter = await pgClassRows(db);
 
-    const noop = await migrateAllTenants(db, { concurrency: opts.concurrency });
+    const onProgress = (p: { done: number; total: number }) => {
+      if (p.done % 2000 === 0) log(`  migrate-all ${p.done}/${p.total}`);
+    };
+    const noop = await migrateAllTenants(db, { concurrency: opts.concurrency, onProgress });
     const text = `ALTER TABLE "tenant_template"."users" ADD COLUMN "bench_note" text;`;
     const migrations = [
       ...tenantMigrations(),
       { name: "bench_note", sql: text, hash: createHash("sha256").update(text).digest("hex") },
     ];
-    const apply = await migrateAllTenants(db, { concurrency: opts.concurrency, migrations });
+    const apply = await migrateAllTenants(db, { concurrency: opts.concurrency, migrations, onProgress });
     if (noop.failed || apply.failed) throw new Error("migrate-all failed during the benchmark");
 
     const n = opts.tenants;
