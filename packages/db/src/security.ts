@@ -1,5 +1,8 @@
+import { getTableName, is } from "drizzle-orm";
+import { PgTable } from "drizzle-orm/pg-core";
 import type { Sql } from "postgres";
 import type { RoleNames } from "./roles";
+import { tenantTables } from "./tenant/tables";
 
 /**
  * Roles, grants and row-level security of the shared (public) tables. Idempotent; applied after
@@ -113,16 +116,26 @@ export function createTenantRoleSql(r: RoleNames, tenantRole: string): string[] 
   ];
 }
 
-/** Grants that make a tenant schema usable by exactly its own role; re-applied after tenant migrations. */
+/** The tables of a tenant schema (the tenant migrations create exactly these). */
+const TENANT_TABLE_NAMES = Object.values(tenantTables("tenant_template"))
+  .filter((x) => is(x, PgTable))
+  .map((x) => getTableName(x as PgTable));
+
+/**
+ * Grants that make a tenant schema usable by exactly its own role; re-applied after tenant migrations.
+ * Tables are named, not `all tables in schema`: that form scans the whole pg_class, which with
+ * thousands of tenant schemas made every provisioning and migration hundreds of ms slower. (Identity
+ * columns need no grant on their sequences.)
+ */
 export function tenantSchemaGrantsSql(r: RoleNames, schemaName: string, tenantRole: string): string[] {
   const s = q(schemaName);
   const t = q(tenantRole);
   const admin = q(r.platformAdmin);
+  const tables = TENANT_TABLE_NAMES.map((name) => `${s}.${q(name)}`).join(", ");
   return [
     `revoke all on schema ${s} from public`,
     `grant usage on schema ${s} to ${t}, ${admin}`,
-    `grant select, insert, update, delete on all tables in schema ${s} to ${t}`,
-    `grant usage, select on all sequences in schema ${s} to ${t}`,
-    `grant select on all tables in schema ${s} to ${admin}`,
+    `grant select, insert, update, delete on table ${tables} to ${t}`,
+    `grant select on table ${tables} to ${admin}`,
   ];
 }
