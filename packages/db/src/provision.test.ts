@@ -71,6 +71,21 @@ describe("provisionTenant", () => {
     },
   );
 
+  it("grants its role every table of its schema (and the platform admin read access), nothing else", async () => {
+    const { tenant } = await provisionTenant(db, input(uniqueSlug("grants")), { masterKey: testMasterKey });
+    const rows = await db.admin<
+      { table: string; tenant_rw: boolean; admin_read: boolean; admin_write: boolean }[]
+    >`
+      select tablename as table,
+             has_table_privilege(${tenant.dbRole}, format('%I.%I', schemaname, tablename), 'SELECT,INSERT,UPDATE,DELETE') as tenant_rw,
+             has_table_privilege(${db.roles.platformAdmin}, format('%I.%I', schemaname, tablename), 'SELECT') as admin_read,
+             has_table_privilege(${db.roles.platformAdmin}, format('%I.%I', schemaname, tablename), 'INSERT') as admin_write
+      from pg_tables where schemaname = ${tenant.schemaName}`;
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    for (const r of rows)
+      expect(r).toEqual({ table: r.table, tenant_rw: true, admin_read: true, admin_write: false });
+  });
+
   it("two concurrent creates with one slug make exactly one tenant and one clean conflict", async () => {
     const slug = uniqueSlug("race");
     const results = await Promise.allSettled([
