@@ -261,27 +261,63 @@ describe("DomainService.addDomain", () => {
     expect(await message("a".repeat(300))).toMatch(/at most 253 characters/);
   });
 
-  it("answers CONFLICT when another workspace has the domain, which keeps it — also under concurrency", async () => {
+  it("lets an unverified claim block nobody: the workspace that proves control owns the domain", async () => {
+    const squatter = await createTenant();
+    const owner = await createTenant();
+    const domain = uniqueDomain();
+    // The squatter claims first and can never publish the TXT record of the real owner's claim.
+    const squat = await domains.addDomain(squatter.tenant, domain, squatter.owner);
+    const real = await domains.addDomain(owner.tenant, domain.toUpperCase(), owner.owner);
+    expect(real.domain).toBe(domain);
+    expect(real.record.value).not.toBe(squat.record.value);
+    publish(domain, [real.record.value]);
+    expect(await domains.verifyDomain(owner.tenant, real.id, owner.owner)).toMatchObject({
+      status: "verified",
+    });
+    expect(await resolver.byDomain(domain)).toMatchObject({ id: owner.tenant.id });
+    // The squatter's claim stays pending (its token is not published).
+    expect(await domains.verifyDomain(squatter.tenant, squat.id, squatter.owner)).toMatchObject({
+      status: "pending",
+    });
+
+    // Even with its own token published too, a second workspace cannot take a verified domain.
+    publish(domain, [real.record.value], [squat.record.value]);
+    const err = await expectCode(domains.verifyDomain(squatter.tenant, squat.id, squatter.owner), "CONFLICT");
+    expect(err.status).toBe(409);
+    expect(err.message).toBe("Another workspace has already verified this domain.");
+    expect(await resolver.byDomain(domain)).toMatchObject({ id: owner.tenant.id });
+    const [claim] = await storedFor(squatter.tenant.id);
+    expect(claim).toMatchObject({ status: "pending" });
+  });
+
+  it("verifies one of two racing workspaces that both publish their records, never both", async () => {
     const a = await createTenant();
     const b = await createTenant();
     const domain = uniqueDomain();
-    const first = await domains.addDomain(a.tenant, domain, a.owner);
-    const err = await expectCode(domains.addDomain(b.tenant, domain.toUpperCase(), b.owner), "CONFLICT");
-    expect(err.status).toBe(409);
-    expect(err.message).toBe("This domain is already connected to a workspace.");
-    expect(await storedFor(b.tenant.id)).toHaveLength(0);
-    expect((await domains.listDomains(a.tenant)).map((d) => d.id)).toEqual([first.id]);
-
-    const raced = uniqueDomain();
+    const ca = await domains.addDomain(a.tenant, domain, a.owner);
+    const cb = await domains.addDomain(b.tenant, domain, b.owner);
+    publish(domain, [ca.record.value], [cb.record.value]);
     const results = await Promise.allSettled([
-      domains.addDomain(a.tenant, raced, a.owner),
-      domains.addDomain(b.tenant, raced, b.owner),
+      domains.verifyDomain(a.tenant, ca.id, a.owner),
+      domains.verifyDomain(b.tenant, cb.id, b.owner),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-    expect(rejected.reason).toMatchObject({ code: "CONFLICT" });
-    const [n] = await db.admin`select count(*)::int as n from public.tenant_domains where domain = ${raced}`;
+    expect((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toMatchObject({
+      code: "CONFLICT",
+    });
+    const [n] = await db.admin`
+      select count(*)::int as n from public.tenant_domains where domain = ${domain} and status = 'verified'`;
     expect(n!.n).toBe(1);
+  });
+
+  it("answers CONFLICT when the workspace already added the domain", async () => {
+    const { tenant, owner } = await createTenant();
+    const domain = uniqueDomain();
+    await domains.addDomain(tenant, domain, owner);
+    const err = await expectCode(domains.addDomain(tenant, domain.toUpperCase(), owner), "CONFLICT");
+    expect(err.status).toBe(409);
+    expect(err.message).toBe("This domain is already added to this workspace.");
+    expect(await storedFor(tenant.id)).toHaveLength(1);
   });
 
   it("lets owners and admins manage domains, not members", async () => {

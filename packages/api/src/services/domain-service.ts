@@ -179,8 +179,8 @@ export class DomainService {
       );
       return toView(row);
     } catch (err) {
-      if (isUniqueViolation(err, "tenant_domains_domain_unique"))
-        throw new AppError("CONFLICT", "This domain is already connected to a workspace.", { domain });
+      if (isUniqueViolation(err, "tenant_domains_tenant_domain_unique"))
+        throw new AppError("CONFLICT", "This domain is already added to this workspace.", { domain });
       throw err;
     }
   }
@@ -228,6 +228,9 @@ export class DomainService {
           ? "failed"
           : "pending";
     const lastError = check.ok ? null : check.error;
+    // One verified owner per domain: a workspace proving control of a domain verified elsewhere is
+    // refused (its claim stays as it was). The TXT token is per claim, so only the domain's real
+    // controller can verify; an unverified claim never blocks anyone.
     const { row, domains } = await withTenant(
       this.deps.db,
       tenant,
@@ -250,7 +253,13 @@ export class DomainService {
         return { row: updated, domains: await domainsOf(db, tenant.id) };
       },
       tenantActor(actor),
-    );
+    ).catch((err: unknown) => {
+      if (isUniqueViolation(err, "tenant_domains_verified_domain_unique"))
+        throw new AppError("CONFLICT", "Another workspace has already verified this domain.", {
+          domain: current.domain,
+        });
+      throw err;
+    });
     if (row.status !== current.status) await this.changed(tenant, domains);
     return toView(row);
   }
