@@ -23,9 +23,7 @@ export const tenantDomains = pgTable(
     index("tenant_domains_tenant_idx").on(t.tenantId),
     // Claims do not block each other: any workspace may add a domain; the one that proves control
     // (its own TXT token) owns it. One verified owner per domain; a workspace adds a domain once.
-    uniqueIndex("tenant_domains_verified_domain_unique")
-      .on(t.domain)
-      .where(sql`${t.status} = 'verified'`),
+    uniqueIndex("tenant_domains_verified_domain_unique").on(t.domain).where(sql`${t.status} = 'verified'`),
     uniqueIndex("tenant_domains_tenant_domain_unique").on(t.tenantId, t.domain),
     // Admin console search by domain prefix.
     index("tenant_domains_domain_prefix_idx").on(sql`${t.domain} text_pattern_ops`),
