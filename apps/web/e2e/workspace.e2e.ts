@@ -134,7 +134,8 @@ describe("a workspace from sign-up to a paid plan", () => {
     await composer.pressSequentially("@Oli", { delay: 30 });
     await member.getByRole("option", { name: new RegExp(OWNER.name) }).waitFor(LONG);
     await composer.press("Enter");
-    await composer.pressSequentially("glad to be here", { delay: 10 });
+    // Typed at once after picking: every key must land after the mention.
+    await composer.pressSequentially("glad to be here", { delay: 0 });
     await composer.press("Enter");
     const mention = messageWith(owner, "glad to be here");
     await mention.waitFor(LONG);

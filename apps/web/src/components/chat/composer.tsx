@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { appErrorOf, errorMessage } from "@/lib/errors";
 import { formatBytes } from "@/lib/format";
 import { mentionQuery, type PickedMention, toTokens } from "@/lib/mentions";
@@ -190,14 +191,16 @@ export function Composer({
     const caret = el?.selectionStart ?? text.length;
     const label = c.kind === "user" ? c.name : c.kind;
     const next = `${text.slice(0, query.start)}@${label} ${text.slice(caret)}`;
-    setText(next);
-    if (c.kind === "user") setPicked((p) => [...p, { id: c.id, name: c.name }]);
-    setQuery(null);
     const pos = query.start + label.length + 2;
-    requestAnimationFrame(() => {
-      el?.focus();
-      el?.setSelectionRange(pos, pos);
+    // Committed now and the caret placed in the same task: a key typed right after picking lands
+    // after the mention (with a frame in between it could land before the caret moved).
+    flushSync(() => {
+      setText(next);
+      if (c.kind === "user") setPicked((p) => [...p, { id: c.id, name: c.name }]);
+      setQuery(null);
     });
+    el?.focus();
+    el?.setSelectionRange(pos, pos);
   }
 
   function onChange(value: string, caret: number) {
@@ -455,12 +458,12 @@ export function Composer({
               const needsSpace = caret > 0 && !/\s/.test(text[caret - 1] ?? "");
               const next = `${text.slice(0, caret)}${needsSpace ? " " : ""}@${text.slice(caret)}`;
               const pos = caret + (needsSpace ? 2 : 1);
-              setText(next);
-              setQuery({ start: pos - 1, query: "" });
-              requestAnimationFrame(() => {
-                el?.focus();
-                el?.setSelectionRange(pos, pos);
+              flushSync(() => {
+                setText(next);
+                setQuery({ start: pos - 1, query: "" });
               });
+              el?.focus();
+              el?.setSelectionRange(pos, pos);
             }}
           >
             <Icon name="at" size={18} />
