@@ -141,7 +141,7 @@ export async function createServices(
     resolver,
     tenants: new TenantService({ db, masterKey, onTenantChanged: (t) => resolver.invalidate(t) }),
     auth,
-    members: new MemberService({ db, auth }),
+    members: new MemberService({ db, auth, usage }),
     apiKeys: new ApiKeyService({ db }),
     domains: new DomainService({
       db,

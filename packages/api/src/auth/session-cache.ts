@@ -102,8 +102,5 @@ export class SessionCache<S> {
         if (e.tenantId === m.t && e.userId === m.u) this.entries.delete(key);
       }
     }
-    if (!m.h && !m.u) {
-      for (const [key, e] of this.entries.entries()) if (e.tenantId === m.t) this.entries.delete(key);
-    }
   }
 }

@@ -74,6 +74,23 @@ describe("usage tracking", () => {
     }
   });
 
+  it("recounts members when they join or leave, not on every request", async () => {
+    const { client, tenant } = await tenantWithOwner(services, uniqueSlug("um"));
+    await client.call((c) => c.tenant.get());
+    await services.usage.flush();
+    expect((await usageRow(tenant.id))!.users_total).toBe(1);
+    const { token } = await client.call((c) => c.members.invite({ email: "m@um.test", role: "member" }));
+    const joined = await services.members.accept(tenant, token, {
+      name: "Member",
+      password: "member-password-1",
+    });
+    await services.usage.flush();
+    expect((await usageRow(tenant.id))!.users_total).toBe(2);
+    await client.call((c) => c.members.remove({ userId: joined.session.user.id }));
+    await services.usage.flush();
+    expect((await usageRow(tenant.id))!.users_total).toBe(1);
+  });
+
   it("puts counts in the UTC month they happened in (rollover)", async () => {
     const { tenant } = await tenantWithOwner(services, uniqueSlug("roll"));
     const lastSecondOfJanuary = new Date("2026-01-31T23:59:59.999Z");

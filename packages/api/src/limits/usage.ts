@@ -64,7 +64,13 @@ export class UsageRecorder {
     }
     for (const [k, v] of Object.entries(counters) as [keyof UsageCounters, number][]) e.counters[k] += v;
     if (endpoint) e.endpoints.set(endpoint, (e.endpoints.get(endpoint) ?? 0) + 1);
-    this.touch(tenant, period);
+    // Levels are counted once per tenant and month here (the month's row then has them); after
+    // that only the changes that move them (members, files, a new active user) ask for a recount.
+    const levels = `${key}|levels`;
+    if (!this.seen.has(levels)) {
+      this.seen.set(levels, true);
+      this.touch(tenant, period);
+    }
   }
 
   /** Marks a tenant's levels (users, storage, files) for recounting at the next flush. */

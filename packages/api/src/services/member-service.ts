@@ -13,6 +13,7 @@ import { atLeast, canAssign, type Role } from "../auth/permissions";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { assertWithinLimit } from "../limits/limits";
+import type { UsageRecorder } from "../limits/usage";
 import { hashPassword } from "../passwords";
 import { type Actor, auditActor, isPlatformActor } from "./actor";
 import type { AuthService, RequestMeta, Session } from "./auth-service";
@@ -65,7 +66,8 @@ export type InvitationView = {
 /** What the accept page shows before the invitee chooses a name and password. */
 export type InvitationPreview = { email: string; role: AssignableRole; tenantName: string; expired: boolean };
 
-export type MemberServiceDeps = { db: Database; auth: AuthService };
+/** `usage`: told when the number of members changes (their count is recounted at its next flush). */
+export type MemberServiceDeps = { db: Database; auth: AuthService; usage?: Pick<UsageRecorder, "touch"> };
 
 type Tx = TenantTx["db"];
 type TenantTables = TenantTx["t"];
@@ -404,6 +406,7 @@ export class MemberService {
         throw new AppError("CONFLICT", "This email is already a member of this workspace. Sign in instead.");
       throw err;
     }
+    this.deps.usage?.touch(tenant);
     return this.deps.auth.createSession(tenant, userId, meta);
   }
 
@@ -479,6 +482,7 @@ export class MemberService {
       },
       tenantActor(actor),
     );
+    this.deps.usage?.touch(tenant);
     await this.deps.auth.revokeUserSessions(tenant, id);
   }
 }
