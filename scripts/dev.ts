@@ -30,10 +30,15 @@ const appEnv = {
   NEXT_PUBLIC_BASE_DOMAIN: base,
   NEXT_TELEMETRY_DISABLED: "1",
 };
-const children: ChildProcess[] = ["@nchat/web", "@nchat/admin"].map((app) =>
+const children: ChildProcess[] = (
+  [
+    ["@nchat/web", WEB_PORT],
+    ["@nchat/admin", ADMIN_PORT],
+  ] as const
+).map(([app, port]) =>
   spawn("pnpm", ["--filter", app, process.env.DEV_MODE === "production" ? "start" : "dev"], {
     cwd: ROOT,
-    env: appEnv,
+    env: { ...appEnv, PORT: String(port) },
     stdio: "inherit",
     // Own process group: stopping it stops pnpm, next and the server it forks.
     detached: true,

@@ -3,22 +3,13 @@
 //  - the same procedure over HTTP (fetch adapter) in multi-tenant vs single-tenant mode.
 //   pnpm bench:middleware [--iterations 3000]
 import { parseArgs } from "node:util";
-import {
-  createContext,
-  createServices,
-  type RateLimiter,
-  type Services,
-  SYSTEM,
-  trpcHandler,
-} from "@nchat/api";
+import { createContext, createServices, type RateLimiter, type Services, trpcHandler } from "@nchat/api";
 import { authedProcedure, publicProcedure, router } from "@nchat/api/trpc";
-import { loadEnv } from "@nchat/config";
 import { createDatabase, migratePublic, withTenant } from "@nchat/db";
 import { createScratchDatabase } from "@nchat/db/scratch";
 import { count } from "drizzle-orm";
+import { benchEnv, signedInOwner } from "./lib/fixture";
 import { ms, percentile, printTable, type Row } from "./lib/stats";
-
-const MASTER = Buffer.alloc(32, 9).toString("base64");
 
 export async function benchMiddleware(opts: {
   iterations: number;
@@ -26,17 +17,7 @@ export async function benchMiddleware(opts: {
 }): Promise<Row[]> {
   const scratch = await createScratchDatabase(process.env.DATABASE_URL, "bench");
   const envFor = (multi: boolean) =>
-    loadEnv({
-      NODE_ENV: "production",
-      DATABASE_URL: scratch.adminUrl,
-      DB_ROLE_PREFIX: scratch.rolePrefix,
-      DATABASE_APP_PASSWORD: scratch.appPassword,
-      MASTER_ENCRYPTION_KEY: MASTER,
-      NEXT_PUBLIC_BASE_DOMAIN: "bench.test",
-      ENABLE_MULTI_TENANCY: multi ? "true" : "false",
-      DEFAULT_TENANT_SLUG: "acme",
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    });
+    benchEnv(scratch, { ENABLE_MULTI_TENANCY: multi ? "true" : "false", DEFAULT_TENANT_SLUG: "acme" });
   let multi: Services | undefined;
   let single: Services | undefined;
   try {
@@ -45,22 +26,7 @@ export async function benchMiddleware(opts: {
     await setup.close();
     multi = await createServices(envFor(true));
     single = await createServices(envFor(false));
-    const { tenant } = await multi.tenants.createTenant(
-      {
-        name: "Acme",
-        slug: "acme",
-        ownerEmail: "o@acme.test",
-        ownerName: "O",
-        ownerPassword: "bench-password-1",
-      },
-      SYSTEM,
-      { plan: "custom" },
-    );
-    const { token } = await multi.auth.signIn(
-      tenant,
-      { email: "o@acme.test", password: "bench-password-1" },
-      { ip: null, userAgent: null },
-    );
+    const { token } = await signedInOwner(multi, "acme");
     const cookie = `nchat_session=${token}`;
 
     const read = (s: Services, t: { id: string; schemaName: string; dbRole: string }) =>
@@ -74,7 +40,7 @@ export async function benchMiddleware(opts: {
       full: authedProcedure.query(({ ctx }) => read(ctx.services, ctx.tenant)),
     });
 
-    const headers = new Headers({ host: "acme.bench.test", cookie, "x-forwarded-for": "10.0.0.1" });
+    const headers = new Headers({ host: "acme.bench.test", cookie, "x-nchat-client-address": "10.0.0.1" });
     /** Runs the variants interleaved (A, B, A, B, …) so warm-up and machine load hit them alike. */
     const timeSideBySide = async (...fns: (() => Promise<unknown>)[]) => {
       for (let i = 0; i < 200; i++) for (const fn of fns) await fn(); // warm-up

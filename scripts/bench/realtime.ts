@@ -4,10 +4,10 @@
 // pub/sub hop as production (Redis with REDIS_URL, else PostgreSQL LISTEN/NOTIFY).
 import { parseArgs } from "node:util";
 import { createServices, type Services, SYSTEM } from "@nchat/api";
-import { loadEnv } from "@nchat/config";
 import { createDatabase, migratePublic } from "@nchat/db";
 import { createScratchDatabase } from "@nchat/db/scratch";
 import { isTrackedEnvelope } from "@trpc/server";
+import { benchEnv } from "./lib/fixture";
 import { ms, percentile, printTable, type Row } from "./lib/stats";
 
 export async function benchRealtime(opts: {
@@ -22,18 +22,7 @@ export async function benchRealtime(opts: {
     const setup = createDatabase(scratch);
     await migratePublic(setup);
     await setup.close();
-    services = await createServices(
-      loadEnv({
-        NODE_ENV: "production",
-        DATABASE_URL: scratch.adminUrl,
-        DB_ROLE_PREFIX: scratch.rolePrefix,
-        DATABASE_APP_PASSWORD: scratch.appPassword,
-        MASTER_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"),
-        NEXT_PUBLIC_BASE_DOMAIN: "bench.test",
-        ENABLE_MULTI_TENANCY: "true",
-        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-      }),
-    );
+    services = await createServices(benchEnv(scratch));
     const s = services;
     const { tenant, ownerId } = await s.tenants.createTenant(
       {

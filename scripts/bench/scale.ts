@@ -1,21 +1,49 @@
-// A representative request mix over 10 tenants vs over many tenants, and the memory PostgreSQL
-// backends hold afterwards (per-connection catalog caches grow with the tenant schemas touched),
-// without tenant-affine routing (one app pool) and with it (the pool split into shards), side by side.
-//   pnpm bench:scale [--tenants 2000] [--requests 2000] [--concurrency 8] [--pool 8] [--shards 4]
+// A representative request mix over 10 tenants vs over many tenants, the backends it needs and the
+// memory they hold afterwards (per-connection catalog caches grow with the tenant schemas touched),
+// for the two ways tenant work can reach PostgreSQL, side by side on the same tenants:
+// - "shared login": one login role that is a member of every tenant role and switches to the
+//   tenant's role in each transaction (this platform's design until tenant roles logged in
+//   themselves — one SQL injection could switch to any tenant);
+// - "tenant logins": each tenant's work logs in as its own role, in small per-tenant pools with an
+//   LRU (the product's design; no SQL can leave the tenant).
+// Each at its own default connection budget: the shared login's one pool of 10 (the former
+// DATABASE_POOL_MAX), the tenant logins' 20 connections in pools of 2 (DATABASE_POOL_MAX,
+// DATABASE_TENANT_POOL_MAX). --pool sets the tenant logins' budget.
+//   pnpm bench:scale [--tenants 2000] [--requests 2000] [--concurrency 8] [--pool 20] [--keep] [--reuse <db>]
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { appRouter, createContext, createServices, type Services } from "@nchat/api";
-import { loadEnv } from "@nchat/config";
-import { createDatabase, type Database, migratePublic, provisionTenant } from "@nchat/db";
+import {
+  connect,
+  createDatabase,
+  type Database,
+  migrateAllTenants,
+  migratePublic,
+  type PublicDb,
+  provisionTenant,
+  publicDb,
+  type Sql,
+  withCredentials,
+} from "@nchat/db";
 import { createScratchDatabase, type ScratchDatabase } from "@nchat/db/scratch";
 import { provisionInput, testMasterKey } from "@nchat/db/testing";
+import { sql } from "drizzle-orm";
+import { benchEnv } from "./lib/fixture";
 import { bytes, ms, percentile, printTable, type Row } from "./lib/stats";
 
 type T = { slug: string; cookie: string; channelId: string };
 
 const UNLIMITED = { users: -1, channels: -1, storageGb: -1, apiCallsPerMonth: -1, maxUploadMb: 10 };
 
-/** What one variant (one pool layout, on fresh backends) measured. */
+type Design = "shared login" | "tenant logins";
+/** application_name of the backends of tenant work, per design (and the app role's own pool). */
+const BACKENDS: Record<Design, string[]> = {
+  "shared login": ["nchat-shared-login", "nchat-app"],
+  "tenant logins": ["nchat-tenant", "nchat-app"],
+};
+
+/** What one variant (one design, on fresh backends) measured. */
 type Variant = {
   label: string;
   few: number[];
@@ -23,9 +51,11 @@ type Variant = {
   warm: number[];
   /** Requests per second of the warm pass. */
   warmRate: number;
-  /** RssAnon of each app-role backend after both passes (empty when PostgreSQL is elsewhere). */
+  /** RssAnon of each backend of tenant work after both passes (empty when PostgreSQL is elsewhere). */
   rss: number[];
   backends: number;
+  /** Tenant pools opened over the run (tenant logins: a login per pool opened). */
+  poolsOpened: number | null;
 };
 
 export async function benchScale(opts: {
@@ -33,58 +63,75 @@ export async function benchScale(opts: {
   requests: number;
   /** Requests in flight at once (default 8). */
   concurrency?: number;
-  /** DATABASE_POOL_MAX of both variants (default 8). */
+  /** DATABASE_POOL_MAX of the tenant logins (default 20, in pools of 2); the shared login has 10. */
   pool?: number;
-  /** DATABASE_POOL_SHARDS of the routed variant (default 4). */
-  shards?: number;
+  /**
+   * The database of an earlier run kept with `keep` (on DATABASE_URL's server): its tenants are used
+   * instead of provisioning new ones (10,000 take ~20 min here).
+   */
+  reuse?: string;
+  /** Keep the database afterwards (for `reuse`). */
+  keep?: boolean;
   log?: (s: string) => void;
 }): Promise<Row[]> {
   const log = opts.log ?? (() => {});
   const concurrency = opts.concurrency ?? 8;
-  const pool = opts.pool ?? 8;
-  const shards = opts.shards ?? 4;
-  const scratch = await createScratchDatabase(process.env.DATABASE_URL, "bench");
+  const pool = opts.pool ?? 20;
+  const sharedPool = 10;
+  const scratch = opts.reuse
+    ? await keptDatabase(opts.reuse)
+    : await createScratchDatabase(process.env.DATABASE_URL, "bench");
   const setup = createDatabase({ ...scratch, poolMax: 4 });
   try {
+    // (On a kept database this also gives every tenant role the password of this run.)
     await migratePublic(setup);
-    const ids = await provision(setup, opts.tenants, log);
+    if (opts.reuse) {
+      log("kept database: pending tenant migrations");
+      await migrateAllTenants(setup, { concurrency: 4 });
+    }
+    const ids = opts.reuse
+      ? await provisioned(setup, opts.tenants)
+      : await provision(setup, opts.tenants, log);
 
-    // Sessions, and one pass of the mix over every tenant, on a throwaway instance: both variants
-    // then find the same shared buffers, page cache and Redis entries warm; only their backends are new.
-    log("creating sessions, priming pass");
-    let services = await servicesFor(scratch, pool, 1);
+    // Sessions, on a throwaway instance.
+    log("creating sessions");
     const tenants: T[] = [];
+    const first = await servicesFor(scratch, pool);
     try {
-      const s = services;
       await drive(ids, concurrency, async (t) => {
-        const { token } = await s.auth.createSession(t, t.ownerId, { ip: null, userAgent: "bench" });
+        const { token } = await first.auth.createSession(t, t.ownerId, { ip: null, userAgent: "bench" });
         const [general] = await setup.admin<
           { id: string }[]
         >`select id from ${setup.admin(t.schemaName)}.channels where is_default limit 1`;
         tenants.push({ slug: t.slug, cookie: `nchat_session=${token}`, channelId: general!.id });
       });
-      tenants.sort((a, b) => a.slug.localeCompare(b.slug));
-      await drive(tenants, concurrency, (t) => mix(s, t));
     } finally {
-      await services.close();
+      await first.close();
     }
+    tenants.sort((a, b) => a.slug.localeCompare(b.slug));
+    await backendsGone(setup);
 
-    const variants: Variant[] = [];
-    for (const n of [1, shards]) {
-      await appBackendsGone(setup);
-      const label = n === 1 ? `1 pool × ${pool}` : `${n} pools × ${Math.ceil(pool / n)}`;
-      log(`${label}: fresh backends`);
-      services = await servicesFor(scratch, pool, n);
-      try {
-        variants.push(await measure(services, setup, tenants, { ...opts, concurrency, label, log }));
-      } finally {
-        await services.close();
-      }
+    // Both designs at once, on fresh backends, each request of a pass run on both (alternating which
+    // goes first), so both see the same machine load, shared buffers and page cache.
+    const shared = await servicesFor(scratch, pool);
+    const own = await servicesFor(scratch, pool);
+    const restore = await useSharedLogin(shared, setup, scratch, sharedPool);
+    try {
+      const variants = await measureSideBySide([shared, own], setup, tenants, {
+        ...opts,
+        concurrency,
+        labels: [`shared login, 1 pool × ${sharedPool}`, `tenant logins, ${pool / 2} pools × 2`],
+        log,
+      });
+      return rows(variants, { tenants: tenants.length, concurrency });
+    } finally {
+      await restore();
+      await Promise.all([shared.close(), own.close()]);
     }
-    return rows(variants as [Variant, Variant], { tenants: tenants.length, concurrency });
   } finally {
     await setup.close();
-    await scratch.drop();
+    if (opts.keep) log(`kept database ${new URL(scratch.adminUrl).pathname.slice(1)} (--reuse it)`);
+    else await scratch.drop();
   }
 }
 
@@ -116,28 +163,112 @@ async function provision(db: Database, n: number, log: (s: string) => void): Pro
   return ids.sort((a, b) => a.slug.localeCompare(b.slug));
 }
 
-function servicesFor(scratch: ScratchDatabase, pool: number, shards: number): Promise<Services> {
+/** A database an earlier run kept: its role prefix read from its tenants, a new app password. */
+async function keptDatabase(name: string): Promise<ScratchDatabase> {
+  const url = new URL(process.env.DATABASE_URL ?? "");
+  if (!process.env.DATABASE_URL)
+    throw new Error("--reuse needs DATABASE_URL (the server holding the database)");
+  url.pathname = `/${name}`;
+  const probe = connect(url.toString(), { max: 1, name: "nchat-bench" });
+  const [row] = await probe<{ role: string }[]>`select db_role as role from public.tenants limit 1`;
+  await probe.end();
+  if (!row) throw new Error(`${name} has no tenants`);
+  return {
+    adminUrl: url.toString(),
+    rolePrefix: row.role.slice(0, row.role.indexOf("_")),
+    appPassword: randomBytes(12).toString("hex"),
+    embedded: false,
+    drop: async () => {},
+  };
+}
+
+/** The first `n` tenants (by slug) of a kept database. */
+async function provisioned(db: Database, n: number): Promise<Provisioned[]> {
+  const rows = await db.admin<Provisioned[]>`
+    select id, schema_name as "schemaName", db_role as "dbRole", slug, owner_id as "ownerId"
+    from public.tenants where slug like 'scale-%' order by slug limit ${n}`;
+  if (rows.length < n) throw new Error(`the kept database has ${rows.length} tenants, not ${n}`);
+  return rows;
+}
+
+function servicesFor(scratch: ScratchDatabase, pool: number): Promise<Services> {
   return createServices(
-    loadEnv({
-      NODE_ENV: "production",
-      DATABASE_URL: scratch.adminUrl,
-      DB_ROLE_PREFIX: scratch.rolePrefix,
-      DATABASE_APP_PASSWORD: scratch.appPassword,
-      MASTER_ENCRYPTION_KEY: testMasterKey.key.toString("base64"),
+    benchEnv(scratch, {
       NEXT_PUBLIC_BASE_DOMAIN: "scale.test",
-      ENABLE_MULTI_TENANCY: "true",
+      // Its tenants are provisioned directly with this key.
+      MASTER_ENCRYPTION_KEY: testMasterKey.key.toString("base64"),
       DATABASE_POOL_MAX: String(pool),
-      DATABASE_POOL_SHARDS: String(shards),
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      DATABASE_TENANT_POOL_MAX: "2",
     }),
   );
+}
+
+/**
+ * The former design, for comparison only: a login role that is a member of every tenant role, one
+ * pool of `pool` connections, each transaction switching to the tenant's role (pipelined with the
+ * work, as it was). Swapped in for the services' tenant pools; returns what undoes it.
+ */
+async function useSharedLogin(
+  services: Services,
+  setup: Database,
+  scratch: ScratchDatabase,
+  pool: number,
+): Promise<() => Promise<void>> {
+  const role = `${scratch.rolePrefix}_shared_login`;
+  // (A run stopped midway may have left it.)
+  await setup.admin.unsafe(`drop role if exists "${role}"`);
+  await setup.admin.unsafe(`create role "${role}" login noinherit password '${scratch.appPassword}'`);
+  const tenantRoles = await setup.admin<{ r: string }[]>`select db_role as r from public.tenants`;
+  for (let i = 0; i < tenantRoles.length; i += 500)
+    await setup.admin.unsafe(
+      `grant ${tenantRoles
+        .slice(i, i + 500)
+        .map(({ r }) => `"${r}"`)
+        .join(", ")} to "${role}"`,
+    );
+  const shared: Sql = connect(withCredentials(scratch.adminUrl, role, scratch.appPassword), {
+    max: pool,
+    name: "nchat-shared-login",
+  });
+  const db = publicDb(shared);
+  const switching = (tenantRole: string): PublicDb =>
+    new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop !== "transaction") return Reflect.get(target, prop, receiver);
+        return (work: Parameters<PublicDb["transaction"]>[0]) =>
+          target.transaction(async (tx) => {
+            // Started now (drizzle's query is lazy until `then`), so it runs before the work's statements.
+            const switched = tx.execute(sql`select set_config('role', ${tenantRole}, true)`).then(() => {});
+            const result = work(tx);
+            const [sw, w] = await Promise.allSettled([switched, result]);
+            if (sw.status === "rejected") throw sw.reason;
+            if (w.status === "rejected") throw w.reason;
+            return w.value;
+          });
+      },
+    });
+  const original = services.db.tenantPools;
+  (services.db as { tenantPools: unknown }).tenantPools = {
+    run: <T>(tenantRole: string, fn: (db: PublicDb) => Promise<T>) => fn(switching(tenantRole)),
+    pools: () => [shared],
+    stats: () => null,
+  };
+  return async () => {
+    (services.db as { tenantPools: unknown }).tenantPools = original;
+    await shared.end({ timeout: 5 });
+    await setup.admin.unsafe(`drop role "${role}"`);
+  };
 }
 
 /** The mix: who am I, channel list, last 20 messages, unread counts (what opening the app does). */
 async function mix(s: Services, t: T): Promise<void> {
   const ctx = await createContext({
     services: s,
-    headers: new Headers({ host: `${t.slug}.scale.test`, cookie: t.cookie, "x-forwarded-for": "10.1.1.1" }),
+    headers: new Headers({
+      host: `${t.slug}.scale.test`,
+      cookie: t.cookie,
+      "x-nchat-client-address": "10.1.1.1",
+    }),
     app: "web",
   });
   const c = appRouter.createCaller(ctx);
@@ -186,37 +317,55 @@ function shuffled<X>(xs: X[], seed: number): X[] {
   return out;
 }
 
-async function measure(
-  s: Services,
+async function measureSideBySide(
+  [a, b]: [Services, Services],
   setup: Database,
   tenants: T[],
-  opts: { requests: number; concurrency: number; label: string; log: (s: string) => void },
-): Promise<Variant> {
+  opts: { requests: number; concurrency: number; labels: [string, string]; log: (s: string) => void },
+): Promise<[Variant, Variant]> {
   const few = tenants.slice(0, 10);
   const fewJobs = (n: number) => Array.from({ length: n }, (_, i) => few[i % few.length]!);
-  const run = (jobs: T[]) => drive(jobs, opts.concurrency, (t) => mix(s, t));
-  opts.log(`${opts.label}: warm-up and mix over 10 tenants`);
+  /** Every job on both designs, alternating which goes first; each design's durations. */
+  const run = async (jobs: T[]) => {
+    const out: [number[], number[]] = [[], []];
+    let i = 0;
+    await drive(jobs, opts.concurrency, async (t) => {
+      const order = i++ % 2 === 0 ? [0, 1] : [1, 0];
+      for (const k of order) {
+        const t0 = performance.now();
+        await mix(k === 0 ? a : b, t);
+        out[k]!.push(performance.now() - t0);
+      }
+    });
+    return out;
+  };
+  opts.log("warm-up and mix over 10 tenants (both designs, interleaved)");
   await run(fewJobs(200));
   const small = await run(fewJobs(opts.requests));
-  opts.log(`${opts.label}: first pass over ${tenants.length} tenants`);
+  opts.log(`first pass over ${tenants.length} tenants`);
   const cold = await run(shuffled(tenants, 1));
-  opts.log(`${opts.label}: second pass`);
+  opts.log("second pass");
   const warm = await run(shuffled(tenants, 2));
-  const pids = await setup.admin<{ pid: number; name: string }[]>`
-    select pid, application_name as name from pg_stat_activity
-    where usename = ${setup.roles.app} and datname = current_database() order by 2, 1`;
-  opts.log(
-    `${opts.label}: RssAnon by backend: ${pids.map(({ pid, name }) => `${name} ${bytes(rssAnon(pid) ?? Number.NaN)}`).join(", ")}`,
-  );
-  return {
-    label: opts.label,
-    few: small.samples,
-    cold: cold.samples,
-    warm: warm.samples,
-    warmRate: warm.samples.length / warm.seconds,
-    rss: pids.map(({ pid }) => rssAnon(pid)).filter((v): v is number => v !== null),
-    backends: pids.length,
-  };
+  const variant = (k: 0 | 1, design: Design, s: Services): Promise<Variant> =>
+    setup.admin<{ pid: number; name: string }[]>`
+      select pid, application_name as name from pg_stat_activity
+      where application_name = any(${BACKENDS[design]}) and application_name <> 'nchat-app'
+        and datname = current_database() order by 2, 1`.then((pids) => {
+      const stats = s.db.tenantPools.stats() as { opened: number } | null;
+      const mean = warm[k].reduce((x, y) => x + y, 0) / warm[k].length;
+      return {
+        label: opts.labels[k],
+        few: small[k],
+        cold: cold[k],
+        warm: warm[k],
+        // What this design alone would serve at this concurrency, from its mean mix time.
+        warmRate: (opts.concurrency * 1000) / mean,
+        rss: pids.map(({ pid }) => rssAnon(pid)).filter((v): v is number => v !== null),
+        backends: pids.length,
+        poolsOpened: stats?.opened ?? null,
+      };
+    });
+  return [await variant(0, "shared login", a), await variant(1, "tenant logins", b)];
 }
 
 /** Private memory of a backend, when PostgreSQL runs on this machine. */
@@ -229,15 +378,17 @@ function rssAnon(pid: number): number | null {
   }
 }
 
-/** Waits until the previous variant's app-role backends have exited. */
-async function appBackendsGone(db: Database): Promise<void> {
+/** Waits until the previous variant's backends have exited. */
+async function backendsGone(db: Database): Promise<void> {
+  const names = [...new Set(Object.values(BACKENDS).flat())];
   for (let i = 0; i < 100; i++) {
     const [row] = await db.admin<{ n: number }[]>`
-      select count(*)::int as n from pg_stat_activity where usename = ${db.roles.app} and datname = current_database()`;
+      select count(*)::int as n from pg_stat_activity
+      where application_name = any(${names}) and datname = current_database()`;
     if (row!.n === 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error("app-role backends of the previous variant are still there");
+  throw new Error("backends of the previous variant are still there");
 }
 
 function rows([base, routed]: [Variant, Variant], run: { tenants: number; concurrency: number }): Row[] {
@@ -246,20 +397,23 @@ function rows([base, routed]: [Variant, Variant], run: { tenants: number; concur
   const x = (v: number) => `${v.toFixed(2)}×`;
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
   const both = (f: (v: Variant) => string) => `${f(base)} → ${f(routed)}`;
+  const [, routedLabel] = [base.label, routed.label];
   const latency = (pick: (v: Variant) => number[]) =>
     both((v) => `${ms(p50(pick(v)))} / ${ms(p99(pick(v)))}`);
   const ratio = (pick: (v: Variant) => number[], note = "") =>
-    `with/without p50 ${x(p50(pick(routed)) / p50(pick(base)))}${note}`;
+    `tenant logins / shared login p50 ${x(p50(pick(routed)) / p50(pick(base)))}${note}`;
   const many = run.tenants;
   const memory = (f: (rss: number[]) => number) => both((v) => (v.rss.length ? bytes(f(v.rss)) : "n/a"));
   const memoryRatio = (f: (rss: number[]) => number) =>
-    base.rss.length && routed.rss.length ? `with/without ${x(f(routed.rss) / f(base.rss))}` : "";
+    base.rss.length && routed.rss.length
+      ? `tenant logins / shared login ${x(f(routed.rss) / f(base.rss))}`
+      : "";
   return [
     {
       bench: "scale",
-      metric: "pool layout (without → with routing)",
+      metric: "design (before → now)",
       value: both((v) => v.label),
-      note: `${run.concurrency} requests in flight; variants one after another, each on new backends`,
+      note: `${run.concurrency} mixes in flight, each run on both designs (alternating first), fresh backends; ${routedLabel} opened ${routed.poolsOpened} pools (one login each)`,
     },
     {
       bench: "scale",
@@ -293,19 +447,19 @@ function rows([base, routed]: [Variant, Variant], run: { tenants: number; concur
     },
     {
       bench: "scale",
-      metric: "2nd pass throughput",
+      metric: "2nd pass throughput (concurrency / mean mix time)",
       value: both((v) => `${v.warmRate.toFixed(0)}/s`),
-      note: `with/without ${x(routed.warmRate / base.warmRate)}`,
+      note: `tenant logins / shared login ${x(routed.warmRate / base.warmRate)}`,
     },
     {
       bench: "scale",
-      metric: "app backend private memory, max",
+      metric: "tenant-work backend private memory, max",
       value: memory((rss) => Math.max(...rss)),
       note: memoryRatio((rss) => Math.max(...rss)),
     },
     {
       bench: "scale",
-      metric: "app backend private memory, sum",
+      metric: "tenant-work backend private memory, sum",
       value: memory(sum),
       note: `${memoryRatio(sum)}; ${both((v) => String(v.backends))} backends after both passes (RssAnon)`,
     },
@@ -318,14 +472,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       tenants: { type: "string", default: "2000" },
       requests: { type: "string", default: "2000" },
       concurrency: { type: "string", default: "8" },
-      pool: { type: "string", default: "8" },
-      shards: { type: "string", default: "4" },
+      pool: { type: "string", default: "20" },
+      reuse: { type: "string" },
+      keep: { type: "boolean", default: false },
     },
   });
-  const n = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)]));
-  if (Object.values(n).some((v) => !Number.isInteger(v) || v < 1) || n.shards! < 2) {
+  const { reuse, keep, ...counts } = values;
+  const n = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)]));
+  if (Object.values(n).some((v) => !Number.isInteger(v) || v < 1) || n.pool! < 2 || n.pool! % 2) {
     console.error(
-      "usage: pnpm bench:scale [--tenants N] [--requests N] [--concurrency C] [--pool P] [--shards S≥2]",
+      "usage: pnpm bench:scale [--tenants N] [--requests N] [--concurrency C] [--pool P (even)] [--keep] [--reuse <database>]",
     );
     process.exit(2);
   }
@@ -334,8 +490,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     requests: n.requests!,
     concurrency: n.concurrency,
     pool: n.pool,
-    shards: n.shards,
+    reuse,
+    keep,
     log: console.log,
   });
-  printTable("Scale: tenant-affine routing", rows);
+  printTable("Scale: tenant work on a shared login vs on tenant logins", rows);
 }

@@ -74,6 +74,8 @@ export default async function setup(project: TestProject) {
     const env: Record<string, string> = {
       NODE_ENV: "production",
       DATABASE_URL: scratch.adminUrl,
+      // Production refuses to start without an explicit billing mode; these runs use offline billing.
+      BILLING_MODE: "offline",
       DB_ROLE_PREFIX: scratch.rolePrefix,
       DATABASE_APP_PASSWORD: scratch.appPassword,
       MASTER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -249,7 +251,7 @@ function cleanEnv(): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
     if (
-      /^(DATABASE_|DB_ROLE_PREFIX|REDIS_URL|STRIPE_|MASTER_ENCRYPTION_KEY|NEXT_PUBLIC_|ENABLE_|DISABLE_|DEFAULT_TENANT|ALLOWED_CUSTOM|EMBEDDED_PG|VITEST|TEST|NODE_OPTIONS)/.test(
+      /^(DATABASE_|DB_ROLE_PREFIX|REDIS_URL|STRIPE_|BILLING_MODE|MASTER_ENCRYPTION_KEY|NEXT_PUBLIC_|ENABLE_|DISABLE_|DEFAULT_TENANT|ALLOWED_CUSTOM|EMBEDDED_PG|VITEST|TEST|NODE_OPTIONS)/.test(
         k,
       )
     )
@@ -262,15 +264,17 @@ function cleanEnv(): Record<string, string> {
 // ─── servers ──────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * `next start` on localhost: Next.js treats a middleware rewrite as internal only when its origin is
- * the server's own (`--hostname`), and the proxy's rewrites are built from request.nextUrl, whose
- * host is "localhost" — with --hostname 127.0.0.1 every tenant page would be proxied out and fail.
+ * The app's production server (`pnpm start`: serveNext) on localhost, behind the TLS front, which
+ * it trusts for the client's address (TRUST_PROXY=1). Next.js treats a middleware rewrite as internal
+ * only when its origin is the server's own (HOST), and the proxy's rewrites are built from
+ * request.nextUrl, whose host is "localhost" — with 127.0.0.1 every tenant page would be proxied
+ * out and fail.
  */
 function startApp(name: string, dir: string, port: number, appEnv: Record<string, string>): ChildProcess {
   const out = createWriteStream(join(ARTIFACTS, "logs", `${name}.log`));
-  const child = spawn("pnpm", ["exec", "next", "start", "--port", String(port), "--hostname", "localhost"], {
+  const child = spawn("pnpm", ["run", "start"], {
     cwd: dir,
-    env: { ...cleanEnv(), ...appEnv, NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) },
+    env: { ...cleanEnv(), ...appEnv, PORT: String(port), HOST: "localhost", TRUST_PROXY: "1" },
     stdio: ["ignore", "pipe", "pipe"],
     // Own process group: stopping it stops pnpm, next and its server.
     detached: true,

@@ -17,7 +17,7 @@ export async function serveTrpc(
       for await (const c of req) chunks.push(c as Buffer);
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-      headers.set("x-forwarded-for", req.socket.remoteAddress ?? "127.0.0.1");
+      headers.set("x-nchat-client-address", req.socket.remoteAddress ?? "127.0.0.1");
       const request = new Request(`http://${req.headers.host}${req.url}`, {
         method: req.method,
         headers,

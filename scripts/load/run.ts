@@ -1,15 +1,32 @@
 // `pnpm load [--tenants 100] [--users 3] [--duration 60] [--concurrency 32] [--processes 2]
-//            [--subscribe true|false] [--drill redis [--outage 10]]`
+//            [--subscribe true|false] [--drill redis|redis-cluster-node|pg-restart|pg-outage|sigterm [--outage 10]]`
 // Many tenants, several users each, concurrent sends and reads over loopback HTTP for a bounded time,
 // spread round-robin over several app server processes (as behind a load balancer). Every user holds
 // one realtime event stream (`realtime.events` over SSE), reconnecting with its last event id when it
 // drops, as a browser does.
-// Reports throughput and latency, then checks isolation: every message is in exactly its own tenant,
-// none lost, none duplicated, none visible elsewhere; and every stream received every message of its
-// tenant once, and nothing of another.
-// `--drill redis`: the app servers reach Redis through a TCP proxy that is cut a third into the run
-// for `--outage` seconds (connections dropped, new ones refused), then restored. Checks that nothing
-// failed meanwhile, that the streams got everything, and that the rate limiter is back on Redis.
+// Reports throughput and latency, then checks, per tenant, after the app servers have exited (their
+// buffered usage flushed):
+// - every send acknowledged with a 2xx is stored exactly once, in its own tenant; sends that failed
+//   (503, no answer, …) are counted apart, and those stored anyway are reported ("unacknowledged but
+//   stored": the commit went through, its answer did not); nothing else is stored;
+// - usage: `public.tenant_usage.messages_sent` of the tenant grew by exactly its acknowledged sends
+//   (the chat service counts a message after its transaction committed, before the answer goes out);
+//   `api_calls_by_endpoint` counts calls that passed authentication, also those that failed later,
+//   so it lies between the acknowledged and the made requests (equal to both when none failed);
+// - every stream received every acknowledged message of its tenant once, and nothing of another;
+// - the rate limiter decided on Redis and the tenant cache read Redis: in-process decisions or Redis
+//   failures outside a Redis drill's outage fail the run.
+// Drills (faults a third into the run):
+// - `redis`: the app servers reach Redis through a TCP proxy that is cut for `--outage` seconds.
+// - `redis-cluster-node`: a master of the Redis Cluster at REDIS_CLUSTER_URL is shut down for
+//   `--outage` seconds, then started again (app servers on the cluster).
+// - `pg-restart`: the PostgreSQL server (an embedded one of the drill's own) is stopped and started
+//   again at once; the app servers keep running.
+// - `pg-outage`: the same server is stopped for `--outage` seconds: requests get 503 + Retry-After
+//   meanwhile, and the app servers recover by themselves.
+// - `sigterm`: one app server process gets SIGTERM (after the balancer stopped sending it requests):
+//   it drains, finishes its requests, flushes its usage and exits 0; its event streams resume on
+//   another process with their last event id.
 // Exit code 1 on any error or violation.
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -22,13 +39,36 @@ import { createDatabase, migratePublic } from "@nchat/db";
 import { createScratchDatabase } from "@nchat/db/scratch";
 import { ms, percentile, printTable, type Row } from "../bench/lib/stats";
 import { cpuMsOf, ownCpuMs } from "./cpu";
+import {
+  type RedisClusterNode,
+  redisClusterNode,
+  type StoppablePostgres,
+  startStoppablePostgres,
+} from "./faults";
 import { serveTrpc } from "./http-server";
 import { countLimiterDecisions, type LimiterStats } from "./limiter-probe";
 import { SseClient, type SseEvent } from "./sse";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
 
+export const DRILLS = ["redis", "redis-cluster-node", "pg-restart", "pg-outage", "sigterm"] as const;
+export type Drill = (typeof DRILLS)[number];
+const isRedisDrill = (d: Drill | undefined) => d === "redis" || d === "redis-cluster-node";
+const isPgDrill = (d: Drill | undefined) => d === "pg-restart" || d === "pg-outage";
+
 type LoadUser = { cookie: string; userId: string };
-type LoadTenant = { slug: string; host: string; channelId: string; users: LoadUser[]; sent: Set<string> };
+type LoadTenant = {
+  id: string;
+  slug: string;
+  schema: string;
+  host: string;
+  channelId: string;
+  users: LoadUser[];
+  /** Bodies of the sends answered 2xx (acknowledged). */
+  sent: Set<string>;
+  /** Bodies of the sends that failed (no 2xx): they may or may not be stored. */
+  unacked: Set<string>;
+  reads: { made: number; acked: number };
+};
 
 /** One user's event stream and what it received. */
 type Subscriber = {
@@ -52,15 +92,97 @@ export type LoadOptions = {
   processes: number;
   /** Every user holds one realtime event stream (default true). */
   subscribe?: boolean;
-  /** Fault drill: `redis` cuts the app servers off Redis a third into the run. Needs REDIS_URL. */
-  drill?: "redis";
-  /** Seconds the drill keeps Redis cut off (default 10). */
+  /** Fault drill a third into the run (see the file's comment). */
+  drill?: Drill;
+  /** Seconds the drill keeps Redis, the cluster node or PostgreSQL down (default 10). */
   outageS?: number;
+  /** redis-cluster-node: the cluster whose node is shut down (default REDIS_CLUSTER_URL). */
+  redisClusterUrl?: string;
   log?: (s: string) => void;
 };
 
-type ServerStats = { limiter: LimiterStats; cpuMs: number };
-type AppServer = { port: number; close(): Promise<void>; stats(): Promise<ServerStats> };
+/** What a run measured; `ok` in `runLoad`'s result says whether every check held. */
+export type LoadFigures = {
+  sends: { made: number; acked: number; failed: number };
+  reads: { made: number; acked: number; failed: number };
+  /** Load messages stored (all tenants, after the run). */
+  stored: number;
+  /** Acknowledged sends not stored / stored more than once / stored in another tenant. */
+  lost: number;
+  duplicated: number;
+  foreign: number;
+  /** Failed sends that were stored all the same. */
+  unackedStored: number;
+  /** Stored load messages that no send of this run made. */
+  unexpected: number;
+  usage: {
+    /** messages_sent added during the run, all tenants; must equal sends.acked. */
+    messagesSent: number;
+    /** Tenants whose messages_sent delta differs from their acknowledged sends. */
+    tenantsOff: string[];
+    /** api_calls_by_endpoint deltas of chat.send and chat.list, all tenants. */
+    sendCalls: number;
+    listCalls: number;
+    /** Tenants whose endpoint counts lie outside [acknowledged, made]. */
+    callsOutOfBounds: string[];
+  };
+  streams: {
+    count: number;
+    missing: number;
+    duplicated: number;
+    foreign: number;
+    errors: number;
+    /** Streams that ended (server draining, connection lost) and reconnected with their last event id. */
+    reconnects: number;
+  };
+  limiter: {
+    redis: number;
+    degraded: number;
+    /** In-process decisions and tenant-cache Redis failures that no Redis drill explains. */
+    degradedOutsideDrill: number;
+    resolverRedisFailures: number;
+    resolverFailuresOutsideDrill: number;
+  };
+  /** Exit codes of the app server processes (0: shut down cleanly, usage flushed). */
+  exitCodes: (number | null)[];
+  /** Failed requests the drill does not explain (outside its window, or no drill). */
+  errors: number;
+  drill: DrillFigures | null;
+};
+
+export type DrillFigures = {
+  name: Drill;
+  /** Seconds into the run when the fault began, and how long the dependency was down. */
+  atS: number;
+  downS: number;
+  /**
+   * Requests made during the drill's window: ended after the fault began, started before the
+   * restore (PostgreSQL drills: before 5 s after it, the time allowed to recover).
+   */
+  requestsDuring: number;
+  /** Failed requests during the drill's window, by kind. */
+  errorsDuring: Record<string, number>;
+  /** Requests started while PostgreSQL was down that did not get 503 with Retry-After. */
+  not503: number;
+  /** From the restore to the first acknowledged send started after it (s). */
+  recoverS: number | null;
+  /** The last failure, seconds after the restore (null: none after it). */
+  lastErrorAfterRestoreS: number | null;
+  /** sigterm: the process's exit code and how long it took to exit after the signal (s). */
+  victimExitCode?: number | null;
+  drainS?: number;
+  /** sigterm: sends the signalled process acknowledged (its usage counts must be in the database). */
+  victimAcked?: number;
+};
+
+type ServerStats = { limiter: LimiterStats; resolverRedisFailures: number; cpuMs: number };
+type AppServer = {
+  port: number;
+  pid: number;
+  /** SIGTERM and wait for the exit; resolves to the exit code. */
+  close(): Promise<number | null>;
+  stats(): Promise<ServerStats>;
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,28 +195,39 @@ const sentAtOf = (body: string) => Number(body.split(" ")[3]);
 function startServerProcess(env: Record<string, string>): Promise<AppServer> {
   const child: ChildProcess = fork(new URL("./server-process.ts", import.meta.url).pathname, {
     env: { ...process.env, NCHAT_LOAD_ENV: JSON.stringify(env) },
+    execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`app server process exited (${code})`)));
-    child.once("message", (m: { port: number }) =>
+    void exited.then((code) => reject(new Error(`app server process exited (${code})`)));
+    child.once("message", (m: { port: number; pid: number }) =>
       resolve({
         port: m.port,
-        close: () =>
-          new Promise<void>((done) => {
-            child.removeAllListeners("exit");
-            child.once("exit", () => done());
-            child.kill("SIGTERM");
-          }),
+        pid: m.pid,
+        close: () => {
+          if (exitCode === undefined) child.kill("SIGTERM");
+          return exited;
+        },
         stats: () =>
           new Promise<ServerStats>((done, fail) => {
             const timer = setTimeout(() => fail(new Error("app server process: no stats")), 5_000);
-            const onMessage = (r: { type?: string; limiter?: LimiterStats; cpuMs?: number }) => {
+            const onMessage = (r: Partial<ServerStats> & { type?: string }) => {
               if (r.type !== "stats" || !r.limiter || r.cpuMs === undefined) return;
               clearTimeout(timer);
               child.off("message", onMessage);
-              done({ limiter: r.limiter, cpuMs: r.cpuMs });
+              done({
+                limiter: r.limiter,
+                resolverRedisFailures: r.resolverRedisFailures ?? 0,
+                cpuMs: r.cpuMs,
+              });
             };
             child.on("message", onMessage);
             child.send({ type: "stats" });
@@ -108,42 +241,96 @@ function startServerProcess(env: Record<string, string>): Promise<AppServer> {
 const eventsPath = (lastEventId: string | null) =>
   `/api/trpc/realtime.events?input=${encodeURIComponent(JSON.stringify({ json: lastEventId ? { lastEventId } : {} }))}`;
 
-export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boolean }> {
+/** Usage flows per tenant: messages sent and calls of the two endpoints the load uses. */
+type UsageCounts = { sent: number; sendCalls: number; listCalls: number };
+async function usageOf(services: Services, tenantIds: string[]): Promise<Map<string, UsageCounts>> {
+  const rows = await services.db.admin<({ tenant_id: string } & UsageCounts)[]>`
+    select tenant_id,
+           coalesce(sum(messages_sent), 0)::int as sent,
+           coalesce(sum((api_calls_by_endpoint->>'chat.send')::bigint), 0)::int as "sendCalls",
+           coalesce(sum((api_calls_by_endpoint->>'chat.list')::bigint), 0)::int as "listCalls"
+    from public.tenant_usage where tenant_id = any(${tenantIds}::uuid[]) group by tenant_id`;
+  return new Map(
+    rows.map((r) => [r.tenant_id, { sent: r.sent, sendCalls: r.sendCalls, listCalls: r.listCalls }]),
+  );
+}
+
+/** Retries a verification query while a drilled server comes back (bounded). */
+async function settled<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+export async function runLoad(
+  opts: LoadOptions,
+): Promise<{ rows: Row[]; ok: boolean; figures: LoadFigures; failures: string[] }> {
   const log = opts.log ?? (() => {});
   const subscribe = opts.subscribe ?? true;
-  const outageS = opts.outageS ?? 10;
-  if (opts.drill === "redis") {
-    if (!process.env.REDIS_URL)
-      throw new Error(
-        "--drill redis needs REDIS_URL: without Redis there is nothing to cut off (rate limits are decided in-process and pub/sub is PostgreSQL LISTEN/NOTIFY)",
-      );
-    if (opts.durationS < 1.5 * outageS + 3)
-      throw new Error(
-        `--drill redis needs --duration of at least ${Math.ceil(1.5 * outageS + 3)} s with --outage ${outageS}`,
-      );
+  const drill = opts.drill;
+  const outageS = drill === "pg-restart" || drill === "sigterm" ? 0 : (opts.outageS ?? 10);
+  if (drill === "redis" && !process.env.REDIS_URL)
+    throw new Error(
+      "--drill redis needs REDIS_URL: without Redis there is nothing to cut off (rate limits are decided in-process and pub/sub is PostgreSQL LISTEN/NOTIFY)",
+    );
+  const clusterUrl =
+    drill === "redis-cluster-node" ? (opts.redisClusterUrl ?? process.env.REDIS_CLUSTER_URL) : undefined;
+  if (drill === "redis-cluster-node" && !clusterUrl)
+    throw new Error(
+      "--drill redis-cluster-node needs REDIS_CLUSTER_URL (a Redis Cluster whose node it may kill: scripts/ci/redis-cluster.sh start)",
+    );
+  if (drill === "sigterm" && opts.processes < 2)
+    throw new Error("--drill sigterm needs --processes 2 or more (another process takes over)");
+  if (drill && opts.durationS < 1.5 * outageS + 9)
+    throw new Error(
+      `--drill ${drill} needs --duration of at least ${Math.ceil(1.5 * outageS + 9)} s with --outage ${outageS}`,
+    );
+  // The PostgreSQL drills run on a server of their own that they can stop and start.
+  let pg: StoppablePostgres | undefined;
+  if (isPgDrill(drill)) {
+    log("starting an embedded PostgreSQL for the drill (it is stopped mid-run)");
+    pg = await startStoppablePostgres();
   }
-  const scratch = await createScratchDatabase(process.env.DATABASE_URL, "load");
+  const scratch = await createScratchDatabase(pg?.url ?? process.env.DATABASE_URL, "load");
   let services: Services | undefined;
   let proxy: TcpProxy | undefined;
+  let node: RedisClusterNode | undefined;
   const servers: AppServer[] = [];
+  /** The servers the balancer sends requests to (a draining one is taken out first). */
+  const live: AppServer[] = [];
   const subscribers: Subscriber[] = [];
   try {
-    // The drill puts a proxy between the app servers and Redis (everything else is unchanged).
-    if (opts.drill === "redis") proxy = await startTcpProxy(process.env.REDIS_URL!);
-    const redisUrl = proxy?.url ?? process.env.REDIS_URL;
+    // The Redis drill puts a proxy between the app servers and Redis (everything else is unchanged).
+    if (drill === "redis") proxy = await startTcpProxy(process.env.REDIS_URL!);
+    if (clusterUrl) node = await redisClusterNode(clusterUrl);
+    const redisUrl = clusterUrl ?? proxy?.url ?? process.env.REDIS_URL;
     const setup = createDatabase(scratch);
     await migratePublic(setup);
     await setup.close();
     const env: Record<string, string> = {
       NODE_ENV: "production",
       DATABASE_URL: scratch.adminUrl,
+      // Production refuses to start without an explicit billing mode; these runs use offline billing.
+      BILLING_MODE: "offline",
       DB_ROLE_PREFIX: scratch.rolePrefix,
       DATABASE_APP_PASSWORD: scratch.appPassword,
       MASTER_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
       NEXT_PUBLIC_BASE_DOMAIN: "load.test",
       ENABLE_MULTI_TENANCY: "true",
       DATABASE_POOL_MAX: "20",
+      // Warnings and errors only: a line per request would drown the report.
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      ...(clusterUrl
+        ? { REDIS_CLUSTER: "true" }
+        : process.env.REDIS_CLUSTER && redisUrl
+          ? { REDIS_CLUSTER: process.env.REDIS_CLUSTER }
+          : {}),
     };
     services = await createServices(loadEnv(env));
     const s = services;
@@ -187,8 +374,24 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       }
       const [general] = await s.db.admin<{ id: string }[]>`
         select id from ${s.db.admin(tenant.schemaName)}.channels where is_default limit 1`;
-      tenants.push({ slug, host: `${slug}.load.test`, channelId: general!.id, users, sent: new Set() });
+      tenants.push({
+        id: tenant.id,
+        slug,
+        schema: tenant.schemaName,
+        host: `${slug}.load.test`,
+        channelId: general!.id,
+        users,
+        sent: new Set(),
+        unacked: new Set(),
+        reads: { made: 0, acked: 0 },
+      });
     }
+    // Usage before the run (whatever setup counted), so the check compares what the run added.
+    await s.usage.flush();
+    const usageBefore = await usageOf(
+      s,
+      tenants.map((t) => t.id),
+    );
 
     if (opts.processes > 0) {
       log(`starting ${opts.processes} app server processes`);
@@ -197,13 +400,26 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       );
     } else {
       const local = await serveTrpc(s);
-      servers.push({ ...local, stats: async () => ({ limiter: localLimiter!(), cpuMs: ownCpuMs() }) });
+      servers.push({
+        port: local.port,
+        pid: process.pid,
+        close: () => local.close().then(() => 0),
+        stats: async () => ({
+          limiter: localLimiter!(),
+          resolverRedisFailures: s.resolver.stats.redisFailures,
+          cpuMs: ownCpuMs(),
+        }),
+      });
     }
+    live.push(...servers);
     const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
     let turn = 0;
+    type Answer = { status: number; text: string; retryAfter: string | null; port?: number };
+    /** Acknowledged sends by the port of the server that answered. */
+    const ackedBy = new Map<number, number>();
     const call = (t: LoadTenant, u: LoadUser, path: string, body?: unknown) =>
-      new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const port = servers[turn++ % servers.length]!.port;
+      new Promise<Answer>((resolve, reject) => {
+        const port = live[turn++ % live.length]!.port;
         const payload = body === undefined ? undefined : JSON.stringify({ json: body });
         const req = httpRequest(
           {
@@ -227,7 +443,15 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
             let text = "";
             res.setEncoding("utf8");
             res.on("data", (c) => (text += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+            res.on("end", () => {
+              const ra = res.headers["retry-after"];
+              resolve({
+                status: res.statusCode ?? 0,
+                text,
+                retryAfter: typeof ra === "string" ? ra : null,
+                port,
+              });
+            });
           },
         );
         req.on("error", reject);
@@ -239,10 +463,14 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
     /** When deliveries of messages sent during the outage arrived (performance.now()). */
     const outageDeliveries: number[] = [];
     let lastDeliveryAt = 0;
+    /** The fault began / the dependency was down (stop finished) / it was back. performance.now(). */
     let cutAt: number | null = null;
+    let downAt: number | null = null;
     let restoredAt: number | null = null;
+    /** Failures in this window are the drill's (PostgreSQL drills: until 5 s after the restore). */
+    const graceMs = isPgDrill(drill) ? 5_000 : 0;
     const inOutage = (t0: number, t1: number) =>
-      cutAt !== null && t1 >= cutAt && (restoredAt === null || t0 < restoredAt);
+      cutAt !== null && t1 >= cutAt && (restoredAt === null || t0 < restoredAt + graceMs);
 
     if (subscribe) {
       log(`opening ${tenants.length * opts.users} event streams (one per user)`);
@@ -286,10 +514,10 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
                 outageDeliveries.push(now);
             }
           };
-          // Round-robin over the servers; a reconnect goes to the next one (as a balancer may).
+          // Round-robin over the live servers; a reconnect goes to the next one (as a balancer may).
           sub.client = new SseClient(
             (attempt) => ({
-              port: servers[(first + attempt) % servers.length]!.port,
+              port: live[(first + attempt) % live.length]!.port,
               path: eventsPath,
               headers: { host: t.host, cookie: u.cookie, origin: `http://${t.host}` },
             }),
@@ -307,25 +535,49 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       }
     }
 
+    const what: Record<Drill, string> = {
+      redis: `Redis cut off for ${outageS} s`,
+      "redis-cluster-node": `a Redis Cluster node down for ${outageS} s`,
+      "pg-restart": "PostgreSQL restarted",
+      "pg-outage": `PostgreSQL stopped for ${outageS} s`,
+      sigterm: "SIGTERM to one app server",
+    };
     log(
-      `running ${opts.concurrency} concurrent clients for ${opts.durationS} s${proxy ? `, Redis cut off for ${outageS} s after ${(opts.durationS / 3).toFixed(0)} s` : ""}`,
+      `running ${opts.concurrency} concurrent clients for ${opts.durationS} s${drill ? `, ${what[drill]} after ${(opts.durationS / 3).toFixed(0)} s` : ""}`,
     );
     const sendLatency: number[] = [];
     const readLatency: number[] = [];
     const outageSendLatency: number[] = [];
     let outageReads = 0;
+    let requestsDuring = 0;
+    let not503 = 0;
+    let firstAckAfterRestore: number | null = null;
+    let lastFailureAt: number | null = null;
+    /** Failures the drill does not explain. */
     const errors = new Map<string, number>();
     const outageErrors = new Map<string, number>();
-    const failed = (what: string, t0: number) => {
-      errors.set(what, (errors.get(what) ?? 0) + 1);
-      if (inOutage(t0, performance.now())) outageErrors.set(what, (outageErrors.get(what) ?? 0) + 1);
+    const answered = (t0: number, t1: number) => {
+      if (inOutage(t0, t1)) requestsDuring++;
+    };
+    const failed = (what: string, t0: number, r: Answer) => {
+      const t1 = performance.now();
+      answered(t0, t1);
+      lastFailureAt = Math.max(lastFailureAt ?? 0, t1);
+      // Started while PostgreSQL was down: the answer must be 503 with Retry-After.
+      if (isPgDrill(drill) && downAt !== null && t0 >= downAt && (restoredAt === null || t0 < restoredAt)) {
+        if (r.status !== 503 || !r.retryAfter) not503++;
+      }
+      const kind = `${what} ${r.status}${r.status === 503 ? (r.retryAfter ? " (Retry-After)" : " (no Retry-After)") : ""}`;
+      // Only the PostgreSQL drills may fail requests; the others must not fail any.
+      if (inOutage(t0, t1)) outageErrors.set(kind, (outageErrors.get(kind) ?? 0) + 1);
+      if (!inOutage(t0, t1) || !isPgDrill(drill)) errors.set(kind, (errors.get(kind) ?? 0) + 1);
     };
     const deadline = Date.now() + opts.durationS * 1000;
     let seq = 0;
-    // After the drill's restore, a quarter of the tenants get no more messages: their streams get what
-    // was sent during the outage only through the recovery itself, not the next message's gap-fill.
+    // After a Redis drill's restore, a quarter of the tenants get no more messages: their streams get
+    // what was sent during the outage only through the recovery itself, not the next message's gap-fill.
     const quiet = (t: LoadTenant) =>
-      proxy !== undefined && restoredAt !== null && tenants.indexOf(t) % 4 === 0;
+      isRedisDrill(drill) && restoredAt !== null && tenants.indexOf(t) % 4 === 0;
     const worker = async () => {
       while (Date.now() < deadline) {
         const t = tenants[Math.floor(Math.random() * tenants.length)]!;
@@ -333,44 +585,92 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
         const t0 = performance.now();
         if (Math.random() < 0.7 && !quiet(t)) {
           const body = messageBody(t.slug, seq++, t0);
-          const r = await call(t, u, "chat.send", { channelId: t.channelId, body }).catch((e: Error) => ({
-            status: 0,
-            text: e.message,
-          }));
+          const r = await call(t, u, "chat.send", { channelId: t.channelId, body }).catch(
+            (e: Error): Answer => ({ status: 0, text: e.message, retryAfter: null }),
+          );
           if (r.status === 200) {
             t.sent.add(body);
+            if (r.port) ackedBy.set(r.port, (ackedBy.get(r.port) ?? 0) + 1);
             const t1 = performance.now();
+            answered(t0, t1);
             sendLatency.push(t1 - t0);
             if (inOutage(t0, t1)) outageSendLatency.push(t1 - t0);
-          } else failed(`send ${r.status}`, t0);
+            if (restoredAt !== null && t0 >= restoredAt) firstAckAfterRestore ??= t1;
+          } else {
+            t.unacked.add(body);
+            failed("send", t0, r);
+          }
         } else {
-          const r = await call(t, u, "chat.list").catch((e: Error) => ({ status: 0, text: e.message }));
+          t.reads.made++;
+          const r = await call(t, u, "chat.list").catch(
+            (e: Error): Answer => ({ status: 0, text: e.message, retryAfter: null }),
+          );
           if (r.status === 200) {
-            readLatency.push(performance.now() - t0);
-            if (inOutage(t0, performance.now())) outageReads++;
+            t.reads.acked++;
+            const t1 = performance.now();
+            answered(t0, t1);
+            readLatency.push(t1 - t0);
+            if (inOutage(t0, t1)) outageReads++;
             // Anything of another tenant in this response is an isolation failure.
             if (!r.text.includes(`load ${t.slug} `) && r.text.includes("load load-"))
-              failed("foreign message", t0);
-          } else failed(`read ${r.status}`, t0);
+              failed("foreign message", t0, r);
+          } else failed("read", t0, r);
         }
       }
     };
-    const drill = async () => {
-      if (!proxy) return;
+    /** Limiter and tenant-cache figures of every process at the fault (must all be on Redis so far). */
+    let atCut: ServerStats[] = [];
+    /** redis-cluster-node: from starting the node again to the cluster state ok (s). */
+    let rejoinS = 0;
+    let victim: { server: AppServer; stats: ServerStats; exitCode: number | null; drainS: number } | null =
+      null;
+    const runDrill = async () => {
+      if (!drill) return;
       await sleep((opts.durationS * 1000) / 3);
-      await proxy.cut();
+      atCut = await Promise.all(live.map((x) => x.stats()));
       cutAt = performance.now();
-      log(`Redis cut off (connections dropped, new ones refused) for ${outageS} s`);
-      await sleep(outageS * 1000);
-      await proxy.restore();
+      if (drill === "redis") {
+        await proxy!.cut();
+        downAt = performance.now();
+        log(`Redis cut off (connections dropped, new ones refused) for ${outageS} s`);
+        await sleep(outageS * 1000);
+        await proxy!.restore();
+        log("Redis reachable again");
+      } else if (drill === "redis-cluster-node") {
+        await node!.kill();
+        downAt = performance.now();
+        log(
+          `Redis Cluster node ${node!.host}:${node!.port} (slots ${node!.slots}) shut down for ${outageS} s`,
+        );
+        await sleep(outageS * 1000);
+        rejoinS = await node!.restart();
+        log(`the node is back, cluster state ok after ${rejoinS.toFixed(1)} s`);
+      } else if (isPgDrill(drill)) {
+        await pg!.stop();
+        downAt = performance.now();
+        log(`PostgreSQL stopped${drill === "pg-outage" ? ` for ${outageS} s` : ", starting it again"}`);
+        await sleep(outageS * 1000);
+        await pg!.start();
+        log(
+          `PostgreSQL accepting connections again (${((performance.now() - cutAt) / 1000).toFixed(1)} s after the stop began)`,
+        );
+      } else if (drill === "sigterm") {
+        // The balancer takes the server out first, then the orchestrator signals it.
+        const server = live.shift()!;
+        const stats = await server.stats();
+        log(`SIGTERM to app server ${server.pid} (port ${server.port})`);
+        downAt = performance.now();
+        const exitCode = await server.close();
+        victim = { server, stats, exitCode, drainS: (performance.now() - cutAt) / 1000 };
+        log(`app server ${server.pid} exited with ${exitCode} after ${victim.drainS.toFixed(1)} s`);
+      }
       restoredAt = performance.now();
-      log("Redis reachable again");
     };
-    const cpuBefore = await cpuReading(servers);
+    const cpuBefore = await cpuReading(live);
     const started = performance.now();
-    await Promise.all([drill(), ...Array.from({ length: opts.concurrency }, worker)]);
+    await Promise.all([runDrill(), ...Array.from({ length: opts.concurrency }, worker)]);
     const elapsed = (performance.now() - started) / 1000;
-    const cpuAfter = await cpuReading(servers);
+    const cpuAfter = await cpuReading(live);
     const lastSendAt = performance.now();
     agent.destroy();
 
@@ -379,26 +679,87 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
     const complete = () => subscribers.every((x) => [...x.tenant.sent].every((body) => x.received.has(body)));
     const drainUntil = performance.now() + 15_000;
     while (subscribe && !complete() && performance.now() < drainUntil) await sleep(100);
-    const limiterStats = (await Promise.all(servers.map((x) => x.stats()))).map((x) => x.limiter);
+    const endStats = await Promise.all(live.map((x) => x.stats()));
+    const v = victim as {
+      server: AppServer;
+      stats: ServerStats;
+      exitCode: number | null;
+      drainS: number;
+    } | null;
+    const allStats = [...endStats, ...(v ? [v.stats] : [])];
+    const limiterStats = allStats.map((x) => x.limiter);
     for (const x of subscribers) x.client.close();
-    // Stopping the servers flushes their buffered usage and ends their connections.
-    await Promise.all(servers.splice(0).map((x) => x.close()));
+    // Stopping the servers (SIGTERM) flushes their buffered usage and ends their connections.
+    const exitCodes = [
+      ...(v ? [v.exitCode] : []),
+      ...(await Promise.all(live.splice(0).map((x) => x.close()))),
+    ];
+    servers.splice(0);
 
-    log("verifying every message is in exactly its own tenant");
+    log("verifying every acknowledged message is stored once in its own tenant, and the usage counts");
     let lost = 0;
     let duplicated = 0;
     let foreign = 0;
+    let unackedStored = 0;
+    let unexpected = 0;
+    let stored = 0;
     for (const t of tenants) {
-      const rows = await s.db.admin<{ body: string; n: number }[]>`
-        select body, count(*)::int as n from ${s.db.admin(`tenant_${t.slug.replaceAll("-", "_")}`)}.messages group by body`;
-      const stored = new Map(rows.map((r) => [r.body, r.n]));
-      for (const body of t.sent) if (!stored.has(body)) lost++;
-      for (const [body, n] of stored) {
+      const rows = await settled(
+        () => s.db.admin<{ body: string; n: number }[]>`
+        select body, count(*)::int as n from ${s.db.admin(t.schema)}.messages where body like 'load %' group by body`,
+      );
+      const inTenant = new Map(rows.map((r) => [r.body, r.n]));
+      for (const body of t.sent) {
+        const n = inTenant.get(body) ?? 0;
+        if (n === 0) lost++;
         if (n > 1) duplicated += n - 1;
+      }
+      for (const body of t.unacked) if (inTenant.has(body)) unackedStored++;
+      for (const [body, n] of inTenant) {
+        stored += n;
         if (!body.startsWith(`load ${t.slug} `)) foreign++;
+        else if (!t.sent.has(body) && !t.unacked.has(body)) unexpected++;
       }
     }
+    const usageAfter = await settled(() =>
+      usageOf(
+        s,
+        tenants.map((t) => t.id),
+      ),
+    );
+    const zero: UsageCounts = { sent: 0, sendCalls: 0, listCalls: 0 };
+    let messagesSent = 0;
+    let sendCalls = 0;
+    let listCalls = 0;
+    const tenantsOff: string[] = [];
+    const callsOutOfBounds: string[] = [];
+    for (const t of tenants) {
+      const a = usageAfter.get(t.id) ?? zero;
+      const b = usageBefore.get(t.id) ?? zero;
+      const d = {
+        sent: a.sent - b.sent,
+        sendCalls: a.sendCalls - b.sendCalls,
+        listCalls: a.listCalls - b.listCalls,
+      };
+      messagesSent += d.sent;
+      sendCalls += d.sendCalls;
+      listCalls += d.listCalls;
+      if (d.sent !== t.sent.size)
+        tenantsOff.push(`${t.slug}: ${d.sent} counted, ${t.sent.size} acknowledged`);
+      const sendsMade = t.sent.size + t.unacked.size;
+      if (d.sendCalls < t.sent.size || d.sendCalls > sendsMade)
+        callsOutOfBounds.push(`${t.slug}: chat.send ${d.sendCalls} not in [${t.sent.size}, ${sendsMade}]`);
+      if (d.listCalls < t.reads.acked || d.listCalls > t.reads.made)
+        callsOutOfBounds.push(
+          `${t.slug}: chat.list ${d.listCalls} not in [${t.reads.acked}, ${t.reads.made}]`,
+        );
+    }
+
     const totalErrors = [...errors.values()].reduce((a, b) => a + b, 0);
+    const sendsAcked = tenants.reduce((n, t) => n + t.sent.size, 0);
+    const sendsFailed = tenants.reduce((n, t) => n + t.unacked.size, 0);
+    const readsMade = tenants.reduce((n, t) => n + t.reads.made, 0);
+    const readsAcked = tenants.reduce((n, t) => n + t.reads.acked, 0);
     const sends = sendLatency.length;
     const reads = readLatency.length;
     const row = (op: string, xs: number[], note = `${xs.length} requests`, bench = "load"): Row => ({
@@ -437,88 +798,211 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
       resyncs === 0 &&
       totalStreamErrors === 0;
 
-    // The limiter: on Redis (when there is one); after the drill, back on Redis in every process.
+    // The limiter and the tenant cache: on Redis (when there is one) — in-process decisions and Redis
+    // failures only during a Redis drill's outage, and back on Redis in every process after it.
     const limiter = limiterStats.reduce((a, b) => ({
       redis: a.redis + b.redis,
       degraded: a.degraded + b.degraded,
-      firstDegradedAt: a.firstDegradedAt ?? b.firstDegradedAt,
+      firstDegradedAt:
+        Math.min(a.firstDegradedAt ?? Infinity, b.firstDegradedAt ?? Infinity) === Infinity
+          ? null
+          : Math.min(a.firstDegradedAt ?? Infinity, b.firstDegradedAt ?? Infinity),
       lastDegradedAt: Math.max(a.lastDegradedAt ?? 0, b.lastDegradedAt ?? 0) || null,
       redisSinceDegraded: Math.min(a.redisSinceDegraded, b.redisSinceDegraded),
     }));
+    const resolverRedisFailures = allStats.reduce((n, x) => n + x.resolverRedisFailures, 0);
     const epochOf = (perf: number) => performance.timeOrigin + perf;
+    const restoredEpoch = restoredAt === null ? null : epochOf(restoredAt);
     const backOnRedis = limiterStats.every(
       (x) =>
         x.redisSinceDegraded > 0 &&
-        (x.lastDegradedAt === null ||
-          (restoredAt !== null && x.lastDegradedAt < epochOf(restoredAt) + 10_000)),
+        (x.lastDegradedAt === null || (restoredEpoch !== null && x.lastDegradedAt < restoredEpoch + 10_000)),
     );
-    let drillOk = true;
+    let degradedOutsideDrill: number;
+    let resolverFailuresOutsideDrill: number;
+    if (isRedisDrill(drill)) {
+      // Before the fault: none. After it: back on Redis within 10 s of the restore.
+      degradedOutsideDrill = atCut.reduce((n, x) => n + x.limiter.degraded, 0) + (backOnRedis ? 0 : 1);
+      resolverFailuresOutsideDrill = atCut.reduce((n, x) => n + x.resolverRedisFailures, 0);
+    } else {
+      degradedOutsideDrill = limiter.degraded;
+      resolverFailuresOutsideDrill = resolverRedisFailures;
+    }
+    const usesRedis = redisUrl !== undefined;
+
+    let drillFigures: DrillFigures | null = null;
     const drillRows: Row[] = [];
-    if (proxy && cutAt !== null && restoredAt !== null) {
-      const restored = epochOf(restoredAt);
+    const failures: string[] = [];
+    if (drill && cutAt !== null && restoredAt !== null) {
+      const cut = cutAt as number;
+      const restored = restoredAt as number;
       const outageErrorCount = [...outageErrors.values()].reduce((a, b) => a + b, 0);
+      drillFigures = {
+        name: drill,
+        atS: (cut - started) / 1000,
+        downS: (restored - cut) / 1000,
+        requestsDuring,
+        errorsDuring: Object.fromEntries(outageErrors),
+        not503,
+        recoverS: firstAckAfterRestore === null ? null : ((firstAckAfterRestore as number) - restored) / 1000,
+        lastErrorAfterRestoreS:
+          lastFailureAt !== null && (lastFailureAt as number) > restored
+            ? ((lastFailureAt as number) - restored) / 1000
+            : null,
+        ...(v
+          ? { victimExitCode: v.exitCode, drainS: v.drainS, victimAcked: ackedBy.get(v.server.port) ?? 0 }
+          : {}),
+      };
       const outageMessages = subscribers.length
-        ? [...tenants].reduce(
+        ? tenants.reduce(
             (n, t) =>
               n +
-              [...t.sent].filter((b) => sentAtOf(b) >= cutAt! && sentAtOf(b) < restoredAt!).length *
-                t.users.length,
+              [...t.sent].filter((b) => sentAtOf(b) >= cut && sentAtOf(b) < restored).length * t.users.length,
             0,
           )
         : 0;
       const lastOutageDelivery = outageDeliveries.length ? Math.max(...outageDeliveries) : null;
-      drillOk = outageErrorCount === 0 && limiter.degraded > 0 && backOnRedis;
+      const downWhat: Record<Drill, string> = {
+        redis: "Redis cut off",
+        "redis-cluster-node": "Redis Cluster node down",
+        "pg-restart": "PostgreSQL restart (stop + start)",
+        "pg-outage": "PostgreSQL stopped",
+        sigterm: "SIGTERM → exit",
+      };
+      const how: Record<Drill, string> = {
+        redis:
+          "app servers reach Redis only through a TCP proxy, which dropped its connections and refused new ones",
+        "redis-cluster-node": `master ${node?.host}:${node?.port} (slots ${node?.slots}) shut down for ${outageS} s, then started again with its nodes.conf; cluster state ok ${rejoinS.toFixed(1)} s after that`,
+        "pg-restart":
+          "the app servers' PostgreSQL (embedded, own data dir) stopped (fast shutdown) and started again; no app restart",
+        "pg-outage":
+          "the app servers' PostgreSQL (embedded, own data dir) stopped, then started again; no app restart",
+        sigterm: `app server ${v?.server.pid ?? "?"} taken out of the balancer, then SIGTERM; it drained and exited ${v?.exitCode ?? "?"}; it had acknowledged ${v ? (ackedBy.get(v.server.port) ?? 0) : "?"} sends (counted in usage only if its last flush ran)`,
+      };
       drillRows.push(
         {
           bench: "drill",
-          metric: "Redis cut off",
-          value: `${outageS} s`,
-          note: `from +${((cutAt - started) / 1000).toFixed(1)} s: app servers reach Redis only through a TCP proxy, which dropped its connections and refused new ones`,
+          metric: downWhat[drill],
+          value: `${drillFigures.downS.toFixed(1)} s`,
+          note: `from +${drillFigures.atS.toFixed(1)} s: ${how[drill]}`,
         },
         {
           bench: "drill",
-          metric: "errors during the outage",
-          value: String(outageErrorCount),
-          note: `${outageSendLatency.length} sends, ${outageReads} reads during it${outageErrorCount ? `; ${[...outageErrors].map(([k, v]) => `${k}: ${v}`).join(", ")}` : ""}`,
+          metric: `requests / failed during it${graceMs ? ` (+${graceMs / 1000} s)` : ""}`,
+          value: `${requestsDuring} / ${outageErrorCount}`,
+          note: `${outageSendLatency.length} sends, ${outageReads} reads answered 200 during it${outageErrorCount ? `; failed: ${[...outageErrors].map(([k, x]) => `${k}: ${x}`).join(", ")}` : ""}`,
         },
-        row("send during the outage", outageSendLatency, `${outageSendLatency.length} requests`, "drill"),
-        {
+        row("send during it", outageSendLatency, `${outageSendLatency.length} requests`, "drill"),
+      );
+      if (isPgDrill(drill))
+        drillRows.push(
+          {
+            bench: "drill",
+            metric: "recovered after",
+            value: drillFigures.recoverS === null ? "never" : `${drillFigures.recoverS.toFixed(2)} s`,
+            note: `from PostgreSQL accepting connections to the first acknowledged send started after it; last failure ${drillFigures.lastErrorAfterRestoreS === null ? "before it" : `+${drillFigures.lastErrorAfterRestoreS.toFixed(2)} s`}`,
+          },
+          {
+            bench: "drill",
+            metric: "started while down, not 503 + Retry-After",
+            value: String(not503),
+            note: "requests started after the server had stopped and before it was back",
+          },
+        );
+      if (isRedisDrill(drill))
+        drillRows.push({
           bench: "drill",
           metric: "rate limiter",
           value: backOnRedis ? "back on Redis" : "NOT back on Redis",
           note: `${limiter.degraded} decisions in-process (Redis unreachable), the last +${
-            limiter.lastDegradedAt === null ? "-" : ((limiter.lastDegradedAt - restored) / 1000).toFixed(1)
+            limiter.lastDegradedAt === null || restoredEpoch === null
+              ? "-"
+              : ((limiter.lastDegradedAt - restoredEpoch) / 1000).toFixed(1)
           } s after the restore; since then ${limiter.redisSinceDegraded}+ on Redis in each of ${limiterStats.length} process${limiterStats.length === 1 ? "" : "es"}`,
-        },
-        ...(subscribe
-          ? [
-              {
-                bench: "drill",
-                metric: "outage messages on streams",
-                value: `${outageDeliveries.length} / ${outageMessages}`,
-                note:
-                  lastOutageDelivery === null
-                    ? "none delivered"
-                    : `deliveries of messages sent during the outage; the last ${((lastOutageDelivery - restoredAt) / 1000).toFixed(1)} s after the restore (${Math.ceil(tenants.length / 4)} tenants quiet after it)`,
-              },
-            ]
-          : []),
+        });
+      if (subscribe && isRedisDrill(drill))
+        drillRows.push({
+          bench: "drill",
+          metric: "outage messages on streams",
+          value: `${outageDeliveries.length} / ${outageMessages}`,
+          note:
+            lastOutageDelivery === null
+              ? "none delivered"
+              : `deliveries of messages sent during it; the last ${((lastOutageDelivery - restored) / 1000).toFixed(1)} s after the restore${isRedisDrill(drill) ? ` (${Math.ceil(tenants.length / 4)} tenants quiet after it)` : ""}`,
+        });
+      if (isRedisDrill(drill) && !(limiter.degraded > 0))
+        failures.push("the drill made no in-process decision");
+      if (isPgDrill(drill)) {
+        if (not503 > 0)
+          failures.push(`${not503} requests started while PostgreSQL was down got no 503 + Retry-After`);
+        if (drillFigures.recoverS === null) failures.push("no send succeeded after PostgreSQL was back");
+        if (outageErrorCount === 0 && drill === "pg-outage")
+          failures.push("no request failed while PostgreSQL was down");
+      }
+      if (drill === "sigterm" && v?.exitCode !== 0)
+        failures.push(`the signalled server exited ${v?.exitCode}`);
+    } else if (drill) failures.push("the drill did not run");
+
+    if (totalErrors) failures.push(`${totalErrors} failed requests outside the drill`);
+    if (lost || duplicated || foreign || unexpected)
+      failures.push(`lost ${lost}, duplicated ${duplicated}, foreign ${foreign}, unexpected ${unexpected}`);
+    if (tenantsOff.length)
+      failures.push(`usage messages_sent ≠ acknowledged sends: ${tenantsOff.slice(0, 5).join("; ")}`);
+    if (callsOutOfBounds.length)
+      failures.push(`usage endpoint calls: ${callsOutOfBounds.slice(0, 5).join("; ")}`);
+    if (!streamsOk)
+      failures.push(
+        `streams: ${missing} missing, ${streamDuplicated} duplicated, ${streamForeign} foreign, ${resyncs} resyncs, ${totalStreamErrors} errors`,
       );
-    }
-    const ok = totalErrors === 0 && lost === 0 && duplicated === 0 && foreign === 0 && streamsOk && drillOk;
+    if (degradedOutsideDrill || resolverFailuresOutsideDrill)
+      failures.push(
+        `decided in-process outside a Redis drill: ${degradedOutsideDrill} rate-limit decisions, ${resolverFailuresOutsideDrill} tenant lookups past a failing Redis (${limiter.degraded} of ${limiter.redis + limiter.degraded} decisions in-process in all)`,
+      );
+    if (exitCodes.some((c) => c !== 0)) failures.push(`app server exit codes: ${exitCodes.join(", ")}`);
+    const ok = failures.length === 0;
+
+    const figures: LoadFigures = {
+      sends: { made: sendsAcked + sendsFailed, acked: sendsAcked, failed: sendsFailed },
+      reads: { made: readsMade, acked: readsAcked, failed: readsMade - readsAcked },
+      stored,
+      lost,
+      duplicated,
+      foreign,
+      unackedStored,
+      unexpected,
+      usage: { messagesSent, tenantsOff, sendCalls, listCalls, callsOutOfBounds },
+      streams: {
+        count: subscribers.length,
+        missing,
+        duplicated: streamDuplicated,
+        foreign: streamForeign,
+        errors: totalStreamErrors,
+        reconnects,
+      },
+      limiter: {
+        redis: limiter.redis,
+        degraded: limiter.degraded,
+        degradedOutsideDrill,
+        resolverRedisFailures,
+        resolverFailuresOutsideDrill,
+      },
+      exitCodes,
+      errors: totalErrors,
+      drill: drillFigures,
+    };
     const streamRows: Row[] = subscribe
       ? [
           {
             bench: "load",
             metric: "event streams",
             value: String(subscribers.length),
-            note: `realtime.events over SSE, one per user, round-robin over the app servers; ${reconnects} reconnects${drops.size ? ` (${[...drops].map(([k, v]) => `${k}: ${v}`).join(", ")})` : ""}, ${resyncs} resyncs`,
+            note: `realtime.events over SSE, one per user, round-robin over the app servers; ${reconnects} reconnects${drops.size ? ` (${[...drops].map(([k, x]) => `${k}: ${x}`).join(", ")})` : ""}, ${resyncs} resyncs`,
           },
           {
             bench: "load",
             metric: "deliveries",
             value: String(deliveries),
-            note: `message.created events received, ${(deliveries / elapsed).toFixed(0)}/s${totalStreamErrors ? `; stream errors: ${[...streamErrors].map(([k, v]) => `${k}: ${v}`).join(", ")}` : ""}`,
+            note: `message.created events received, ${(deliveries / elapsed).toFixed(0)}/s${totalStreamErrors ? `; stream errors: ${[...streamErrors].map(([k, x]) => `${k}: ${x}`).join(", ")}` : ""}`,
           },
           row(
             "send → delivery",
@@ -533,19 +1017,26 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
           },
         ]
       : [];
-    const limiterRows: Row[] =
-      redisUrl && !proxy
-        ? [
-            {
-              bench: "load",
-              metric: "rate limit decisions",
-              value: `${limiter.redis} on Redis / ${limiter.degraded} in-process`,
-              note: "in-process = Redis unreachable (fallback)",
-            },
-          ]
-        : [];
+    const limiterRows: Row[] = usesRedis
+      ? [
+          {
+            bench: "load",
+            metric: "rate limit decisions",
+            value: `${limiter.redis} on Redis / ${limiter.degraded} in-process`,
+            note: `in-process = Redis failed or answered too late; outside a Redis drill's outage: ${degradedOutsideDrill} (must be 0)`,
+          },
+          {
+            bench: "load",
+            metric: "tenant lookups past a failing Redis",
+            value: String(resolverRedisFailures),
+            note: `read from PostgreSQL because Redis failed; outside a Redis drill's outage: ${resolverFailuresOutsideDrill} (must be 0)`,
+          },
+        ]
+      : [];
     return {
       ok,
+      failures,
+      figures,
       rows: [
         {
           bench: "load",
@@ -569,15 +1060,45 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
         row("read", readLatency),
         {
           bench: "load",
-          metric: "errors",
-          value: String(totalErrors),
-          note: [...errors].map(([k, v]) => `${k}: ${v}`).join(", ") || "none",
+          metric: "requests made / acknowledged",
+          value: `${sendsAcked + sendsFailed + readsMade} / ${sendsAcked + readsAcked}`,
+          note: `sends ${sendsAcked + sendsFailed} / ${sendsAcked}, reads ${readsMade} / ${readsAcked}`,
         },
         {
           bench: "load",
-          metric: "lost / duplicated / foreign",
-          value: `${lost} / ${duplicated} / ${foreign}`,
-          note: "verified per tenant schema after the run",
+          metric: "errors (not explained by a drill)",
+          value: String(totalErrors),
+          note: [...errors].map(([k, x]) => `${k}: ${x}`).join(", ") || "none",
+        },
+        {
+          bench: "load",
+          metric: "acknowledged sends stored",
+          value: `${sendsAcked - lost} / ${sendsAcked}`,
+          note: `lost ${lost}, duplicated ${duplicated}, foreign ${foreign}, unexpected ${unexpected}; verified per tenant schema after the run (${stored} stored)`,
+        },
+        {
+          bench: "load",
+          metric: "unacknowledged but stored",
+          value: `${unackedStored} / ${sendsFailed}`,
+          note: "failed sends (no 2xx) found stored all the same (committed, the answer lost)",
+        },
+        {
+          bench: "load",
+          metric: "usage: messages_sent / acknowledged",
+          value: `${messagesSent} / ${sendsAcked}`,
+          note: `public.tenant_usage after every app server exited; ${tenantsOff.length} tenants off`,
+        },
+        {
+          bench: "load",
+          metric: "usage: chat.send, chat.list calls",
+          value: `${sendCalls}, ${listCalls}`,
+          note: `api_calls_by_endpoint (counted after authentication): within [acknowledged, made] per tenant, ${callsOutOfBounds.length} outside`,
+        },
+        {
+          bench: "load",
+          metric: "app server exit codes",
+          value: exitCodes.join(", "),
+          note: "SIGTERM: drained, usage flushed, closed",
         },
         ...cpuRows(cpuBefore, cpuAfter, sends + reads, elapsed, opts.processes > 0),
         ...streamRows,
@@ -590,7 +1111,11 @@ export async function runLoad(opts: LoadOptions): Promise<{ rows: Row[]; ok: boo
     await Promise.all(servers.map((x) => x.close()));
     await services?.close();
     await proxy?.close();
-    await scratch.drop();
+    if (pg && !pg.running) await pg.start().catch(() => {});
+    await scratch
+      .drop()
+      .catch((err) => log(`dropping the scratch database failed: ${(err as Error).message}`));
+    await pg?.close();
   }
 }
 
@@ -658,13 +1183,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       outage: { type: "string", default: "10" },
     },
   });
-  if (values.drill !== undefined && values.drill !== "redis") {
-    console.error(`load: unknown --drill ${values.drill} (there is: redis)`);
+  const drill = values.drill as Drill | undefined;
+  if (drill !== undefined && !DRILLS.includes(drill)) {
+    console.error(`load: unknown --drill ${values.drill} (there are: ${DRILLS.join(", ")})`);
     process.exit(2);
   }
-  if (values.drill === "redis" && !process.env.REDIS_URL) {
+  if (drill === "redis" && !process.env.REDIS_URL) {
     console.error(
       "load: --drill redis needs REDIS_URL — without Redis there is nothing to cut off (rate limits are decided in-process, pub/sub is PostgreSQL LISTEN/NOTIFY). Run it as REDIS_URL=redis://… DATABASE_URL=… pnpm load --drill redis",
+    );
+    process.exit(2);
+  }
+  if (drill === "redis-cluster-node" && !process.env.REDIS_CLUSTER_URL) {
+    console.error(
+      "load: --drill redis-cluster-node needs REDIS_CLUSTER_URL, a Redis Cluster whose node it may shut down (scripts/ci/redis-cluster.sh start 7101; REDIS_CLUSTER_URL=redis://127.0.0.1:7101)",
     );
     process.exit(2);
   }
@@ -672,25 +1204,33 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error("load: --subscribe is true or false");
     process.exit(2);
   }
-  const { rows, ok } = await runLoad({
+  const { rows, ok, failures } = await runLoad({
     tenants: Number(values.tenants),
     users: Number(values.users),
     durationS: Number(values.duration),
     concurrency: Number(values.concurrency),
     processes: Number(values.processes),
     subscribe: values.subscribe === "true",
-    drill: values.drill === "redis" ? "redis" : undefined,
+    drill,
     outageS: Number(values.outage),
     log: (s) => console.log(`[load] ${s}`),
   });
-  printTable(
-    `Load test (${process.env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : "embedded PostgreSQL"}${process.env.REDIS_URL ? " + Redis" : ""}${values.drill ? `, drill: ${values.drill} stopped` : ""})`,
-    rows,
-  );
+  const on = isPgDrill(drill)
+    ? "embedded PostgreSQL of the drill"
+    : process.env.DATABASE_URL
+      ? "PostgreSQL at DATABASE_URL"
+      : "embedded PostgreSQL";
+  const redis =
+    drill === "redis-cluster-node"
+      ? " + Redis Cluster at REDIS_CLUSTER_URL"
+      : process.env.REDIS_URL
+        ? " + Redis"
+        : "";
+  printTable(`Load test (${on}${redis}${drill ? `, drill: ${drill}` : ""})`, rows);
   console.log(
     ok
-      ? `\nload: OK — no errors, nothing lost, duplicated or visible elsewhere${values.subscribe === "true" ? "; every stream got every message of its tenant once" : ""}${values.drill ? "; recovered from the drill" : ""}`
-      : "\nload: FAILED",
+      ? `\nload: OK — no unexplained errors; every acknowledged send stored once in its own tenant, nothing foreign; usage equals the acknowledged sends${values.subscribe === "true" ? "; every stream got every message of its tenant once" : ""}${drill ? "; recovered from the drill" : ""}`
+      : `\nload: FAILED\n${failures.map((f) => `  - ${f}`).join("\n")}`,
   );
   process.exitCode = ok ? 0 : 1;
 }

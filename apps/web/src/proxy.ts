@@ -34,5 +34,10 @@ export const config = {
   // Not /api/attachments: Next.js buffers a proxied request's body and cuts it at 10 MB, while plans
   // allow larger files. Those routes resolve the tenant from the Host themselves (createContext),
   // apply the status rules and rate limits, and accept no X-Tenant-* header without its signature.
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt|api/attachments).*)"],
+  // Not /api/health (liveness) and /api/health/ready: probes come on any host (a pod's address, an
+  // unknown or invalid name) and must not depend on resolving a tenant (nor on its database).
+  // Not /api/metrics either: Prometheus scrapes each process by its address (bearer token).
+  matcher: [
+    "/((?!_next/static|_next/image|favicon.ico|robots.txt|api/attachments|api/health|api/metrics).*)",
+  ],
 };

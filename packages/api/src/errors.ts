@@ -7,9 +7,13 @@ export const ERROR_STATUS = {
   SLUG_INVALID: 400,
   SLUG_RESERVED: 400,
   UNAUTHORIZED: 401,
+  /** The workspace's status allows billing only (trial over, payment due, cancelled). */
+  PAYMENT_REQUIRED: 402,
   FORBIDDEN: 403,
   FEATURE_NOT_IN_PLAN: 403,
   TENANT_SUSPENDED: 403,
+  /** The workspace requires two-factor authentication and this user has not set it up yet. */
+  TWO_FACTOR_REQUIRED: 403,
   NOT_FOUND: 404,
   TENANT_NOT_FOUND: 404,
   SLUG_TAKEN: 409,
@@ -17,6 +21,8 @@ export const ERROR_STATUS = {
   LIMIT_EXCEEDED: 403,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  /** A dependency (the database) is unreachable or overloaded: retry after `Retry-After`. */
+  UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -57,3 +63,25 @@ export class AppError extends Error {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/**
+ * The AppError a thrown value stands for, when it is one we can name: AppErrors themselves, and the
+ * database's "unreachable / overloaded" error (503 with `details.retryAfterSeconds`). Matched by name
+ * and code, so it holds across bundles.
+ */
+export function asAppError(e: unknown): AppError | null {
+  if (e instanceof AppError) return e;
+  const db = e as { name?: unknown; code?: unknown; retryAfterSeconds?: unknown; message?: unknown } | null;
+  if (db && db.name === "DatabaseUnavailableError" && db.code === "DATABASE_UNAVAILABLE") {
+    return new AppError("UNAVAILABLE", String(db.message), {
+      retryAfterSeconds: Number(db.retryAfterSeconds) || 1,
+    });
+  }
+  return null;
+}
+
+/** `Retry-After` for a 503 AppError. */
+export function retryAfterHeader(e: AppError): Record<string, string> {
+  if (e.code !== "UNAVAILABLE") return {};
+  return { "Retry-After": String(Number(e.details?.retryAfterSeconds) || 1) };
+}

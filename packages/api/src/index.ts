@@ -21,10 +21,24 @@ export * from "./chat/chat-service";
 export * from "./chat/inputs";
 export * from "./chat/mentions";
 export * from "./chat/views";
+export { CLIENT_ADDRESS_HEADER, clientAddress, parseTrustProxy, type TrustProxy } from "./client-address";
 export * from "./errors";
+export { type CheckResult, type Readiness, readiness, readinessResponse } from "./health";
 export { trpcHandler } from "./http";
+export {
+  annotateRequest,
+  componentLog,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  processLogger,
+  serializeError,
+} from "./infra/log";
+export { metricsRegistry, metricsResponse, metricsRoute } from "./infra/metrics";
+export { observeRequest } from "./infra/observe";
 export * from "./infra/pubsub";
 export { createRedis, redisReady } from "./infra/redis";
+export { installShutdown, type Lifecycle, processLifecycle, type ShutdownOptions } from "./lifecycle";
 export * from "./limits/features";
 export * from "./limits/limits";
 export * from "./limits/usage";

@@ -11,6 +11,7 @@ import { domainsRouter } from "./routers/domains";
 import { membersRouter } from "./routers/members";
 import { realtimeRouter } from "./routers/realtime";
 import { tenantRouter } from "./routers/tenant";
+import { twoFactorRouter } from "./routers/two-factor";
 import { uiRouter } from "./routers/ui";
 import { createCallerFactory, router } from "./trpc";
 
@@ -28,6 +29,7 @@ export const appRouter = router({
   attachments: attachmentsRouter,
   chat: chatRouter,
   ui: uiRouter,
+  twoFactor: twoFactorRouter,
 });
 
 export type AppRouter = typeof appRouter;

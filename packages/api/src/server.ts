@@ -1,4 +1,4 @@
-import { type Env, isMultiTenant, loadEnv } from "@nchat/config";
+import { assertStartable, type Env, isMultiTenant, loadEnv } from "@nchat/config";
 import {
   createDatabase,
   type Database,
@@ -6,7 +6,6 @@ import {
   type MasterKey,
   parseMasterKey,
 } from "@nchat/db";
-import type { Redis } from "ioredis";
 import { AttachmentService } from "./attachments/attachment-service";
 import { type BlobStore, LocalDiskBlobStore } from "./attachments/blob-store";
 import { TenantKeyring } from "./attachments/keys";
@@ -14,11 +13,15 @@ import { SessionCache } from "./auth/session-cache";
 import { BillingService } from "./billing/billing-service";
 import { billingConfig } from "./billing/config";
 import { ChatService } from "./chat/chat-service";
+import { componentLog, type Logger, processLogger, throttle } from "./infra/log";
+import { registerServicesMetrics } from "./infra/metrics";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
-import { createRedis } from "./infra/redis";
+import { createRedis, type RedisClient } from "./infra/redis";
+import { processLifecycle } from "./lifecycle";
 import { UsageRecorder } from "./limits/usage";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
 import { RealtimeBus } from "./realtime/bus";
+import { PgPresenceStore, RedisPresenceStore } from "./realtime/presence";
 import { ApiKeyService } from "./services/api-key-service";
 import { AuthService, type Session } from "./services/auth-service";
 import { DomainService, dnsTxtResolver } from "./services/domain-service";
@@ -30,11 +33,14 @@ import { type TenancyConfig, TenantResolver } from "./tenancy/resolver";
 
 export type Services = {
   env: Env;
+  /** Structured logs (pino); components log through child loggers. */
+  log: Logger;
   db: Database;
   masterKey: MasterKey;
   /** Signs the tenant context the proxy forwards. */
   contextKey: Buffer;
-  redis: Redis | null;
+  /** One Redis or a Redis Cluster (REDIS_CLUSTER). */
+  redis: RedisClient | null;
   pubsub: PubSub;
   rateLimiter: RateLimiter;
   usage: UsageRecorder;
@@ -61,13 +67,26 @@ export type Services = {
 export function databaseConfig(env: Env): DatabaseConfig {
   if (!env.DATABASE_URL)
     throw new Error("DATABASE_URL is not set (pnpm dev starts an embedded PostgreSQL and sets it)");
+  if (
+    env.DATABASE_APP_POOL_MODE === "transaction" &&
+    env.DATABASE_LISTEN_URL &&
+    env.DATABASE_LISTEN_URL === env.DATABASE_APP_URL
+  )
+    throw new Error(
+      "DATABASE_LISTEN_URL must not be the transaction pool of DATABASE_APP_URL: LISTEN needs a session " +
+        "of its own (point it at PostgreSQL itself, or a session-mode pool)",
+    );
   return {
     adminUrl: env.DATABASE_URL,
     appUrl: env.DATABASE_APP_URL,
+    appPoolMode: env.DATABASE_APP_POOL_MODE,
+    listenUrl: env.DATABASE_LISTEN_URL,
+    connectTimeoutSeconds: env.DATABASE_CONNECT_TIMEOUT,
+    maxInFlight: env.DATABASE_MAX_IN_FLIGHT,
     rolePrefix: env.DB_ROLE_PREFIX,
     appPassword: env.DATABASE_APP_PASSWORD,
     poolMax: env.DATABASE_POOL_MAX,
-    poolShards: env.DATABASE_POOL_SHARDS,
+    tenantPoolMax: env.DATABASE_TENANT_POOL_MAX,
   };
 }
 
@@ -82,40 +101,59 @@ export async function createServices(
     crossProcess?: boolean;
     /** Where attachments are stored (default: a LocalDiskBlobStore under `.data/files`). */
     blobs?: BlobStore;
+    /** Where logs go (default: the process's logger, LOG_LEVEL). */
+    logger?: Logger;
   } = {},
 ): Promise<Services> {
+  // Production without real secrets or an explicit billing mode does not start (see configProblems).
+  assertStartable(env);
   if (!env.DATABASE_URL)
     throw new Error("DATABASE_URL is not set (pnpm dev starts an embedded PostgreSQL and sets it)");
   if (!env.MASTER_ENCRYPTION_KEY)
     throw new Error("MASTER_ENCRYPTION_KEY is not set (pnpm dev generates one under .data/)");
+  const logger = opts.logger ?? processLogger(env);
+  // A warning per request while Redis is down would drown everything else: each message at most
+  // once per 10 s, with how often it happened (the rate limiter counts its own, see FallbackReporter).
+  const log = (component: string) => throttle(componentLog(logger, component));
   const db = createDatabase(databaseConfig(env));
   const masterKey = parseMasterKey(env.MASTER_ENCRYPTION_KEY);
-  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL) : null;
+  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, { cluster: env.REDIS_CLUSTER }) : null;
   const pubsub: PubSub = redis
     ? new RedisPubSub(redis)
     : opts.crossProcess === false
       ? new LocalPubSub()
-      : new PgPubSub(db.app);
+      : new PgPubSub(db);
   const resolver = await new TenantResolver({
     db,
     redis,
     pubsub,
     namespace: env.DB_ROLE_PREFIX,
-    log: (msg, err) => console.warn(msg, errMessage(err)),
+    log: log("tenant-cache"),
   }).start();
   const sessions = await new SessionCache<Session>({
     pubsub,
     namespace: env.DB_ROLE_PREFIX,
-    log: (msg, err) => console.warn(msg, errMessage(err)),
+    log: log("session-cache"),
   }).start();
   const auth = new AuthService({ db, cache: sessions });
-  const usage = new UsageRecorder({ db, log: (msg, err) => console.warn(msg, errMessage(err)) }).start();
+  const usage = new UsageRecorder({ db, log: log("usage") }).start();
+  // Presence: marked every 20 s by open streams, online while the mark is under a minute old.
+  const lastSeen = new PgPresenceStore(db, { ttlMs: 60_000, minWriteMs: 15_000 });
   const realtime = new RealtimeBus({
     db,
     pubsub,
     namespace: env.DB_ROLE_PREFIX,
-    log: (msg, err) => console.warn(msg, errMessage(err)),
+    presence: redis
+      ? new RedisPresenceStore(redis, env.DB_ROLE_PREFIX, { ttlMs: 60_000 }, lastSeen)
+      : lastSeen,
+    presenceHeartbeatMs: 20_000,
+    log: log("realtime"),
   });
+  /** A tenant changed (plan, limits, features, status, name, branding, domains): caches, then open pages. */
+  const tenantChanged = async (t: { id: string; slug: string; domains: string[] }) => {
+    await resolver.invalidate(t);
+    await realtime.tenantChanged(t);
+  };
   const blobs = opts.blobs ?? new LocalDiskBlobStore(env.FILES_DIR);
   const tenancy: TenancyConfig = {
     baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
@@ -123,8 +161,9 @@ export async function createServices(
     defaultTenantSlug: env.DEFAULT_TENANT_SLUG,
     customDomains: env.ENABLE_CUSTOM_DOMAINS,
   };
-  return {
+  const services: Services = {
     env,
+    log: logger,
     db,
     masterKey,
     contextKey: contextKey(masterKey),
@@ -133,15 +172,15 @@ export async function createServices(
     rateLimiter: redis
       ? new RedisRateLimiter(redis, {
           namespace: env.DB_ROLE_PREFIX,
-          log: (msg, err) => console.warn(msg, errMessage(err)),
+          log: componentLog(logger, "ratelimit"),
         })
       : new MemoryRateLimiter(),
     usage,
     tenancy,
     resolver,
-    tenants: new TenantService({ db, masterKey, onTenantChanged: (t) => resolver.invalidate(t) }),
+    tenants: new TenantService({ db, masterKey, onTenantChanged: tenantChanged }),
     auth,
-    members: new MemberService({ db, auth, usage }),
+    members: new MemberService({ db, auth, usage, sessions }),
     apiKeys: new ApiKeyService({ db }),
     domains: new DomainService({
       db,
@@ -151,20 +190,20 @@ export async function createServices(
         baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
       },
       resolveTxt: dnsTxtResolver(),
-      onTenantChanged: (t) => resolver.invalidate(t),
+      onTenantChanged: tenantChanged,
     }),
     superAdmins: new SuperAdminService({ db }),
     billing: new BillingService({
       db,
       config: billingConfig(env),
-      onTenantChanged: (t) => resolver.invalidate(t),
-      log: (msg, err) => console.warn(msg, errMessage(err)),
+      onTenantChanged: tenantChanged,
+      log: log("billing"),
     }),
     chat: new ChatService({
       db,
       events: realtime,
       usage,
-      log: (msg, err) => console.warn(msg, errMessage(err)),
+      log: log("chat"),
     }),
     realtime,
     blobs,
@@ -173,11 +212,15 @@ export async function createServices(
       blobs,
       keyring: new TenantKeyring(masterKey),
       usage,
-      log: (msg, err) => console.warn(msg, errMessage(err)),
+      log: log("attachments"),
     }),
     async close() {
+      unregisterClose();
+      unregisterMetrics();
       await realtime.close();
-      await usage.close().catch((err) => console.warn("usage: final flush failed", errMessage(err)));
+      await usage
+        .close()
+        .catch((err) => logger.child({ component: "usage" }).error({ err }, "usage: final flush failed"));
       await resolver.stop();
       await sessions.stop();
       await pubsub.close();
@@ -185,6 +228,10 @@ export async function createServices(
       await db.close();
     },
   };
+  // A graceful shutdown (installShutdown) closes every set of services of the process.
+  const unregisterClose = processLifecycle().onClose(() => services.close());
+  const unregisterMetrics = registerServicesMetrics(services);
+  return services;
 }
 
 const processServices = globalThis as unknown as { nchatServices?: Promise<Services> };
@@ -193,14 +240,4 @@ const processServices = globalThis as unknown as { nchatServices?: Promise<Servi
 export function sharedServices(): Promise<Services> {
   processServices.nchatServices ??= createServices(loadEnv(process.env));
   return processServices.nchatServices;
-}
-
-/** The message of an error and of its causes (drizzle wraps the driver's error as `cause`). */
-function errMessage(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err; e instanceof Error && parts.length < 4; e = e.cause) {
-    // drizzle's "Failed query" messages carry the whole SQL text: keep the first line.
-    parts.push((e.message.split("\n")[0] ?? "").slice(0, 300));
-  }
-  return parts.join(": ");
 }

@@ -9,7 +9,10 @@ export const TEST_BASE_DOMAIN = "nchat.test";
 const MASTER_KEY = Buffer.alloc(32, 7).toString("base64"); // same as @nchat/db/testing's testMasterKey
 
 /** Services over the run's test database (and Redis when the run has one). */
-export function testServices(over: Record<string, string> = {}): Promise<Services> {
+export function testServices(
+  over: Record<string, string> = {},
+  opts: Parameters<typeof createServices>[1] = {},
+): Promise<Services> {
   const db = inject("testDb");
   const redisUrl = inject("redisUrl");
   return createServices(
@@ -18,12 +21,17 @@ export function testServices(over: Record<string, string> = {}): Promise<Service
       DATABASE_URL: db.adminUrl,
       DB_ROLE_PREFIX: db.rolePrefix,
       DATABASE_APP_PASSWORD: db.appPassword,
+      ...(db.appUrl ? { DATABASE_APP_URL: db.appUrl } : {}),
+      ...(db.appPoolMode ? { DATABASE_APP_POOL_MODE: db.appPoolMode } : {}),
       MASTER_ENCRYPTION_KEY: MASTER_KEY,
+      // Test files run in parallel against one server (max_connections 100): a small budget each.
+      DATABASE_POOL_MAX: "10",
       NEXT_PUBLIC_BASE_DOMAIN: TEST_BASE_DOMAIN,
       ENABLE_MULTI_TENANCY: "true",
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       ...over,
     }),
+    opts,
   );
 }
 
@@ -44,7 +52,7 @@ export class TestClient {
       host: this.host,
       origin: `http://${this.host}`,
       "user-agent": "vitest",
-      "x-forwarded-for": this.ip,
+      "x-nchat-client-address": this.ip,
       ...this.extraHeaders,
     });
     if (this.cookies.size) h.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
@@ -98,6 +106,21 @@ export class TestClient {
       else this.cookies.set(name!, value);
     }
   }
+}
+
+/**
+ * Turns the tenant's "Allow guests" setting on (directly, no audit entry): guest invitations are
+ * refused while it is off. `tenant`: its id, or a client of its host.
+ */
+export async function allowGuests(services: Services, tenant: string | TestClient): Promise<void> {
+  const sql = services.db.admin;
+  if (typeof tenant === "string") {
+    await sql`update public.tenant_settings set allow_guest_access = true where tenant_id = ${tenant}`;
+    return;
+  }
+  const slug = tenant.host.split(".")[0]!;
+  await sql`update public.tenant_settings s set allow_guest_access = true
+    from public.tenants t where t.id = s.tenant_id and t.slug = ${slug}`;
 }
 
 /** Creates a tenant with its owner and returns a signed-in client of its host. */

@@ -15,17 +15,21 @@ import superjson from "superjson";
 import { ZodError } from "zod";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "./auth/cookies";
 import { atLeast, can, type Permission, type Role } from "./auth/permissions";
-import { AppError, type ErrorCode } from "./errors";
+import { CLIENT_ADDRESS_HEADER } from "./client-address";
+import { AppError, asAppError, type ErrorCode } from "./errors";
+import { annotateRequest } from "./infra/log";
 import { enforceApiCallQuota } from "./limits/api-calls";
 import { requireFeature } from "./limits/features";
 import { type LimitedResource, resourceUsage } from "./limits/limits";
 import { limitAll, rateLimitHeaders } from "./ratelimit/limiter";
-import { type RatePolicy, tenantPolicies } from "./ratelimit/policies";
+import { anonymousChecks, memberChecks, type RatePolicy } from "./ratelimit/policies";
+import { assertSameOrigin } from "./same-origin";
 import type { Services } from "./server";
-import type { RequestMeta, Session } from "./services/auth-service";
+import { mustEnrolTwoFactor, type RequestMeta, type Session } from "./services/auth-service";
 import type { AdminSession } from "./services/super-admin-service";
 import { readTenantHeaders } from "./tenancy/context";
 import type { ResolvedTenant } from "./tenancy/resolver";
+import { assertStatusAllows, type StatusAction } from "./tenancy/status-policy";
 
 // ─── 1. Context ──────────────────────────────────────────────────────────────────────────────────
 
@@ -50,6 +54,8 @@ export async function createContext(opts: CreateContextOptions) {
       readTenantHeaders(headers, services.contextKey) ??
       (await services.resolver.resolveHost(headers.get("host"), services.tenancy)).tenant;
   }
+  // The request's log line and the lines written while serving it carry the tenant.
+  annotateRequest({ tenantId: tenant?.id });
   return {
     services,
     headers,
@@ -63,25 +69,31 @@ export async function createContext(opts: CreateContextOptions) {
 export type Context = Awaited<ReturnType<typeof createContext>>;
 
 /**
- * The client address: the last X-Forwarded-For entry, i.e. the one added by the server in front of
- * the app (Next.js adds it); earlier entries are client-controlled.
+ * The client address: what the app server (`serveNext`) read from the socket, through TRUST_PROXY's
+ * proxies only. X-Forwarded-For and X-Real-IP are the client's to write and are not read.
  */
 export function requestMeta(headers: Headers): RequestMeta {
-  const xff = headers.get("x-forwarded-for");
-  const ip = xff ? (xff.split(",").at(-1)?.trim() ?? null) : headers.get("x-real-ip");
-  return { ip: ip || null, userAgent: headers.get("user-agent") };
+  return { ip: headers.get(CLIENT_ADDRESS_HEADER) || null, userAgent: headers.get("user-agent") };
 }
 
 // ─── 2. Initialisation and the one error mapping ───────────────────────────────────────────────────
 
 export type ProcedureMeta = {
-  /** Callable while the tenant is suspended (reads are always callable). */
-  allowSuspended?: boolean;
+  /**
+   * What the call is in the status table (tenancy/status-policy.ts). Default: `read` for queries
+   * and subscriptions, `write` for mutations.
+   */
+  access?: StatusAction;
   /**
    * `false` for lightweight signals (typing, read markers) that a chat client sends many times a
    * minute: they are not counted against the tenant's request rate limit.
    */
   rateLimit?: false;
+  /**
+   * `"enrolment"`: open to a user who must still set up two-factor authentication (the workspace
+   * requires it). Every other signed-in procedure refuses them with TWO_FACTOR_REQUIRED.
+   */
+  twoFactor?: "enrolment";
 };
 
 const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {
@@ -89,9 +101,11 @@ const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {
   SLUG_INVALID: "BAD_REQUEST",
   SLUG_RESERVED: "BAD_REQUEST",
   UNAUTHORIZED: "UNAUTHORIZED",
+  PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
   FORBIDDEN: "FORBIDDEN",
   FEATURE_NOT_IN_PLAN: "FORBIDDEN",
   TENANT_SUSPENDED: "FORBIDDEN",
+  TWO_FACTOR_REQUIRED: "FORBIDDEN",
   LIMIT_EXCEEDED: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   TENANT_NOT_FOUND: "NOT_FOUND",
@@ -99,16 +113,19 @@ const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {
   CONFLICT: "CONFLICT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   INTERNAL: "INTERNAL_SERVER_ERROR",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };
 
 const DEFAULT_APP_CODE: Partial<Record<TRPCError["code"], ErrorCode>> = {
   BAD_REQUEST: "VALIDATION_FAILED",
   PARSE_ERROR: "VALIDATION_FAILED",
   UNAUTHORIZED: "UNAUTHORIZED",
+  PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   TOO_MANY_REQUESTS: "RATE_LIMITED",
+  SERVICE_UNAVAILABLE: "UNAVAILABLE",
 };
 
 const t = initTRPC
@@ -120,7 +137,7 @@ const t = initTRPC
     // proxies and lets the client notice a dead connection.
     sse: { ping: { enabled: true, intervalMs: 15_000 } },
     errorFormatter({ shape, error }) {
-      const app = error.cause instanceof AppError ? error.cause : null;
+      const app = asAppError(error.cause);
       const zod = error.cause instanceof ZodError ? error.cause : null;
       const internal = error.code === "INTERNAL_SERVER_ERROR" && !app;
       return {
@@ -145,33 +162,16 @@ const t = initTRPC
 /** Typed AppErrors become TRPCErrors with the matching HTTP status (the cause keeps the app code). */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
+  const cause = result.ok ? null : asAppError(result.error.cause);
+  if (cause) {
     throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
   }
   return result;
 });
 
-/**
- * Cross-site request forgery: a mutation from a browser must come from the same host. (SameSite
- * cookies alone do not help between tenant subdomains, which are the same site.)
- */
+/** Cross-site request forgery: a mutation from a browser must come from the same host (same-origin.ts). */
 const sameOrigin = t.middleware(({ ctx, type, next }) => {
-  if (type === "mutation") {
-    const origin = ctx.headers.get("origin");
-    const fetchSite = ctx.headers.get("sec-fetch-site");
-    let sameHost = true;
-    if (origin) {
-      try {
-        sameHost = new URL(origin).host === ctx.headers.get("host");
-      } catch {
-        sameHost = false;
-      }
-    }
-    if (!sameHost || fetchSite === "cross-site" || fetchSite === "same-site") {
-      throw new AppError("FORBIDDEN", "Cross-origin requests cannot change data.");
-    }
-  }
+  if (type === "mutation") assertSameOrigin(ctx.headers);
   return next();
 });
 
@@ -197,29 +197,40 @@ export async function enforceRateLimit(
   }
 }
 
-/** A tenant host: the tenant exists and its status allows the call (suspended tenants: reads only). */
-export const tenantProcedure = publicProcedure
-  .use(({ ctx, type, meta, next }) => {
-    const tenant = ctx.tenant;
-    if (!tenant || tenant.status === "deleted")
-      throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
-    if (tenant.status === "suspended" && type !== "query" && !meta?.allowSuspended) {
-      throw new AppError("TENANT_SUSPENDED", "This workspace is suspended; it is read-only.");
-    }
-    return next({ ctx: { tenant } });
-  })
-  .use(async ({ ctx, meta, next }) => {
-    if (meta?.rateLimit === false) return next();
-    // Per tenant, per minute and per hour, from the plan. The {id} hash tag keeps both keys of a
-    // tenant in one Redis Cluster slot.
-    await enforceRateLimit(
-      ctx,
-      tenantPolicies(ctx.tenant.plan, ctx.tenant.rateLimits).map(
-        (p) => [p, `{${ctx.tenant.id}}`] as [RatePolicy, string],
-      ),
-    );
-    return next();
-  });
+/** A tenant host: the tenant exists and its status allows the call (the table in status-policy.ts). */
+const onTenantHost = publicProcedure.use(({ ctx, type, meta, next }) => {
+  const tenant = ctx.tenant;
+  assertStatusAllows(tenant, meta?.access ?? (type === "mutation" ? "write" : "read"));
+  if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+  return next({ ctx: { tenant } });
+});
+
+/**
+ * Request rate limits (policies.ts). Anonymous calls spend their client address's own budget on
+ * this tenant's host, never the tenant's quota, so no one can lock the members out. Signed-in
+ * users (and API keys) spend their per-user share, then the tenant's per-minute and per-hour quota.
+ */
+async function limitRequest(
+  ctx: Pick<Context, "services" | "resHeaders" | "meta"> & { tenant: ResolvedTenant },
+  userId: string | null,
+) {
+  await enforceRateLimit(
+    ctx,
+    userId ? memberChecks(ctx.tenant, userId) : anonymousChecks(ctx.tenant.id, ctx.meta.ip),
+  );
+}
+
+/**
+ * Any caller on a tenant host (sign-in page, public info). Counted as the signed-in user when the
+ * session cookie is valid, as the client address otherwise.
+ */
+export const tenantProcedure = onTenantHost.use(async ({ ctx, meta, next }) => {
+  if (meta?.rateLimit === false) return next();
+  const cookie = readCookie(ctx.headers, SESSION_COOKIE);
+  const session = cookie ? await ctx.services.auth.session(ctx.tenant, cookie) : null;
+  await limitRequest(ctx, session?.user.id ?? null);
+  return next();
+});
 
 /**
  * Counts the call in usage (per endpoint; API-key calls also in the monthly API-call total) and the
@@ -238,8 +249,18 @@ const trackUsage = t.middleware(async ({ ctx, path, next }) => {
   return next();
 });
 
-/** A signed-in user of THIS tenant (the session is looked up in the tenant's own schema). */
-export const authedProcedure = tenantProcedure
+/**
+ * A signed-in user of THIS tenant (the session is looked up in the tenant's own schema). A call
+ * whose credentials fail spends the client address's anonymous budget (guessing keys or cookies is
+ * bounded per address and never touches the tenant's quota); one that passes spends the user's.
+ */
+export const authedProcedure = onTenantHost
+  .use(async ({ ctx, meta, next }) => {
+    const result = await next();
+    if (!result.ok && meta?.rateLimit !== false && asAppError(result.error.cause)?.code === "UNAUTHORIZED")
+      await limitRequest(ctx, null);
+    return result;
+  })
   .use(async ({ ctx, type, next }) => {
     // `Authorization: Bearer nck_…` is an API key of this tenant (looked up in its own schema); it
     // replaces the cookie. `apiKey` tells key traffic from browser sessions (null) to later middleware.
@@ -259,7 +280,22 @@ export const authedProcedure = tenantProcedure
       session = await ctx.services.auth.session(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
       if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
     }
+    annotateRequest({ userId: session.user.id });
     return next({ ctx: { session, user: session.user, apiKey } });
+  })
+  .use(async ({ ctx, meta, next }) => {
+    if (meta?.rateLimit !== false) await limitRequest(ctx, ctx.user.id);
+    return next();
+  })
+  .use(({ ctx, meta, next }) => {
+    // A workspace that requires a second factor: members without one may only set it up (API keys
+    // carry no such flags and are unaffected).
+    if (meta?.twoFactor !== "enrolment" && mustEnrolTwoFactor(ctx.session))
+      throw new AppError(
+        "TWO_FACTOR_REQUIRED",
+        "This workspace requires two-factor authentication. Set it up to continue.",
+      );
+    return next();
   })
   .use(trackUsage);
 
@@ -315,5 +351,6 @@ export const superAdminProcedure = publicProcedure.use(async ({ ctx, next }) => 
     readCookie(ctx.headers, ADMIN_SESSION_COOKIE),
   );
   if (!session) throw new AppError("UNAUTHORIZED", "Sign in as a platform administrator.");
+  annotateRequest({ userId: session.admin.id });
   return next({ ctx: { adminSession: session, admin: session.admin } });
 });

@@ -1,1 +1,12 @@
-export { type Env, env, isMultiTenant, loadEnv } from "./env";
+export {
+  assertStartable,
+  type BillingMode,
+  billingMode,
+  configProblems,
+  DEV_APP_PASSWORD,
+  type Env,
+  env,
+  isMultiTenant,
+  loadEnv,
+} from "./env";
+export { parseRedisUrl, type RedisTarget, redact, redisIsCluster } from "./redis";

@@ -1,4 +1,10 @@
 export {
+  type AvailabilityStats,
+  DatabaseAvailability,
+  DatabaseUnavailableError,
+  isUnreachable,
+} from "./availability";
+export {
   appUrlFor,
   connect,
   createDatabase,
@@ -9,7 +15,8 @@ export {
   type PublicTx,
   publicDb,
   type Sql,
-  shardOf,
+  throughPooler,
+  withCredentials,
 } from "./client";
 export * from "./crypto";
 export { forSchema, MIGRATIONS_DIR, migratePublic, migrateTenantSchema, tenantMigrations } from "./migrate";
@@ -22,9 +29,10 @@ export {
   purgeTenant,
   SlugTakenError,
 } from "./provision";
-export { type RoleNames, roleNames, tenantRoleName } from "./roles";
+export { type RoleNames, roleNames, rolePassword, tenantRoleName } from "./roles";
 export * from "./slug";
 export { type TenantTables, tenantTables } from "./tenant/tables";
+export { type TenantPoolStats, TenantPools } from "./tenant-pools";
 export {
   type TenantActor,
   type TenantRef,

@@ -38,6 +38,8 @@ describe("provisionTenant", () => {
       "reactions",
       "read_state",
       "sessions",
+      "two_factor_challenges",
+      "two_factor_recovery_codes",
       "users",
     ]);
     const [counts] = await db.admin<Record<string, number>[]>`

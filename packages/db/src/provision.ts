@@ -91,7 +91,8 @@ export async function provisionTenant(
       await d.execute(sql.raw(`create schema "${schemaName}"`));
       await step("schema");
 
-      for (const statement of createTenantRoleSql(db.roles, dbRole)) await d.execute(sql.raw(statement));
+      for (const statement of createTenantRoleSql(db.roles, dbRole, db.config.appPassword))
+        await d.execute(sql.raw(statement));
       await step("role");
 
       await migrateTenantSchema(d, db, { id: tenantId, schemaName, dbRole });
@@ -167,6 +168,8 @@ export async function purgeTenant(db: Database, tenantId: string): Promise<boole
     await tx.unsafe(`drop schema if exists "${t.schema_name}" cascade`);
     const [role] = await tx`select 1 from pg_roles where rolname = ${t.db_role}`;
     if (role) {
+      // Its sessions would outlive the role (PostgreSQL does not end them).
+      await tx`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${t.db_role}`;
       await tx.unsafe(`drop owned by "${t.db_role}"`);
       await tx.unsafe(`drop role "${t.db_role}"`);
     }

@@ -6,15 +6,23 @@ import type { ProvisionInput } from "./provision";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    testDb: { adminUrl: string; rolePrefix: string; appPassword: string; embedded: boolean };
+    testDb: {
+      adminUrl: string;
+      rolePrefix: string;
+      appPassword: string;
+      embedded: boolean;
+      /** Set when the run's app role goes through a transaction pooler. */
+      appUrl?: string;
+      appPoolMode?: "session" | "transaction";
+    };
     redisUrl: string | null;
   }
 }
 
 /** A Database on the run's test server (real PostgreSQL: CI's, or an embedded one). */
-export function testDatabase(opts: { poolMax?: number; poolShards?: number } = {}): Database {
+export function testDatabase(opts: { poolMax?: number; tenantPoolMax?: number } = {}): Database {
   const cfg = inject("testDb");
-  return createDatabase({ ...cfg, poolMax: opts.poolMax ?? 10, poolShards: opts.poolShards });
+  return createDatabase({ ...cfg, poolMax: opts.poolMax ?? 10, tenantPoolMax: opts.tenantPoolMax });
 }
 
 export const testMasterKey = parseMasterKey(Buffer.alloc(32, 7).toString("base64"));

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
+import { DatabaseUnavailableError } from "./availability";
 import type { Database, PublicTx } from "./client";
 import { type TenantTables, tenantTables } from "./tenant/tables";
 
@@ -30,32 +31,36 @@ export function tablesFor(schemaName: string): TenantTables {
 }
 
 /**
- * Runs `fn` in a transaction on the tenant's app pool (`appDbFor`) that has switched to the
- * tenant's role, with `app.tenant_id` (and the actor) set — all in one round trip. Whatever SQL `fn`
- * runs, PostgreSQL lets it reach only that tenant's schema and that tenant's rows of the shared tables.
+ * Runs `fn` in a transaction on the tenant's own pool — connections logged in as the tenant's role,
+ * which can become no other role — with `app.tenant_id` (and the actor) set in the same round trip.
+ * Whatever SQL `fn` runs, PostgreSQL lets it reach only that tenant's schema and that tenant's rows
+ * of the shared tables.
  */
 export async function withTenant<T>(
-  database: Pick<Database, "appDbFor">,
+  database: Pick<Database, "tenantPools" | "availability">,
   tenant: TenantRef,
   fn: (tx: TenantTx) => Promise<T>,
   actor: TenantActor = {},
 ): Promise<T> {
-  return retryOnDeadConnection((started) =>
-    database.appDbFor(tenant.id).transaction(async (db) => {
-      // The switch is pipelined with the first statements of `fn` (same connection, one write) and
-      // runs before them: its query starts here, synchronously, before `fn` is even called, and every
-      // drizzle statement needs at least as many steps to reach the driver. If it fails, the
-      // transaction is aborted, so nothing of `fn` runs as the login role; its error is reported.
-      const switched = db
-        .execute(sql`select set_config('role', ${tenant.dbRole}, true), set_config('app.tenant_id', ${tenant.id}, true),
+  return database.availability.run((ticket) =>
+    database.tenantPools.run(tenant.dbRole, (pool) =>
+      retryBeforeWorkBegan((started) =>
+        pool.transaction(async (db) => {
+          if (!ticket.claim()) throw new DatabaseUnavailableError("down", 1); // the caller gave up on it
+          // Pipelined with the first statements of `fn` (same connection, one write) and sent before
+          // them: its query starts here, synchronously, before `fn` is even called.
+          const context = db
+            .execute(sql`select set_config('app.tenant_id', ${tenant.id}, true),
         set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`)
-        .then(() => started());
-      const work = fn({ db, t: tablesFor(tenant.schemaName), tenant });
-      const [sw, w] = await Promise.allSettled([switched, work]);
-      if (sw.status === "rejected") throw sw.reason;
-      if (w.status === "rejected") throw w.reason;
-      return w.value;
-    }),
+            .then(() => started());
+          const work = fn({ db, t: tablesFor(tenant.schemaName), tenant });
+          const [c, w] = await Promise.allSettled([context, work]);
+          if (c.status === "rejected") throw c.reason;
+          if (w.status === "rejected") throw w.reason;
+          return w.value;
+        }),
+      ),
+    ),
   );
 }
 
@@ -81,7 +86,7 @@ function connectionLost(err: unknown): boolean {
  * its first statement. Nothing of the unit of work has run then, so it is retried once on another
  * connection. A failure after the work started is never retried (it may have committed).
  */
-async function retryOnDeadConnection<T>(run: (started: () => void) => Promise<T>): Promise<T> {
+async function retryBeforeWorkBegan<T>(run: (started: () => void) => Promise<T>): Promise<T> {
   let began = false;
   try {
     return await run(() => {
@@ -93,16 +98,20 @@ async function retryOnDeadConnection<T>(run: (started: () => void) => Promise<T>
   }
 }
 
-/** Super-admin work on the shared tables (every row), under the platform-admin role, on `appDb`. */
+/** Super-admin work on the shared tables (every row), on the platform-admin role's own pool. */
 export async function withPlatformAdmin<T>(
-  database: Pick<Database, "appDb" | "roles">,
+  database: Pick<Database, "platformDb" | "availability">,
   fn: (db: PublicTx) => Promise<T>,
 ): Promise<T> {
-  return retryOnDeadConnection((started) =>
-    database.appDb.transaction(async (db) => {
-      await db.execute(sql`select set_config('role', ${database.roles.platformAdmin}, true)`);
-      started();
-      return fn(db);
-    }),
+  return database.availability.run((ticket) =>
+    retryBeforeWorkBegan((started) =>
+      database.platformDb.transaction(async (db) => {
+        if (!ticket.claim()) throw new DatabaseUnavailableError("down", 1); // the caller gave up on it
+        // A first statement, so that a connection the server closed fails here, before any work.
+        await db.execute(sql`select 1`);
+        started();
+        return fn(db);
+      }),
+    ),
   );
 }

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { Fragment, useState } from "react";
-import { formatDateTime, formatRelative } from "@/lib/format";
+import { formatDateTime, formatLimitValue, formatRelative } from "@/lib/format";
 import { EmptyState, SkeletonRows } from "./ui";
 
 export type AuditEntry = {
@@ -52,8 +52,11 @@ export function changeSummary(before: unknown, after: unknown, max = 4): string 
     if (JSON.stringify(x) === JSON.stringify(y)) continue;
     if (isRecord(x) && isRecord(y)) {
       for (const sub of new Set([...Object.keys(x), ...Object.keys(y)]))
-        if (JSON.stringify(x[sub]) !== JSON.stringify(y[sub]))
-          parts.push({ key: k, text: `${k}.${sub}: ${show(x[sub])} → ${show(y[sub])}` });
+        if (JSON.stringify(x[sub]) !== JSON.stringify(y[sub])) {
+          // Plan limits read as people say them: "Unlimited", "1 GB" (not -1, 1024).
+          const f = (v: unknown) => (k === "limits" ? formatLimitValue(sub, v) : null) ?? show(v);
+          parts.push({ key: k, text: `${k}.${sub}: ${f(x[sub])} → ${f(y[sub])}` });
+        }
     } else if (k in b && k in a) parts.push({ key: k, text: `${k}: ${show(x)} → ${show(y)}` });
     else parts.push({ key: k, text: `${k}: ${show(k in a ? y : x)}` });
   }

@@ -3,6 +3,13 @@
 import { type FormEvent, type ReactNode, useEffect, useId, useRef } from "react";
 import { Spinner } from "./ui";
 
+/** Where a dialog's focus starts, in order of preference. */
+const FIRST_FOCUS = [
+  ".dialog-body :is(input, select, textarea):not([disabled]):not([type=hidden])",
+  ".dialog-body :is(button, a[href]):not([disabled])",
+  ".dialog-footer button:not([disabled])",
+];
+
 /**
  * A modal dialog on the native <dialog> element: focus moves in and is trapped by the browser,
  * Escape closes it, focus returns to the opener. `onSubmit` runs the action; the dialog stays open
@@ -41,7 +48,13 @@ export function Dialog({
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // showModal focuses the header's Close button; start at the first field, else the first action.
+      FIRST_FOCUS.map((selector) => d.querySelector<HTMLElement>(selector))
+        .find(Boolean)
+        ?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
 

@@ -21,7 +21,8 @@ const dateTimeFmt = new Intl.DateTimeFormat("en-GB", {
   hour12: false,
   timeZone: "UTC",
 });
-const monthFmt = new Intl.DateTimeFormat("en-US", { month: "short", year: "2-digit", timeZone: "UTC" });
+const monthFmt = new Intl.DateTimeFormat("en-US", { month: "short", year: "numeric", timeZone: "UTC" });
+const longMonthFmt = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
 
 export const formatNumber = (n: number) => number.format(n);
 export const formatCompact = (n: number) => compact.format(n);
@@ -31,8 +32,10 @@ export const formatDate = (d: Date | string | null | undefined) => (d ? dateFmt.
 /** In UTC, labelled as such. */
 export const formatDateTime = (d: Date | string | null | undefined) =>
   d ? `${dateTimeFmt.format(new Date(d))} UTC` : "—";
-/** "2026-11" → "Nov 26". */
+/** "2026-11" → "Nov 2026" (never "Nov 26", which reads as a day). */
 export const formatPeriod = (period: string) => monthFmt.format(new Date(`${period}-01T00:00:00Z`));
+/** "2026-12" → "December 2026". */
+export const formatPeriodLong = (period: string) => longMonthFmt.format(new Date(`${period}-01T00:00:00Z`));
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -43,7 +46,28 @@ export function formatBytes(bytes: number): string {
     v /= 1024;
     i++;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  // As the tenant app shows sizes: "1 GB", "1.5 GB", "100 GB" (never "1.0 GB" or "1,024 MB").
+  return `${v >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Plan sizes in the units usage is shown in: 1,024 MB is "1 GB". -1: "Unlimited". */
+export const formatMegabytes = (mb: number) =>
+  mb < 0 ? "Unlimited" : formatBytes(Math.round(mb * 1024 * 1024));
+export const formatGigabytes = (gb: number) =>
+  gb < 0 ? "Unlimited" : formatBytes(Math.round(gb * 1024 * 1024 * 1024));
+
+/** The limit fields of a plan (TenantLimits), in GB/MB where sized. */
+const SIZE_LIMITS: Record<string, (n: number) => string> = {
+  storageGb: formatGigabytes,
+  maxUploadMb: formatMegabytes,
+};
+const LIMIT_KEYS = new Set(["users", "channels", "storageGb", "apiCallsPerMonth", "maxUploadMb"]);
+
+/** A value under `limits` for people: -1 is "Unlimited", sizes with their unit; anything else as is. */
+export function formatLimitValue(key: string, v: unknown): string | null {
+  if (!LIMIT_KEYS.has(key) || typeof v !== "number") return null;
+  if (v < 0) return "Unlimited";
+  return SIZE_LIMITS[key]?.(v) ?? formatNumber(v);
 }
 
 export function formatRelative(d: Date | string | null | undefined, now = Date.now()): string {

@@ -3,7 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { type ReactNode, Suspense, useEffect, useState } from "react";
+import { type ReactNode, Suspense, useEffect, useRef, useState } from "react";
 import { useTRPC } from "@/lib/trpc";
 import { BillingBanner } from "./billing-banner";
 import { TenantBrand } from "./brand";
@@ -24,10 +24,22 @@ export function AppShell({ children }: { children: ReactNode }) {
   // Close the drawer (small screens) on navigation.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on path change only
   useEffect(() => setOpen(false), [pathname]);
+  // …and when a link in it is followed: picking a channel changes only the query (`?c=`).
+  const aside = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const el = aside.current;
+    if (!el) return;
+    const onClick = (e: MouseEvent) => {
+      if ((e.target as Element | null)?.closest?.("a[href]")) setOpen(false);
+    };
+    el.addEventListener("click", onClick);
+    return () => el.removeEventListener("click", onClick);
+  }, []);
 
   const nav: NavItem[] = [
     { href: "/", label: "Chat", icon: "chat", show: true },
     { href: "/members", label: "Members", icon: "users", show: true },
+    { href: "/profile", label: "Profile", icon: "shield", show: true },
     { href: "/settings", label: "Settings", icon: "settings", show: roleAtLeast(user.role, "admin") },
     { href: "/billing", label: "Billing", icon: "card", show: roleAtLeast(user.role, "admin") },
   ];
@@ -57,7 +69,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           tabIndex={open ? 0 : -1}
           onClick={() => setOpen(false)}
         />
-        <aside className="sidebar" id="sidebar" aria-label="Workspace">
+        <aside className="sidebar" id="sidebar" aria-label="Workspace" ref={aside}>
           <div className="sidebar-header">
             <TenantBrand tenant={tenant} />
             <Badge tone="neutral" label={`${tenant.plan} plan`}>

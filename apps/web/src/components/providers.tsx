@@ -19,12 +19,23 @@ export function toSignIn() {
   window.location.assign(`/login?expired=1&next=${encodeURIComponent(next)}`);
 }
 
+/** The workspace requires a second factor this user has not set up: to its set-up, then back here. */
+export function toTwoFactor() {
+  if (redirecting || typeof window === "undefined") return;
+  const { pathname, search } = window.location;
+  if (pathname === "/two-factor" || PUBLIC_PATHS.some((p) => p.test(pathname))) return;
+  redirecting = true;
+  window.location.assign(`/two-factor?next=${encodeURIComponent(`${pathname}${search}`)}`);
+}
+
 /**
  * tRPC + TanStack Query for one tab. On a tenant host (`tenantHost`), an UNAUTHORIZED answer to any
  * call sends the user to the sign-in page with `next` set to where they were.
  */
 export function Providers({ children, tenantHost = false }: { children: ReactNode; tenantHost?: boolean }) {
-  const [queryClient] = useState(() => makeQueryClient(tenantHost ? toSignIn : undefined));
+  const [queryClient] = useState(() =>
+    makeQueryClient(tenantHost ? toSignIn : undefined, tenantHost ? toTwoFactor : undefined),
+  );
   const [trpcClient] = useState(() => makeTrpcClient());
   return (
     <QueryClientProvider client={queryClient}>

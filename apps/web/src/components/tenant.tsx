@@ -53,6 +53,8 @@ export function useTenantFeature(
   enabled: boolean;
   loading: boolean;
   planName: string;
+  /** In the plan, but off on this platform: the setting the operator must turn on. */
+  platformSetting: string | null;
 } {
   const trpc = useTRPC();
   const q = useQuery({
@@ -60,7 +62,12 @@ export function useTenantFeature(
     staleTime: 60_000,
     enabled: opts.enabled ?? true,
   });
-  return { enabled: q.data?.features[name] === true, loading: q.isPending, planName: q.data?.planName ?? "" };
+  return {
+    enabled: q.data?.features[name] === true,
+    loading: q.isPending,
+    planName: q.data?.planName ?? "",
+    platformSetting: q.data?.platformOff.find((o) => o.feature === name)?.setting ?? null,
+  };
 }
 
 /** Usage against the plan's limits (`ui.limits`): users, channels, storage, API calls this month. */

@@ -187,6 +187,14 @@ export function Meter({
   );
 }
 
+/** Where a dialog's focus starts, in order of preference. */
+const FIRST_FOCUS = [
+  "[autofocus]",
+  ".modal-body :is(input, select, textarea):not([disabled]):not([type=hidden])",
+  ".modal-body :is(button, a[href]):not([disabled])",
+  ".modal-footer button:not([disabled])",
+];
+
 /** A modal dialog on the native <dialog> element (focus trap, Escape to close, inert background). */
 export function Modal({
   open,
@@ -208,7 +216,14 @@ export function Modal({
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // showModal focuses the first focusable element: the header's Close button. Start where the
+      // work is instead: an element marked autofocus, else the first field, else the first action.
+      FIRST_FOCUS.map((selector) => d.querySelector<HTMLElement>(selector))
+        .find(Boolean)
+        ?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
   return (

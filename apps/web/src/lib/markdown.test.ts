@@ -23,6 +23,48 @@ describe("chat markdown", () => {
     expect(out).toContain("click");
   });
 
+  it("refuses link targets that a browser turns into another origin", () => {
+    // Each of these resolves, in a browser, to a host other than the page's (WHATWG URL parsing:
+    // "\\" reads as "/", tabs and newlines are dropped, leading controls and spaces are stripped).
+    const crossOrigin = [
+      "/\\evil.example",
+      "\\\\evil.example",
+      "\\/evil.example",
+      "//evil.example",
+      "/\\/evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "/\r/evil.example",
+      "\t//evil.example",
+      " //evil.example",
+      "\u0001//evil.example",
+      "java\tscript:alert(1)",
+      "java\nscript:alert(1)",
+      "\u0000javascript:alert(1)",
+    ];
+    // Not cross-origin, but raw backslashes and whitespace in a target are refused all the same.
+    const suspicious = ["/ /evil.example", "/w/a\\b", "https://example.com\\@evil.example"];
+    for (const raw of [...crossOrigin, ...suspicious]) {
+      expect(safeHref(raw), JSON.stringify(raw)).toBeNull();
+      const out = html(`[x](${raw})`);
+      expect(out, JSON.stringify(raw)).not.toContain("href");
+    }
+    // Percent-encoded backslashes and slashes stay in the path: the browser keeps them on this site.
+    expect(safeHref("/%5Cevil.example")).toBe("/%5Cevil.example");
+    expect(safeHref("/%2F/evil.example")).toBe("/%2F/evil.example");
+  });
+
+  it("keeps same-site paths, http(s) and mailto links", () => {
+    expect(safeHref("/w/general")).toBe("/w/general");
+    expect(safeHref("/w/general?m=1#top")).toBe("/w/general?m=1#top");
+    expect(safeHref("https://example.com/a?b=c")).toBe("https://example.com/a?b=c");
+    expect(safeHref("http://example.com")).toBe("http://example.com/");
+    expect(safeHref("mailto:ann@example.com")).toBe("mailto:ann@example.com");
+    const out = html("[general](/w/general)");
+    expect(out).toContain('href="/w/general"');
+    expect(out).not.toContain("target=");
+  });
+
   it("renders bold, italic, strike, code, links and lists", () => {
     const out = html("**b** *i* ~~s~~ `c` [x](https://example.com)\n\n- one\n- two\n\n```\n<b>raw</b>\n```");
     expect(out).toContain("<strong>b</strong>");

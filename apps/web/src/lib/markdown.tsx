@@ -35,10 +35,33 @@ const INLINE: { name: string; re: RegExp }[] = [
 ];
 const TRIGGERS = /[`@[h*_~]/g;
 
-/** A safe href, or null: http(s), mailto, or a path on this site. */
+/** Any origin: same-site paths are resolved against it, and must stay on it. */
+const SAME_SITE = "https://same-site.invalid";
+
+/**
+ * A safe href, or null: http(s), mailto, or a path on this site.
+ *
+ * Browsers rewrite a URL before they follow it (WHATWG URL parser): they drop tabs and newlines
+ * anywhere (`java\tscript:`, `/\t/evil`), strip leading control characters and spaces, and read a
+ * backslash as a slash in http(s) URLs, so `/\evil.example` and `\\evil.example` are the
+ * protocol-relative `//evil.example` — a link that looks same-site and leads to another host. A
+ * target that holds a backslash, a control character or whitespace is therefore not a link at all
+ * (nothing legitimate needs them raw; they can be percent-encoded), and a path is accepted only when
+ * the URL parser itself resolves it to this site's origin.
+ */
 export function safeHref(raw: string): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(raw)) return null;
   const href = raw.trim();
-  if (href.startsWith("/") && !href.startsWith("//")) return href;
+  if (href === "" || /\s/.test(href)) return null;
+  if (href.startsWith("/")) {
+    if (href.startsWith("//")) return null;
+    try {
+      return new URL(href, SAME_SITE).origin === SAME_SITE ? href : null;
+    } catch {
+      return null;
+    }
+  }
   try {
     const u = new URL(href);
     return u.protocol === "http:" || u.protocol === "https:" || u.protocol === "mailto:"

@@ -35,9 +35,15 @@ export function makeTrpcClient() {
  * change, signed out in another tab): the tenant app sends the user to the sign-in page.
  * Rate-limited calls are retried after the server's Retry-After; other client errors are not retried.
  */
-export function makeQueryClient(onUnauthorized?: (error: unknown) => void) {
+export function makeQueryClient(
+  onUnauthorized?: (error: unknown) => void,
+  /** The workspace requires two-factor authentication and the user has none yet. */
+  onTwoFactorRequired?: () => void,
+) {
   const handle = (error: unknown) => {
     if (onUnauthorized && isUnauthorized(error)) onUnauthorized(error);
+    else if (onTwoFactorRequired && appErrorOf(error)?.appCode === "TWO_FACTOR_REQUIRED")
+      onTwoFactorRequired();
   };
   return new QueryClient({
     queryCache: new QueryCache({ onError: handle }),

@@ -10,6 +10,7 @@ import { requireFeature } from "../limits/features";
 import { assertWithinLimit, resourceUsage } from "../limits/limits";
 import type { UsageRecorder } from "../limits/usage";
 import { canSeeChannel, currentViewer, type Viewer } from "../realtime/visibility";
+import { assertStatusAllows } from "../tenancy/status-policy";
 import { type BlobStore, newStorageKey } from "./blob-store";
 import { sanitizeFileName } from "./file-name";
 import { decryptFile, encryptFile, type TenantKeyring } from "./keys";
@@ -248,12 +249,17 @@ export class AttachmentService {
     exact: boolean,
   ): Promise<void> {
     const [plan] = await db
-      .select({ status: tenants.status, limits: tenants.limits, features: tenants.features })
+      .select({
+        status: tenants.status,
+        trialEndsAt: tenants.trialEndsAt,
+        limits: tenants.limits,
+        features: tenants.features,
+      })
       .from(tenants)
       .where(eq(tenants.id, tenant.id));
-    if (!plan || plan.status === "deleted") throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
-    if (plan.status === "suspended")
-      throw new AppError("TENANT_SUSPENDED", "This workspace is suspended; it is read-only.");
+    // The status as stored now (the request's view may be up to a cache lifetime old).
+    assertStatusAllows(plan ?? null, "write");
+    if (!plan) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
     requireFeature(plan.features, "fileUploads");
     const max = maxUploadBytes(plan.limits);
     if (size > max) {

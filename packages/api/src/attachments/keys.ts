@@ -92,7 +92,7 @@ export type MasterKeyRotation = {
  * start the processes with the new MASTER_ENCRYPTION_KEY (the keyring accepts both meanwhile).
  */
 export async function rotateMasterKey(
-  db: Pick<Database, "appDb" | "roles">,
+  db: Pick<Database, "platformDb" | "availability">,
   oldMaster: MasterKey,
   newMaster: MasterKey,
   opts: { tenantIds?: string[]; batchSize?: number } = {},

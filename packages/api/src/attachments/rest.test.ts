@@ -28,7 +28,7 @@ function post(
     host,
     origin: `http://${host}`,
     cookie: cookie(client),
-    "x-forwarded-for": client.ip,
+    "x-nchat-client-address": client.ip,
     ...headers,
   });
   return uploadAttachmentRoute(
@@ -43,7 +43,7 @@ function post(
 }
 
 function get(client: TestClient, id: string, headers: Record<string, string> = {}, host = client.host) {
-  const h = new Headers({ host, "x-forwarded-for": client.ip, ...headers });
+  const h = new Headers({ host, "x-nchat-client-address": client.ip, ...headers });
   if (client.cookies.size) h.set("cookie", cookie(client));
   return downloadAttachmentRoute(
     services,

@@ -2,6 +2,11 @@ import { parse, serialize } from "cookie";
 
 /** Tenant users' session cookie: host-only (no Domain attribute), so each tenant host has its own. */
 export const SESSION_COOKIE = "nchat_session";
+/**
+ * A sign-in waiting for its second factor (password right, code to come): a short-lived challenge,
+ * not a session. Host-only like the session cookie.
+ */
+export const TWO_FACTOR_COOKIE = "nchat_2fa";
 /** Super admins' session cookie, set by the admin app only. */
 export const ADMIN_SESSION_COOKIE = "nchat_admin_session";
 

@@ -98,6 +98,8 @@ export class BillingService {
   readonly provider: BillingProvider;
   /** The SDK client (null offline). */
   readonly stripe: Stripe | null;
+  /** Webhook deliveries by outcome, for metrics (`invalid`: refused signature; `failed`: 500, retried). */
+  readonly webhookOutcomes = { processed: 0, duplicate: 0, ignored: 0, failed: 0, invalid: 0 };
 
   constructor(private readonly deps: BillingServiceDeps) {
     this.stripe = deps.config.stripe ? (deps.stripe ?? createStripeClient(deps.config.stripe)) : null;
@@ -224,9 +226,17 @@ export class BillingService {
     try {
       event = verifyWebhook(rawBody, signature, secret);
     } catch {
+      this.webhookOutcomes.invalid++;
       throw new AppError("VALIDATION_FAILED", "Invalid Stripe signature.");
     }
-    return this.provider.processWebhookEvent(event);
+    try {
+      const result = await this.provider.processWebhookEvent(event);
+      this.webhookOutcomes[result.outcome]++;
+      return result;
+    } catch (err) {
+      this.webhookOutcomes.failed++;
+      throw err;
+    }
   }
 
   /** `pnpm billing:jobs`: trial expiry, past-due suspension, offline period ends, metered usage. */

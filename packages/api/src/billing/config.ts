@@ -1,9 +1,12 @@
 import { type PriceCatalog, priceCatalog, type StripeClientOptions } from "@nchat/billing";
-import type { Env } from "@nchat/config";
+import { billingMode, type Env } from "@nchat/config";
 
 /** Billing settings, read once from the environment (see .env.example, "Stripe"). */
 export type BillingConfig = {
-  /** Set: Stripe (the real SDK, optionally against another host). Unset: offline billing. */
+  /**
+   * Set: Stripe (the real SDK, optionally against another host). Null: offline billing — only when
+   * chosen (BILLING_MODE=offline), or by default outside production without a Stripe key.
+   */
   stripe: StripeClientOptions | null;
   webhookSecret: string | null;
   prices: PriceCatalog;
@@ -18,14 +21,15 @@ export type BillingConfig = {
 
 export function billingConfig(env: Env): BillingConfig {
   return {
-    stripe: env.STRIPE_SECRET_KEY
-      ? {
-          secretKey: env.STRIPE_SECRET_KEY,
-          host: env.STRIPE_API_HOST,
-          port: env.STRIPE_API_PORT,
-          protocol: env.STRIPE_API_PROTOCOL,
-        }
-      : null,
+    stripe:
+      billingMode(env) === "stripe" && env.STRIPE_SECRET_KEY
+        ? {
+            secretKey: env.STRIPE_SECRET_KEY,
+            host: env.STRIPE_API_HOST,
+            port: env.STRIPE_API_PORT,
+            protocol: env.STRIPE_API_PROTOCOL,
+          }
+        : null,
     webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? null,
     prices: priceCatalog(env),
     meterEventName: env.STRIPE_METER_API_CALLS ?? null,

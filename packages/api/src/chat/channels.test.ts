@@ -124,6 +124,23 @@ describe("channels", () => {
     expect(events[0]!.payload).toEqual({ type: "channel.updated", channelId: created.id });
   });
 
+  it("member counts leave out removed people, as the member list does", async () => {
+    const ws = await workspace(services, "cnt");
+    const people = [];
+    for (const name of ["Ann", "Bob", "Cy"]) people.push(await person(services, ws, "member", name));
+    const general = await generalId(services, ws);
+    const countOf = async () =>
+      (await ws.client.call((c) => c.chat.channel({ channelId: general }))).memberCount;
+    expect(await countOf()).toBe(4);
+    // Bob and Cy are removed from the workspace (deactivated: their channel rows stay).
+    for (const p of people.slice(1)) await ws.client.call((c) => c.members.remove({ userId: p.user.id }));
+    const listed = await ws.client.call((c) => c.chat.channelMembers({ channelId: general }));
+    expect(listed.members).toHaveLength(2);
+    expect(await countOf()).toBe(2);
+    const inList = (await ws.client.call((c) => c.chat.channels())).channels.find((c) => c.id === general);
+    expect(inList?.memberCount).toBe(2);
+  });
+
   it("guests see and post only where they are members; they cannot browse, join or create", async () => {
     const ws = await workspace(services, "gst");
     const guest = await person(services, ws, "guest");
@@ -240,9 +257,6 @@ describe("channels", () => {
       ])
         expect(await rejects(call)).toMatchObject({ code: "NOT_FOUND", appCode: "NOT_FOUND" });
     }
-    expect(
-      await rejects(outsider.client.call((c) => c.chat.createChannel({ name: "SECRET", kind: "private" }))),
-    ).toMatchObject({ appCode: "CONFLICT" });
 
     // Members add people; the added person sees it; the owner removes them again.
     expect(
@@ -278,6 +292,74 @@ describe("channels", () => {
     expect(
       await rejects(member.client.call((c) => c.chat.leaveChannel({ channelId: secret.id }))),
     ).toMatchObject({ appCode: "FORBIDDEN" });
+  });
+
+  it("a private channel's name does not leak: only names the actor can see are taken (create and rename)", async () => {
+    const ws = await workspace(services, "prn", "pro");
+    const mia = await person(services, ws, "member", "Mia");
+    const otto = await person(services, ws, "member", "Otto");
+    const admin = await person(services, ws, "admin", "Ada");
+    const secret = await mia.client.call((c) =>
+      c.chat.createChannel({ name: "secret-project", kind: "private" }),
+    );
+
+    // Non-members (the admin included) create channels of that name, public or private, as if it
+    // did not exist: no CONFLICT tells them it does.
+    const ottos = await otto.client.call((c) =>
+      c.chat.createChannel({ name: "Secret-Project", kind: "private" }),
+    );
+    expect(ottos).toMatchObject({ name: "Secret-Project", kind: "private", myRole: "owner" });
+    const adas = await admin.client.call((c) => c.chat.createChannel({ name: "SECRET-PROJECT" }));
+    expect(adas).toMatchObject({ name: "SECRET-PROJECT", kind: "public" });
+    expect(await count(services, ws.tenant.schemaName, "channels", "lower(name) = 'secret-project'")).toBe(3);
+
+    // Names the actor can see are taken: a private channel of theirs, any public channel.
+    for (const kind of ["private", "public"] as const) {
+      expect(
+        await rejects(mia.client.call((c) => c.chat.createChannel({ name: "SECRET-project", kind }))),
+      ).toMatchObject({ code: "CONFLICT", appCode: "CONFLICT" });
+      expect(
+        await rejects(otto.client.call((c) => c.chat.createChannel({ name: "secret-PROJECT", kind }))),
+      ).toMatchObject({ appCode: "CONFLICT" });
+    }
+    // Two public channels never share a name, even for writers that skip the service's check.
+    const sql = services.db.admin;
+    await expect(
+      sql`insert into ${sql(ws.tenant.schemaName)}.channels (name, kind) values ('Secret-project', 'public')`,
+    ).rejects.toMatchObject({ code: "23505", constraint_name: "channels_public_name_key" });
+
+    // Renames follow the same rule.
+    const plans = await otto.client.call((c) => c.chat.createChannel({ name: "plans", kind: "private" }));
+    const ideas = await otto.client.call((c) => c.chat.createChannel({ name: "ideas" }));
+    expect(
+      await rejects(
+        otto.client.call((c) => c.chat.updateChannel({ channelId: plans.id, name: "secret-project" })),
+      ),
+    ).toMatchObject({ appCode: "CONFLICT" }); // his own private one
+    expect(
+      await rejects(
+        otto.client.call((c) => c.chat.updateChannel({ channelId: ideas.id, name: "SECRET-PROJECT" })),
+      ),
+    ).toMatchObject({ appCode: "CONFLICT" }); // the public one
+    await otto.client.call((c) => c.chat.updateChannel({ channelId: ottos.id, name: "roadmap" }));
+    await admin.client.call((c) => c.chat.updateChannel({ channelId: adas.id, name: "elsewhere" }));
+    // Mia's channel is invisible to Otto: his public and private channels may take its name.
+    expect(
+      await otto.client.call((c) => c.chat.updateChannel({ channelId: ideas.id, name: "secret-project" })),
+    ).toMatchObject({ name: "secret-project", kind: "public" });
+    await otto.client.call((c) => c.chat.updateChannel({ channelId: ideas.id, name: "ideas" }));
+    expect(
+      await otto.client.call((c) => c.chat.updateChannel({ channelId: plans.id, name: "SECRET-project" })),
+    ).toMatchObject({ name: "SECRET-project", kind: "private" });
+    // Mia cannot rename into a public name; changing the case of her own channel's name is fine.
+    expect(
+      await rejects(
+        mia.client.call((c) => c.chat.updateChannel({ channelId: secret.id, name: "Elsewhere" })),
+      ),
+    ).toMatchObject({ appCode: "CONFLICT" });
+    expect(
+      await mia.client.call((c) => c.chat.updateChannel({ channelId: secret.id, name: "Secret-Project" })),
+    ).toMatchObject({ name: "Secret-Project" });
   });
 
   it("the channel limit holds exactly: 50 concurrent creates with 1 slot left → 1 created, 49 LIMIT_EXCEEDED", async () => {

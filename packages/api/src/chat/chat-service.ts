@@ -100,6 +100,8 @@ const messageNotFound = () => new AppError("NOT_FOUND", "No such message.");
 const memberNotFound = () => new AppError("NOT_FOUND", "No such member in this workspace.");
 const unauthorized = () => new AppError("UNAUTHORIZED", "Sign in to continue.");
 const forbidden = (message = "You do not have permission to do this.") => new AppError("FORBIDDEN", message);
+const nameTaken = (name: string) =>
+  new AppError("CONFLICT", `A channel named "${name}" already exists.`, { name });
 const archivedChannel = () => forbidden("This channel is archived: it is read-only. Unarchive it first.");
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -216,7 +218,7 @@ export class ChatService {
   /**
    * Creates a public or private (`privateChannels` feature) channel; the creator is its owner. The
    * plan's channel limit is checked exactly, under the per-tenant limit lock, in this transaction.
-   * Names are unique case-insensitively among channels (DMs aside): CONFLICT.
+   * A name the creator can see taken is CONFLICT; see assertChannelNameFree for the whole rule.
    */
   async createChannel(tenant: ChatTenant, actor: Actor, request: unknown): Promise<ChannelView> {
     const input = parse(createChannelInput, request);
@@ -226,6 +228,7 @@ export class ChatService {
       return await this.write(tenant, actor, async (db, t, me) => {
         if (!can(me.role, "channels:create")) throw forbidden("Guests cannot create channels.");
         await assertWithinLimit(db, tenant, "channels");
+        await assertChannelNameFree(db, t, tenant, me, input.name);
         const [channel] = await db
           .insert(t.channels)
           .values({
@@ -252,15 +255,15 @@ export class ChatService {
         return { result: view, events: [event] };
       });
     } catch (err) {
-      if (isUniqueViolation(err, "channels_name_key"))
-        throw new AppError("CONFLICT", `A channel named "${input.name}" already exists.`, {
-          name: input.name,
-        });
+      if (isUniqueViolation(err, "channels_public_name_key")) throw nameTaken(input.name);
       throw err;
     }
   }
 
-  /** Name, topic, description: the channel's owner or an admin. Not for DMs or archived channels. */
+  /**
+   * Name, topic, description: the channel's owner or an admin. Not for DMs or archived channels.
+   * A new name follows the creation rule (assertChannelNameFree).
+   */
   async updateChannel(tenant: ChatTenant, actor: Actor, request: unknown): Promise<ChannelView> {
     const input = parse(updateChannelInput, request);
     const channelId = parseUuid(input.channelId, channelNotFound);
@@ -271,6 +274,7 @@ export class ChatService {
         if (member?.role !== "owner" && !can(me.role, "channels:manage"))
           throw forbidden("Only the channel's owner or a workspace admin can change it.");
         if (channel.archivedAt) throw archivedChannel();
+        if (input.name !== undefined) await assertChannelNameFree(db, t, tenant, me, input.name, channelId);
         await db
           .update(t.channels)
           .set({
@@ -285,10 +289,7 @@ export class ChatService {
         return { result: view, events: [event] };
       });
     } catch (err) {
-      if (isUniqueViolation(err, "channels_name_key"))
-        throw new AppError("CONFLICT", `A channel named "${input.name}" already exists.`, {
-          name: input.name,
-        });
+      if (isUniqueViolation(err, "channels_public_name_key")) throw nameTaken(input.name ?? "");
       throw err;
     }
   }
@@ -920,6 +921,51 @@ async function channelAccess(
   return { me, channel: row.channel, member };
 }
 
+/**
+ * The rule for channel names (create and rename alike), case-insensitive, DMs aside:
+ *
+ * A name is refused (CONFLICT) only when it is taken by a channel the actor can SEE: any public
+ * channel (a guest sees only those they are in), or a private channel the actor is a member of. A
+ * private channel the actor cannot see never makes a name unavailable — refusing it would tell them
+ * that a private channel of that name exists. So two private channels, or a private and a public one,
+ * may share a name; two public channels may not (a unique index, `channels_public_name_key`: every
+ * member who may create a channel sees every public one, so the index itself reveals nothing).
+ *
+ * The rule bounds what an actor creates, not what they may come to see: someone added to a private
+ * channel later can find two channels of one name in their list (the lock icon and the members tell
+ * them apart). Checks of one name take turns (a transaction-scoped advisory lock per tenant and
+ * name), so two concurrent creates of the same private name by one person cannot both pass.
+ */
+async function assertChannelNameFree(
+  db: Tx,
+  t: TenantTables,
+  tenant: TenantRef,
+  me: Me,
+  name: string,
+  renaming?: string,
+): Promise<void> {
+  await db.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`nchat:channel-name:${tenant.id}:`} || lower(${name}), 0))`,
+  );
+  const c = t.channels;
+  const cm = t.channelMembers;
+  const visible = me.role === "guest" ? isNotNull(cm.userId) : or(isNotNull(cm.userId), eq(c.kind, "public"));
+  const [taken] = await db
+    .select({ id: c.id })
+    .from(c)
+    .leftJoin(cm, and(eq(cm.channelId, c.id), eq(cm.userId, me.id)))
+    .where(
+      and(
+        sql`lower(${c.name}) = lower(${name})`,
+        ne(c.kind, "dm"),
+        visible,
+        renaming ? ne(c.id, renaming) : undefined,
+      ),
+    )
+    .limit(1);
+  if (taken) throw nameTaken(name);
+}
+
 /** A message in a channel the caller may read (NOT_FOUND otherwise). */
 async function messageAccess(db: Tx, t: TenantTables, me: Me, messageId: number): Promise<MessageAccess> {
   const [row] = await db
@@ -993,7 +1039,9 @@ async function channelViews(db: Tx, t: TenantTables, me: Me, where?: SQL): Promi
     .select({
       channel: c,
       myRole: cm.role,
-      memberCount: sql<number>`(select count(*)::int from ${cm} mc where mc.channel_id = ${c.id})`,
+      // As channelMembers lists them: removed (deactivated) people are not counted.
+      memberCount: sql<number>`(select count(*)::int from ${cm} mc join ${t.users} mu on mu.id = mc.user_id
+        where mc.channel_id = ${c.id} and mu.deactivated_at is null)`,
     })
     .from(c)
     .leftJoin(cm, and(eq(cm.channelId, c.id), eq(cm.userId, me.id)))

@@ -37,7 +37,9 @@ export type DurableChatEvent =
 export type EphemeralChatEvent =
   | { type: "typing"; channelId: string; user: { id: string; name: string } }
   | { type: "presence"; user: { id: string; name: string }; status: "online" | "offline" }
-  | { type: "read.updated"; channelId: string; userId: string; lastReadMessageId: number };
+  | { type: "read.updated"; channelId: string; userId: string; lastReadMessageId: number }
+  /** The workspace changed (plan, limits, features, name, branding, status): clients refetch it. */
+  | { type: "tenant.updated" };
 
 export type ChatEvent = DurableChatEvent | EphemeralChatEvent;
 

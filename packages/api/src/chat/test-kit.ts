@@ -3,7 +3,7 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { vi } from "vitest";
 import type { Services } from "../server";
 import type { Actor } from "../services/actor";
-import { TestClient, tenantWithOwner } from "../testing";
+import { allowGuests, TestClient, tenantWithOwner } from "../testing";
 import type { ChatTenant } from "./chat-service";
 import type { ChatEventPublisher, TrackedChatEvent } from "./events";
 
@@ -65,6 +65,7 @@ export async function person(
   const email = `${role}-${uniqueSlug("u")}@people.test`;
   // Invite links are printed outside production; keep test output quiet (for the rest of the file).
   if (!vi.isMockFunction(console.info)) vi.spyOn(console, "info").mockImplementation(() => {});
+  if (role === "guest") await allowGuests(services, ws.tenant.id);
   const { token } = await ws.client.call((c) => c.members.invite({ email, role }));
   const client = new TestClient(services, ws.client.host);
   const res = await client.call((c) =>

@@ -1,6 +1,8 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { Sql } from "@nchat/db";
+import type { Database, Sql } from "@nchat/db";
 import type { Redis } from "ioredis";
+import { isCluster, type RedisClient, subscriberConnection } from "./redis";
 
 export type Unsubscribe = () => Promise<void>;
 
@@ -50,21 +52,37 @@ type RedisChannel = { subs: Set<RedisSub>; subscribed: Promise<unknown>; live: b
  * holds channels whose SUBSCRIBE was answered): after a reconnect they are all subscribed again,
  * and once Redis confirms, their `onResume` callbacks run. A SUBSCRIBE that fails (Redis down)
  * fails the `subscribe` call and leaves the channel out, so a later call subscribes it afresh.
+ *
+ * On a Redis Cluster, classic PUBLISH reaches the subscribers of every node: the subscriber
+ * connection goes to one node; when that node stays unreachable, a new connection to another node
+ * takes over (and resumes the channels the same way).
  */
 export class RedisPubSub implements PubSub {
   private readonly channels = new Map<string, RedisChannel>();
-  private readonly subscriber: Redis;
+  private subscriber!: Redis;
   private closed = false;
   private resumeTimer?: NodeJS.Timeout;
 
-  constructor(private readonly client: Redis) {
-    this.subscriber = client.duplicate({ enableOfflineQueue: true, autoResubscribe: false });
-    this.subscriber.on("error", () => {});
-    this.subscriber.on("message", (channel: string, message: string) => {
+  constructor(private readonly client: RedisClient) {
+    this.attach(subscriberConnection(client));
+  }
+
+  private attach(subscriber: Redis) {
+    this.subscriber = subscriber;
+    subscriber.on("error", () => {});
+    subscriber.on("message", (channel: string, message: string) => {
+      if (subscriber !== this.subscriber) return;
       for (const s of this.channels.get(channel)?.subs ?? []) s.handler(message);
     });
-    // No channel is live at the first "ready"; every later one follows a dropped connection.
-    this.subscriber.on("ready", () => void this.resume());
+    // No channel is live at the first "ready" of the first connection; every later one follows a
+    // dropped connection (or a new one on another cluster node).
+    subscriber.on("ready", () => void this.resume());
+    if (isCluster(this.client)) {
+      subscriber.once("end", () => {
+        if (this.closed || subscriber !== this.subscriber) return;
+        this.attach(subscriberConnection(this.client, subscriber));
+      });
+    }
   }
 
   async publish(channel: string, message: string) {
@@ -135,19 +153,55 @@ export class RedisPubSub implements PubSub {
   }
 }
 
+/** Length of the signature in front of each PostgreSQL notification (base64url of 16 bytes). */
+const SIGNATURE_CHARS = 22;
+
 /**
  * PostgreSQL LISTEN/NOTIFY, for deployments without Redis. Payloads are small signals (≤ 8000 bytes).
  * Channel names are PostgreSQL identifiers: [a-z0-9_].
+ *
+ * Any role may NOTIFY any channel — a tenant's SQL included — so every message is signed (HMAC of
+ * channel and message under a key derived from DATABASE_APP_PASSWORD, which no SQL can read) and
+ * a notification without a valid signature is dropped: a tenant cannot inject events into another
+ * tenant's streams or invalidate its caches.
  */
 export class PgPubSub implements PubSub {
   private readonly listeners: { unlisten: () => Promise<void> }[] = [];
-  constructor(private readonly sql: Sql) {}
+  private readonly sql: Sql;
+  private readonly listener: Sql;
+  private readonly key: Buffer;
+  /**
+   * Notifications go out on the app pool; LISTEN sessions live on `db.listener`, which is never a
+   * transaction pool (a pooler would hand the session's backend to others between statements).
+   */
+  constructor(db: Pick<Database, "app" | "listener" | "config">) {
+    this.sql = db.app;
+    this.listener = db.listener;
+    this.key = createHmac("sha256", db.config.appPassword).update("nchat-notify").digest();
+  }
 
   async publish(channel: string, message: string) {
+    const signed = this.sign(channel, message) + message;
     // One retry: a pooled connection the server closed fails on first use (nothing was sent then).
-    await this.sql`select pg_notify(${channel}, ${message})`.catch(
-      () => this.sql`select pg_notify(${channel}, ${message})`,
+    await this.sql`select pg_notify(${channel}, ${signed})`.catch(
+      () => this.sql`select pg_notify(${channel}, ${signed})`,
     );
+  }
+
+  private sign(channel: string, message: string): string {
+    return createHmac("sha256", this.key)
+      .update(`${channel}\n${message}`)
+      .digest()
+      .subarray(0, 16)
+      .toString("base64url");
+  }
+
+  /** The message of a notification signed by `publish`, or null. */
+  private verify(channel: string, payload: string): string | null {
+    const message = payload.slice(SIGNATURE_CHARS);
+    const given = Buffer.from(payload.slice(0, SIGNATURE_CHARS));
+    const expected = Buffer.from(this.sign(channel, message));
+    return given.length === expected.length && timingSafeEqual(given, expected) ? message : null;
   }
 
   async subscribe(channel: string, handler: (m: string) => void, opts: SubscribeOptions = {}) {
@@ -155,9 +209,12 @@ export class PgPubSub implements PubSub {
     // After a reconnect its `unlisten` no longer removes the re-created listener: `active` mutes it.
     let listening = false;
     let active = true;
-    const l = await this.sql.listen(
+    const l = await this.listener.listen(
       channel,
-      (m) => active && handler(m),
+      (payload) => {
+        const m = active ? this.verify(channel, payload) : null;
+        if (m !== null) handler(m);
+      },
       () => {
         if (active && listening) opts.onResume?.();
         listening = true;

@@ -1,5 +1,7 @@
+import { appUrlFor, createDatabase, roleNames } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startTcpProxy } from "../../../../scripts/load/tcp-proxy";
 import type { Services } from "../server";
 import { tenantWithOwner, testServices } from "../testing";
 import { UsageRecorder, usagePeriod } from "./usage";
@@ -138,5 +140,106 @@ describe("usage tracking", () => {
     );
     await expect(recorder.flush()).rejects.toThrow();
     expect(recorder.pending(tenant.id).messagesSent).toBe(2);
+  });
+
+  describe("when PostgreSQL goes away and comes back", () => {
+    /** A recorder whose connections go through a proxy that can cut them, as an outage would. */
+    async function recorderBehindProxy(opts: { flushIntervalMs?: number } = {}) {
+      const cfg = inject("testDb");
+      const appUrl = cfg.appUrl ?? appUrlFor(cfg.adminUrl, roleNames(cfg.rolePrefix), cfg.appPassword);
+      const proxy = await startTcpProxy(appUrl);
+      const db = createDatabase({ ...cfg, appUrl: proxy.url, poolMax: 2 });
+      const failures: unknown[] = [];
+      const recorder = new UsageRecorder({
+        db,
+        flushIntervalMs: opts.flushIntervalMs,
+        log: (_msg, err) => failures.push(err),
+      });
+      const stop = async () => {
+        await recorder.close().catch(() => {});
+        await proxy.close();
+        await db.close();
+      };
+      return { proxy, recorder, failures, stop };
+    }
+
+    /**
+     * Flushes until one succeeds: right after an outage the database client may still refuse work
+     * for a moment (it probes before letting requests through). With a poisoned flush chain every
+     * later flush failed for good.
+     */
+    async function flushOnceBack(recorder: UsageRecorder, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          return await recorder.flush();
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
+
+    it("a failed flush does not fail the later ones, and they write exactly what was recorded", async () => {
+      const { tenant } = await tenantWithOwner(services, uniqueSlug("outage"));
+      const { proxy, recorder, stop } = await recorderBehindProxy();
+      try {
+        for (let i = 0; i < 3; i++) recorder.record(tenant, { messagesSent: 1 }, "chat.send");
+        await proxy.cut();
+        await expect(recorder.flush()).rejects.toThrow();
+        expect(recorder.pending(tenant.id).messagesSent).toBe(3);
+        recorder.record(tenant, { messagesSent: 1 }, "chat.send"); // during the outage
+        await proxy.restore();
+        await flushOnceBack(recorder);
+        expect(recorder.pending(tenant.id).messagesSent).toBe(0);
+        for (let i = 0; i < 5; i++) recorder.record(tenant, { messagesSent: 1 }, "chat.edit");
+        await recorder.flush();
+        expect(await usageRow(tenant.id)).toMatchObject({
+          messages_sent: 9,
+          api_calls_by_endpoint: { "chat.send": 4, "chat.edit": 5 },
+          users_total: 1, // levels whose count failed with the flush are recounted by the next one
+        });
+      } finally {
+        await stop();
+      }
+    });
+
+    it("concurrent flushes each report their own outcome", async () => {
+      const { tenant } = await tenantWithOwner(services, uniqueSlug("own"));
+      const { proxy, recorder, stop } = await recorderBehindProxy();
+      try {
+        recorder.record(tenant, { messagesSent: 2 });
+        await proxy.cut();
+        const failing = recorder.flush();
+        const queued = recorder.flush(); // runs after the failing one, once PostgreSQL is back
+        await expect(failing).rejects.toThrow();
+        await proxy.restore();
+        // `queued` started right after `failing` failed, possibly before restore().
+        await queued.catch(() => {});
+        await flushOnceBack(recorder);
+        await recorder.flush();
+        expect((await usageRow(tenant.id))!.messages_sent).toBe(2);
+      } finally {
+        await stop();
+      }
+    });
+
+    it("the periodic flush keeps going after failures", async () => {
+      const { tenant } = await tenantWithOwner(services, uniqueSlug("tick"));
+      const { proxy, recorder, failures, stop } = await recorderBehindProxy({ flushIntervalMs: 100 });
+      try {
+        await proxy.cut();
+        recorder.start();
+        recorder.record(tenant, { messagesSent: 6 }, "chat.send");
+        await expect.poll(() => failures.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+        await proxy.restore();
+        await expect
+          .poll(async () => (await usageRow(tenant.id))?.messages_sent, { timeout: 10_000 })
+          .toBe(6);
+        expect(recorder.pending(tenant.id).messagesSent).toBe(0);
+      } finally {
+        await stop();
+      }
+    });
   });
 });

@@ -34,7 +34,11 @@ export class UsageRecorder {
   private touched = new Map<string, { tenant: TenantRef; periods: Set<string> }>();
   private readonly seen = new LRUCache<string, true>({ max: 200_000 });
   private timer?: NodeJS.Timeout;
+  /** The last flush in line (never rejects: each caller gets its own flush's outcome). */
   private flushing: Promise<void> = Promise.resolve();
+  /** Flushes queued or running. */
+  private inFlight = 0;
+  private readonly counters = { flushes: 0, flushFailures: 0 };
 
   constructor(
     private readonly deps: {
@@ -45,10 +49,12 @@ export class UsageRecorder {
   ) {}
 
   start(): this {
-    this.timer ??= setInterval(
-      () => void this.flush().catch((e) => this.deps.log?.("usage flush failed", e)),
-      this.deps.flushIntervalMs ?? 5_000,
-    );
+    // A failed flush keeps its counts and the next tick tries again; a tick while a flush is still
+    // running (a slow or unreachable database) is skipped instead of queueing behind it.
+    this.timer ??= setInterval(() => {
+      if (this.inFlight > 0) return;
+      this.flush().catch((e) => this.deps.log?.("usage flush failed", e));
+    }, this.deps.flushIntervalMs ?? 5_000);
     this.timer.unref();
     return this;
   }
@@ -114,16 +120,50 @@ export class UsageRecorder {
     return { ...(this.buffer.get(`${tenantId}|${period}`)?.counters ?? zero()) };
   }
 
-  /** Writes everything buffered so far. Concurrent calls run one after another. */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushNow());
-    return this.flushing;
+  /**
+   * For metrics: flushes done and failed (counters), and what waits for the next flush now
+   * (tenant-months with counts, tenants whose levels are to be recounted).
+   */
+  stats(): { flushes: number; flushFailures: number; pendingTenantMonths: number; pendingRecounts: number } {
+    return { ...this.counters, pendingTenantMonths: this.buffer.size, pendingRecounts: this.touched.size };
   }
 
+  /**
+   * Writes everything buffered so far. Concurrent calls run one after another; each reports its own
+   * outcome. A failed flush puts its counts back, so the next one writes them.
+   */
+  flush(): Promise<void> {
+    this.inFlight++;
+    const run = this.flushing
+      .then(() => this.flushNow())
+      .then(
+        () => {
+          this.counters.flushes++;
+        },
+        (err) => {
+          this.counters.flushFailures++;
+          throw err;
+        },
+      )
+      .finally(() => this.inFlight--);
+    // The chain itself never rejects: one failure must not fail every later flush.
+    this.flushing = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops the timer and writes what is left (the last chance: a failure is retried briefly). */
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.flush();
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        this.deps.log?.("usage: final flush failed, trying again", err);
+        await new Promise((resolve) => setTimeout(resolve, attempt * 500));
+      }
+    }
   }
 
   private async flushNow(): Promise<void> {
@@ -182,7 +222,8 @@ export class UsageRecorder {
     } catch (err) {
       // Put everything back so the next flush retries it.
       for (const e of entries) this.merge(e);
-      for (const l of levels) this.touch(l.tenant, l.period);
+      // Levels too, including those whose count failed (most likely the same outage).
+      for (const t of touched) for (const period of t.periods) this.touch(t.tenant, period);
       throw err;
     }
   }

@@ -2,13 +2,14 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { freePort } from "@nchat/db/embedded";
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, onTestFinished, vi } from "vitest";
+import { person, workspace } from "../chat/test-kit";
 import { createRedis, redisReady } from "../infra/redis";
 import type { Services } from "../server";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
 import { stripFlags } from "./ioredis-adapter";
 import { limitAll, MemoryRateLimiter, type RateLimiter, RedisRateLimiter, rateLimitHeaders } from "./limiter";
-import { type RatePolicy, tenantPolicies } from "./policies";
+import { type RatePolicy, tenantPolicies, USER_SHARE } from "./policies";
 
 const redisUrl = inject("redisUrl");
 const ns = () => `rltest${randomBytes(4).toString("hex")}`;
@@ -142,6 +143,29 @@ describe("the ioredis adapter", () => {
   });
 });
 
+describe("when the process is busy", () => {
+  it.runIf(redisUrl)(
+    "takes Redis's answer that arrived in time, though the timer ran out meanwhile",
+    async () => {
+      const client = createRedis(redisUrl!);
+      redisClients.push(client);
+      await redisReady(client);
+      // A generous timeout, so that only the stall below — not a slow test machine — can exceed it.
+      const limiter = new RedisRateLimiter(client, { namespace: ns(), timeoutMs: 1_000 });
+      const policy: RatePolicy = { name: "busy", limit: 5, window: "1 m" };
+      await limiter.limit(policy, "warm"); // scripts loaded, connection warm
+      const decision = limiter.limit(policy, "x");
+      // The event loop is blocked past the timeout. When it turns again, the timer is due before the
+      // command was even sent (or its answer read — timers run before sockets are read).
+      const until = performance.now() + 1_600;
+      while (performance.now() < until);
+      const d = await decision;
+      expect(d.degraded).toBeUndefined();
+      expect(d.success).toBe(true);
+    },
+  );
+});
+
 describe("when Redis is unreachable", () => {
   it("decides in-process at once (degraded), neither failing open nor hanging", async () => {
     const dead = createRedis(`redis://127.0.0.1:${await freePort()}`);
@@ -224,51 +248,79 @@ describe("through the API", () => {
   afterAll(() => services.close());
 
   it("each tenant gets its plan's per-minute limit, with RateLimit-* headers and 429 + Retry-After beyond it", async () => {
-    const { client, tenant } = await tenantWithOwner(services, uniqueSlug("rl"));
+    // Start just after an hour boundary: the sliding window would carry a previous minute over.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 1_000);
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const ws = await workspace(services, "rl");
+    const { client, tenant } = ws;
+    const member = await person(services, ws); // one owner call (the invitation); accepting is anonymous
     const [minute] = tenantPolicies("free");
-    // tenantWithOwner's sign-in used one request of the minute.
+    const share = Math.ceil(minute.limit * USER_SHARE);
+    // A member spends at most their share of the tenant's minute…
     let last: Response | undefined;
-    for (let i = 1; i < minute.limit; i++) {
+    for (let i = 1; i < share; i++) {
       last = await client.http("tenant.public");
       expect(last.status, `request ${i}`).toBe(200);
     }
-    expect(last!.headers.get("ratelimit-limit")).toBe("60");
+    expect(last!.headers.get("ratelimit-limit")).toBe(String(share));
     expect(last!.headers.get("ratelimit-remaining")).toBe("0");
     const blocked = await client.http("tenant.public");
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await blocked.json()).toMatchObject({ error: { json: { data: { appCode: "RATE_LIMITED" } } } });
+    // … and the members together the tenant's whole minute.
+    for (let i = share; i < minute.limit; i++) {
+      last = await member.client.http("tenant.public");
+      expect(last.status, `member request ${i}`).toBe(200);
+    }
+    expect(last!.headers.get("ratelimit-remaining")).toBe("0");
+    expect((await member.client.http("tenant.public")).status).toBe(429);
 
     // Another tenant is not affected.
     const other = await tenantWithOwner(services, uniqueSlug("rl"));
     expect((await other.client.http("tenant.public")).status).toBe(200);
     // An upgrade applies the new plan's limit to the running window at once.
     await services.tenants.updateTenant(tenant.id, { billingPlan: "pro" }, { type: "super_admin", id: "sa" });
-    await services.resolver.invalidate({ slug: tenant.slug });
+    await services.resolver.invalidate({ slug: ws.slug });
     expect((await client.http("tenant.public")).status).toBe(200);
   });
 
-  it("slows password guessing per account, even with the right password afterwards", async () => {
+  it("slows password guessing per account from any number of addresses: a back-off, never a lock", async () => {
     const slug = uniqueSlug("bf");
-    const { client } = await tenantWithOwner(services, slug);
+    const { client, tenant } = await tenantWithOwner(services, slug);
     const attacker = () => new TestClient(services, client.host); // a new address each time
-    const outcomes: string[] = [];
-    for (let i = 0; i < 11; i++) {
-      outcomes.push(
-        await attacker()
-          .call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password: `guess-${i}` }))
-          .then(
-            () => "ok",
-            (e: { cause?: { code?: string } }) => e.cause?.code ?? "?",
-          ),
+    const signIn = (password: string) =>
+      attacker()
+        .call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password }))
+        .then(
+          () => "ok",
+          (e: { cause?: { code?: string } }) => e.cause?.code ?? "?",
+        );
+    /** Ends the running back-off instead of sleeping through it. */
+    const elapse = () =>
+      services.db.admin.unsafe(
+        `update "${tenant.schemaName}".users set sign_in_blocked_until = now() - interval '1 ms'`,
       );
+    expect(await signIn("guess-1")).toBe("UNAUTHORIZED");
+    // During the back-off every attempt is refused before the password check, the right one too,
+    // and none of them counts.
+    expect(await signIn("guess-2")).toBe("RATE_LIMITED");
+    expect(await signIn("owner-password-1")).toBe("RATE_LIMITED");
+    for (let i = 3; i <= 6; i++) {
+      await elapse();
+      expect(await signIn(`guess-${i}`)).toBe("UNAUTHORIZED");
     }
-    // tenantWithOwner's own sign-in counted as the first attempt.
-    expect(outcomes.slice(0, 9)).toEqual(Array(9).fill("UNAUTHORIZED"));
-    expect(outcomes.slice(9)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
-    const rightPassword = await attacker()
-      .call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password: "owner-password-1" }))
-      .catch((e: { cause?: { code?: string } }) => e.cause?.code);
-    expect(rightPassword).toBe("RATE_LIMITED");
+    const [row] = await services.db.admin.unsafe(
+      `select failed_sign_ins as failed, round(extract(epoch from sign_in_blocked_until - now()))::int as wait
+       from "${tenant.schemaName}".users where email = 'owner@${slug}.test'`,
+    );
+    expect(row).toEqual({ failed: 5, wait: 8 }); // 1, 1, 2, 4, 8 s
+    // Once it ran out, the owner signs in, and the count starts over.
+    await elapse();
+    expect(await signIn("owner-password-1")).toBe("ok");
+    expect(await signIn("guess-7")).toBe("UNAUTHORIZED");
   });
 });

@@ -1,7 +1,8 @@
 import { Ratelimit } from "@upstash/ratelimit";
-import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
-import { UpstashIoRedisAdapter } from "./ioredis-adapter";
+import { FallbackReporter } from "../infra/log";
+import type { RedisClient } from "../infra/redis";
+import { hashTag, UpstashIoRedisAdapter } from "./ioredis-adapter";
 import { type RatePolicy, windowMs } from "./policies";
 
 export type RateDecision = {
@@ -53,18 +54,26 @@ export class MemoryRateLimiter implements RateLimiter {
 }
 
 /**
- * @upstash/ratelimit on ioredis, shared by every process. Policy when Redis is unreachable or slower
- * than `timeoutMs`: decide in-process (MemoryRateLimiter) and log — requests are neither refused
- * wholesale nor let through unlimited, and never wait on a dead Redis.
+ * @upstash/ratelimit on ioredis (one Redis or a Redis Cluster), shared by every process. Policy when
+ * Redis is unreachable or slower than `timeoutMs`: decide in-process (MemoryRateLimiter) and log —
+ * requests are neither refused wholesale nor let through unlimited, and never wait on a dead Redis.
+ * `degradedDecisions` counts those in-process decisions.
+ *
+ * Redis Cluster: an identifier without a hash tag is wrapped in one (`1.2.3.4` → `{1.2.3.4}`), so
+ * the current and previous window keys of one identifier are in one slot (a script over keys of
+ * several slots fails with CROSSSLOT). Identifiers that carry a tag (`{tenant id}`) keep it.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly limiters = new Map<string, Ratelimit>();
   private readonly adapter: UpstashIoRedisAdapter;
   private readonly fallback = new MemoryRateLimiter();
-  private lastWarning = 0;
+  /** Says at most every 10 s how many decisions were made in-process, and why. */
+  private readonly fallbackLog: FallbackReporter;
+  /** Decisions made in-process because Redis failed or was too slow (0 while Redis answers). */
+  degradedDecisions = 0;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: {
       namespace: string;
       timeoutMs?: number;
@@ -72,30 +81,32 @@ export class RedisRateLimiter implements RateLimiter {
     },
   ) {
     this.adapter = new UpstashIoRedisAdapter(redis);
+    this.fallbackLog = new FallbackReporter({
+      what: "rate limiter",
+      describe: (n) => `${n} decision${n === 1 ? "" : "s"} in-process`,
+      log: opts.log,
+    });
   }
 
   async limit(policy: RatePolicy, identifier: string): Promise<RateDecision> {
     const limiter = this.limiterFor(policy);
-    let timer: NodeJS.Timeout | undefined;
+    let cancelDeadline: (() => void) | undefined;
     try {
       const r = await Promise.race([
-        limiter.limit(identifier),
+        limiter.limit(hashTag(identifier) === null ? `{${identifier}}` : identifier),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error("rate limiter: Redis timed out")),
-            this.opts.timeoutMs ?? 250,
+          cancelDeadline = redisDeadline(this.opts.timeoutMs ?? 250, () =>
+            reject(new Error("rate limiter: Redis timed out")),
           );
         }),
       ]);
       return { success: r.success, limit: r.limit, remaining: r.remaining, reset: r.reset };
     } catch (err) {
-      if (Date.now() - this.lastWarning > 10_000) {
-        this.lastWarning = Date.now();
-        this.opts.log?.("rate limiter: Redis unavailable, limiting in-process", err);
-      }
+      this.degradedDecisions++;
+      this.fallbackLog.report(err);
       return { ...(await this.fallback.limit(policy, identifier)), degraded: true };
     } finally {
-      clearTimeout(timer);
+      cancelDeadline?.();
     }
   }
 
@@ -143,5 +154,30 @@ export function rateLimitHeaders(d: RateDecision, now = Date.now()): Record<stri
     "RateLimit-Remaining": String(d.remaining),
     "RateLimit-Reset": String(resetSeconds),
     ...(d.success ? {} : { "Retry-After": String(Math.max(1, resetSeconds)) }),
+  };
+}
+
+/**
+ * Calls `onTimeout` once Redis has had `ms` of time the process could spend waiting for it, and
+ * returns a cancel function. A timer that fires late says the process itself was busy (the command
+ * may not even have been sent, or its answer sits unread on the socket — timers run before sockets
+ * are read): that stall is not Redis's, so the wait starts over (twice at most). The final call comes
+ * after the sockets were read (setImmediate), so an answer that did arrive wins.
+ */
+function redisDeadline(ms: number, onTimeout: () => void): () => void {
+  let restarts = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  const arm = () => {
+    const due = performance.now() + ms;
+    timer = setTimeout(() => {
+      if (performance.now() - due > ms / 2 && restarts++ < 2) return arm();
+      immediate = setImmediate(onTimeout);
+    }, ms);
+  };
+  arm();
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
   };
 }

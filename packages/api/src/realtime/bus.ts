@@ -3,6 +3,7 @@ import { and, asc, gt, lte } from "drizzle-orm";
 import type { Role } from "../auth/permissions";
 import type { ChatEventPublisher, DurableChatEvent, TrackedChatEvent } from "../chat/events";
 import type { PubSub, Unsubscribe } from "../infra/pubsub";
+import type { PresenceStore } from "./presence";
 import { eventStream, maxEventId, type StreamItem, type StreamOptions } from "./stream";
 import { type ChannelAccess, channelAccess } from "./visibility";
 import {
@@ -25,7 +26,7 @@ export type FeedListener = { userId: string; push(item: FeedItem): void };
 export type StreamUser = { id: string; name: string; role: Role };
 
 export type RealtimeBusDeps = {
-  db: Pick<Database, "appDbFor">;
+  db: Pick<Database, "tenantPools" | "availability">;
   pubsub: PubSub;
   /** Keeps the channels of deployments (and test runs) sharing a Redis or a database apart. */
   namespace: string;
@@ -41,18 +42,135 @@ export type RealtimeBusDeps = {
   catchUpIntervalMs?: number;
   /** How often durable events whose publish failed are announced again. Default 1 s. */
   republishIntervalMs?: number;
+  /**
+   * How long a new tenant feed waits for its pub/sub subscription before it opens without one
+   * (pub/sub down): it then reads `events` every `pollIntervalMs` and subscribes again in the
+   * background (backing off up to `resubscribeMaxMs`), and goes live once that works. Default 250 ms.
+   */
+  subscribeWaitMs?: number;
+  /** How often a feed without a live subscription reads `events`. Default 2 s. */
+  pollIntervalMs?: number;
+  /** Longest pause between two subscribe attempts of a feed without a subscription. Default 10 s. */
+  resubscribeMaxMs?: number;
+  /**
+   * Catch-up queries of all feeds of this process at once (after a pub/sub reconnect every feed
+   * catches up: thousands of tenants must not hit the database together). Default 4.
+   */
+  catchUpConcurrency?: number;
+  /** Catch-ups after a reconnect, by polling or by the periodic backstop start within this spread. Default 1 s. */
+  catchUpJitterMs?: number;
+  /** A feed's database read that takes longer is given up (the tenant's delivery goes on). Default 10 s. */
+  readTimeoutMs?: number;
   /** Most durable events replayed on resume; beyond that the client gets `resync`. Default 500. */
   replayLimit?: number;
   /** How often a stream rereads which channels its user can see. Default 60 s. */
   visibilityRefreshMs?: number;
   /** Events a slow client may have waiting before it is told to resync. Default 10,000. */
   maxQueue?: number;
+  /**
+   * Who is online, shared by every process (Redis, or `users.last_seen_at`): what a page reads when
+   * it loads. Without it only this process's streams count.
+   */
+  presence?: PresenceStore;
+  /** How often the users of this process's open streams are marked as seen again. Default 20 s. */
+  presenceHeartbeatMs?: number;
   log?: (msg: string, err?: unknown) => void;
 };
 
 const BATCH = 500;
 /** How long an early event waits for the ones before it before the gap is read from the database. */
 const GAP_WAIT_MS = 25;
+/** A gap whose read failed is read again after this long (not only when the next event arrives). */
+const GAP_RETRY_MS = 1_000;
+
+type CatchUpReason = "resume" | "poll" | "periodic" | "gap" | "reference";
+
+/** What the bus reports about its fallbacks (see `RealtimeBus.stats`). */
+export type RealtimeBusStats = {
+  /** Tenant feeds open in this process (one pub/sub subscription each, when live). */
+  feeds: number;
+  /** Feeds without a live subscription: they poll the database until pub/sub works again. */
+  feedsWithoutPubSub: number;
+  /**
+   * Milliseconds this process spent without working pub/sub: some feed without a subscription, or
+   * publishing failing (from a failed publish until the next one that went out). Only grows.
+   */
+  withoutPubSubMs: number;
+  /** Publishes that failed (their events are in `events`; announced again once publishing works). */
+  publishFailures: number;
+  /** Subscriptions that came back after their connection dropped (each triggers a catch-up). */
+  resumes: number;
+  /** Catch-ups run, by what triggered them. */
+  catchUps: Record<CatchUpReason, number>;
+  /** Queries those catch-ups ran (one per batch of up to 500 events). */
+  catchUpQueries: number;
+  /** Catch-up queries running now, and waiting for their turn (see `catchUpConcurrency`). */
+  catchUpsRunning: number;
+  catchUpsWaiting: number;
+  /** Durable events delivered from the database that pub/sub lost (resume, poll, periodic catch-ups). */
+  eventsRecovered: number;
+  /** Durable events delivered from the database for gaps and references (too big for the wire). */
+  eventsFilled: number;
+  /** Feed reads given up after `readTimeoutMs`. */
+  readTimeouts: number;
+  /** Local listeners (users' event streams) of those feeds. */
+  subscribers: number;
+  /** Events handed to local listeners (one per event per listener). */
+  deliveries: number;
+};
+
+/** State the feeds of one bus share: the catch-up limit and the counters. */
+class FeedShared {
+  readonly counters = {
+    resumes: 0,
+    catchUps: { resume: 0, poll: 0, periodic: 0, gap: 0, reference: 0 } as Record<CatchUpReason, number>,
+    catchUpQueries: 0,
+    eventsRecovered: 0,
+    eventsFilled: 0,
+    readTimeouts: 0,
+    deliveries: 0,
+  };
+  running = 0;
+  lastWarning = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Reasons pub/sub is down now (feeds without a subscription, failing publishes), and since when. */
+  private down = 0;
+  private downSince = 0;
+  private downMs = 0;
+
+  constructor(private readonly concurrency: number) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Runs `fn` when fewer than `concurrency` catch-up queries are running. */
+  async limit<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next)
+        next(); // the slot passes on
+      else this.running--;
+    }
+  }
+
+  pubsubDown() {
+    if (this.down++ === 0) this.downSince = Date.now();
+  }
+
+  pubsubBack() {
+    if (this.down === 0) return;
+    if (--this.down === 0) this.downMs += Date.now() - this.downSince;
+  }
+
+  get withoutPubSubMs(): number {
+    return this.downMs + (this.down > 0 ? Date.now() - this.downSince : 0);
+  }
+}
 
 /**
  * One tenant's events in this process: ONE pub/sub subscription shared by all local streams of the
@@ -64,6 +182,13 @@ const GAP_WAIT_MS = 25;
  * Events of concurrent senders in several processes often arrive slightly out of order: an event
  * beyond the next one waits up to GAP_WAIT_MS for the missing ones to arrive on the wire before the
  * gap is read from the database (one read per gap instead of one per early event).
+ *
+ * Without pub/sub (it is down when the feed starts, or a subscribe fails) the feed opens anyway: it
+ * reads `events` every `pollIntervalMs` and subscribes again in the background; once subscribed it
+ * catches up once more and goes on live. Every step of the feed runs in one chain, so whatever
+ * delivers an event (wire, gap, poll, resume), ids only move forward: no loss, no repeats. Catch-ups
+ * of all feeds share one concurrency limit, and every database read has a time limit, so neither a
+ * reconnect of thousands of feeds nor one stuck read holds up a tenant's delivery for long.
  */
 class TenantFeed {
   readonly listeners = new Set<FeedListener>();
@@ -73,7 +198,18 @@ class TenantFeed {
   private chain: Promise<void>;
   private release!: () => void;
   private unsubscribe?: Unsubscribe;
+  /** "pending" until the first subscribe settles or the feed stops waiting for it. */
+  private pubsub: "pending" | "live" | "down" = "pending";
+  /** Until the start stops waiting for its subscription (a later one must catch up). */
+  private waiting = true;
+  private subscribeAttempts = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
   private timer?: NodeJS.Timeout;
+  /** A catch-up (not a gap fill) is scheduled or queued and has not started reading yet. */
+  private catchUpPending = false;
+  private catchUpReason: CatchUpReason = "periodic";
+  private catchUpTimer?: NodeJS.Timeout;
   private closed = false;
   /** Events that arrived ahead of the next id, by id. */
   private readonly early = new Map<number, TrackedChatEvent>();
@@ -81,8 +217,11 @@ class TenantFeed {
 
   constructor(
     private readonly deps: RealtimeBusDeps,
+    private readonly shared: FeedShared,
     readonly tenant: TenantRef,
     readonly channel: string,
+    /** Ephemeral events pass through it first: false keeps one from the local streams. */
+    private readonly admit: (tenant: TenantRef, event: TrackedChatEvent) => boolean = () => true,
   ) {
     // Nothing durable is handled before `highest` is known.
     this.chain = new Promise((resolve) => {
@@ -90,28 +229,35 @@ class TenantFeed {
     });
   }
 
+  /** Whether the feed has a live subscription (else it polls the database). */
+  get live(): boolean {
+    return this.pubsub === "live";
+  }
+
   async start(): Promise<void> {
     try {
-      const unsubscribe = await this.deps.pubsub.subscribe(this.channel, (raw) => this.onMessage(raw), {
-        // The connection dropped and is back: whatever was published meanwhile is lost on the wire
-        // but stored. Deliver it now rather than with the next event or the periodic catch-up.
-        onResume: () => this.enqueue(() => this.catchUp(null)),
-      });
-      if (this.closed) {
-        await unsubscribe();
-        return;
-      }
-      this.unsubscribe = unsubscribe;
+      // Listen first when pub/sub answers in time; if it does not, the position is read anyway and
+      // the subscription, once it works, catches up from there.
+      const attempt = this.subscribeOnce();
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([
+        attempt,
+        new Promise<void>((resolve) => {
+          waited = setTimeout(resolve, this.deps.subscribeWaitMs ?? 250);
+        }),
+      ]);
+      clearTimeout(waited);
+      this.waiting = false;
+      if (this.closed) return;
       this.highest = await this.read(({ db, t }) => maxEventId(db, t));
+      if (this.pubsub === "pending") this.pubsubDown();
       const every = this.deps.catchUpIntervalMs ?? 30_000;
       if (every > 0) {
-        this.timer = setInterval(() => this.enqueue(() => this.catchUp(null)), every);
+        this.timer = setInterval(() => this.scheduleCatchUp("periodic"), every);
         this.timer.unref();
       }
     } catch (err) {
-      this.closed = true;
-      await this.unsubscribe?.().catch(() => {});
-      this.unsubscribe = undefined;
+      await this.close();
       throw err;
     } finally {
       this.release();
@@ -120,11 +266,74 @@ class TenantFeed {
 
   async stop(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
-    clearTimeout(this.gapTimer);
     await this.ready.catch(() => {});
-    await this.unsubscribe?.().catch((err) => this.deps.log?.("realtime: unsubscribe failed", err));
+    await this.close();
+  }
+
+  private async close() {
+    this.closed = true;
+    clearInterval(this.timer);
+    clearInterval(this.pollTimer);
+    clearTimeout(this.gapTimer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.catchUpTimer);
+    if (this.pubsub === "down") this.shared.pubsubBack();
+    this.pubsub = "pending";
+    const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
+    await unsubscribe?.().catch((err) => this.deps.log?.("realtime: unsubscribe failed", err));
+  }
+
+  /** One subscribe attempt; on failure the next is scheduled. Never rejects. */
+  private async subscribeOnce(): Promise<void> {
+    this.subscribeAttempts++;
+    let unsubscribe: Unsubscribe;
+    try {
+      unsubscribe = await this.deps.pubsub.subscribe(this.channel, (raw) => this.onMessage(raw), {
+        // The connection dropped and is back: whatever was published meanwhile is lost on the wire
+        // but stored. Deliver it now rather than with the next event or the periodic catch-up.
+        onResume: () => {
+          this.shared.counters.resumes++;
+          this.scheduleCatchUp("resume");
+        },
+      });
+    } catch (err) {
+      if (this.closed) return;
+      if (Date.now() - this.shared.lastWarning > 10_000) {
+        this.shared.lastWarning = Date.now();
+        this.deps.log?.("realtime: subscribe failed; feeds read the database until it works", err);
+      }
+      if (this.pubsub !== "pending") this.pubsubDown(); // (a first failure: `start` marks it)
+      const max = this.deps.resubscribeMaxMs ?? 10_000;
+      const backoff = Math.min(max, 250 * 2 ** Math.min(this.subscribeAttempts, 10));
+      this.retryTimer = setTimeout(() => void this.subscribeOnce(), backoff * (0.5 + Math.random() / 2));
+      this.retryTimer.unref();
+      return;
+    }
+    if (this.closed) {
+      await unsubscribe().catch(() => {});
+      return;
+    }
+    this.unsubscribe = unsubscribe;
+    const was = this.pubsub;
+    this.pubsub = "live";
+    if (was === "down") {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+      this.shared.pubsubBack();
+    }
+    // Subscribed after the position was read: what was stored since comes from the database once
+    // more, then everything is live.
+    if (!this.waiting) this.scheduleCatchUp("resume", 0);
+  }
+
+  /** No subscription: poll the database for the tenant's events until one works. */
+  private pubsubDown() {
+    if (this.closed || this.pubsub === "down") return;
+    this.pubsub = "down";
+    this.shared.pubsubDown();
+    this.pollTimer = setInterval(() => this.scheduleCatchUp("poll"), this.deps.pollIntervalMs ?? 2_000);
+    this.pollTimer.unref();
   }
 
   private onMessage(raw: string) {
@@ -134,7 +343,8 @@ class TenantFeed {
       return;
     }
     if ("event" in m && m.event.id === null) {
-      this.dispatch({ event: m.event }); // ephemeral: live only, no order to keep
+      // ephemeral: live only, no order to keep
+      if (this.admit(this.tenant, m.event)) this.dispatch({ event: m.event });
       return;
     }
     this.enqueue(() => this.durable(m));
@@ -146,19 +356,53 @@ class TenantFeed {
       .catch((err) => this.deps.log?.("realtime: delivering events failed", err));
   }
 
+  /**
+   * A catch-up of everything after `highest`, at most one pending per feed, started after a random
+   * part of `catchUpJitterMs` (so that the feeds of a process do not all read at the same moment).
+   * One that fails is tried again.
+   */
+  private scheduleCatchUp(reason: CatchUpReason, spreadMs = this.deps.catchUpJitterMs ?? 1_000) {
+    if (this.closed) return;
+    if (this.catchUpPending) {
+      if (reason === "resume") this.catchUpReason = reason; // (counted as what it has become)
+      return;
+    }
+    this.catchUpPending = true;
+    this.catchUpReason = reason;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = undefined;
+      this.enqueue(async () => {
+        this.catchUpPending = false;
+        const why = this.catchUpReason;
+        try {
+          await this.catchUp(null, why);
+        } catch (err) {
+          this.scheduleCatchUp(why, Math.max(spreadMs, 1_000));
+          throw err;
+        }
+      });
+    }, Math.random() * spreadMs);
+    this.catchUpTimer.unref();
+  }
+
   private async durable(m: WireMessage) {
     const id = "ref" in m ? m.ref.id : (m.event.id as number);
     if (id <= this.highest) return; // already delivered (a late or repeated message)
-    if ("ref" in m) return this.catchUp(id);
+    if ("ref" in m) return this.catchUp(id, "reference");
     if (id === this.highest + 1) {
       await this.deliver(m.event);
       return this.deliverEarly();
     }
     this.early.set(id, m.event);
+    this.armGapTimer(GAP_WAIT_MS);
+  }
+
+  private armGapTimer(ms: number) {
+    if (this.closed) return;
     this.gapTimer ??= setTimeout(() => {
       this.gapTimer = undefined;
       this.enqueue(() => this.fillGap());
-    }, GAP_WAIT_MS);
+    }, ms);
   }
 
   /** Delivers the early events that are next in order now. */
@@ -177,7 +421,13 @@ class TenantFeed {
   private async fillGap() {
     if (this.early.size === 0) return;
     const upTo = Math.max(...this.early.keys());
-    await this.catchUp(upTo);
+    try {
+      await this.catchUp(upTo, "gap");
+    } catch (err) {
+      // The early events must not wait for the next message (or the periodic catch-up): try again.
+      this.armGapTimer(GAP_RETRY_MS);
+      throw err;
+    }
     // What the table does not hold up to there (a channel deleted since, a bogus message) never comes.
     for (const id of this.early.keys()) if (id <= upTo) this.early.delete(id);
   }
@@ -187,18 +437,27 @@ class TenantFeed {
    * tenant's own `events` table holds: a message naming an id that is not stored (its channel was
    * deleted since — or a bogus message) delivers nothing and moves nothing forward.
    */
-  private async catchUp(upTo: number | null) {
+  private async catchUp(upTo: number | null, reason: CatchUpReason) {
+    const { counters } = this.shared;
+    counters.catchUps[reason]++;
     for (;;) {
       const from = this.highest;
-      const rows = await this.read(({ db, t }) =>
-        db
-          .select({ id: t.events.id, payload: t.events.payload })
-          .from(t.events)
-          .where(upTo === null ? gt(t.events.id, from) : and(gt(t.events.id, from), lte(t.events.id, upTo)))
-          .orderBy(asc(t.events.id))
-          .limit(BATCH),
-      );
-      for (const row of rows) await this.deliver(eventFromRow(row));
+      const rows = await this.shared.limit(() => {
+        counters.catchUpQueries++;
+        return this.read(({ db, t }) =>
+          db
+            .select({ id: t.events.id, payload: t.events.payload })
+            .from(t.events)
+            .where(upTo === null ? gt(t.events.id, from) : and(gt(t.events.id, from), lte(t.events.id, upTo)))
+            .orderBy(asc(t.events.id))
+            .limit(BATCH),
+        );
+      });
+      for (const row of rows) {
+        if (reason === "gap" || reason === "reference") counters.eventsFilled++;
+        else counters.eventsRecovered++;
+        await this.deliver(eventFromRow(row));
+      }
       if (rows.length < BATCH) break;
     }
     for (const id of this.early.keys()) if (id <= this.highest) this.early.delete(id);
@@ -221,6 +480,7 @@ class TenantFeed {
 
   private dispatch(item: FeedItem) {
     for (const l of this.listeners) {
+      this.shared.counters.deliveries++;
       try {
         l.push(item);
       } catch (err) {
@@ -229,8 +489,19 @@ class TenantFeed {
     }
   }
 
+  /** A read in the tenant's role, given up after `readTimeoutMs` (the chain must not wait forever). */
   private read<T>(fn: Parameters<typeof withTenant<T>>[2]): Promise<T> {
-    return withTenant(this.deps.db, this.tenant, fn);
+    const ms = this.deps.readTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      withTenant(this.deps.db, this.tenant, fn),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          this.shared.counters.readTimeouts++;
+          reject(new Error(`realtime: a database read took more than ${ms} ms; given up`));
+        }, ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 }
 
@@ -242,14 +513,63 @@ class TenantFeed {
  */
 export class RealtimeBus implements ChatEventPublisher {
   private readonly feeds = new Map<string, TenantFeed>();
-  private readonly presence = new Map<string, number>();
+  /** Users with open streams in this process, by `tenant id:user id`, with how many. */
+  private readonly presence = new Map<
+    string,
+    { n: number; tenant: TenantRef; user: { id: string; name: string } }
+  >();
+  private heartbeatTimer?: NodeJS.Timeout;
+  private beating = false;
   /** Per tenant, the highest durable event whose publish failed: announced again (see `publish`). */
   private readonly unsent = new Map<string, DurableChatEvent & { id: number }>();
   private republishTimer?: NodeJS.Timeout;
   private failedPublishes = 0;
   private lastWarning = 0;
+  /** Publishing failed and nothing went out since. */
+  private publishingDown = false;
+  private readonly shared: FeedShared;
 
-  constructor(private readonly deps: RealtimeBusDeps) {}
+  constructor(private readonly deps: RealtimeBusDeps) {
+    this.shared = new FeedShared(Math.max(1, deps.catchUpConcurrency ?? 4));
+  }
+
+  /**
+   * Counters of the pub/sub fallbacks, for metrics: feeds without pub/sub and the time spent so,
+   * catch-ups by trigger and the queries they ran, events recovered from the database, failed
+   * publishes, resumes, reads given up. Counters only grow; `feeds`, `feedsWithoutPubSub`,
+   * `catchUpsRunning` and `catchUpsWaiting` are current values.
+   */
+  stats(): RealtimeBusStats {
+    const c = this.shared.counters;
+    let feedsWithoutPubSub = 0;
+    let subscribers = 0;
+    for (const f of this.feeds.values()) {
+      if (!f.live) feedsWithoutPubSub++;
+      subscribers += f.listeners.size;
+    }
+    return {
+      feeds: this.feeds.size,
+      feedsWithoutPubSub,
+      withoutPubSubMs: this.shared.withoutPubSubMs,
+      publishFailures: this.failedPublishes,
+      resumes: c.resumes,
+      catchUps: { ...c.catchUps },
+      catchUpQueries: c.catchUpQueries,
+      catchUpsRunning: this.shared.running,
+      catchUpsWaiting: this.shared.queued,
+      eventsRecovered: c.eventsRecovered,
+      eventsFilled: c.eventsFilled,
+      readTimeouts: c.readTimeouts,
+      subscribers,
+      deliveries: c.deliveries,
+    };
+  }
+
+  private publishWorked() {
+    if (!this.publishingDown) return;
+    this.publishingDown = false;
+    this.shared.pubsubBack();
+  }
 
   /** The pub/sub channel of a tenant. */
   channel(tenantId: string): string {
@@ -270,6 +590,7 @@ export class RealtimeBus implements ChatEventPublisher {
         return;
       }
       await this.deps.pubsub.publish(this.channel(tenant.id), message);
+      this.publishWorked();
       // A later event that went out makes the feeds behind it catch up: no need to announce again.
       const unsent = this.unsent.get(tenant.id);
       if (unsent && isDurableEvent(event) && event.id >= unsent.id) this.unsent.delete(tenant.id);
@@ -280,6 +601,10 @@ export class RealtimeBus implements ChatEventPublisher {
         this.republishLater();
       }
       this.failedPublishes++;
+      if (!this.publishingDown) {
+        this.publishingDown = true;
+        this.shared.pubsubDown();
+      }
       if (Date.now() - this.lastWarning > 10_000) {
         this.lastWarning = Date.now();
         this.deps.log?.(
@@ -302,6 +627,7 @@ export class RealtimeBus implements ChatEventPublisher {
       try {
         const ref: WireMessage = { v: 1, ref: { id, type, channelId } };
         await this.deps.pubsub.publish(this.channel(tenantId), JSON.stringify(ref));
+        this.publishWorked();
       } catch {
         break; // still down: all of them later
       }
@@ -318,7 +644,9 @@ export class RealtimeBus implements ChatEventPublisher {
   async subscribe(tenant: TenantRef, listener: FeedListener): Promise<() => Promise<void>> {
     let feed = this.feeds.get(tenant.id);
     if (!feed) {
-      const created = new TenantFeed(this.deps, tenant, this.channel(tenant.id));
+      const created = new TenantFeed(this.deps, this.shared, tenant, this.channel(tenant.id), (t, e) =>
+        this.admitEphemeral(t, e),
+      );
       created.ready = created.start().catch(async (err) => {
         if (this.feeds.get(tenant.id) === created) this.feeds.delete(tenant.id);
         throw err;
@@ -374,34 +702,137 @@ export class RealtimeBus implements ChatEventPublisher {
 
   /**
    * Presence, counted per user in this process: `online` when their first stream here opens,
-   * `offline` when their last one here closes.
+   * `offline` when their last one here closes. Open streams mark their users in the shared presence
+   * store (at once, then every heartbeat), so a page that loads reads who is online (`onlineUsers`).
+   * A user may have streams in several processes: a process that still holds a stream of a user
+   * another process announced `offline` keeps that event from its own streams and announces the
+   * user `online` again.
    */
   async online(tenant: TenantRef, user: { id: string; name: string }): Promise<void> {
     const key = `${tenant.id}:${user.id}`;
-    const n = (this.presence.get(key) ?? 0) + 1;
-    this.presence.set(key, n);
-    if (n === 1) await this.publish(tenant, presenceEvent(user, "online"));
+    const entry = this.presence.get(key);
+    if (entry) {
+      entry.n++;
+      return;
+    }
+    this.presence.set(key, { n: 1, tenant, user: { id: user.id, name: user.name } });
+    this.startHeartbeat();
+    await this.markSeen(tenant, [user.id]);
+    await this.publish(tenant, presenceEvent(user, "online"));
   }
 
   async offline(tenant: TenantRef, user: { id: string; name: string }): Promise<void> {
     const key = `${tenant.id}:${user.id}`;
-    const n = (this.presence.get(key) ?? 1) - 1;
-    if (n > 0) {
-      this.presence.set(key, n);
+    const entry = this.presence.get(key);
+    if (entry && entry.n > 1) {
+      entry.n--;
       return;
     }
     this.presence.delete(key);
+    if (this.presence.size === 0) this.stopHeartbeat();
+    const store = this.deps.presence;
+    if (store)
+      await bounded(store.leave(tenant, user.id), (err) =>
+        this.deps.log?.("realtime: presence store failed", err),
+      );
     await this.publish(tenant, presenceEvent(user, "offline"));
+  }
+
+  /** Who is online in a tenant: the shared store's answer, and this process's own streams. */
+  async onlineUsers(tenant: TenantRef): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const e of this.presence.values()) if (e.tenant.id === tenant.id) ids.add(e.user.id);
+    if (this.deps.presence) {
+      try {
+        for (const id of await this.deps.presence.online(tenant)) ids.add(id);
+      } catch (err) {
+        this.deps.log?.("realtime: presence store failed", err);
+      }
+    }
+    return [...ids];
+  }
+
+  /** Marks users as seen; a store that does not answer within a second does not hold up a stream. */
+  private async markSeen(tenant: TenantRef, userIds: string[]) {
+    const store = this.deps.presence;
+    if (store)
+      await bounded(store.touch(tenant, userIds), (err) =>
+        this.deps.log?.("realtime: presence store failed", err),
+      );
+  }
+
+  /** An `offline` of a user who still has a stream here (another process's last one closed). */
+  private admitEphemeral(tenant: TenantRef, event: TrackedChatEvent): boolean {
+    if (event.type !== "presence" || event.status !== "offline") return true;
+    const entry = this.presence.get(`${tenant.id}:${event.user.id}`);
+    if (!entry) return true;
+    void this.markSeen(tenant, [entry.user.id]).then(() =>
+      this.publish(tenant, presenceEvent(entry.user, "online")),
+    );
+    return false;
+  }
+
+  private startHeartbeat() {
+    if (this.heartbeatTimer || !this.deps.presence) return;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.deps.presenceHeartbeatMs ?? 20_000);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat() {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** Marks every user with an open stream here as seen now: one write per tenant. */
+  private async heartbeat() {
+    if (this.beating) return; // (the previous one is still at work: a slow store)
+    this.beating = true;
+    try {
+      await this.beat();
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private async beat() {
+    const byTenant = new Map<string, { tenant: TenantRef; ids: string[] }>();
+    for (const e of this.presence.values()) {
+      const t = byTenant.get(e.tenant.id) ?? { tenant: e.tenant, ids: [] };
+      t.ids.push(e.user.id);
+      byTenant.set(e.tenant.id, t);
+    }
+    for (const { tenant, ids } of byTenant.values()) await this.markSeen(tenant, ids);
+  }
+
+  /** Tells every open stream of a tenant that the workspace changed (plan, limits, name, branding, status). */
+  async tenantChanged(tenant: Pick<TenantRef, "id">): Promise<void> {
+    await this.publish(tenant as TenantRef, { type: "tenant.updated", id: null });
   }
 
   /** Drops every tenant subscription of this process (open streams stop receiving). */
   async close(): Promise<void> {
     clearTimeout(this.republishTimer);
+    this.stopHeartbeat();
     this.unsent.clear();
+    this.publishWorked(); // (stops the clock)
     const feeds = [...this.feeds.values()];
     this.feeds.clear();
     await Promise.all(feeds.map((f) => f.stop()));
   }
+}
+
+/** Waits for `work` at most `ms` (it goes on in the background); its failure is reported, not thrown. */
+async function bounded(work: Promise<unknown>, onError: (err: unknown) => void, ms = 1_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.then(
+      () => {},
+      (err) => onError(err),
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const presenceEvent = (

@@ -32,7 +32,7 @@ const services = await createServices(
     ...(cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {}),
   }),
 );
-const headers = new Headers({ host: cfg.host, cookie: cfg.cookie, "x-forwarded-for": "10.9.9.9" });
+const headers = new Headers({ host: cfg.host, cookie: cfg.cookie, "x-nchat-client-address": "10.9.9.9" });
 const ctx = await createContext({ services, headers, app: "web" });
 const abort = new AbortController();
 const stdin = createInterface({ input: process.stdin });

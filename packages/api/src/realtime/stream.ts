@@ -38,7 +38,7 @@ export type StreamOptions = {
 };
 
 export type StreamDeps = {
-  db: Pick<Database, "appDbFor">;
+  db: Pick<Database, "tenantPools" | "availability">;
   bus: Pick<RealtimeBus, "subscribe" | "online" | "offline">;
   replayLimit: number;
   visibilityRefreshMs: number;
@@ -78,10 +78,14 @@ export async function* eventStream(
   let announced = false;
   try {
     const start = await read(async ({ db, t }) => {
+      // The position first: each statement sees its own snapshot, so what is read after it already
+      // reflects every event up to it. (Read the other way round, a channel created or joined in
+      // between was part of the position — its `channel.updated` never delivered — but not of the
+      // visible set: its messages were filtered out until the next visibility refresh.)
+      const position = await maxEventId(db, t);
       const viewer = await currentViewer(db, t, user.id);
       if (!viewer) return null;
       const visible = await visibleChannelIds(db, t, viewer);
-      const position = await maxEventId(db, t);
       const replay =
         lastEventId !== null && lastEventId < position
           ? await db
@@ -188,6 +192,7 @@ export async function* eventStream(
           if (!visible.has(event.channelId)) continue;
           break;
         case "presence":
+        case "tenant.updated":
           break;
         default:
           continue;

@@ -12,7 +12,7 @@ import {
 } from "../chat/events";
 import { createCaller } from "../root";
 import type { Services } from "../server";
-import { TestClient } from "../testing";
+import { allowGuests, TestClient } from "../testing";
 import { createContext } from "../trpc";
 import type { RealtimeEvent } from "./stream";
 
@@ -184,6 +184,7 @@ export async function addMember(
   const email = `${role}-${uniqueSlug("u")}@people.test`;
   const info = vi.spyOn(console, "info").mockImplementation(() => {});
   try {
+    if (role === "guest") await allowGuests(services, owner.client);
     const { token } = await owner.client.call((c) => c.members.invite({ email, role }));
     const client = new TestClient(services, owner.client.host);
     const { user } = await client.call((c) =>

@@ -45,7 +45,7 @@ const DURABLE_TYPES = new Set<string>([
   "thread.updated",
   "channel.updated",
 ]);
-const EPHEMERAL_TYPES = new Set<string>(["typing", "presence", "read.updated"]);
+const EPHEMERAL_TYPES = new Set<string>(["typing", "presence", "read.updated", "tenant.updated"]);
 
 export const isDurableType = (type: string): type is DurableChatEvent["type"] => DURABLE_TYPES.has(type);
 

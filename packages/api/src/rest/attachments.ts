@@ -1,11 +1,15 @@
 import { contentDisposition } from "../attachments/file-name";
 import { readCookie, SESSION_COOKIE } from "../auth/cookies";
 import { AppError } from "../errors";
+import { annotateRequest } from "../infra/log";
+import { observeRequest } from "../infra/observe";
 import { requireFeature } from "../limits/features";
-import { type RatePolicy, tenantPolicies } from "../ratelimit/policies";
+import { memberChecks } from "../ratelimit/policies";
+import { assertSameOrigin } from "../same-origin";
 import type { Services } from "../server";
-import type { SessionUser } from "../services/auth-service";
+import { mustEnrolTwoFactor, type SessionUser } from "../services/auth-service";
 import type { ResolvedTenant } from "../tenancy/resolver";
+import { assertStatusAllows } from "../tenancy/status-policy";
 import { createContext, enforceRateLimit } from "../trpc";
 import { errorResponse, handle } from "./respond";
 
@@ -26,23 +30,6 @@ import { errorResponse, handle } from "./respond";
  * Errors: { "error": { "code", "message" } }; a file the user cannot see is 404 like a missing one.
  */
 
-/** The same cross-site rule as tRPC mutations. */
-function assertSameOrigin(headers: Headers) {
-  const origin = headers.get("origin");
-  const fetchSite = headers.get("sec-fetch-site");
-  let sameHost = true;
-  if (origin) {
-    try {
-      sameHost = new URL(origin).host === headers.get("host");
-    } catch {
-      sameHost = false;
-    }
-  }
-  if (!sameHost || fetchSite === "cross-site" || fetchSite === "same-site") {
-    throw new AppError("FORBIDDEN", "Cross-origin requests cannot change data.");
-  }
-}
-
 async function authenticate(
   services: Services,
   request: Request,
@@ -51,22 +38,17 @@ async function authenticate(
   const resHeaders = new Headers();
   const ctx = await createContext({ services, headers: request.headers, resHeaders, app: "web" });
   const tenant = ctx.tenant;
-  if (!tenant || tenant.status === "deleted")
-    throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
-  if (write) {
-    if (tenant.status === "suspended")
-      throw new AppError("TENANT_SUSPENDED", "This workspace is suspended; it is read-only.");
-    assertSameOrigin(request.headers);
-  }
+  // Uploads are writes, downloads reads, in the status table (tenancy/status-policy.ts).
+  assertStatusAllows(tenant, write ? "write" : "read");
+  if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+  if (write) assertSameOrigin(request.headers);
   const session = await services.auth.session(tenant, readCookie(request.headers, SESSION_COOKIE));
   if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  annotateRequest({ userId: session.user.id });
+  if (mustEnrolTwoFactor(session))
+    throw new AppError("TWO_FACTOR_REQUIRED", "This workspace requires two-factor authentication.");
   if (write) {
-    await enforceRateLimit(
-      { services, resHeaders },
-      tenantPolicies(tenant.plan, tenant.rateLimits).map(
-        (p) => [p, `{${tenant.id}}`] as [RatePolicy, string],
-      ),
-    );
+    await enforceRateLimit({ services, resHeaders }, memberChecks(tenant, session.user.id));
     services.usage.record(tenant, {}, "rest.attachments.upload");
     if (!session.user.isService) void services.usage.activeUser(tenant, session.user.id);
   }
@@ -111,7 +93,22 @@ function decodeFileName(raw: string | null): string {
 const isTooLarge = (err: unknown): err is AppError =>
   err instanceof AppError && err.code === "LIMIT_EXCEEDED" && err.details?.resource === "upload_size";
 
-export function uploadAttachmentRoute(services: Services, request: Request): Promise<Response> {
+/** Logged and counted (see observeRequest). */
+export const uploadAttachmentRoute = (services: Services, request: Request): Promise<Response> =>
+  observeRequest({ log: services.log, app: "web", request, route: "POST /api/attachments" }, () =>
+    uploadAttachment(services, request),
+  );
+
+export const downloadAttachmentRoute = (
+  services: Services,
+  request: Request,
+  id: string,
+): Promise<Response> =>
+  observeRequest({ log: services.log, app: "web", request, route: "GET /api/attachments/:id" }, () =>
+    downloadAttachment(services, request, id),
+  );
+
+function uploadAttachment(services: Services, request: Request): Promise<Response> {
   return handle(async () => {
     if (request.method.toUpperCase() !== "POST")
       return errorResponse("VALIDATION_FAILED", "Use POST.", { status: 405 });
@@ -146,7 +143,7 @@ export function uploadAttachmentRoute(services: Services, request: Request): Pro
   });
 }
 
-export function downloadAttachmentRoute(services: Services, request: Request, id: string): Promise<Response> {
+function downloadAttachment(services: Services, request: Request, id: string): Promise<Response> {
   return handle(async () => {
     const method = request.method.toUpperCase();
     if (method !== "GET") return errorResponse("VALIDATION_FAILED", "Use GET.", { status: 405 });

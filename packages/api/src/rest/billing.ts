@@ -1,10 +1,10 @@
-import { TRPCError } from "@trpc/server";
 import { checkoutInput, parseBillingInput } from "../billing/billing-service";
 import { AppError } from "../errors";
+import { observeRequest } from "../infra/observe";
 import { createCaller } from "../root";
 import type { Services } from "../server";
 import { createContext } from "../trpc";
-import { errorResponse, handle } from "./respond";
+import { errorResponse, handle, unwrap } from "./respond";
 
 /**
  * The billing REST contract (the seed's paths; tRPC `billing.*` is the app's own API):
@@ -28,15 +28,6 @@ async function jsonBody(request: Request): Promise<unknown> {
   }
 }
 
-/** A tRPC error from an internal call, as the AppError it carries (or a generic one). */
-function unwrap(err: unknown): unknown {
-  if (err instanceof TRPCError) {
-    if (err.cause instanceof AppError) return err.cause;
-    if (err.code === "BAD_REQUEST") return new AppError("VALIDATION_FAILED", err.message);
-  }
-  return err;
-}
-
 const post = (request: Request) =>
   request.method.toUpperCase() === "POST"
     ? null
@@ -56,8 +47,11 @@ async function asCaller<T>(
   return Response.json(result, { headers: resHeaders });
 }
 
+const observed = (services: Services, request: Request, route: string, fn: () => Promise<Response>) =>
+  observeRequest({ log: services.log, app: "web", request, route }, () => handle(fn));
+
 export function billingCheckoutRoute(services: Services, request: Request): Promise<Response> {
-  return handle(async () => {
+  return observed(services, request, "POST /api/billing/checkout", async () => {
     const refused = post(request);
     if (refused) return refused;
     const input = parseBillingInput(checkoutInput, await jsonBody(request));
@@ -69,7 +63,7 @@ export function billingCheckoutRoute(services: Services, request: Request): Prom
 }
 
 export function billingPortalRoute(services: Services, request: Request): Promise<Response> {
-  return handle(async () => {
+  return observed(services, request, "POST /api/billing/portal", async () => {
     const refused = post(request);
     if (refused) return refused;
     return asCaller(services, request, (c) => c.billing.portal());
@@ -77,7 +71,7 @@ export function billingPortalRoute(services: Services, request: Request): Promis
 }
 
 export function billingWebhookRoute(services: Services, request: Request): Promise<Response> {
-  return handle(async () => {
+  return observed(services, request, "POST /api/billing/webhook", async () => {
     const refused = post(request);
     if (refused) return refused;
     if (!services.billing.webhooksEnabled) {

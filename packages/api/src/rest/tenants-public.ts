@@ -1,5 +1,7 @@
 import { slugProblem } from "@nchat/db";
 import { z } from "zod";
+import { processLogger } from "../infra/log";
+import { observeRequest } from "../infra/observe";
 import { normalizeHost } from "../tenancy/host";
 import type { ResolvedTenant, TenantResolver } from "../tenancy/resolver";
 import { errorResponse, handle } from "./respond";
@@ -27,21 +29,27 @@ function found(t: ResolvedTenant | null): Response {
 
 /** GET /api/tenants/by-slug?slug=acme */
 export function getTenantBySlug(resolver: TenantResolver, request: Request): Promise<Response> {
-  return handle(async () => {
-    const parsed = slugQuery.safeParse(new URL(request.url).searchParams.get("slug") ?? "");
-    if (!parsed.success) return errorResponse("VALIDATION_FAILED", "Pass the workspace address as ?slug=.");
-    // Malformed and reserved slugs never name a tenant: answered without a lookup.
-    if (slugProblem(parsed.data)) return notFound();
-    return found(await resolver.bySlug(parsed.data));
-  });
+  const route = "GET /api/tenants/by-slug";
+  return observeRequest({ log: processLogger(), app: "web", request, route }, () =>
+    handle(async () => {
+      const parsed = slugQuery.safeParse(new URL(request.url).searchParams.get("slug") ?? "");
+      if (!parsed.success) return errorResponse("VALIDATION_FAILED", "Pass the workspace address as ?slug=.");
+      // Malformed and reserved slugs never name a tenant: answered without a lookup.
+      if (slugProblem(parsed.data)) return notFound();
+      return found(await resolver.bySlug(parsed.data));
+    }),
+  );
 }
 
 /** GET /api/tenants/by-domain?domain=chat.acme.com (verified custom domains only) */
 export function getTenantByDomain(resolver: TenantResolver, request: Request): Promise<Response> {
-  return handle(async () => {
-    const parsed = domainQuery.safeParse(new URL(request.url).searchParams.get("domain") ?? "");
-    const host = parsed.success ? normalizeHost(parsed.data) : null;
-    if (!host || host.ip) return errorResponse("VALIDATION_FAILED", "Pass a domain name as ?domain=.");
-    return found(await resolver.byDomain(host.host));
-  });
+  const route = "GET /api/tenants/by-domain";
+  return observeRequest({ log: processLogger(), app: "web", request, route }, () =>
+    handle(async () => {
+      const parsed = domainQuery.safeParse(new URL(request.url).searchParams.get("domain") ?? "");
+      const host = parsed.success ? normalizeHost(parsed.data) : null;
+      if (!host || host.ip) return errorResponse("VALIDATION_FAILED", "Pass a domain name as ?domain=.");
+      return found(await resolver.byDomain(host.host));
+    }),
+  );
 }

@@ -34,7 +34,7 @@ function post(body: unknown, host = TEST_BASE_DOMAIN, raw = false) {
     services,
     new Request(`http://${host}/api/tenants/create`, {
       method: "POST",
-      headers: { host, "content-type": "application/json", "x-forwarded-for": randomIp() },
+      headers: { host, "content-type": "application/json", "x-nchat-client-address": randomIp() },
       body: raw ? (body as string) : JSON.stringify(body),
     }),
   );

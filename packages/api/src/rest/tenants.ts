@@ -1,15 +1,19 @@
 import { withTenant } from "@nchat/db";
 import { type Tenant, tenantSettings } from "@nchat/db/public";
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "../auth/cookies";
 import { AppError } from "../errors";
+import { annotateRequest } from "../infra/log";
+import { observeRequest } from "../infra/observe";
 import { createCaller } from "../root";
+import { assertSameOrigin } from "../same-origin";
 import type { Services } from "../server";
 import type { Actor } from "../services/actor";
+import { mustEnrolTwoFactor } from "../services/auth-service";
+import { assertStatusAllows, type StatusAction } from "../tenancy/status-policy";
 import { type AppName, createContext, requestMeta } from "../trpc";
-import { errorResponse, handle } from "./respond";
+import { errorResponse, handle, unwrap } from "./respond";
 
 /**
  * The public REST contract for tenants (stable; tRPC is the app's own API):
@@ -17,6 +21,9 @@ import { errorResponse, handle } from "./respond";
  *   GET    /api/tenants/:id      owner of that tenant (on its host) or super admin (admin app)
  *   PUT    /api/tenants/:id      owner: name, branding, settings; super admin: also plan, status, limits, features
  *   DELETE /api/tenants/:id      soft delete
+ * PUT and DELETE are authorized by a session cookie (the owner's, or a super admin's on the admin
+ * app), which a browser attaches to a request any site can make: from a browser they must come from
+ * the same origin, like tRPC mutations (403 FORBIDDEN otherwise; same-origin.ts).
  * Errors: { "error": { "code", "message" } } with 400/401/403/404/409.
  */
 
@@ -31,16 +38,13 @@ async function jsonBody(request: Request): Promise<unknown> {
   }
 }
 
-/** A tRPC error from an internal call, as the AppError it carries (or a generic one). */
-function unwrap(err: unknown): unknown {
-  if (err instanceof TRPCError) {
-    if (err.cause instanceof AppError) return err.cause;
-    if (err.code === "BAD_REQUEST") return new AppError("VALIDATION_FAILED", err.message);
-  }
-  return err;
-}
+/** Logged and counted (see observeRequest). */
+export const createTenantRoute = (services: Services, request: Request): Promise<Response> =>
+  observeRequest({ log: services.log, app: "web", request, route: "POST /api/tenants/create" }, () =>
+    createTenant(services, request),
+  );
 
-export function createTenantRoute(services: Services, request: Request): Promise<Response> {
+function createTenant(services: Services, request: Request): Promise<Response> {
   return handle(async () => {
     const body = await jsonBody(request);
     const resHeaders = new Headers();
@@ -59,12 +63,17 @@ export function createTenantRoute(services: Services, request: Request): Promise
 
 const idSchema = z.uuid();
 
-/** Who is asking about tenant `id`: the owner on the tenant's own host, or a super admin on the admin app. */
+/**
+ * Who is asking about tenant `id`: the owner on the tenant's own host, or a super admin on the admin
+ * app. The owner only where the tenant's status allows `action` (tenancy/status-policy.ts: reading
+ * the workspace is account/billing information; changing it a write; deleting it `delete`).
+ */
 async function authorize(
   services: Services,
   app: AppName,
   request: Request,
   id: string,
+  action: StatusAction,
 ): Promise<{ actor: Actor; tenant: Tenant }> {
   const meta = requestMeta(request.headers);
   const common = { ip: meta.ip ?? undefined, userAgent: meta.userAgent ?? undefined };
@@ -72,6 +81,7 @@ async function authorize(
   if (app === "admin") {
     const session = await services.superAdmins.session(readCookie(request.headers, ADMIN_SESSION_COOKIE));
     if (!session) throw new AppError("UNAUTHORIZED", "Sign in as a platform administrator.");
+    annotateRequest({ userId: session.admin.id });
     const tenant = await services.tenants.getTenantById(id);
     if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
     return {
@@ -86,9 +96,14 @@ async function authorize(
   }
   const session = await services.auth.session(ctx.tenant, readCookie(request.headers, SESSION_COOKIE));
   if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  annotateRequest({ userId: session.user.id });
+  if (mustEnrolTwoFactor(session))
+    throw new AppError("TWO_FACTOR_REQUIRED", "This workspace requires two-factor authentication.");
   if (session.user.role !== "owner") throw new AppError("FORBIDDEN", "Only the workspace owner can do this.");
   const tenant = await services.tenants.getTenantById(id);
   if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+  // The stored status (the host's resolution may be a cache lifetime old).
+  assertStatusAllows(tenant, action);
   return {
     actor: { type: "user", id: session.user.id, email: session.user.email, role: "owner", ...common },
     tenant,
@@ -135,22 +150,28 @@ async function view(services: Services, t: Tenant, actor: Actor) {
   };
 }
 
-export function tenantByIdRoute(
-  services: Services,
-  app: AppName,
-  request: Request,
-  id: string,
-): Promise<Response> {
+/** Logged and counted (see observeRequest). */
+export const tenantByIdRoute = (services: Services, app: AppName, request: Request, id: string) =>
+  observeRequest(
+    { log: services.log, app, request, route: `${request.method.toUpperCase()} /api/tenants/:id` },
+    () => tenantById(services, app, request, id),
+  );
+
+function tenantById(services: Services, app: AppName, request: Request, id: string): Promise<Response> {
   return handle(async () => {
     const method = request.method.toUpperCase();
     if (!["GET", "PUT", "DELETE"].includes(method)) {
       return errorResponse("VALIDATION_FAILED", "Use GET, PUT or DELETE.", { status: 405 });
     }
-    // Reject a bad body before looking anything up.
+    // Cross-site forgery and a bad body are refused before anything is looked up.
+    if (method !== "GET") assertSameOrigin(request.headers);
     const body = method === "PUT" ? await jsonBody(request) : undefined;
-    const { actor, tenant } = await authorize(services, app, request, id);
+    const action = method === "GET" ? "billing" : method === "PUT" ? "write" : "delete";
+    const { actor, tenant } = await authorize(services, app, request, id, action);
     if (method === "GET")
-      return Response.json(await view(services, tenant, actor), { headers: { "cache-control": "no-store" } });
+      return Response.json(await view(services, tenant, actor), {
+        headers: { "cache-control": "no-store" },
+      });
     if (method === "PUT") {
       const updated = await services.tenants.updateTenant(id, body, actor);
       return Response.json(await view(services, updated, actor), {

@@ -1,10 +1,12 @@
 import { SLUG_MESSAGES, slugProblem } from "@nchat/db";
 import { z } from "zod";
-import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../auth/cookies";
+import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie, TWO_FACTOR_COOKIE } from "../auth/cookies";
 import { tenantHostUrl } from "../auth/urls";
 import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
+import { mustEnrolTwoFactor } from "../services/auth-service";
 import { createTenantInput } from "../services/tenant-service";
+import { twoFactorService } from "../services/two-factor-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 
 const secureCookies = () => process.env.NODE_ENV === "production";
@@ -60,14 +62,45 @@ export const authRouter = router({
   }),
 
   signIn: tenantProcedure
+    .meta({ access: "signIn" })
     .input(z.object({ email: z.string().max(254), password: z.string().max(200) }))
     .mutation(async ({ ctx, input }) => {
-      // Brute force is slowed per client address and per account, before any password check.
-      await enforceRateLimit(ctx, [
-        [AUTH_POLICIES.loginPerIp, ctx.meta.ip ?? "unknown"],
-        [AUTH_POLICIES.loginPerAccount, `{${ctx.tenant.id}}:${input.email.trim().toLowerCase()}`],
-      ]);
-      const { token, session } = await ctx.services.auth.signIn(ctx.tenant, input, ctx.meta);
+      // Brute force is slowed per client address here and per account by the sign-in back-off
+      // (AuthService.signIn), both before any password check.
+      await enforceRateLimit(ctx, [[AUTH_POLICIES.loginPerIp, ctx.meta.ip ?? "unknown"]]);
+      const result = await ctx.services.auth.passwordSignIn(ctx.tenant, input, ctx.meta);
+      if (result.challenge !== undefined) {
+        // The account has a second factor: no session yet, a challenge for the code step.
+        ctx.resHeaders.append(
+          "set-cookie",
+          sessionCookie(TWO_FACTOR_COOKIE, result.challenge, result.challengeExpiresAt, secureCookies()),
+        );
+        return { user: null, needsCode: true as const };
+      }
+      ctx.resHeaders.append(
+        "set-cookie",
+        sessionCookie(SESSION_COOKIE, result.token, result.session.expiresAt, secureCookies()),
+      );
+      return { user: result.session.user, needsCode: false as const };
+    }),
+
+  /**
+   * The second step of a sign-in with two-factor authentication: the code of the authenticator app
+   * (or a recovery code) completes the challenge the password step left in its cookie. Limited per
+   * client address and by the account's code back-off; a code is accepted once.
+   */
+  signInCode: tenantProcedure
+    .meta({ access: "signIn" })
+    .input(z.object({ code: z.string().max(40) }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, [[AUTH_POLICIES.twoFactorPerIp, ctx.meta.ip ?? "unknown"]]);
+      const { token, session } = await twoFactorService(ctx.services).completeSignIn(
+        ctx.tenant,
+        readCookie(ctx.headers, TWO_FACTOR_COOKIE),
+        input,
+        ctx.meta,
+      );
+      ctx.resHeaders.append("set-cookie", clearCookie(TWO_FACTOR_COOKIE, secureCookies()));
       ctx.resHeaders.append(
         "set-cookie",
         sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies()),
@@ -75,15 +108,26 @@ export const authRouter = router({
       return { user: session.user };
     }),
 
-  signOut: tenantProcedure.meta({ allowSuspended: true }).mutation(async ({ ctx }) => {
+  signOut: tenantProcedure.meta({ access: "public" }).mutation(async ({ ctx }) => {
     await ctx.services.auth.signOut(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
     ctx.resHeaders.append("set-cookie", clearCookie(SESSION_COOKIE, secureCookies()));
     return { ok: true };
   }),
 
   /** The signed-in user of this tenant, or null. */
-  me: tenantProcedure.query(async ({ ctx }) => {
+  me: tenantProcedure.meta({ access: "public" }).query(async ({ ctx }) => {
     const session = await ctx.services.auth.session(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
-    return session ? { user: session.user, expiresAt: session.expiresAt } : null;
+    return session
+      ? {
+          user: session.user,
+          expiresAt: session.expiresAt,
+          twoFactor: {
+            enabled: session.twoFactor?.enabled ?? false,
+            required: session.twoFactor?.required ?? false,
+            /** Sent to set it up before anything else (TWO_FACTOR_REQUIRED everywhere else). */
+            mustEnrol: mustEnrolTwoFactor(session),
+          },
+        }
+      : null;
   }),
 });

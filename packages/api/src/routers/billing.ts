@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { can } from "../auth/permissions";
 import { cancelInput, checkoutInput, planChangeInput, type ReturnUrls } from "../billing/billing-service";
+import { platformOffFeatures } from "../limits/platform-features";
 import { type Context, permissionProcedure, router } from "../trpc";
 import { userActor } from "./tenant";
 
@@ -17,8 +18,11 @@ const returnUrls = (ctx: Pick<Context, "headers" | "services">, slug: string): R
   cancelUrl: `${origin(ctx, slug)}/billing?canceled=1`,
 });
 
-/** Owner only; callable while suspended (paying is how a suspended workspace comes back). */
-const manage = permissionProcedure("billing:manage").meta({ allowSuspended: true });
+/**
+ * Owner only; callable in every live status (paying is how a suspended or lapsed workspace comes
+ * back; see tenancy/status-policy.ts).
+ */
+const manage = permissionProcedure("billing:manage").meta({ access: "billing" });
 
 /**
  * Billing of the tenant on this host (the host decides which tenant: no tenant id is accepted).
@@ -26,9 +30,15 @@ const manage = permissionProcedure("billing:manage").meta({ allowSuspended: true
  */
 export const billingRouter = router({
   /** Plan, interval, status, period, cancellation, trial; the last payment for owners only. */
-  status: permissionProcedure("tenant:read").query(({ ctx }) =>
-    ctx.services.billing.status(ctx.tenant.id, { includePayment: can(ctx.user.role, "billing:manage") }),
-  ),
+  status: permissionProcedure("tenant:read")
+    .meta({ access: "billing" })
+    .query(async ({ ctx }) => ({
+      ...(await ctx.services.billing.status(ctx.tenant.id, {
+        includePayment: can(ctx.user.role, "billing:manage"),
+      })),
+      /** Plan features this platform has off: not offered, whatever the plan says. */
+      platformOff: platformOffFeatures(ctx.services.env).map((o) => o.feature),
+    })),
 
   /** `url` non-null: go there (Stripe Checkout) to finish; null: applied. */
   changePlan: manage

@@ -152,7 +152,7 @@ export const chatRouter = router({
 
   /** Moves my read position forward (never back). Allowed while the workspace is suspended. */
   markRead: authedProcedure
-    .meta({ allowSuspended: true, rateLimit: false })
+    .meta({ access: "read", rateLimit: false })
     .input(z.object({ channelId: id, messageId }))
     .mutation(({ ctx, input }) => ctx.services.chat.markRead(ctx.tenant, userActor(ctx), input)),
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { requireFeature } from "../limits/features";
 import { permissionProcedure, router } from "../trpc";
 import { userActor } from "./tenant";
 
@@ -9,9 +10,16 @@ export const domainsRouter = router({
   list: permissionProcedure("domains:manage").query(({ ctx }) =>
     ctx.services.domains.listDomains(ctx.tenant),
   ),
+  /**
+   * Platform first (off: FORBIDDEN naming ENABLE_CUSTOM_DOMAINS, whatever the plan), then the plan
+   * (FEATURE_NOT_IN_PLAN): the same answer the settings and billing pages show.
+   */
   add: permissionProcedure("domains:manage")
     .input(z.object({ domain: z.string().max(300) }))
-    .mutation(({ ctx, input }) => ctx.services.domains.addDomain(ctx.tenant, input.domain, userActor(ctx))),
+    .mutation(({ ctx, input }) => {
+      if (ctx.services.env.ENABLE_CUSTOM_DOMAINS) requireFeature(ctx.tenant.features, "customDomains");
+      return ctx.services.domains.addDomain(ctx.tenant, input.domain, userActor(ctx));
+    }),
   verify: permissionProcedure("domains:manage")
     .input(id)
     .mutation(({ ctx, input }) => ctx.services.domains.verifyDomain(ctx.tenant, input.id, userActor(ctx))),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError } from "../errors";
+import { assertSameOrigin } from "../same-origin";
 import { authedProcedure, middleware, router } from "../trpc";
 
 /** An event id: a number from the app, or the string tRPC takes from `Last-Event-ID` on reconnect. */
@@ -16,29 +16,26 @@ const eventId = z.union([
  * (EventSource requests from other sites carry their Origin / Sec-Fetch-Site).
  */
 const sameSiteStream = middleware(({ ctx, next }) => {
-  const origin = ctx.headers.get("origin");
-  const fetchSite = ctx.headers.get("sec-fetch-site");
-  let sameHost = true;
-  if (origin) {
-    try {
-      sameHost = new URL(origin).host === ctx.headers.get("host");
-    } catch {
-      sameHost = false;
-    }
-  }
-  if (!sameHost || fetchSite === "cross-site" || fetchSite === "same-site")
-    throw new AppError("FORBIDDEN", "Open the event stream from this workspace's own pages.");
+  assertSameOrigin(ctx.headers, "Open the event stream from this workspace's own pages.");
   return next();
 });
 
 export const realtimeRouter = router({
+  /**
+   * Who is online in the workspace now (users with an open event stream in any process, as the
+   * shared presence store says). Pages read it once their stream is ready; `presence` events keep
+   * it current from there.
+   */
+  presence: authedProcedure.query(async ({ ctx }) => ({
+    online: await ctx.services.realtime.onlineUsers(ctx.tenant),
+  })),
+
   /**
    * The signed-in user's ONE event stream (SSE via httpSubscriptionLink) over every channel they can
    * see. Durable events and the `ready`/`resync` markers are tracked (their id is the SSE id, so a
    * reconnect resumes after the last one); typing, presence and read updates are not.
    */
   events: authedProcedure
-    .meta({ allowSuspended: true })
     .use(sameSiteStream)
     .input(z.object({ lastEventId: eventId.nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {

@@ -18,7 +18,7 @@ export const userActor = (ctx: {
 
 export const tenantRouter = router({
   /** What anyone on the tenant host may see (sign-in page, branding). */
-  public: tenantProcedure.query(({ ctx }) => ({
+  public: tenantProcedure.meta({ access: "public" }).query(({ ctx }) => ({
     id: ctx.tenant.id,
     slug: ctx.tenant.slug,
     name: ctx.tenant.name,

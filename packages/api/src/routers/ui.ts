@@ -4,6 +4,7 @@ import { tenantSettings, tenants } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
 import { AppError } from "../errors";
 import { type LimitedResource, type LimitState, limitState } from "../limits/limits";
+import { platformOffFeatures } from "../limits/platform-features";
 import { authedProcedure, permissionProcedure, router } from "../trpc";
 
 /** One resource's usage for meters and upgrade prompts (storage in bytes; limit -1 = unlimited). */
@@ -27,7 +28,7 @@ export const uiRouter = router({
    * include pending invitations; storage is bytes), with the meter state (ok / approaching / reached
    * / over) and the per-file upload limit.
    */
-  limits: authedProcedure.query(async ({ ctx }) => {
+  limits: authedProcedure.meta({ access: "billing" }).query(async ({ ctx }) => {
     const tenant = ctx.tenant;
     const { rows, limits, plan } = await withTenant(ctx.services.db, tenant, async ({ db }) => {
       const rows = await db.execute<{
@@ -64,14 +65,19 @@ export const uiRouter = router({
     };
   }),
 
-  /** The plan's features (with any per-tenant overrides) as a complete map, and the plan. */
-  features: authedProcedure.query(({ ctx }) => {
+  /**
+   * The features usable now as a complete map: the plan's (with any per-tenant overrides), minus
+   * those the platform has off (`platformOff`: in the plan, but off here, with the setting that
+   * turns them on), and the plan.
+   */
+  features: authedProcedure.meta({ access: "billing" }).query(({ ctx }) => {
     const plan = ctx.tenant.plan as PlanId;
-    const features = Object.fromEntries(FEATURES.map((f) => [f, ctx.tenant.features[f] === true])) as Record<
-      Feature,
-      boolean
-    >;
-    return { plan, planName: PLANS[plan]?.name ?? plan, features };
+    const off = platformOffFeatures(ctx.services.env);
+    const features = Object.fromEntries(
+      FEATURES.map((f) => [f, ctx.tenant.features[f] === true && !off.some((o) => o.feature === f)]),
+    ) as Record<Feature, boolean>;
+    const platformOff = off.filter((o) => ctx.tenant.features[o.feature] === true);
+    return { plan, planName: PLANS[plan]?.name ?? plan, features, platformOff };
   }),
 
   /** The workspace's security settings, for the settings form (owners and admins). */

@@ -4,13 +4,32 @@ import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Role } from "../auth/permissions";
 import type { SessionCache } from "../auth/session-cache";
+import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { hashPassword, verifyPassword } from "../passwords";
 
 export type SessionUser = { id: string; email: string; name: string; role: Role; isService: boolean };
 export type RequestMeta = { ip: string | null; userAgent: string | null };
-export type Session = { id: string; user: SessionUser; expiresAt: Date };
+export type Session = {
+  id: string;
+  user: SessionUser;
+  expiresAt: Date;
+  /**
+   * The user's second factor and whether the workspace requires one (absent for API keys, which
+   * never need one). See `mustEnrolTwoFactor`.
+   */
+  twoFactor?: { enabled: boolean; required: boolean };
+};
+
+/** The workspace requires two-factor authentication and this (human) user has none yet. */
+export const mustEnrolTwoFactor = (s: Session): boolean =>
+  Boolean(s.twoFactor?.required && !s.twoFactor.enabled && !s.user.isService);
+
+/** A right password: a session, or — when the account has a second factor — a challenge for the code. */
+export type PasswordSignIn =
+  | { token: string; session: Session; challenge?: undefined }
+  | { challenge: string; challengeExpiresAt: Date; token?: undefined; session?: undefined };
 
 export const signInInput = z.object({
   email: z.string().trim().toLowerCase().max(254),
@@ -18,6 +37,8 @@ export const signInInput = z.object({
 });
 
 const LOGIN_TOKEN_TTL_MS = 2 * 60_000;
+/** A pending sign-in (password right, second factor still to come) lasts this long. */
+export const CHALLENGE_TTL_MS = 5 * 60_000;
 /** A session is extended (sliding expiry) at most this often. */
 const RENEW_AFTER_MS = 5 * 60_000;
 
@@ -30,31 +51,74 @@ let dummyHash: Promise<string> | undefined;
 export class AuthService {
   constructor(private readonly deps: { db: Database; cache?: SessionCache<Session> }) {}
 
+  /**
+   * Password sign-in of an account without a second factor (scripts, benchmarks). An account with
+   * one is refused here: browsers go through `passwordSignIn` and the code step.
+   */
   async signIn(
     tenant: TenantRef,
     input: unknown,
     meta: RequestMeta,
   ): Promise<{ token: string; session: Session }> {
+    const result = await this.passwordSignIn(tenant, input, meta);
+    if (!result.session) throw new AppError("UNAUTHORIZED", "This account needs its authentication code.");
+    return result;
+  }
+
+  /**
+   * The password step of a sign-in. With a second factor on the account it yields a short-lived
+   * challenge (not a session): the code step (TwoFactorService.completeSignIn) turns it into one.
+   */
+  async passwordSignIn(tenant: TenantRef, input: unknown, meta: RequestMeta): Promise<PasswordSignIn> {
     const parsed = signInInput.safeParse(input);
     if (!parsed.success) throw new AppError("VALIDATION_FAILED", "Enter your email and password.");
     const { email, password } = parsed.data;
+    // The account's next attempt is claimed before any password check (`signInBackoff`).
     const user = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
-      const [u] = await db
-        .select()
+      const account = and(
+        sql`lower(${t.users.email}) = ${email}`,
+        isNull(t.users.deactivatedAt),
+        eq(t.users.isService, false),
+      );
+      const [claimed] = await db
+        .update(t.users)
+        .set({ signInBlockedUntil: signInBackoff.claim(t.users.failedSignIns) })
+        .where(and(account, signInBackoff.open(t.users.signInBlockedUntil)))
+        .returning();
+      if (claimed) return claimed;
+      const [blocked] = await db
+        .select({ wait: signInBackoff.secondsLeft(t.users.signInBlockedUntil) })
         .from(t.users)
-        .where(
-          and(
-            sql`lower(${t.users.email}) = ${email}`,
-            isNull(t.users.deactivatedAt),
-            eq(t.users.isService, false),
-          ),
-        );
-      return u ?? null;
+        .where(account);
+      if (blocked) throw signInBackoff.refused(blocked.wait);
+      return null;
     });
     // Verify against a dummy hash when there is no such user, so timing does not reveal accounts.
     dummyHash ??= hashPassword(randomToken());
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
+    if (user) {
+      await withTenant(this.deps.db, tenant, ({ db, t }) =>
+        db
+          .update(t.users)
+          .set(
+            ok
+              ? { failedSignIns: 0, signInBlockedUntil: null }
+              : { failedSignIns: sql`${t.users.failedSignIns} + 1` },
+          )
+          .where(eq(t.users.id, user.id)),
+      );
+    }
     if (!user || !ok) throw new AppError("UNAUTHORIZED", "The email or password is incorrect.");
+    if (user.totpEnabledAt) {
+      const challenge = randomToken();
+      const challengeExpiresAt = new Date(Date.now() + CHALLENGE_TTL_MS);
+      await withTenant(this.deps.db, tenant, ({ db, t }) =>
+        db
+          .insert(t.twoFactorChallenges)
+          .values({ tokenHash: hashToken(challenge), userId: user.id, expiresAt: challengeExpiresAt }),
+      );
+      return { challenge, challengeExpiresAt };
+    }
     return this.createSession(tenant, user.id, meta);
   }
 
@@ -65,7 +129,7 @@ export class AuthService {
   ): Promise<{ token: string; session: Session }> {
     const token = randomToken();
     const session = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
-      const timeout = await sessionTimeoutMs(db, tenant.id);
+      const { timeoutMs: timeout, require2fa } = await sessionSettings(db, tenant.id);
       const expiresAt = new Date(Date.now() + timeout);
       const [row] = await db
         .insert(t.sessions)
@@ -78,7 +142,12 @@ export class AuthService {
         })
         .returning({ id: t.sessions.id });
       const [user] = await db.select().from(t.users).where(eq(t.users.id, userId));
-      return { id: row!.id, user: toSessionUser(user!), expiresAt };
+      return {
+        id: row!.id,
+        user: toSessionUser(user!),
+        expiresAt,
+        twoFactor: { enabled: Boolean(user!.totpEnabledAt), required: require2fa },
+      };
     });
     return { token, session };
   }
@@ -100,7 +169,11 @@ export class AuthService {
     const mark = cache?.mark() ?? 0;
     const found = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const [row] = await db
-        .select({ session: t.sessions, user: t.users })
+        .select({
+          session: t.sessions,
+          user: t.users,
+          require2fa: sql<boolean>`coalesce((select ${tenantSettings.require2fa} from ${tenantSettings} where ${tenantSettings.tenantId} = ${tenant.id}), false)`,
+        })
         .from(t.sessions)
         .innerJoin(t.users, eq(t.users.id, t.sessions.userId))
         .where(
@@ -118,7 +191,12 @@ export class AuthService {
         expiresAt = new Date(lastUsedAt.getTime() + (await sessionTimeoutMs(db, tenant.id)));
         await db.update(t.sessions).set({ lastUsedAt, expiresAt }).where(eq(t.sessions.id, row.session.id));
       }
-      const session: Session = { id: row.session.id, user: toSessionUser(row.user), expiresAt };
+      const session: Session = {
+        id: row.session.id,
+        user: toSessionUser(row.user),
+        expiresAt,
+        twoFactor: { enabled: Boolean(row.user.totpEnabledAt), required: row.require2fa === true },
+      };
       return { session, lastUsedAt };
     });
     if (!found) return null;
@@ -153,6 +231,14 @@ export class AuthService {
     await this.deps.cache?.revoke({ tenantId: tenant.id, userId });
   }
 
+  /**
+   * Makes every process look this user's sessions up again (their second factor changed); the
+   * sessions themselves stay.
+   */
+  async refreshUserSessions(tenant: TenantRef, userId: string): Promise<void> {
+    await this.deps.cache?.revoke({ tenantId: tenant.id, userId });
+  }
+
   /** A single-use token (2 minutes) that signs the user in on the tenant host, e.g. after sign-up. */
   async createLoginToken(tenant: TenantRef, userId: string): Promise<string> {
     const token = randomToken();
@@ -183,7 +269,13 @@ export class AuthService {
           ),
         )
         .returning({ userId: t.loginTokens.userId });
-      return row?.userId ?? null;
+      if (!row) return null;
+      // A link never stands in for a second factor.
+      const [user] = await db
+        .select({ totpEnabledAt: t.users.totpEnabledAt })
+        .from(t.users)
+        .where(eq(t.users.id, row.userId));
+      return user && !user.totpEnabledAt ? row.userId : null;
     });
     if (!userId)
       throw new AppError(
@@ -198,11 +290,18 @@ async function sessionTimeoutMs(
   db: Parameters<Parameters<typeof withTenant>[2]>[0]["db"],
   tenantId: string,
 ): Promise<number> {
+  return (await sessionSettings(db, tenantId)).timeoutMs;
+}
+
+async function sessionSettings(
+  db: Parameters<Parameters<typeof withTenant>[2]>[0]["db"],
+  tenantId: string,
+): Promise<{ timeoutMs: number; require2fa: boolean }> {
   const [s] = await db
-    .select({ minutes: tenantSettings.sessionTimeoutMinutes })
+    .select({ minutes: tenantSettings.sessionTimeoutMinutes, require2fa: tenantSettings.require2fa })
     .from(tenantSettings)
     .where(eq(tenantSettings.tenantId, tenantId));
-  return (s?.minutes ?? 60 * 24 * 14) * 60_000;
+  return { timeoutMs: (s?.minutes ?? 60 * 24 * 14) * 60_000, require2fa: s?.require2fa ?? false };
 }
 
 function toSessionUser(u: {

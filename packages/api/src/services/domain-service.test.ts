@@ -205,7 +205,15 @@ describe("DomainService.addDomain", () => {
       service({ enabled: false }).addDomain(tenant, uniqueDomain(), owner),
       "FORBIDDEN",
     );
-    expect(err.message).toBe("Custom domains are not enabled on this platform.");
+    // The error says what the operator must do, with a stable reason.
+    expect(err.message).toBe(
+      "Custom domains are turned off on this platform, whatever the plan. The platform operator must set ENABLE_CUSTOM_DOMAINS=true and restart the app servers.",
+    );
+    expect(err.details).toEqual({
+      reason: "platform_disabled",
+      feature: "customDomains",
+      setting: "ENABLE_CUSTOM_DOMAINS",
+    });
     expect(await storedFor(tenant.id)).toHaveLength(0);
   });
 

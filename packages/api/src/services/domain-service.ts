@@ -12,6 +12,7 @@ import { type TenantDomain, tenantAuditLogs, tenantDomains, tenants } from "@nch
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
+import { platformDisabled } from "../limits/platform-features";
 import { normalizeHost } from "../tenancy/host";
 import { type Actor, auditActor, SYSTEM } from "./actor";
 
@@ -144,8 +145,7 @@ export class DomainService {
   }
 
   async addDomain(tenant: DomainTenant, rawDomain: string, actor: Actor): Promise<DomainView> {
-    if (!this.deps.config.enabled)
-      throw new AppError("FORBIDDEN", "Custom domains are not enabled on this platform.");
+    if (!this.deps.config.enabled) throw platformDisabled("customDomains");
     assertCanManage(actor);
     const parsed = domainInput.safeParse(rawDomain);
     if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? "Enter a domain name.");

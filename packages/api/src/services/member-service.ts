@@ -6,7 +6,13 @@ import {
   type TenantTx,
   withTenant,
 } from "@nchat/db";
-import { type TenantInvitation, tenantAuditLogs, tenantInvitations, tenants } from "@nchat/db/public";
+import {
+  type TenantInvitation,
+  tenantAuditLogs,
+  tenantInvitations,
+  tenantSettings,
+  tenants,
+} from "@nchat/db/public";
 import { and, asc, desc, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { atLeast, canAssign, type Role } from "../auth/permissions";
@@ -66,8 +72,17 @@ export type InvitationView = {
 /** What the accept page shows before the invitee chooses a name and password. */
 export type InvitationPreview = { email: string; role: AssignableRole; tenantName: string; expired: boolean };
 
-/** `usage`: told when the number of members changes (their count is recounted at its next flush). */
-export type MemberServiceDeps = { db: Database; auth: AuthService; usage?: Pick<UsageRecorder, "touch"> };
+/**
+ * `usage`: told when the number of members changes (their count is recounted at its next flush).
+ * `sessions`: the session cache of every process; a role change drops the member's cached sessions
+ * there, so their next request reads the new role (their sessions go on).
+ */
+export type MemberServiceDeps = {
+  db: Database;
+  auth: AuthService;
+  usage?: Pick<UsageRecorder, "touch">;
+  sessions?: { revoke(target: { tenantId: string; userId?: string }): Promise<void> };
+};
 
 type Tx = TenantTx["db"];
 type TenantTables = TenantTx["t"];
@@ -82,6 +97,27 @@ const invitationNotFound = () => new AppError("NOT_FOUND", "No such invitation i
 const invalidLink = () =>
   new AppError("NOT_FOUND", "This invitation link is not valid. It may have been used, revoked or replaced.");
 const forbidden = (message = "You do not have permission to do this.") => new AppError("FORBIDDEN", message);
+
+/**
+ * "Allow guests" (tenant_settings.allow_guest_access) gates every way of making a guest: inviting
+ * one, accepting a guest invitation (also one sent while guests were allowed) and changing a
+ * member's role to guest. Guests who already joined stay, with their limited access, until an
+ * admin removes them or changes their role: turning the setting off stops new guests only.
+ */
+export const GUESTS_DISABLED_MESSAGE =
+  "Guests are not allowed in this workspace. An owner can turn on “Allow guests” in Settings → Security.";
+const guestsDisabled = () =>
+  new AppError("FORBIDDEN", GUESTS_DISABLED_MESSAGE, { reason: "guests_disabled" });
+
+/** Refuses a guest role while the tenant's "Allow guests" setting is off (read in the caller's transaction). */
+async function assertGuestsAllowed(db: Tx, tenantId: string, role: string): Promise<void> {
+  if (role !== "guest") return;
+  const [s] = await db
+    .select({ allow: tenantSettings.allowGuestAccess })
+    .from(tenantSettings)
+    .where(eq(tenantSettings.tenantId, tenantId));
+  if (!s?.allow) throw guestsDisabled();
+}
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const r = schema.safeParse(input);
@@ -149,6 +185,7 @@ export class MemberService {
           throw forbidden(
             role === "admin" ? "Only the owner can invite admins." : "You cannot invite with this role.",
           );
+        await assertGuestsAllowed(db, tenant.id, role);
         // One open invitation per email: concurrent invites of one address queue here.
         await db.execute(
           sql`select pg_advisory_xact_lock(hashtextextended(${`nchat:invite:${tenant.id}:${email}`}, 0))`,
@@ -232,6 +269,7 @@ export class MemberService {
         const actorRole = await currentRole(db, t, actor);
         const current = await lockOpenInvitation(db, tenant.id, id);
         assertCanManageInvitation(actorRole, current);
+        await assertGuestsAllowed(db, tenant.id, current.role);
         const [updated] = await db
           .update(tenantInvitations)
           .set({ tokenHash: hashToken(token), expiresAt: new Date(Date.now() + INVITATION_TTL_MS) })
@@ -331,6 +369,8 @@ export class MemberService {
             { reason: "invitation_expired" },
           );
         const role = invitationRole(invitation);
+        // A guest invitation sent while guests were allowed is refused once they are not.
+        await assertGuestsAllowed(db, tenant.id, role);
         const email = invitation.email;
         // The seat becomes a member: refused if the active members alone already fill the plan
         // (e.g. after a downgrade). Exact under concurrent accepts.
@@ -412,8 +452,9 @@ export class MemberService {
 
   /**
    * Gives a member another role (admin, member, guest). Not the owner's, not one's own; admins act
-   * only on members and guests, and only the owner makes admins. The member's sessions end, so the
-   * new role applies at once.
+   * only on members and guests, and only the owner makes admins. The member stays signed in: the
+   * cached copies of their sessions are dropped in every process, so the next request of each of
+   * them is authorized with the new role (permissions are re-checked, nothing typed is lost).
    */
   async changeRole(tenant: TenantRef, actor: Actor, userId: string, role: unknown): Promise<MemberView> {
     const id = parseId(userId, memberNotFound);
@@ -432,6 +473,7 @@ export class MemberService {
             next === "admin" ? "Only the owner can make admins." : "You cannot assign this role.",
           );
         if (target.role === next) return { member: toMemberView(target), changed: false };
+        await assertGuestsAllowed(db, tenant.id, next);
         const [updated] = await db
           .update(t.users)
           .set({ role: next, updatedAt: new Date() })
@@ -450,7 +492,7 @@ export class MemberService {
       },
       tenantActor(actor),
     );
-    if (changed) await this.deps.auth.revokeUserSessions(tenant, id);
+    if (changed) await this.deps.sessions?.revoke({ tenantId: tenant.id, userId: id });
     return member;
   }
 

@@ -48,11 +48,9 @@ const p95 = (ms: number[]) => ms[Math.min(ms.length - 1, Math.ceil(ms.length * 0
 async function explain(tx: PublicTx, input: ListTenantsInput): Promise<string> {
   // The same SQL the list runs, explained: drizzle's `toSQL()` of the page query is not reachable
   // from outside, so the search branch is checked on its own.
-  const q = `${input.q}%`;
+  const q = `%${input.q}%`;
   const rows = await tx.execute<{ "QUERY PLAN": string }>(sql`explain
-    select id from public.tenants where lower(name) like ${q}
-    union select id from public.tenants where slug like ${q}
-    union select id from public.tenants where lower(owner_email) like ${q}
+    select id from public.tenants where lower(name) like ${q} or slug like ${q} or lower(owner_email) like ${q}
     union select tenant_id from public.tenant_domains where domain like ${q}`);
   return rows.map((r) => r["QUERY PLAN"]).join("\n");
 }
@@ -162,11 +160,12 @@ describe("admin console queries at 10,000 tenants", () => {
         )
         .join("\n")}`,
     );
-    expect(figures['search name prefix "umbrella"']!.rows).toBe(TENANTS / WORDS.length);
+    // "umbrella" is in a tenth of the names and in more owner emails' domains.
+    expect(figures['search name prefix "umbrella"']!.rows).toBeGreaterThanOrEqual(TENANTS / WORDS.length);
     expect(figures["newest first, page 400 (offset 9,975)"]!.rows).toBe(25);
-    // The search never scans the whole tenants table: one index range scan per column.
-    expect(plan).not.toMatch(/Seq Scan on tenants/);
-    expect(plan).toMatch(/tenants_name_prefix_idx/);
+    // The search matches anywhere in a name, slug, email or domain: one pass over tenants (no
+    // index serves '%q%' without pg_trgm; see tenantSearch), and no per-row subquery.
+    expect(plan).not.toMatch(/SubPlan/);
     // Generous bounds (2 shared cores, other suites running): a regression to whole-table work at
     // every keystroke, or to per-row subqueries, blows far past them.
     for (const [name, f] of Object.entries(figures))

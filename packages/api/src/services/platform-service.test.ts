@@ -87,7 +87,7 @@ describe("tenants table", () => {
     await setUsage(c.id, period, { messages: 50, activeUsers: 1 });
   });
 
-  it("finds tenants by name, slug, owner email or domain prefix, case-insensitively", async () => {
+  it("finds tenants by part of a name, slug, owner email or domain, case-insensitively", async () => {
     const slugs = async (q: string) => (await platform.listTenants({ q })).items.map((t) => t.slug).sort();
     expect(await slugs(marker)).toEqual([a.slug, b.slug, c.slug]);
     expect(await slugs(`${marker.toUpperCase()} al`)).toEqual([a.slug]);
@@ -95,6 +95,12 @@ describe("tenants table", () => {
     expect(await slugs(`BOSS-${marker}`)).toEqual([b.slug]);
     expect(await slugs(`chat.${marker}-corp`)).toEqual([c.slug]);
     expect(await slugs(c.id)).toEqual([c.slug]);
+    // Anywhere in the name, slug, owner email or domain, not only at the start.
+    expect(await slugs(`${marker.slice(2).toUpperCase()} ALPHA`)).toEqual([a.slug]);
+    expect(await slugs("lpha")).toContain(a.slug);
+    expect(await slugs(`${marker.slice(1)}-gam`)).toEqual([c.slug]);
+    expect(await slugs(`ss-${marker}@example`)).toEqual([b.slug]);
+    expect(await slugs(`${marker}-corp.exam`)).toEqual([c.slug]);
     // LIKE wildcards in the search match literally.
     expect(await slugs(`${marker}%`)).toEqual([]);
     expect(await slugs(`${marker.slice(0, -1)}_`)).toEqual([]);
@@ -370,8 +376,10 @@ describe("overview", () => {
     expect(pro).toMatchObject({ tenants: 9, paying: 3, mrrCents: Math.round(2 * 4_900 + 49_000 / 12) });
     expect(o.byPlan.find((p) => p.plan === "enterprise")).toMatchObject({ mrrCents: 19_900, paying: 1 });
     expect(o.byPlan.find((p) => p.plan === "custom")).toMatchObject({ mrrCents: 0, priceOnRequest: 1 });
-    expect(o.byPlan.find((p) => p.plan === "free")).toMatchObject({ mrrCents: 0, tenants: 13 });
-    expect(o.totals).toMatchObject({ tenants: 24, mrrCents: pro.mrrCents + 19_900 });
+    // Free tenants are active but pay nothing: never "paying".
+    expect(o.byPlan.find((p) => p.plan === "free")).toMatchObject({ mrrCents: 0, tenants: 13, paying: 0 });
+    expect(o.byPlan.find((p) => p.plan === "custom")).toMatchObject({ paying: 1 });
+    expect(o.totals).toMatchObject({ tenants: 24, paying: 5, mrrCents: pro.mrrCents + 19_900 });
     expect(o.byStatus.find((s) => s.status === "active")?.count).toBe(14);
     expect(monthlyRevenue("pro", "year")).toBeCloseTo(49_000 / 12);
   });

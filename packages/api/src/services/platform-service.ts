@@ -4,6 +4,7 @@ import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat
 import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
+import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
 import type { Services } from "../server";
 import { type Actor, auditActor } from "./actor";
@@ -94,11 +95,15 @@ export function monthlyRevenue(plan: PlanId, interval: "month" | "year"): number
 /** Statuses that pay: trials have not paid yet; suspended, cancelled and deleted tenants do not. */
 export const PAYING_STATUSES: readonly TenantStatus[] = ["active", "past_due"];
 
+/** A plan that costs something (Custom: price on request). Free tenants never count as paying. */
+export const isPaidPlan = (plan: PlanId) => PLANS[plan].price.month !== 0 || PLANS[plan].price.year !== 0;
+
 /** The overview from its counts: MRR per plan from the catalog prices (yearly / 12). */
 export function summarizeOverview(counts: OverviewCounts, period: string) {
   const byPlan = PLAN_IDS.map((plan) => {
     const rows = counts.byPlanStatus.filter((r) => r.plan === plan);
-    const paying = rows.filter((r) => PAYING_STATUSES.includes(r.status));
+    // Paying: a paid plan in a paying status (a Free tenant is active but pays nothing).
+    const paying = isPaidPlan(plan) ? rows.filter((r) => PAYING_STATUSES.includes(r.status)) : [];
     let mrr = 0;
     let onRequest = 0;
     for (const r of paying) {
@@ -253,6 +258,8 @@ export class PlatformService {
         deletedAt: t.deletedAt,
         host: `${t.slug}.${this.s.env.NEXT_PUBLIC_BASE_DOMAIN}`,
       },
+      /** Features this platform has off (with the setting that turns them on), whatever the plan. */
+      platformOff: platformOffFeatures(this.s.env),
       billing: {
         mode: this.stripeMode(),
         customerId: t.stripeCustomerId,

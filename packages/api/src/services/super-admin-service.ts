@@ -1,7 +1,8 @@
 import { type Database, withPlatformAdmin } from "@nchat/db";
 import { superAdminSessions, superAdmins, tenantAuditLogs } from "@nchat/db/public";
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { hashPassword, verifyPassword } from "../passwords";
@@ -65,17 +66,21 @@ export class SuperAdminService {
     });
   }
 
+  /** Password sign-in, with the per-account back-off of `signInBackoff` (and the router's per-address limit). */
   async signIn(
     input: { email?: unknown; password?: unknown },
     meta: RequestMeta,
   ): Promise<{ token: string; session: AdminSession }> {
     const email = typeof input.email === "string" ? input.email.trim().toLowerCase() : "";
     const password = typeof input.password === "string" ? input.password : "";
-    const admin = email && email.length <= 254 ? await this.findByEmail(email) : null;
+    const found = email && email.length <= 254 ? await this.findByEmail(email) : null;
+    const admin = found ? await this.claimAttempt(found.id) : null;
     dummyHash ??= hashPassword(randomToken());
     const ok = await verifyPassword(admin?.passwordHash ?? (await dummyHash), password);
-    if (!admin || admin.disabledAt || !ok)
+    if (!admin || admin.disabledAt || !ok) {
+      if (admin) await this.recordFailure(admin.id);
       throw new AppError("UNAUTHORIZED", "The email or password is incorrect.");
+    }
     const token = randomToken();
     const expiresAt = new Date(Date.now() + ADMIN_SESSION_MS);
     const session = await withPlatformAdmin(this.deps.db, async (tx) => {
@@ -89,10 +94,43 @@ export class SuperAdminService {
           userAgent: meta.userAgent?.slice(0, 500),
         })
         .returning({ id: superAdminSessions.id });
-      await tx.update(superAdmins).set({ lastLoginAt: new Date() }).where(eq(superAdmins.id, admin.id));
+      await tx
+        .update(superAdmins)
+        .set({ lastLoginAt: new Date(), failedSignIns: 0, signInBlockedUntil: null })
+        .where(eq(superAdmins.id, admin.id));
       return { id: row!.id, admin: { id: admin.id, email: admin.email, name: admin.name }, expiresAt };
     });
     return { token, session };
+  }
+
+  /**
+   * Takes the account's next sign-in slot: blocks it for the back-off that a failure of this
+   * attempt would earn (so concurrent guesses get one slot), or refuses while a back-off runs.
+   */
+  private async claimAttempt(id: string) {
+    return withPlatformAdmin(this.deps.db, async (tx) => {
+      const [claimed] = await tx
+        .update(superAdmins)
+        .set({ signInBlockedUntil: signInBackoff.claim(superAdmins.failedSignIns) })
+        .where(and(eq(superAdmins.id, id), signInBackoff.open(superAdmins.signInBlockedUntil)))
+        .returning();
+      if (claimed) return claimed;
+      const [row] = await tx
+        .select({ wait: signInBackoff.secondsLeft(superAdmins.signInBlockedUntil) })
+        .from(superAdmins)
+        .where(eq(superAdmins.id, id));
+      throw signInBackoff.refused(row?.wait ?? 1);
+    });
+  }
+
+  /** A failed attempt: counted, and the next one waits for the back-off its claim set. */
+  private async recordFailure(id: string) {
+    await withPlatformAdmin(this.deps.db, (tx) =>
+      tx
+        .update(superAdmins)
+        .set({ failedSignIns: sql`${superAdmins.failedSignIns} + 1` })
+        .where(eq(superAdmins.id, id)),
+    );
   }
 
   async session(token: string | null): Promise<AdminSession | null> {

@@ -189,6 +189,89 @@ describe("TenantService.updateTenant", () => {
     });
   });
 
+  it("clears branding with an empty field (the key is removed) and takes https:// logos only", async () => {
+    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("brand")), SYSTEM);
+    const owner: Actor = { type: "user", id: ownerId, role: "owner" };
+    const set = await service.updateTenant(
+      tenant.id,
+      {
+        branding: {
+          appName: "Rockets",
+          logoUrl: "https://cdn.example.com/logo.png",
+          primaryColor: "#112233",
+        },
+      },
+      owner,
+    );
+    expect(set.branding).toEqual({
+      appName: "Rockets",
+      logoUrl: "https://cdn.example.com/logo.png",
+      primaryColor: "#112233",
+    });
+    // As the settings form sends it: every field, the cleared ones empty (or blank).
+    const cleared = await service.updateTenant(
+      tenant.id,
+      { branding: { appName: "  ", logoUrl: "", primaryColor: "#112233" } },
+      owner,
+    );
+    expect(cleared.branding).toEqual({ primaryColor: "#112233" });
+    expect((await service.getTenantById(tenant.id))?.branding).toEqual({ primaryColor: "#112233" });
+
+    for (const logoUrl of [
+      "http://cdn.example.com/logo.png",
+      "javascript:alert(1)",
+      "ftp://x.example/l.png",
+    ]) {
+      const err = await expectCode(
+        service.updateTenant(tenant.id, { branding: { logoUrl } }, owner),
+        "VALIDATION_FAILED",
+      );
+      expect(err.details?.fields).toEqual([
+        { path: "branding.logoUrl", message: "Use an https:// image address." },
+      ]);
+    }
+    expect((await service.getTenantById(tenant.id))?.branding).toEqual({ primaryColor: "#112233" });
+  });
+
+  it("audits only what changed, and a save that changes nothing leaves no entry", async () => {
+    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("noop")), SYSTEM);
+    const owner: Actor = { type: "user", id: ownerId, role: "owner" };
+    const entries = async () =>
+      db.admin<{ action: string; before: unknown; after: unknown }[]>`
+        select action, before, after from public.tenant_audit_logs
+        where tenant_id = ${tenant.id} and action <> 'tenant.create' order by id`;
+    const settings = {
+      sessionTimeoutMinutes: 60 * 24 * 14,
+      allowGuestAccess: false,
+      allowedEmailDomains: [],
+      messageRetentionDays: null,
+      require2fa: false,
+    };
+    // The whole security form saved unchanged, and the name saved unchanged: nothing recorded.
+    await service.updateTenant(tenant.id, { name: "Acme Inc", settings }, owner);
+    await service.updateTenant(tenant.id, { branding: {} }, owner);
+    expect(await entries()).toEqual([]);
+
+    // One field changed among five: the entry names that one only.
+    await service.updateTenant(
+      tenant.id,
+      { settings: { ...settings, sessionTimeoutMinutes: 60 * 24 } },
+      owner,
+    );
+    await service.updateTenant(tenant.id, { name: "Acme 2", branding: { appName: "" } }, owner);
+    expect(await entries()).toEqual([
+      {
+        action: "settings.update",
+        before: { sessionTimeoutMinutes: 60 * 24 * 14 },
+        after: { sessionTimeoutMinutes: 60 * 24 },
+      },
+      { action: "tenant.update", before: { name: "Acme Inc" }, after: { name: "Acme 2" } },
+    ]);
+    // A super admin re-applying the current plan changes nothing either.
+    await service.updateTenant(tenant.id, { billingPlan: "free", status: "active" }, superAdmin);
+    expect(await entries()).toHaveLength(2);
+  });
+
   it("refuses members and admins", async () => {
     const { tenant } = await service.createTenant(request(uniqueSlug("mem")), SYSTEM);
     await expectCode(

@@ -35,13 +35,25 @@ export const createTenantInput = z.object({
 });
 export type CreateTenantRequest = z.input<typeof createTenantInput>;
 
-const hexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "A colour is #rrggbb.");
+/** An empty string (after trimming) clears a branding field: it becomes null, and is removed on save. */
+const clearable = <T extends z.ZodType<string, string>>(schema: T) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? null : v))
+    .pipe(schema.nullable());
+const hexColor = clearable(z.string().regex(/^#[0-9a-fA-F]{6}$/, "A colour is #rrggbb."));
 export const brandingInput = z
   .object({
-    appName: z.string().trim().min(1).max(60),
+    appName: clearable(z.string().max(60, "At most 60 characters.")),
     primaryColor: hexColor,
     secondaryColor: hexColor,
-    logoUrl: z.url({ protocol: /^https?$/ }).max(2048),
+    // As the form says: an https:// address (browsers block http images on https pages).
+    logoUrl: clearable(
+      z
+        .url({ protocol: /^https$/, error: "Use an https:// image address." })
+        .max(2048, "At most 2,048 characters."),
+    ),
   })
   .partial()
   .strict();
@@ -229,8 +241,12 @@ export class TenantService {
 
     const values: Partial<Tenant> = { updatedAt: new Date() };
     if (patch.name !== undefined) values.name = patch.name;
-    if (patch.branding !== undefined)
-      values.branding = { ...current.branding, ...patch.branding } as TenantBranding;
+    if (patch.branding !== undefined) {
+      // null (an emptied field) removes the key: the default (workspace name, no logo) applies again.
+      const merged: Record<string, unknown> = { ...current.branding, ...patch.branding };
+      for (const [k, v] of Object.entries(merged)) if (v === null || v === undefined) delete merged[k];
+      values.branding = merged as TenantBranding;
+    }
     if (patch.status !== undefined) {
       values.status = patch.status;
       values.suspendedAt = patch.status === "suspended" ? new Date() : null;
@@ -245,32 +261,50 @@ export class TenantService {
     if (patch.features !== undefined)
       values.features = { ...(values.features ?? current.features), ...patch.features } as TenantFeatures;
 
+    // Only real changes are written and audited: a save that changes nothing leaves no entry.
+    for (const k of Object.keys(values) as (keyof Tenant)[])
+      if (k !== "updatedAt" && sameValue(values[k], current[k])) delete values[k];
+    if (values.status === undefined) delete values.suspendedAt;
+    const tenantChanged = Object.keys(values).some((k) => k !== "updatedAt");
+
     const action = patch.billingPlan
       ? "tenant.plan_change"
       : patch.status
         ? `tenant.status_${patch.status}`
         : "tenant.update";
     const write = async (tx: Parameters<Parameters<typeof withPlatformAdmin>[1]>[0]) => {
+      if (patch.settings && Object.keys(patch.settings).length > 0) {
+        const [before] = await tx
+          .select()
+          .from(tenantSettings)
+          .where(eq(tenantSettings.tenantId, id))
+          .for("update");
+        // Only the fields that differ from what is stored.
+        const changed = Object.fromEntries(
+          Object.entries(patch.settings).filter(
+            ([k, v]) => !sameValue(v, (before as Record<string, unknown> | undefined)?.[k]),
+          ),
+        ) as Partial<typeof tenantSettings.$inferInsert>;
+        if (Object.keys(changed).length > 0) {
+          const [after] = await tx
+            .update(tenantSettings)
+            .set({ ...changed, updatedAt: new Date() })
+            .where(eq(tenantSettings.tenantId, id))
+            .returning();
+          await tx.insert(tenantAuditLogs).values({
+            ...auditActor(actor),
+            tenantId: id,
+            action: "settings.update",
+            resourceType: "tenant_settings",
+            resourceId: id,
+            before: pick(before ?? {}, Object.keys(changed)),
+            after: pick(after ?? {}, Object.keys(changed)),
+          });
+        }
+      }
+      if (!tenantChanged) return current; // nothing of the tenant row changed: no write, no entry
       const [updated] = await tx.update(tenants).set(values).where(eq(tenants.id, id)).returning();
       if (!updated) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
-      if (patch.settings && Object.keys(patch.settings).length > 0) {
-        const [before] = await tx.select().from(tenantSettings).where(eq(tenantSettings.tenantId, id));
-        const [after] = await tx
-          .update(tenantSettings)
-          .set({ ...patch.settings, updatedAt: new Date() })
-          .where(eq(tenantSettings.tenantId, id))
-          .returning();
-        await tx.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: id,
-          action: "settings.update",
-          resourceType: "tenant_settings",
-          resourceId: id,
-          before: pick(before ?? {}, Object.keys(patch.settings)),
-          after: pick(after ?? {}, Object.keys(patch.settings)),
-        });
-        if (Object.keys(values).length === 1) return updated; // settings only: no tenant audit row
-      }
       await tx.insert(tenantAuditLogs).values({
         ...auditActor(actor),
         tenantId: id,
@@ -417,6 +451,23 @@ export class TenantService {
     const list = domains ?? (await this.domainsOf(t.id));
     await this.deps.onTenantChanged({ id: t.id, slug: t.slug, domains: list });
   }
+}
+
+/** Equal as stored (jsonb values compared by content, key order ignored; dates by time). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+function canonical(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .filter(([, x]) => x !== undefined)
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([k, x]) => [k, canonical(x)]),
+    );
+  return v ?? null;
 }
 
 function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {

@@ -5,6 +5,12 @@ import type { ResolvedTenant } from "./resolver";
 /**
  * The tenant headers the proxy sets on forwarded requests. Any inbound header with this prefix is
  * removed first; the context is HMAC-signed, so a route handler accepts it only if the proxy made it.
+ *
+ * The signed context is bound to the request it was made for: it names the Host it was resolved
+ * from and expires shortly after. A context captured from one request (a log, a debugging proxy, a
+ * leaked header set) is refused on another host, and on its own host once it has expired — which
+ * matters on the routes the proxy does not cover (e.g. /api/attachments), where nothing strips
+ * inbound X-Tenant-* headers.
  */
 export const TENANT_HEADER_PREFIX = "x-tenant-";
 export const TENANT_HEADERS = {
@@ -20,6 +26,17 @@ export function contextKey(master: MasterKey): Buffer {
   return Buffer.from(hkdfSync("sha256", master.key, Buffer.alloc(0), "nchat tenant-context v1", 32));
 }
 
+/**
+ * How long a signed context is valid. The proxy and the route handler serve the same request, so a
+ * few seconds would do; a minute leaves room for a slow request body or a busy event loop.
+ */
+export const CONTEXT_TTL_MS = 60_000;
+/** Clock difference tolerated between the process that signs and the one that verifies. */
+export const CONTEXT_CLOCK_SKEW_MS = 5_000;
+
+/** The Host a context is bound to: the header as sent, lower-cased ("" when there is none). */
+const boundHost = (host: string | null | undefined) => (host ?? "").trim().toLowerCase();
+
 const sign = (key: Buffer, payload: string) => createHmac("sha256", key).update(payload).digest("base64url");
 
 /** Removes every inbound X-Tenant-* header (in place). */
@@ -29,9 +46,18 @@ export function stripTenantHeaders(headers: Headers): Headers {
   return headers;
 }
 
-/** Sets the signed tenant headers (in place), after stripping inbound ones. */
-export function setTenantHeaders(headers: Headers, tenant: ResolvedTenant, key: Buffer): Headers {
+/**
+ * Sets the signed tenant headers (in place), after stripping inbound ones. The context is bound to
+ * `host` (default: the headers' own Host) and expires CONTEXT_TTL_MS after `now`.
+ */
+export function setTenantHeaders(
+  headers: Headers,
+  tenant: ResolvedTenant,
+  key: Buffer,
+  opts: { host?: string | null; now?: Date } = {},
+): Headers {
   stripTenantHeaders(headers);
+  const issuedAt = (opts.now ?? new Date()).getTime();
   const context = JSON.stringify({
     id: tenant.id,
     slug: tenant.slug,
@@ -44,6 +70,9 @@ export function setTenantHeaders(headers: Headers, tenant: ResolvedTenant, key: 
     features: tenant.features,
     rateLimits: tenant.rateLimits,
     trialEndsAt: tenant.trialEndsAt,
+    host: boundHost(opts.host === undefined ? headers.get("host") : opts.host),
+    iat: issuedAt,
+    exp: issuedAt + CONTEXT_TTL_MS,
   });
   headers.set(TENANT_HEADERS.id, tenant.id);
   headers.set(TENANT_HEADERS.slug, tenant.slug);
@@ -57,8 +86,11 @@ export function setTenantHeaders(headers: Headers, tenant: ResolvedTenant, key: 
   return headers;
 }
 
-/** The tenant of a forwarded request, only if its context carries a valid signature. */
-export function readTenantHeaders(headers: Headers, key: Buffer): ResolvedTenant | null {
+/**
+ * The tenant of a forwarded request, only if its context carries a valid signature, was made for
+ * this request's Host and has not expired. Anything else is treated as no context at all.
+ */
+export function readTenantHeaders(headers: Headers, key: Buffer, now = new Date()): ResolvedTenant | null {
   const raw = headers.get(TENANT_HEADERS.context);
   const signature = headers.get(TENANT_HEADERS.signature);
   if (!raw || !signature) return null;
@@ -72,6 +104,15 @@ export function readTenantHeaders(headers: Headers, key: Buffer): ResolvedTenant
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   if (headers.get(TENANT_HEADERS.id) !== parsed.id) return null;
+  // Bound to the Host it was resolved from: never valid for another tenant's host (nor for none).
+  const host = boundHost(headers.get("host"));
+  if (!host || parsed.host !== host) return null;
+  // Short-lived: issued at most CONTEXT_CLOCK_SKEW_MS "in the future", not yet expired.
+  const t = now.getTime();
+  const { iat, exp } = parsed;
+  if (typeof iat !== "number" || typeof exp !== "number") return null;
+  if (iat > t + CONTEXT_CLOCK_SKEW_MS || exp < t - CONTEXT_CLOCK_SKEW_MS) return null;
+  if (exp - iat > CONTEXT_TTL_MS) return null;
   return {
     id: parsed.id as string,
     slug: parsed.slug as string,

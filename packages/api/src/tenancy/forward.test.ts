@@ -1,10 +1,21 @@
+import { createHmac } from "node:crypto";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalPubSub } from "../infra/pubsub";
 import { getTenantByDomain, getTenantBySlug } from "../rest/tenants-public";
+import type { Services } from "../server";
 import { SYSTEM } from "../services/actor";
 import { TenantService } from "../services/tenant-service";
-import { contextKey, readTenantHeaders, TENANT_HEADERS } from "./context";
+import { testServices } from "../testing";
+import { createContext } from "../trpc";
+import {
+  CONTEXT_CLOCK_SKEW_MS,
+  CONTEXT_TTL_MS,
+  contextKey,
+  readTenantHeaders,
+  setTenantHeaders,
+  TENANT_HEADERS,
+} from "./context";
 import { forwardRequest } from "./forward";
 import { TenantResolver } from "./resolver";
 import { routeRequest } from "./routing";
@@ -125,6 +136,98 @@ describe("forwardRequest: client-supplied tenant headers never win", () => {
       const { decision } = await forwardRequest(deps, { headers, pathname: "/" });
       expect(decision).toMatchObject({ type: "json", status: 400, code: "VALIDATION_FAILED" });
     }
+  });
+});
+
+describe("the signed context is bound to its host and expires", () => {
+  const forwarded = async (host: string, now = new Date()) =>
+    (await forwardRequest(deps, { headers: new Headers({ host }), pathname: "/" }, now)).headers;
+
+  it("a fresh context is accepted on the host it was made for, until it expires", async () => {
+    const issued = new Date();
+    const headers = await forwarded(hostOf(a), issued);
+    expect(readTenantHeaders(headers, key, issued)?.id).toBe(a.id);
+    expect(readTenantHeaders(headers, key)?.id).toBe(a.id);
+    const later = new Date(issued.getTime() + CONTEXT_TTL_MS - 1);
+    expect(readTenantHeaders(headers, key, later)?.id).toBe(a.id);
+    // The Host is compared case-insensitively (the header is the same request's).
+    const upper = new Headers(headers);
+    upper.set("host", hostOf(a).toUpperCase());
+    expect(readTenantHeaders(upper, key, issued)?.id).toBe(a.id);
+  });
+
+  it("a context replayed on another host is refused, like a bad signature", async () => {
+    const headers = await forwarded(hostOf(a));
+    for (const host of [hostOf(b), `${a.slug}.nchat.test`, `${a.slug}.nchat.test:3001`, "nchat.test"]) {
+      const replayed = new Headers(headers);
+      replayed.set("host", host);
+      expect(readTenantHeaders(replayed, key)).toBeNull();
+    }
+    const hostless = new Headers(headers);
+    hostless.delete("host");
+    expect(readTenantHeaders(hostless, key)).toBeNull();
+    // Rebinding it means changing the signed context: the signature no longer matches.
+    const rebound = new Headers(headers);
+    rebound.set("host", hostOf(b));
+    rebound.set(
+      TENANT_HEADERS.context,
+      headers.get(TENANT_HEADERS.context)!.replace(`"host":"${hostOf(a)}"`, `"host":"${hostOf(b)}"`),
+    );
+    expect(rebound.get(TENANT_HEADERS.context)).toContain(hostOf(b));
+    expect(readTenantHeaders(rebound, key)).toBeNull();
+  });
+
+  it("an expired context is refused, and so is one issued beyond the clock skew in the future", async () => {
+    const issued = new Date();
+    const headers = await forwarded(hostOf(a), issued);
+    const at = (ms: number) => new Date(issued.getTime() + ms);
+    expect(readTenantHeaders(headers, key, at(CONTEXT_TTL_MS + CONTEXT_CLOCK_SKEW_MS))?.id).toBe(a.id);
+    expect(readTenantHeaders(headers, key, at(CONTEXT_TTL_MS + CONTEXT_CLOCK_SKEW_MS + 1))).toBeNull();
+    expect(readTenantHeaders(headers, key, at(3_600_000))).toBeNull();
+    // Signed by a process whose clock runs ahead: tolerated within the skew, refused beyond.
+    expect(readTenantHeaders(headers, key, at(-CONTEXT_CLOCK_SKEW_MS))?.id).toBe(a.id);
+    expect(readTenantHeaders(headers, key, at(-CONTEXT_CLOCK_SKEW_MS - 1))).toBeNull();
+  });
+
+  it("a context without a host binding or lifetime (an older format) is refused", async () => {
+    const headers = await forwarded(hostOf(a));
+    const parsed = JSON.parse(headers.get(TENANT_HEADERS.context)!) as Record<string, unknown>;
+    for (const drop of ["host", "iat", "exp"]) {
+      const { [drop]: _dropped, ...rest } = parsed;
+      const context = JSON.stringify(rest);
+      const old = new Headers(headers);
+      old.set(TENANT_HEADERS.context, context);
+      old.set(TENANT_HEADERS.signature, createHmac("sha256", key).update(context).digest("base64url"));
+      expect(readTenantHeaders(old, key)).toBeNull();
+    }
+  });
+
+  describe("in createContext", () => {
+    let services: Services;
+    beforeAll(async () => {
+      services = await testServices({}, { crossProcess: false });
+    });
+    afterAll(() => services?.close());
+
+    const tenantOf = async (headers: Headers) =>
+      (await createContext({ services, headers, app: "web" })).tenant?.id ?? null;
+
+    it("a context replayed on another tenant's host is ignored: the Host decides", async () => {
+      const headers = await forwarded(hostOf(a));
+      expect(await tenantOf(headers)).toBe(a.id);
+      const replayed = new Headers(headers);
+      replayed.set("host", hostOf(b));
+      expect(await tenantOf(replayed)).toBe(b.id);
+    });
+
+    it("a context is used on a host that names no tenant only while it is fresh", async () => {
+      const resolved = await resolver.bySlug(a.slug);
+      const made = (now: Date) =>
+        setTenantHeaders(new Headers({ host: "nchat.test" }), resolved!, services.contextKey, { now });
+      expect(await tenantOf(made(new Date()))).toBe(a.id);
+      const stale = new Date(Date.now() - CONTEXT_TTL_MS - CONTEXT_CLOCK_SKEW_MS - 1_000);
+      expect(await tenantOf(made(stale))).toBeNull();
+    });
   });
 });
 

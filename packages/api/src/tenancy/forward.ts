@@ -7,7 +7,8 @@ export type ForwardDeps = { resolver: TenantResolver; tenancy: TenancyConfig; co
 /**
  * The proxy's work for one request, independent of Next.js: resolve the tenant from the Host header,
  * decide the route, and build the headers to forward — inbound X-Tenant-* removed, the resolved
- * tenant's signed context added.
+ * tenant's signed context added. The context is bound to this request's Host and expires within a
+ * minute (see CONTEXT_TTL_MS): it cannot be replayed on another host or later.
  *
  * Only `Host` is trusted. X-Forwarded-Host is ignored: any client can send it. A reverse proxy in
  * front must pass the original Host (e.g. nginx `proxy_set_header Host $host`).
@@ -21,6 +22,6 @@ export async function forwardRequest(
   const resolution = await deps.resolver.resolveHost(headers.get("host"), deps.tenancy);
   const decision = routeRequest(resolution, request.pathname, now);
   if (decision.type !== "json" && decision.tenant)
-    setTenantHeaders(headers, decision.tenant, deps.contextKey);
+    setTenantHeaders(headers, decision.tenant, deps.contextKey, { host: headers.get("host"), now });
   return { decision, headers };
 }

@@ -12,18 +12,21 @@ const cfg = JSON.parse(process.env.RESOLVER_CHILD_CONFIG!) as {
   appPassword: string;
   redisUrl: string | null;
   pubsub: "pg" | "redis";
+  /** Overrides of the set of known names (e.g. a short refresh interval). */
+  known?: { refreshMs?: number; refreshBurst?: number };
 };
 const db = createDatabase({ ...cfg, poolMax: 2 });
 // As in production: with Redis, it is both the shared cache layer and the pub/sub; without, LISTEN/NOTIFY.
 const redis = cfg.pubsub === "redis" && cfg.redisUrl ? createRedis(cfg.redisUrl, "resolver-child") : null;
 if (redis) await redisReady(redis);
-const pubsub = redis ? new RedisPubSub(redis) : new PgPubSub(db.app);
+const pubsub = redis ? new RedisPubSub(redis) : new PgPubSub(db);
 const resolver = await new TenantResolver({
   db,
   redis,
   pubsub,
   namespace: cfg.rolePrefix,
   ttl: { local: 600_000 },
+  known: cfg.known,
 }).start();
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 

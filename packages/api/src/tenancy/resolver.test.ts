@@ -1,13 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { createDatabase, type Database, migratePublic } from "@nchat/db";
+import { createScratchDatabase } from "@nchat/db/scratch";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
 import { SYSTEM } from "../services/actor";
 import { TenantService } from "../services/tenant-service";
-import { TenantResolver } from "./resolver";
+import { DEFAULT_KNOWN, type ResolverStats, TenantResolver } from "./resolver";
 
 const db = testDatabase();
 const redisUrl = inject("redisUrl");
@@ -33,11 +36,28 @@ const create = async (slug = uniqueSlug("res")) =>
     )
   ).tenant;
 
-async function resolverWith(opts: { redis?: boolean; pubsub?: PubSub } = {}) {
+type ResolverOptions = ConstructorParameters<typeof TenantResolver>[0];
+
+async function resolverWith(
+  opts: {
+    redis?: boolean;
+    pubsub?: PubSub;
+    db?: ResolverOptions["db"];
+    known?: ResolverOptions["known"];
+    clock?: () => number;
+  } = {},
+) {
   const redis = opts.redis && redisUrl ? createRedis(redisUrl) : null;
   if (redis) await redisReady(redis);
   const pubsub = opts.pubsub ?? new LocalPubSub();
-  const r = await new TenantResolver({ db, redis, pubsub, namespace }).start();
+  const r = await new TenantResolver({
+    db: opts.db ?? db,
+    redis,
+    pubsub,
+    namespace,
+    known: opts.known,
+    clock: opts.clock,
+  }).start();
   cleanups.push(async () => {
     await r.stop();
     redis?.disconnect();
@@ -80,11 +100,22 @@ describe("TenantResolver without Redis", () => {
     );
   });
 
-  it("caches unknown slugs negatively, and a tenant created later is found after invalidation", async () => {
+  it("answers unknown slugs from the set of known names, and a tenant created later is found after invalidation", async () => {
     const slug = uniqueSlug("later");
     const r = await resolverWith();
     for (let i = 0; i < 20; i++) expect(await r.bySlug(slug)).toBeNull();
-    expect(r.stats).toMatchObject({ database: 1, negative: 1, local: 19 });
+    expect(r.stats).toMatchObject({ database: 0, negative: 0, unknown: 20 });
+    await create(slug);
+    await r.invalidate({ slug });
+    expect((await r.bySlug(slug))?.slug).toBe(slug);
+    expect(r.stats.database).toBe(1);
+  });
+
+  it("without the set of known names, caches unknown slugs negatively per name", async () => {
+    const slug = uniqueSlug("later");
+    const r = await resolverWith({ known: false });
+    for (let i = 0; i < 20; i++) expect(await r.bySlug(slug)).toBeNull();
+    expect(r.stats).toMatchObject({ database: 1, negative: 1, local: 19, unknown: 0, knownQueries: 0 });
     await create(slug);
     await r.invalidate({ slug });
     expect((await r.bySlug(slug))?.slug).toBe(slug);
@@ -120,6 +151,203 @@ describe("TenantResolver without Redis", () => {
   });
 });
 
+/** `database` with every unit of work counted (the resolver's lookups and its reads of names). */
+function counting(database: Database) {
+  let queries = 0;
+  const availability = new Proxy(database.availability, {
+    get: (target, prop) =>
+      prop === "run"
+        ? (((work: Parameters<typeof target.run>[0]) => {
+            queries++;
+            return target.run(work);
+          }) as typeof target.run)
+        : Reflect.get(target, prop),
+  });
+  const db = new Proxy(database, {
+    get: (target, prop) => (prop === "availability" ? availability : Reflect.get(target, prop)),
+  });
+  return {
+    db,
+    get queries() {
+      return queries;
+    },
+  };
+}
+
+/** A clock the test moves. */
+function manualClock() {
+  let now = 0;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+describe("TenantResolver: names created where no invalidation reaches", () => {
+  it("a tenant created without an invalidation resolves at its first request, or after the refresh interval while a scan spends the refreshes", async () => {
+    const clock = manualClock();
+    const counted = counting(db);
+    const r = await resolverWith({ db: counted.db, clock: clock.now });
+    // Created as by another process whose invalidation is lost (or a script without pub/sub).
+    const silent = async () => {
+      const t = await create();
+      const domain = `chat.${t.slug}.example`;
+      await db.admin`insert into public.tenant_domains (tenant_id, domain, verification_token, status, verified_at) values (${t.id}, ${domain}, 'x', 'verified', now())`;
+      return { t, domain };
+    };
+    const first = await silent();
+    let before = counted.queries;
+    expect((await r.bySlug(first.t.slug))?.id).toBe(first.t.id);
+    expect((await r.byDomain(first.domain))?.id).toBe(first.t.id);
+    expect(counted.queries - before).toBe(4); // per kind: the refresh, then the tenant
+
+    // A scan spends the refreshes (a burst, then one per interval)...
+    for (let i = 0; i < 100; i++) {
+      expect(await r.bySlug(uniqueSlug("scan"))).toBeNull();
+      expect(await r.byDomain(`${uniqueSlug("scan")}.example`)).toBeNull();
+    }
+    expect(r.stats.knownQueries).toBe(r.knownLoad!.queries + 2 * DEFAULT_KNOWN.refreshBurst);
+    // ...so the next new tenant waits for the interval, with no query meanwhile.
+    const second = await silent();
+    before = counted.queries;
+    expect(await r.bySlug(second.t.slug)).toBeNull();
+    expect(await r.byDomain(second.domain)).toBeNull();
+    expect(counted.queries - before).toBe(0);
+    clock.advance(DEFAULT_KNOWN.refreshMs);
+    expect((await r.bySlug(second.t.slug))?.id).toBe(second.t.id);
+    expect((await r.byDomain(second.domain))?.id).toBe(second.t.id);
+    expect(counted.queries - before).toBe(4);
+  });
+
+  it("a purged tenant stops resolving once invalidated; the next full read forgets its name", async () => {
+    const t = await create();
+    const clock = manualClock();
+    const r = await resolverWith({ clock: clock.now });
+    expect((await r.bySlug(t.slug))?.id).toBe(t.id);
+    const size = r.knownSize!;
+    await db.admin`delete from public.tenants where id = ${t.id}`;
+    await r.invalidate({ slug: t.slug });
+    expect(await r.bySlug(t.slug)).toBeNull();
+    clock.advance(DEFAULT_KNOWN.reloadMs);
+    await r.bySlug(t.slug); // starts the full read in the background
+    await r.reloadKnown();
+    expect(r.knownSize).toBe(size - 1);
+    expect(await r.bySlug(t.slug)).toBeNull();
+  });
+});
+
+describe("TenantResolver: scans of random hosts (10,000 tenants, 1,000 custom domains)", () => {
+  const TENANTS = 10_000;
+  const DOMAINS = 1_000;
+  const SCAN = 100_000;
+  const cfg = { baseDomain: "nchat.test", multiTenant: true, defaultTenantSlug: "demo", customDomains: true };
+  let big: Database;
+  let drop: () => Promise<void>;
+  const slugs: string[] = [];
+
+  beforeAll(async () => {
+    // A database of its own: 10,000 tenant rows (no schemas) would disturb the run's other tests.
+    const scratch = await createScratchDatabase(inject("testDb").adminUrl, "known");
+    drop = () => scratch.drop();
+    big = createDatabase({ ...scratch, poolMax: 4 });
+    await migratePublic(big);
+    await big.admin`
+      insert into public.tenants (name, slug, owner_email, owner_name, schema_name, db_role, limits)
+      select 'Org ' || i, 'org' || i || '-' || substr(md5(i::text), 1, 6), 'o@x.test', 'O',
+             'tenant_org' || i, 'role_org' || i, '{}'
+      from generate_series(1, ${TENANTS}) i`;
+    await big.admin`
+      insert into public.tenant_domains (tenant_id, domain, verification_token, status, verified_at)
+      select id, 'chat.' || slug || '.example', 't', 'verified', now()
+      from public.tenants order by slug limit ${DOMAINS}`;
+    for (const r of await big.admin<{ slug: string }[]>`select slug from public.tenants`) slugs.push(r.slug);
+  }, 120_000);
+  afterAll(async () => {
+    await big?.close();
+    await drop?.();
+  });
+
+  const randomHost = (i: number) =>
+    i % 5 === 0
+      ? `www.r${randomBytes(6).toString("hex")}.example.org`
+      : `r${randomBytes(6).toString("hex")}.nchat.test`;
+
+  it("reads the set at start in a few queries; a scan of 100,000 random hosts costs a bounded number of queries", async () => {
+    const counted = counting(big);
+    const r = await new TenantResolver({
+      db: counted.db,
+      pubsub: new LocalPubSub(),
+      namespace: "scan",
+    }).start();
+    cleanups.push(() => r.stop());
+    expect(r.knownLoad).toMatchObject({ names: TENANTS + DOMAINS, queries: 2 });
+    expect(counted.queries).toBe(2);
+    console.info(
+      `known names: ${r.knownLoad!.names} read in ${r.knownLoad!.ms} ms, ${r.knownLoad!.queries} queries, ${r.knownLoad!.bytes} bytes`,
+    );
+
+    const started = performance.now();
+    for (let i = 0; i < SCAN; i++) expect((await r.resolveHost(randomHost(i), cfg)).tenant).toBeNull();
+    const elapsed = performance.now() - started;
+    const scanQueries = counted.queries - 2;
+    console.info(`scan of ${SCAN} random hosts: ${scanQueries} queries in ${Math.round(elapsed)} ms`);
+    // Per kind of name (slugs, domains): a burst of refreshes, then one per interval — whatever the
+    // number of names.
+    const { refreshBurst, refreshMs } = DEFAULT_KNOWN;
+    expect(scanQueries).toBeLessThanOrEqual(2 * (refreshBurst + Math.ceil(elapsed / refreshMs)));
+    expect(r.stats).toMatchObject({ unknown: SCAN, database: 0, negative: 0 });
+
+    // Real tenants still resolve (one query each, then cached: the scan filled no LRU entry).
+    const before = counted.queries;
+    for (const slug of slugs.slice(0, 50)) expect((await r.bySlug(slug))?.slug).toBe(slug);
+    for (const slug of slugs.slice(0, 50)) expect((await r.bySlug(slug))?.slug).toBe(slug);
+    const domain = (
+      await big.admin<{ domain: string }[]>`select domain from public.tenant_domains limit 1`
+    )[0]!.domain;
+    expect((await r.resolveHost(domain, cfg)).tenant).not.toBeNull();
+    expect(counted.queries - before).toBe(51);
+  });
+
+  it("a scan spread over 100 s costs a burst, then one query per kind of name and refresh interval, at most", async () => {
+    const clock = manualClock();
+    const counted = counting(big);
+    const r = await new TenantResolver({
+      db: counted.db,
+      pubsub: new LocalPubSub(),
+      namespace: "scan-slow",
+      clock: clock.now,
+    }).start();
+    cleanups.push(() => r.stop());
+    const loaded = counted.queries;
+    // 100,000 hosts, one per millisecond: 100 s.
+    for (let i = 0; i < SCAN; i++) {
+      clock.advance(1);
+      expect((await r.resolveHost(randomHost(i), cfg)).tenant).toBeNull();
+    }
+    const scanQueries = counted.queries - loaded;
+    console.info(`scan of ${SCAN} random hosts over 100 s (simulated): ${scanQueries} queries`);
+    expect(scanQueries).toBeLessThanOrEqual(
+      2 * (DEFAULT_KNOWN.refreshBurst + SCAN / DEFAULT_KNOWN.refreshMs),
+    );
+    expect(r.stats.database).toBe(0);
+  });
+
+  it("without the set, the same scan costs one query per name", async () => {
+    const counted = counting(big);
+    const r = await new TenantResolver({
+      db: counted.db,
+      pubsub: new LocalPubSub(),
+      namespace: "scan-off",
+      known: false,
+    }).start();
+    cleanups.push(() => r.stop());
+    for (let i = 0; i < 1_000; i++) await r.resolveHost(randomHost(i), cfg);
+    expect(counted.queries).toBe(1_000);
+  });
+});
+
 describe.runIf(redisUrl)("TenantResolver with Redis", () => {
   it("serves a second process from Redis without touching the database", async () => {
     const t = await create();
@@ -149,10 +377,10 @@ describe.runIf(redisUrl)("TenantResolver with Redis", () => {
 const childScript = fileURLToPath(new URL("./resolver-child.ts", import.meta.url));
 
 /** A resolver in another OS process, driven over stdin/stdout. */
-async function childResolver(pubsub: "pg" | "redis") {
+async function childResolver(pubsub: "pg" | "redis", known?: { refreshMs?: number; refreshBurst?: number }) {
   const cfg = inject("testDb");
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", "tsx", childScript], {
-    env: { ...process.env, RESOLVER_CHILD_CONFIG: JSON.stringify({ ...cfg, redisUrl, pubsub }) },
+    env: { ...process.env, RESOLVER_CHILD_CONFIG: JSON.stringify({ ...cfg, redisUrl, pubsub, known }) },
   });
   cleanups.push(() => void child.kill());
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -162,7 +390,7 @@ async function childResolver(pubsub: "pg" | "redis") {
   return {
     async resolve(slug: string) {
       child.stdin.write(`${++seq} ${slug}\n`);
-      return (await next()) as { name: string | null; stats: Record<string, number> };
+      return (await next()) as { name: string | null; stats: ResolverStats };
     },
   };
 }
@@ -186,7 +414,7 @@ describe.each(PUBSUB_MODES)("invalidation across processes via %s", (_name, mode
     const t = await create();
     const publisher = mode === "redis" ? createRedis(redisUrl!) : null;
     if (publisher) await redisReady(publisher);
-    const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db.app);
+    const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db);
     cleanups.push(() => publisher?.disconnect());
     cleanups.push(() => pubsub.close());
     const here = await resolverWith({ redis: mode === "redis", pubsub });
@@ -212,5 +440,53 @@ describe.each(PUBSUB_MODES)("invalidation across processes via %s", (_name, mode
       (r) => r?.status === "deleted",
     );
     expect(gone?.status).toBe("deleted");
+  });
+
+  it("a tenant created here resolves in the other process: at once when invalidated, within the refresh interval when not", async () => {
+    const publisher = mode === "redis" ? createRedis(redisUrl!) : null;
+    if (publisher) await redisReady(publisher);
+    const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db);
+    cleanups.push(() => publisher?.disconnect());
+    cleanups.push(() => pubsub.close());
+    const here = await resolverWith({ redis: mode === "redis", pubsub });
+    // One refresh per second, no burst: only the invalidation can make the first lookup succeed.
+    const refreshMs = 1_000;
+    const other = await childResolver(mode, { refreshMs, refreshBurst: 1 });
+    const initial = (await other.resolve(uniqueSlug("none"))).stats; // spends the one refresh
+
+    // Through the invalidation channel: the new slug joins the other process's set.
+    const announced = await new TenantService({
+      db,
+      masterKey: testMasterKey,
+      onTenantChanged: (c) => here.invalidate({ slug: c.slug }),
+    }).createTenant(
+      {
+        name: "Announced",
+        slug: uniqueSlug("ann"),
+        ownerEmail: "o@x.test",
+        ownerName: "O",
+        ownerPassword: "0123456789ab",
+      },
+      SYSTEM,
+    );
+    const seen = await eventually(
+      () => other.resolve(announced.tenant.slug),
+      (r) => r.name === "Announced",
+      refreshMs / 2, // well before a refresh could find it
+    );
+    expect(seen.name).toBe("Announced");
+    expect(seen.stats.knownQueries).toBe(initial.knownQueries); // no refresh found it
+
+    // Without any invalidation (lost, or created by a process without pub/sub).
+    const silent = (await create()).slug;
+    const started = Date.now();
+    const found = await eventually(
+      () => other.resolve(silent),
+      (r) => r.name !== null,
+      refreshMs + 3_000,
+    );
+    expect(found.name).toBe(`Name of ${silent}`);
+    expect(Date.now() - started).toBeLessThan(refreshMs + 1_500);
+    expect(found.stats.knownQueries).toBeGreaterThan(initial.knownQueries); // a refresh found it
   });
 });

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Database } from "@nchat/db";
-import type { Redis } from "ioredis";
+import { type Database, withPlatformAdmin } from "@nchat/db";
+import { sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import type { PubSub, Unsubscribe } from "../infra/pubsub";
+import type { RedisClient } from "../infra/redis";
 import { type HostTarget, parseHost } from "./host";
+import { KnownNames } from "./known-names";
 
 /** What routing and the request context know about a tenant. No owner, Stripe or limit data. */
 export type ResolvedTenant = {
@@ -31,7 +33,18 @@ export type TenancyConfig = {
 
 export type Resolution = { target: HostTarget; tenant: ResolvedTenant | null };
 
-export type ResolverStats = { local: number; remote: number; database: number; negative: number };
+export type ResolverStats = {
+  local: number;
+  remote: number;
+  database: number;
+  negative: number;
+  /** Lookups that found Redis failing and read PostgreSQL instead (0 while Redis answers). */
+  redisFailures: number;
+  /** Lookups answered "no such tenant" by the set of known names, without any query. */
+  unknown: number;
+  /** Queries that read known names: full loads (one per page) and refreshes. */
+  knownQueries: number;
+};
 
 const NONE = "none" as const;
 type Entry = ResolvedTenant | typeof NONE;
@@ -39,28 +52,107 @@ type Entry = ResolvedTenant | typeof NONE;
 /** TTLs in milliseconds. Negative entries live briefly: a new tenant must not stay unknown for long. */
 export const DEFAULT_TTL = { local: 30_000, remote: 3_600_000, negativeLocal: 5_000, negativeRemote: 30_000 };
 
+/** The set of known names (see TenantResolver). Times in milliseconds. */
+export const DEFAULT_KNOWN = {
+  /**
+   * A name missing from the set reads the names of its kind (slugs, domains) created since the last
+   * read: one query, rate-limited per kind to a burst of `refreshBurst`, then one per `refreshMs`.
+   * A scan of random names costs at most that, whatever the number of names. A new tenant whose
+   * invalidation never arrived is found by its first request — during a scan, within `refreshMs`.
+   */
+  refreshMs: 1_000,
+  refreshBurst: 5,
+  /** The whole set is read again this often (in the background): drops purged names. */
+  reloadMs: 3_600_000,
+  /** After a full read failed, the next one is tried no sooner than this. */
+  retryMs: 30_000,
+  /** Names per query while reading the whole set. */
+  pageSize: 50_000,
+  /**
+   * A refresh reads the names created since this long before the previous one, again: a tenant
+   * whose creating transaction began before that read and committed after it is still found.
+   */
+  overlapMs: 300_000,
+};
+
+type NameKind = "slug" | "domain";
+type RefreshState = { asOf: string | null; tokens: number; at: number; running?: Promise<void> };
+const NAME_KINDS: readonly NameKind[] = ["slug", "domain"];
+
+/** The database the resolver uses: its own lookups, and the platform-admin read of the names. */
+export type ResolverDb = Pick<Database, "app" | "availability"> & Parameters<typeof withPlatformAdmin>[0];
+
 /**
  * Tenant lookup by slug or verified domain through three layers: an in-process LRU (short TTL),
  * Redis (1 h) and PostgreSQL (a security-definer function; the app role cannot list tenants).
- * Unknown keys are cached negatively for a few seconds, so scanning random subdomains costs the
- * database at most one query per name per few seconds. Any change is invalidated in every layer
- * and, through pub/sub, in every process.
+ * Any change is invalidated in every layer and, through pub/sub, in every process.
+ *
+ * Unknown names. A negative cache per name does not bound a scan of random names (each new name
+ * costs a query). So, once started, each process holds the set of names that exist — every
+ * tenant's slug and every verified domain, as 8-byte hashes (see KnownNames: 1,000,000 tenants ≈
+ * 8 MB) — read at start through the platform-admin role, in pages of `pageSize` (measured: 11,000
+ * names in 2 queries, ~50 ms; 1,050,000 in 23 queries, ~2.3 s). A name outside the set is answered
+ * "no such tenant" without a query and without an LRU entry (a scan of random names neither reaches
+ * PostgreSQL nor evicts real tenants from the LRU). The set is kept current by
+ * - the invalidation channel: every key invalidated anywhere (creation, deletion, domain changes)
+ *   is added to every process's set;
+ * - a refresh on a miss: a name outside the set reads the names of its kind created since the
+ *   previous read, rate-limited per kind (a burst of `refreshBurst`, then one per `refreshMs`) — a
+ *   tenant created by a process whose invalidation was lost (or that has none, e.g. a script)
+ *   resolves at its first request, or within `refreshMs` while a scan spends the refreshes; a
+ *   scan costs at most `refreshBurst` + one per `refreshMs` queries per kind;
+ * - a full read every `reloadMs`, and after the invalidation channel was down.
+ * Names are only added between full reads: an extra name costs an ordinary lookup (cached
+ * negatively, as before); a missing one would hide a tenant, so none is ever removed before the
+ * next full read. Until the first read succeeds (or with `known: false`), every name is looked up
+ * and unknown ones are cached negatively for a few seconds, as before the set existed.
  */
 export class TenantResolver {
   private readonly local: LRUCache<string, Entry>;
   private unsubscribe?: Unsubscribe;
-  readonly stats: ResolverStats = { local: 0, remote: 0, database: 0, negative: 0 };
+  readonly stats: ResolverStats = {
+    local: 0,
+    remote: 0,
+    database: 0,
+    negative: 0,
+    redisFailures: 0,
+    unknown: 0,
+    knownQueries: 0,
+  };
   /** Identifies this resolver's own messages on the invalidation channel. */
   private readonly origin = randomUUID();
+  /** The names that exist; null until the first full read succeeded (or when disabled). */
+  private known: KnownNames | null = null;
+  /** `clock()` when the set was last read in full / a full read was last attempted. */
+  private knownLoadedAt = Number.NEGATIVE_INFINITY;
+  private knownAttemptedAt = Number.NEGATIVE_INFINITY;
+  private reloading?: Promise<void>;
+  /**
+   * Refreshes, per kind of name (a scan of subdomains does not read domains): the database's clock
+   * at the last read (text, as PostgreSQL wrote it), the token bucket (tokens, `clock()` when last
+   * filled), the refresh in flight.
+   */
+  private readonly refresh: Record<NameKind, RefreshState> = {
+    slug: { asOf: null, tokens: 0, at: Number.NEGATIVE_INFINITY },
+    domain: { asOf: null, tokens: 0, at: Number.NEGATIVE_INFINITY },
+  };
+  /** Names added while a full read runs: they go into the new set too. */
+  private addedDuringReload: string[] | null = null;
+  /** The last full read: names, queries, milliseconds. */
+  knownLoad: { names: number; queries: number; ms: number; bytes: number } | null = null;
 
   constructor(
     private readonly deps: {
-      db: Pick<Database, "app">;
+      db: ResolverDb;
       /** Keeps keys and channels of deployments (and test runs) sharing a Redis apart. */
       namespace: string;
-      redis?: Redis | null;
+      redis?: RedisClient | null;
       pubsub: PubSub;
       ttl?: Partial<typeof DEFAULT_TTL>;
+      /** The set of known names (on by default once started); `false`: per-name lookups only. */
+      known?: Partial<typeof DEFAULT_KNOWN> | false;
+      /** Milliseconds, for the set's intervals (tests). */
+      clock?: () => number;
       log?: (msg: string, err?: unknown) => void;
     },
   ) {
@@ -71,7 +163,19 @@ export class TenantResolver {
     return { ...DEFAULT_TTL, ...this.deps.ttl };
   }
 
-  /** Listen for invalidations from other processes. */
+  private get knownConfig() {
+    return this.deps.known === false ? null : { ...DEFAULT_KNOWN, ...this.deps.known };
+  }
+
+  private clock(): number {
+    return this.deps.clock?.() ?? performance.now();
+  }
+
+  /**
+   * Listen for invalidations from other processes, then read the set of known names (subscribed
+   * first: a name created during the read arrives as an invalidation). A failed read is logged and
+   * tried again later; meanwhile every name is looked up.
+   */
   async start(): Promise<this> {
     this.unsubscribe ??= await this.deps.pubsub.subscribe(
       this.channel,
@@ -80,20 +184,33 @@ export class TenantResolver {
           const m = JSON.parse(message) as { o: string; k: string[] };
           // Our own invalidations were applied locally already; their echo must not drop entries
           // cached since.
-          if (m.o !== this.origin) this.dropLocal(m.k);
+          if (m.o !== this.origin) {
+            this.dropLocal(m.k);
+            this.addKnown(m.k);
+          }
         } catch {
           // a malformed message changes nothing
         }
       },
-      // Invalidations sent while the subscription was down are lost: empty this process's layer.
-      { onResume: () => this.clearLocal() },
+      // Invalidations sent while the subscription was down are lost: empty this process's layer,
+      // and read the names again (until then, missing names may trigger a burst of refreshes).
+      {
+        onResume: () => {
+          this.clearLocal();
+          for (const r of Object.values(this.refresh)) r.at = Number.NEGATIVE_INFINITY;
+          if (this.known) void this.reloadKnown();
+        },
+      },
     );
+    if (this.knownConfig && !this.known) await this.reloadKnown();
     return this;
   }
 
   async stop(): Promise<void> {
     await this.unsubscribe?.();
     this.unsubscribe = undefined;
+    // A read in flight finishes before the caller closes the database under it.
+    await Promise.all([this.reloading, this.refresh.slug.running, this.refresh.domain.running]);
   }
 
   /** The tenant a request's Host names, following the tenancy mode. */
@@ -127,10 +244,14 @@ export class TenantResolver {
     ];
     if (list.length === 0) return;
     this.dropLocal(list);
-    if (this.deps.redis) {
-      await this.deps.redis
-        .del(...list.map((k) => this.redisKey(k)))
-        .catch((err) => this.deps.log?.("tenant cache: redis del failed", err));
+    this.addKnown(list);
+    const redis = this.deps.redis;
+    if (redis) {
+      // One DEL per key: a tenant's slug and domain keys hash to different Redis Cluster slots, and
+      // a multi-key DEL across slots fails (CROSSSLOT). Auto-pipelining sends them in one write.
+      await Promise.all(list.map((k) => redis.del(this.redisKey(k)))).catch((err) =>
+        this.deps.log?.("tenant cache: redis del failed", err),
+      );
     }
     await this.deps.pubsub.publish(this.channel, JSON.stringify({ o: this.origin, k: list }));
   }
@@ -152,6 +273,152 @@ export class TenantResolver {
     for (const k of keys) this.local.delete(k);
   }
 
+  /** Names in the set of known names (null: no set — not started, disabled, or not read yet). */
+  get knownSize(): number | null {
+    return this.known?.size ?? null;
+  }
+
+  /** Whether `key` may name a tenant: in the set (after a refresh if due), or no set yet. */
+  private async mayExist(key: string): Promise<boolean> {
+    const cfg = this.knownConfig;
+    if (!cfg || !this.unsubscribe) return true;
+    const now = this.clock();
+    const retry = !this.reloading && now - this.knownAttemptedAt >= cfg.retryMs;
+    if (!this.known) {
+      // The first read failed: every name is looked up until a read in the background succeeds.
+      if (retry) void this.reloadKnown();
+      return true;
+    }
+    if (retry && now - this.knownLoadedAt >= cfg.reloadMs) void this.reloadKnown();
+    if (this.known.has(key)) return true;
+    await this.refreshKnown(key.startsWith("slug:") ? "slug" : "domain", cfg);
+    return this.known.has(key);
+  }
+
+  private addKnown(keys: string[]) {
+    // Names invalidated during a full read (the first one too) are added to the set it builds.
+    this.addedDuringReload?.push(...keys);
+    if (this.known) for (const k of keys) this.known.add(k);
+  }
+
+  /**
+   * Reads every name again, in pages; the current set serves until the new one is complete. Runs by
+   * itself (start, every `reloadMs`, after the invalidation channel was down); callers share a read
+   * in flight.
+   */
+  reloadKnown(): Promise<void> {
+    const cfg = this.knownConfig;
+    if (!cfg) return Promise.resolve();
+    this.reloading ??= (async () => {
+      const started = performance.now();
+      this.knownAttemptedAt = this.clock();
+      this.addedDuringReload = [];
+      const builder = KnownNames.builder();
+      const asOf: Record<NameKind, string | null> = { slug: null, domain: null };
+      let queries = 0;
+      try {
+        for (const kind of NAME_KINDS) {
+          let after = "";
+          for (;;) {
+            const page = await this.knownPage(kind, after, cfg.pageSize);
+            queries++;
+            asOf[kind] ??= page.at;
+            for (const name of page.names) builder.add(`${kind}:${name}`);
+            if (page.names.length < cfg.pageSize) break;
+            after = page.names[page.names.length - 1]!;
+          }
+        }
+        const known = builder.build();
+        for (const k of this.addedDuringReload) known.add(k);
+        this.known = known;
+        this.knownLoadedAt = this.clock();
+        for (const kind of NAME_KINDS) this.refresh[kind].asOf = asOf[kind];
+        this.knownLoad = {
+          names: known.size,
+          queries,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          bytes: known.bytes,
+        };
+      } catch (err) {
+        this.deps.log?.("tenant cache: reading the known names failed", err);
+      } finally {
+        this.addedDuringReload = null;
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  /**
+   * Adds the names of one kind created (slugs) or verified (domains) since the last read, if the
+   * kind's token bucket allows (see DEFAULT_KNOWN.refreshMs); callers meanwhile share the read.
+   */
+  private refreshKnown(kind: NameKind, cfg: typeof DEFAULT_KNOWN): Promise<void> {
+    const state = this.refresh[kind];
+    if (state.running) return state.running;
+    const since = state.asOf;
+    if (!since) return Promise.resolve();
+    const now = this.clock();
+    state.tokens = Math.min(cfg.refreshBurst, state.tokens + (now - state.at) / cfg.refreshMs);
+    state.at = now;
+    if (state.tokens < 1) return Promise.resolve();
+    state.tokens -= 1;
+    state.running = (async () => {
+      try {
+        const fresh = await this.knownSince(kind, since, cfg.overlapMs);
+        this.addKnown(fresh.names.map((n) => `${kind}:${n}`));
+        state.asOf = fresh.at;
+      } catch (err) {
+        this.deps.log?.("tenant cache: refreshing the known names failed", err);
+      } finally {
+        state.running = undefined;
+      }
+    })();
+    return state.running;
+  }
+
+  /**
+   * One page of names in order (keyset on the unique indexes of slug and of verified domains), with
+   * the database's clock. Platform-admin: the app role cannot list tenants.
+   */
+  private async knownPage(kind: NameKind, after: string, limit: number) {
+    this.stats.knownQueries++;
+    const rows = await withPlatformAdmin(this.deps.db, (tx) =>
+      tx.execute<{ at: string; names: string[] | null }>(
+        kind === "slug"
+          ? sql`select now()::text as at, array(
+              select slug from public.tenants where slug > ${after} order by slug limit ${limit}) as names`
+          : sql`select now()::text as at, array(
+              select domain from public.tenant_domains where status = 'verified' and domain > ${after}
+              order by domain limit ${limit}) as names`,
+      ),
+    );
+    const row = rows[0]!;
+    return { at: row.at, names: row.names ?? [] };
+  }
+
+  /**
+   * Slugs created, or domains verified, since `since` less the overlap. Slugs: a range of the
+   * created_at index. Domains: tenant_domains has no index on verified_at — a scan of that table
+   * (50,000 rows: 6–20 ms here), done only when a missing *domain* asks for it.
+   */
+  private async knownSince(kind: NameKind, since: string, overlapMs: number) {
+    this.stats.knownQueries++;
+    const from = sql`${since}::timestamptz - make_interval(secs => ${overlapMs / 1000})`;
+    const rows = await withPlatformAdmin(this.deps.db, (tx) =>
+      tx.execute<{ at: string; names: string[] | null }>(
+        kind === "slug"
+          ? sql`select now()::text as at, array(
+              select slug from public.tenants where created_at > ${from}) as names`
+          : sql`select now()::text as at, array(
+              select domain from public.tenant_domains
+              where status = 'verified' and (verified_at is null or verified_at > ${from})) as names`,
+      ),
+    );
+    const row = rows[0]!;
+    return { at: row.at, names: row.names ?? [] };
+  }
+
   private async lookup(
     key: string,
     load: () => Promise<ResolvedTenant | null>,
@@ -160,6 +427,11 @@ export class TenantResolver {
     if (cached !== undefined) {
       this.stats.local++;
       return cached === NONE ? null : cached;
+    }
+    if (!(await this.mayExist(key))) {
+      // Not remembered in the LRU: a scan of random names must not evict real tenants.
+      this.stats.unknown++;
+      return null;
     }
     const redis = this.deps.redis;
     if (redis) {
@@ -172,6 +444,7 @@ export class TenantResolver {
           return entry === NONE ? null : entry;
         }
       } catch (err) {
+        this.stats.redisFailures++;
         this.deps.log?.("tenant cache: redis unavailable, reading the database", err);
       }
     }
@@ -200,10 +473,11 @@ export class TenantResolver {
 
   private async query(fn: "resolve_tenant_by_slug" | "resolve_tenant_by_domain", value: string) {
     const sql = this.deps.db.app;
-    const rows =
+    const rows = await this.deps.db.availability.run(() =>
       fn === "resolve_tenant_by_slug"
-        ? await sql<Row[]>`select * from public.resolve_tenant_by_slug(${value})`
-        : await sql<Row[]>`select * from public.resolve_tenant_by_domain(${value})`;
+        ? sql<Row[]>`select * from public.resolve_tenant_by_slug(${value})`.execute()
+        : sql<Row[]>`select * from public.resolve_tenant_by_domain(${value})`.execute(),
+    );
     const r = rows[0];
     if (!r) return null;
     return {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../errors";
 import type { Resolution, ResolvedTenant } from "./resolver";
+import { effectiveStatus, statusRefusal } from "./status-policy";
 
 /** What the proxy does with a request, decided from the Host's resolution and the path. */
 export type RouteDecision =
@@ -19,7 +20,7 @@ const isApi = (p: string) => p === "/api" || p.startsWith("/api/");
 const under = (p: string, prefix: string) => p === prefix || p.startsWith(`${prefix}/`);
 
 export function trialExpired(t: ResolvedTenant, now: Date): boolean {
-  return t.status === "trial" && t.trialEndsAt !== null && new Date(t.trialEndsAt).getTime() <= now.getTime();
+  return effectiveStatus(t, now) === "trial_expired";
 }
 
 export function routeRequest(resolution: Resolution, pathname: string, now = new Date()): RouteDecision {
@@ -56,7 +57,8 @@ export function routeRequest(resolution: Resolution, pathname: string, now = new
   if (tenant.status === "suspended") {
     return { type: "rewrite", pathname: `${TENANT_PAGES}/suspended`, tenant, status: 403 };
   }
-  const mustPay = trialExpired(tenant, now) || tenant.status === "past_due" || tenant.status === "cancelled";
+  // The status table (status-policy.ts) decides: where reads need payment, pages show Billing.
+  const mustPay = statusRefusal(tenant, "read", now)?.code === "PAYMENT_REQUIRED";
   if (mustPay && !BILLING_REACHABLE.some((p) => under(pathname, p))) {
     return { type: "rewrite", pathname: `${TENANT_PAGES}/billing`, tenant, status: 402 };
   }

@@ -1,4 +1,4 @@
-import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /** Platform accounts for the admin app; they are not users of any tenant. */
 export const superAdmins = pgTable("super_admins", {
@@ -9,6 +9,10 @@ export const superAdmins = pgTable("super_admins", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
   disabledAt: timestamp("disabled_at", { withTimezone: true }),
+  /** Failed sign-ins since the last success (the back-off grows with it). */
+  failedSignIns: integer("failed_sign_ins").notNull().default(0),
+  /** No sign-in attempt is checked before this (back-off after repeated failures). */
+  signInBlockedUntil: timestamp("sign_in_blocked_until", { withTimezone: true }),
 });
 
 export const superAdminSessions = pgTable(

@@ -39,6 +39,21 @@ export function tenantTables(schemaName: string) {
       avatarUrl: text("avatar_url"),
       deactivatedAt: ts("deactivated_at"),
       lastSeenAt: ts("last_seen_at"),
+      /** Failed sign-ins since the last success (the back-off grows with it). */
+      failedSignIns: integer("failed_sign_ins").notNull().default(0),
+      /** No sign-in attempt is checked before this (back-off after failures). */
+      signInBlockedUntil: ts("sign_in_blocked_until"),
+      /**
+       * Two-factor authentication (TOTP): the secret sealed with the tenant's data key (base64), set
+       * when enrolment starts; enabled once a first code confirmed it (`totpEnabledAt`).
+       */
+      totpSecret: text("totp_secret"),
+      totpEnabledAt: ts("totp_enabled_at"),
+      /** The time step of the last code accepted: a code is never accepted twice. */
+      totpLastStep: bigint("totp_last_step", { mode: "number" }),
+      /** Failed second-factor codes since the last success, and their back-off (as for passwords). */
+      twoFactorFailures: integer("two_factor_failures").notNull().default(0),
+      twoFactorBlockedUntil: ts("two_factor_blocked_until"),
       createdAt: ts("created_at").notNull().defaultNow(),
       updatedAt: ts("updated_at").notNull().defaultNow(),
     },
@@ -69,6 +84,36 @@ export function tenantTables(schemaName: string) {
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     expiresAt: ts("expires_at").notNull(),
+    usedAt: ts("used_at"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  });
+
+  /** Single-use recovery codes of a user's second factor (hashes only; shown once at creation). */
+  const recoveryCodes = s.table(
+    "two_factor_recovery_codes",
+    {
+      id: uuid("id").primaryKey().defaultRandom(),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      codeHash: text("code_hash").notNull(),
+      usedAt: ts("used_at"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [uniqueIndex("two_factor_recovery_codes_user_code_key").on(t.userId, t.codeHash)],
+  );
+
+  /**
+   * A sign-in whose password was right and whose second factor is still to come (not a session):
+   * short-lived, a few code attempts, used once.
+   */
+  const twoFactorChallenges = s.table("two_factor_challenges", {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    expiresAt: ts("expires_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
     usedAt: ts("used_at"),
     createdAt: ts("created_at").notNull().defaultNow(),
   });
@@ -104,7 +149,13 @@ export function tenantTables(schemaName: string) {
       createdAt: ts("created_at").notNull().defaultNow(),
       updatedAt: ts("updated_at").notNull().defaultNow(),
     },
-    (t) => [uniqueIndex("channels_name_key").on(sql`lower(${t.name})`).where(sql`${t.kind} <> 'dm'`)],
+    // Names are unique (case-insensitively) among PUBLIC channels only: every member who may create
+    // a channel sees every public one, so a conflict there reveals nothing. A private channel's
+    // name must not depend on channels its creator cannot see (that would reveal them): the rest of
+    // the rule is checked in the chat service (assertChannelNameFree in @nchat/api's chat-service).
+    (t) => [
+      uniqueIndex("channels_public_name_key").on(sql`lower(${t.name})`).where(sql`${t.kind} = 'public'`),
+    ],
   );
 
   const channelMembers = s.table(
@@ -253,6 +304,8 @@ export function tenantTables(schemaName: string) {
     users,
     sessions,
     loginTokens,
+    recoveryCodes,
+    twoFactorChallenges,
     apiKeys,
     channels,
     channelMembers,

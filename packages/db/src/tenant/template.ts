@@ -8,6 +8,8 @@ export const {
   users,
   sessions,
   loginTokens,
+  recoveryCodes,
+  twoFactorChallenges,
   apiKeys,
   channels,
   channelMembers,

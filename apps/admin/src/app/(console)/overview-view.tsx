@@ -10,7 +10,7 @@ import {
   formatDate,
   formatMoney,
   formatNumber,
-  formatPeriod,
+  formatPeriodLong,
   PLAN_LABEL,
   STATUS_LABEL,
 } from "@/lib/format";
@@ -35,7 +35,7 @@ export function OverviewView() {
       <PageHeader
         title="Platform overview"
         description={
-          o ? `Figures for ${formatPeriod(o.period)} (UTC) unless noted.` : "Tenants, revenue and usage."
+          o ? `Figures for ${formatPeriodLong(o.period)} (UTC) unless noted.` : "Tenants, revenue and usage."
         }
         actions={
           <Link href="/tenants" className="btn btn-secondary">

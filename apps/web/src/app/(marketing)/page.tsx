@@ -1,6 +1,7 @@
 import { PLANS, type PlanId } from "@nchat/billing/plans";
 import { env } from "@nchat/config";
 import Link from "next/link";
+import { formatGigabytes } from "@/lib/format";
 
 const features = [
   {
@@ -41,6 +42,7 @@ const limit = (n: number, unit = "") => (n < 0 ? "Unlimited" : `${n.toLocaleStri
 
 export default function HomePage() {
   const baseDomain = env().NEXT_PUBLIC_BASE_DOMAIN;
+  const customDomains = env().ENABLE_CUSTOM_DOMAINS;
 
   return (
     <main className="marketing-main">
@@ -102,14 +104,20 @@ export default function HomePage() {
                 <ul className="price-features">
                   <li>{limit(plan.limits.users)} members</li>
                   <li>{limit(plan.limits.channels)} channels</li>
-                  <li>{limit(plan.limits.storageGb, " GB")} storage</li>
+                  <li>{formatGigabytes(plan.limits.storageGb)} storage</li>
                   <li>{limit(plan.limits.apiCallsPerMonth)} API calls / month</li>
                   {plan.features.threads ? (
                     <li>Threads &amp; private channels</li>
                   ) : (
                     <li>Channels, DMs &amp; reactions</li>
                   )}
-                  {plan.features.customBranding ? <li>Custom branding &amp; domain</li> : null}
+                  {plan.features.customBranding ? (
+                    // A custom domain only where the platform has them on (ENABLE_CUSTOM_DOMAINS).
+                    <li>
+                      Custom branding
+                      {plan.features.customDomains && customDomains ? <> &amp; domain</> : null}
+                    </li>
+                  ) : null}
                   {plan.features.sso ? <li>SSO, audit logs, priority support</li> : null}
                 </ul>
                 <Link

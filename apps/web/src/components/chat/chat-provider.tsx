@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
+import { useRouter } from "next/navigation";
 import {
   createContext,
   type ReactNode,
@@ -86,8 +87,14 @@ export function ChatProvider({ children }: { children: ReactNode }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const me = useSessionUser();
+  const router = useRouter();
 
-  const channelsQuery = useQuery({ ...trpc.chat.channels.queryOptions(), staleTime: 60_000 });
+  // Archived channels too: their history stays readable (the sidebar lists only live ones; Browse
+  // lists the archived ones apart).
+  const channelsQuery = useQuery({
+    ...trpc.chat.channels.queryOptions({ includeArchived: true }),
+    staleTime: 60_000,
+  });
   const unreadQuery = useQuery({ ...trpc.chat.unreadCounts.queryOptions(), staleTime: 60_000 });
   const membersQuery = useQuery({ ...trpc.members.list.queryOptions(), staleTime: 5 * 60_000 });
   const channels = channelsQuery.data?.channels ?? [];
@@ -157,6 +164,41 @@ export function ChatProvider({ children }: { children: ReactNode }) {
   const [subInput, setSubInput] = useState<{ lastEventId: number | null }>({ lastEventId: null });
   const retry = useRef<ReturnType<typeof setTimeout> | null>(null);
 
+  // ─── presence ──────────────────────────────────────────────────────────────────────────────────
+  /** Presence events that arrived while the list was being read: applied on top of it. */
+  const presenceDuringLoad = useRef<{ id: string; status: string }[] | null>(null);
+  const loadPresence = useCallback(async () => {
+    presenceDuringLoad.current = [];
+    try {
+      const { online: ids } = await qc.fetchQuery({ ...trpc.realtime.presence.queryOptions(), staleTime: 0 });
+      const next = new Set([...ids, me.id]);
+      for (const e of presenceDuringLoad.current ?? []) {
+        if (e.status === "online") next.add(e.id);
+        else if (e.id !== me.id) next.delete(e.id);
+      }
+      setOnline(next);
+    } catch (err) {
+      debug("presence", err);
+    } finally {
+      presenceDuringLoad.current = null;
+    }
+  }, [qc, trpc, me.id]);
+
+  // ─── the workspace (plan, limits, features, name, branding, status) ───────────────────────────
+  const refreshTenant = useCallback(
+    (opts: { layout: boolean }) => {
+      void qc.invalidateQueries({ queryKey: trpc.tenant.public.queryKey() });
+      void qc.invalidateQueries({ queryKey: trpc.tenant.get.queryKey() });
+      void qc.invalidateQueries({ queryKey: trpc.ui.features.queryKey() });
+      void qc.invalidateQueries({ queryKey: trpc.ui.limits.queryKey() });
+      void qc.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+      // Branding and the title are rendered on the server (layout): render them again — only when the
+      // workspace did change (a server render that fails meanwhile shows the error page).
+      if (opts.layout) router.refresh();
+    },
+    [qc, trpc, router],
+  );
+
   const refetchAll = useCallback(() => {
     void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
     void qc.invalidateQueries({ queryKey: unreadKey });
@@ -174,7 +216,14 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       case "ready":
         setConnection("live");
         setStreamReady(true);
-        if (!everLive.current) everLive.current = true;
+        // Who is online now (presence events only tell what changes from here on). After a
+        // reconnect, what changed meanwhile about the workspace too.
+        void loadPresence();
+        if (everLive.current) refreshTenant({ layout: false });
+        everLive.current = true;
+        return;
+      case "tenant.updated":
+        refreshTenant({ layout: true });
         return;
       case "resync":
         refetchAll();
@@ -240,6 +289,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
           void qc.invalidateQueries({ queryKey: trpc.members.list.queryKey() });
           void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
         }
+        presenceDuringLoad.current?.push({ id: user.id, status: e.status as string });
         setOnline((prev) => {
           const next = new Set(prev);
           if (e.status === "online") next.add(user.id);

@@ -14,6 +14,7 @@ import { useChat } from "./chat-provider";
 import { Composer } from "./composer";
 import { type Channel, type Message, messagesKey, type PageParam, threadKey, withRecent } from "./data";
 import { MessageList } from "./message-list";
+import { PendingMessages } from "./pending-messages";
 
 /** The chat page: the channel in `?c=`, a jump target in `?m=`, a thread in `?t=`, mentions in `?view=`. */
 export function ChatView() {
@@ -241,6 +242,7 @@ function ChannelPane({
         scrollSignal={sent}
         label={`Messages in ${channel.name}`}
         header={() => <ChannelIntro channel={channel} />}
+        footer={<PendingMessages channelId={channel.id} parentId={null} />}
       />
       <div className="typing-line" aria-live="polite" data-testid="typing-indicator">
         {typing.length > 0 ? (
@@ -268,6 +270,8 @@ function ChannelPane({
           </Button>
           {join.isError ? <span className="field-error">{errorMessage(join.error)}</span> : null}
         </div>
+      ) : archived ? (
+        <ArchivedBar channel={channel} />
       ) : (
         <Composer
           channelId={channel.id}
@@ -279,6 +283,42 @@ function ChannelPane({
       )}
       <ChannelDetails channel={channel} open={details} onClose={() => setDetails(false)} />
     </section>
+  );
+}
+
+/** Unarchives a channel (owner or admin); the channel list follows. */
+function useUnarchive(channelId: string) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  return useMutation(
+    trpc.chat.unarchiveChannel.mutationOptions({
+      onSuccess: () => {
+        void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
+        void qc.invalidateQueries({ queryKey: trpc.chat.channelMembers.queryKey({ channelId }) });
+      },
+    }),
+  );
+}
+
+/** Where the composer was: the channel is archived (read-only history); admins can bring it back. */
+function ArchivedBar({ channel }: { channel: Channel }) {
+  const me = useSessionUser();
+  const unarchive = useUnarchive(channel.id);
+  return (
+    <div className="composer composer-disabled" role="note" data-testid="archived-bar">
+      <span>This channel is archived: its history is read-only.</span>
+      {roleAtLeast(me.role, "admin") ? (
+        <Button
+          size="sm"
+          variant="secondary"
+          loading={unarchive.isPending}
+          onClick={() => unarchive.mutate({ channelId: channel.id })}
+        >
+          Unarchive
+        </Button>
+      ) : null}
+      {unarchive.isError ? <span className="field-error">{errorMessage(unarchive.error)}</span> : null}
+    </div>
   );
 }
 
@@ -335,6 +375,17 @@ function ThreadPanel({
     void qc.invalidateQueries({ queryKey: trpc.tenant.public.queryKey() });
   }, [parentId]);
   const archived = channel.archivedAt !== null;
+  // Escape closes the thread (not while a dialog is open, nor what handled Escape itself: the
+  // mention list, an edit box).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape" || e.defaultPrevented) return;
+      if (document.querySelector("dialog[open], [role='dialog']")) return;
+      onClose();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
   return (
     <aside className="side-panel" aria-label="Thread" data-testid="thread-panel">
       <header className="side-panel-header">
@@ -361,6 +412,7 @@ function ThreadPanel({
         onFeatureBlocked={setBlocked}
         scrollSignal={sent}
         label="Replies"
+        footer={<PendingMessages channelId={channel.id} parentId={parentId} />}
         header={(first) =>
           first ? (
             <div className="thread-parent">
@@ -535,9 +587,18 @@ function ChannelDetails({
       },
     }),
   );
-  const archive = useMutation(trpc.chat.archiveChannel.mutationOptions({ onSuccess: refresh }));
+  const [confirmArchive, setConfirmArchive] = useState(false);
+  const archive = useMutation(
+    trpc.chat.archiveChannel.mutationOptions({
+      onSuccess: () => {
+        setConfirmArchive(false);
+        refresh();
+      },
+    }),
+  );
+  const unarchive = useUnarchive(channel.id);
   const canManage = channel.kind !== "dm" && (channel.myRole === "owner" || roleAtLeast(me.role, "admin"));
-  const error = update.error ?? leave.error ?? archive.error;
+  const error = update.error ?? leave.error ?? archive.error ?? unarchive.error;
   const sorted = useMemo(
     () =>
       [...(members.data?.members ?? [])].sort((a, b) => Number(online.has(b.id)) - Number(online.has(a.id))),
@@ -581,7 +642,9 @@ function ChannelDetails({
             </div>
           </form>
         ) : null}
-        <h3 className="small-title">{channel.memberCount} members</h3>
+        <h3 className="small-title">
+          {channel.memberCount} {channel.memberCount === 1 ? "member" : "members"}
+        </h3>
         {members.isPending ? (
           <Spinner label="Loading members" />
         ) : (
@@ -615,15 +678,40 @@ function ChannelDetails({
                 Leave channel
               </Button>
             ) : null}
-            {canManage && !channel.archivedAt && !channel.isDefault ? (
+            {canManage && !channel.archivedAt && !channel.isDefault && !confirmArchive ? (
+              <Button variant="danger" onClick={() => setConfirmArchive(true)}>
+                Archive channel
+              </Button>
+            ) : null}
+            {channel.archivedAt && roleAtLeast(me.role, "admin") ? (
+              <Button
+                variant="secondary"
+                loading={unarchive.isPending}
+                onClick={() => unarchive.mutate({ channelId: channel.id })}
+              >
+                Unarchive channel
+              </Button>
+            ) : null}
+          </div>
+        ) : null}
+        {confirmArchive && !channel.archivedAt ? (
+          <div className="stack" role="alertdialog" aria-label={`Archive #${channel.name}?`}>
+            <Alert tone="warning">
+              Archive <strong>#{channel.name}</strong>? Nobody can post in it any more; its history stays
+              readable (Browse channels → Archived). An owner or admin can unarchive it.
+            </Alert>
+            <div className="form-actions">
+              <Button variant="secondary" onClick={() => setConfirmArchive(false)}>
+                Cancel
+              </Button>
               <Button
                 variant="danger"
                 loading={archive.isPending}
                 onClick={() => archive.mutate({ channelId: channel.id })}
               >
-                Archive channel
+                Archive #{channel.name}
               </Button>
-            ) : null}
+            </div>
           </div>
         ) : null}
       </div>

@@ -7,10 +7,13 @@ import { flushSync } from "react-dom";
 import { appErrorOf, errorMessage } from "@/lib/errors";
 import { formatBytes } from "@/lib/format";
 import { mentionQuery, type PickedMention, toTokens } from "@/lib/mentions";
-import { useTRPC } from "@/lib/trpc";
-import { useSessionUser, useTenantFeature, useTenantLimits } from "../tenant";
+import { useTRPC, useTRPCClient } from "@/lib/trpc";
+import { useSessionUser, useTenant, useTenantFeature, useTenantLimits } from "../tenant";
 import { Avatar, Icon } from "../ui";
-import { type Message, upsertMessage } from "./data";
+import { type Message, type MessagesData, messagesPrefix, type ThreadData, threadKey } from "./data";
+import { EDIT_EVENT } from "./message";
+import { addPending, draftKey, isPendingDraft, readDraft, writeDraft } from "./pending";
+import { isNetworkError, sendPending } from "./pending-messages";
 import { type UploadedFile, uploadFile } from "./upload";
 
 type Upload = {
@@ -49,14 +52,23 @@ export function Composer({
   autoFocus?: boolean;
 }) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const qc = useQueryClient();
   const me = useSessionUser();
+  const tenant = useTenant();
   // Limits and features are asked for when files are picked, not with every composer.
   const [filesWanted, setFilesWanted] = useState(false);
   const limits = useTenantLimits({ enabled: filesWanted });
   const uploadsFeature = useTenantFeature("fileUploads", { enabled: filesWanted });
-  const draftKey = `nchat:draft:${channelId}:${parentId ?? "main"}`;
-  const [text, setText] = useState("");
+  const storageKey = draftKey(tenant.id, channelId, parentId ?? null);
+  const [text, setTextState] = useState("");
+  const textRef = useRef("");
+  /** The box's text, saved as the draft at once (not in an effect: a redirect may come first). */
+  const setText = (value: string, save = true) => {
+    textRef.current = value;
+    setTextState(value);
+    if (save) writeDraft(storageKey, value);
+  };
   const [picked, setPicked] = useState<PickedMention[]>([]);
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [error, setError] = useState<{ message: string; code?: string } | null>(null);
@@ -69,18 +81,18 @@ export function Composer({
   const lastTyping = useRef(0);
   const listId = useId();
 
-  // Drafts survive switching channels and reloads (per tab).
+  // Drafts survive switching channels, reloads and signing in again.
   useEffect(() => {
-    setText(sessionStorage.getItem(draftKey) ?? "");
+    const stored = readDraft(storageKey);
+    // (A draft on its way — or waiting for a connection — is in the list already.)
+    const draft = isPendingDraft(storageKey, stored) ? "" : stored;
+    textRef.current = draft;
+    setTextState(draft);
     setPicked([]);
     setUploads([]);
     setError(null);
     if (autoFocus) ref.current?.focus();
-  }, [draftKey, autoFocus]);
-  useEffect(() => {
-    if (text) sessionStorage.setItem(draftKey, text);
-    else sessionStorage.removeItem(draftKey);
-  }, [draftKey, text]);
+  }, [storageKey, autoFocus]);
 
   // Grow with the text, up to a limit.
   // biome-ignore lint/correctness/useExhaustiveDependencies: resize on text change
@@ -144,20 +156,11 @@ export function Composer({
   }, [query, membersQuery.data, me.id]);
 
   const typing = useMutation(trpc.chat.typing.mutationOptions());
-  const send = useMutation(
-    trpc.chat.send.mutationOptions({
-      onSuccess: (message) => {
-        upsertMessage(qc, message);
-        onSent?.(message);
-      },
-    }),
-  );
-
   const pendingUploads = uploads.some((u) => u.status === "uploading");
   const doneUploads = uploads.filter((u) => u.status === "done" && u.result);
 
   function submit() {
-    if (disabled || send.isPending) return;
+    if (disabled) return;
     const files = doneUploads.map((u) => u.result!);
     // A message needs text: a file sent on its own is introduced by its name.
     const body = toTokens(text.trim(), picked) || files.map((f) => f.fileName).join(", ");
@@ -168,19 +171,32 @@ export function Composer({
     }
     setError(null);
     const previous = { text, picked, uploads };
-    setText("");
+    // The box empties and the message shows at the end of the list as "Sending…" (offline: "Not
+    // sent", with Retry and Discard). The stored draft stays until the server has it: a failed
+    // send, or a sign-in page in between, must not lose it.
+    setText("", false);
     setPicked([]);
     setUploads([]);
-    send.mutate(
-      { channelId, body, parentId: parentId ?? null, attachmentIds: files.map((f) => f.id) },
-      {
-        onError: (e) => {
-          // Give the text back so nothing is lost.
-          setText(previous.text);
-          setPicked(previous.picked);
-          setUploads(previous.uploads);
-          setError({ message: errorMessage(e), code: appErrorOf(e)?.appCode });
-        },
+    const pending = addPending({
+      channelId,
+      parentId: parentId ?? null,
+      body,
+      text: text.trim() || body,
+      attachmentIds: files.map((f) => f.id),
+      status: "sending",
+      draftKey: storageKey,
+      draftText: previous.text,
+    });
+    sendPending(client, qc, pending).then(
+      (message) => onSent?.(message),
+      (e) => {
+        if (isNetworkError(e)) return; // pending in the list, with Retry and Discard
+        // Refused (a limit, a permission): the text goes back into the box with the reason.
+        const since = textRef.current;
+        setText(since ? `${previous.text}\n${since}` : previous.text);
+        setPicked(previous.picked);
+        setUploads(previous.uploads);
+        setError({ message: errorMessage(e), code: appErrorOf(e)?.appCode });
       },
     );
   }
@@ -241,7 +257,29 @@ export function Composer({
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       submit();
+      return;
     }
+    // Up in an empty box edits my last message here.
+    if (e.key === "ArrowUp" && !text && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      const id = lastOwnMessageId();
+      if (id !== null) {
+        e.preventDefault();
+        window.dispatchEvent(new CustomEvent(EDIT_EVENT, { detail: { id } }));
+      }
+    }
+  }
+
+  /** My newest message (not deleted) loaded in this channel's list, or in this thread. */
+  function lastOwnMessageId(): number | null {
+    const lists: ({ pages: { messages: Message[] }[] } | undefined)[] = parentId
+      ? [qc.getQueryData<ThreadData>(threadKey(parentId))]
+      : qc.getQueriesData<MessagesData>({ queryKey: messagesPrefix(channelId) }).map(([, d]) => d);
+    let best: number | null = null;
+    for (const data of lists)
+      for (const page of data?.pages ?? [])
+        for (const m of page.messages)
+          if (m.author?.id === me.id && !m.deletedAt && (best === null || m.id > best)) best = m.id;
+    return best;
   }
 
   async function addFiles(files: FileList | File[]) {
@@ -473,7 +511,7 @@ export function Composer({
             className="send-btn"
             aria-label="Send"
             onClick={submit}
-            disabled={send.isPending || pendingUploads || (!text.trim() && doneUploads.length === 0)}
+            disabled={pendingUploads || (!text.trim() && doneUploads.length === 0)}
           >
             <Icon name="send" size={16} />
           </button>

@@ -167,9 +167,11 @@ export function BrowseChannelsDialog({ open, onClose }: { open: boolean; onClose
       },
     }),
   );
-  const list = channels
-    .filter((c) => c.kind !== "dm" && !c.archivedAt)
+  const matching = channels
+    .filter((c) => c.kind !== "dm")
     .filter((c) => c.name.toLowerCase().includes(filter.trim().toLowerCase()));
+  const list = matching.filter((c) => !c.archivedAt);
+  const archived = matching.filter((c) => c.archivedAt);
   return (
     <Modal open={open} onClose={onClose} title="Browse channels" size="lg">
       <div className="stack">
@@ -214,6 +216,26 @@ export function BrowseChannelsDialog({ open, onClose }: { open: boolean; onClose
             ))}
           </ul>
         )}
+        {archived.length > 0 ? (
+          <>
+            <h3 className="small-title">Archived channels</h3>
+            <ul className="browse-list" aria-label="Archived channels">
+              {archived.map((c) => (
+                <li key={c.id} data-testid={`archived-channel-${c.name}`}>
+                  <div className="browse-main">
+                    <strong>
+                      <Icon name={c.kind === "private" ? "lock" : "hash"} size={14} /> {c.name}
+                    </strong>
+                    <span className="muted small">Archived · read-only history</span>
+                  </div>
+                  <Link href={`/?c=${c.id}`} className="btn btn-secondary btn-sm" onClick={onClose}>
+                    View
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
       </div>
     </Modal>
   );

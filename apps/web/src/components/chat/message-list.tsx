@@ -24,6 +24,7 @@ export function MessageList<P extends MessagePage>({
   targetId,
   lastReadId,
   header,
+  footer,
   empty,
   onAtBottom,
   onReplyInThread,
@@ -42,6 +43,8 @@ export function MessageList<P extends MessagePage>({
   /** Show "New" above the first message after this id (when the list opens). */
   lastReadId?: number | null;
   header?: (first: P | undefined) => ReactNode;
+  /** After the last message (messages sent from this tab, not confirmed yet). */
+  footer?: ReactNode;
   empty?: ReactNode;
   onAtBottom?: (atBottom: boolean, newestId: number | null, liveEnd: boolean) => void;
   onReplyInThread?: (m: Message) => void;
@@ -248,6 +251,7 @@ export function MessageList<P extends MessagePage>({
             <Spinner size={16} label="Loading newer messages" />
           </div>
         ) : null}
+        {q.hasNextPage ? null : footer}
         <div ref={bottomSentinel} className="sentinel" />
       </div>
       {showJump ? (

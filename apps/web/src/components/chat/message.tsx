@@ -7,7 +7,7 @@ import { formatBytes, formatDateTime, formatTime, relativeTime } from "@/lib/for
 import { Markdown, type RenderOptions } from "@/lib/markdown";
 import { fromTokens, toTokens } from "@/lib/mentions";
 import { useTRPC } from "@/lib/trpc";
-import { roleAtLeast, useSessionUser } from "../tenant";
+import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Avatar, Button, Icon, Modal } from "../ui";
 import { useChat } from "./chat-provider";
 import type { Attachment, Message } from "./data";
@@ -45,6 +45,18 @@ function MessageItemImpl({
   const [error, setError] = useState<string | null>(null);
   const mine = message.author?.id === me.id;
   const deleted = message.deletedAt !== null;
+  // Threads outside the plan: say so on the action itself, before anyone clicks it.
+  const threads = useTenantFeature("threads", { enabled: !inThread });
+  const threadsLocked = !inThread && !threads.loading && !threads.enabled;
+  // Up arrow in an empty composer edits one's last message (see EDIT_EVENT).
+  useEffect(() => {
+    if (!mine || deleted || channelArchived) return;
+    const onEdit = (e: Event) => {
+      if ((e as CustomEvent<{ id: number }>).detail?.id === message.id) setEditing(true);
+    };
+    window.addEventListener(EDIT_EVENT, onEdit);
+    return () => window.removeEventListener(EDIT_EVENT, onEdit);
+  }, [mine, deleted, channelArchived, message.id]);
   const mentionsMe =
     !deleted &&
     (message.body.includes(`](${me.id})`) || /(?<![\w@.])@(channel|here)(?![\w@-])/.test(message.body));
@@ -198,12 +210,19 @@ function MessageItemImpl({
           {!inThread ? (
             <button
               type="button"
-              className="icon-btn"
-              aria-label="Reply in thread"
-              title="Reply in thread"
+              className={`icon-btn${threadsLocked ? " icon-btn-locked" : ""}`}
+              aria-label={threadsLocked ? "Reply in thread (Pro plan)" : "Reply in thread"}
+              title={
+                threadsLocked ? "Threads are part of the Pro plan — see how to upgrade" : "Reply in thread"
+              }
               onClick={() => onReplyInThread?.(message)}
             >
               <Icon name="reply" size={16} />
+              {threadsLocked ? (
+                <span className="plan-tag" aria-hidden="true">
+                  Pro
+                </span>
+              ) : null}
             </button>
           ) : null}
           <CopyLinkButton message={message} />
@@ -270,6 +289,9 @@ function MessageItemImpl({
 
 export const MessageItem = memo(MessageItemImpl);
 
+/** Asks the message with `detail.id` to open its edit box (the composer's Up arrow). */
+export const EDIT_EVENT = "nchat:edit-message";
+
 function CopyLinkButton({ message }: { message: Message }) {
   const [copied, setCopied] = useState(false);
   return (
@@ -299,14 +321,22 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
   const initial = fromTokens(message.body);
   const [text, setText] = useState(initial.text);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   const edit = useMutation(trpc.chat.edit.mutationOptions({ onSuccess: onDone }));
   useEffect(() => {
     const el = ref.current;
     if (el) {
-      el.focus();
+      el.focus({ preventScroll: true });
       el.setSelectionRange(el.value.length, el.value.length);
     }
   }, []);
+  // Save and Cancel stay in view (the last message's box grows past the list's end), also as the
+  // text grows.
+  const rows = Math.min(8, text.split("\n").length + 1);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: on opening and when the box grows
+  useEffect(() => {
+    box.current?.scrollIntoView({ block: "nearest" });
+  }, [rows, edit.isError]);
   const save = () => {
     const body = toTokens(text.trim(), initial.picked);
     if (!body) return;
@@ -314,7 +344,7 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
     else edit.mutate({ messageId: message.id, body });
   };
   return (
-    <div className="edit-box">
+    <div className="edit-box" ref={box}>
       <label htmlFor={`edit-${message.id}`} className="sr-only">
         Edit message
       </label>
@@ -322,10 +352,13 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
         id={`edit-${message.id}`}
         ref={ref}
         value={text}
-        rows={Math.min(8, text.split("\n").length + 1)}
+        rows={rows}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === "Escape") onDone();
+          if (e.key === "Escape") {
+            e.preventDefault(); // (not the thread panel's Escape)
+            onDone();
+          }
           if (e.key === "Enter" && !e.shiftKey) {
             e.preventDefault();
             save();

@@ -122,7 +122,7 @@ export function TenantsView() {
           </span>
           <input
             type="search"
-            placeholder="Name, slug, domain or owner email (starts with)…"
+            placeholder="Part of a name, slug, domain or owner email…"
             value={q}
             onChange={(e) => setQ(e.target.value)}
             maxLength={200}

@@ -112,7 +112,8 @@ export function WebhooksView() {
         </button>
         {!data?.retryAvailable && data ? (
           <span className="muted small toolbar-note">
-            Retrying events needs the billing service&apos;s reprocessing, which this build does not have yet.
+            Stripe retries failed deliveries for up to three days; to process an event again now, resend it
+            from the Stripe dashboard.
           </span>
         ) : null}
       </form>

@@ -10,6 +10,8 @@ export default async function AppLayout({ children }: Readonly<{ children: React
   await requireTenant();
   const me = await (await serverCaller()).auth.me();
   if (!me) redirect(`/login?next=${encodeURIComponent(await requestPath())}`);
+  // The workspace requires a second factor and this member has none: set it up before anything else.
+  if (me.twoFactor.mustEnrol) redirect(`/two-factor?next=${encodeURIComponent(await requestPath())}`);
   return (
     <SessionProvider user={me.user}>
       <AppShell>{children}</AppShell>

@@ -17,9 +17,17 @@ export function LoginForm({
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
+  /** The password was right and the account has a second factor: the code comes next. */
+  const [needsCode, setNeedsCode] = useState(false);
+  const [code, setCode] = useState("");
   const signIn = useMutation(
     trpc.auth.signIn.mutationOptions({
-      onSuccess: () => {
+      onSuccess: (res) => {
+        if (res.needsCode) {
+          setNeedsCode(true);
+          setPassword("");
+          return;
+        }
         // A full navigation: every server component renders again with the new session cookie.
         window.location.assign(next);
       },
@@ -32,6 +40,75 @@ export function LoginForm({
       },
     }),
   );
+
+  const signInCode = useMutation(
+    trpc.auth.signInCode.mutationOptions({
+      onSuccess: () => window.location.assign(next),
+      onError: (e) => {
+        const info = appErrorOf(e);
+        if (info?.details.signInExpired) {
+          // The pending sign-in expired or used up its attempts: start again with the password.
+          signIn.reset();
+          setNeedsCode(false);
+          setError(info.message);
+        } else setError(errorMessage(e));
+        setCode("");
+        document.getElementById("code")?.focus();
+      },
+    }),
+  );
+
+  function onSubmitCode(event: FormEvent) {
+    event.preventDefault();
+    if (!code.trim()) {
+      setError("Enter the code from your authenticator app.");
+      return;
+    }
+    setError(null);
+    signInCode.mutate({ code: code.trim() });
+  }
+
+  if (needsCode) {
+    return (
+      <form className="form" onSubmit={onSubmitCode} noValidate>
+        {error ? <Alert tone="danger">{error}</Alert> : null}
+        <Field
+          label="Authentication code"
+          id="code"
+          help="The 6-digit code from your authenticator app, or one of your recovery codes."
+        >
+          <input
+            id="code"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={40}
+            required
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            {...describedBy("code", { help: true })}
+            // biome-ignore lint/a11y/noAutofocus: the only task on this step
+            autoFocus
+          />
+        </Field>
+        <Button type="submit" loading={signInCode.isPending || signInCode.isSuccess} className="btn-block">
+          {signInCode.isSuccess ? "Signing in…" : "Verify"}
+        </Button>
+        <Button
+          variant="ghost"
+          className="btn-block"
+          onClick={() => {
+            signIn.reset();
+            setNeedsCode(false);
+            setError(null);
+            setCode("");
+          }}
+        >
+          Use another account
+        </Button>
+      </form>
+    );
+  }
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();

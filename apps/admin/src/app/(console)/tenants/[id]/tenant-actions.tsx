@@ -7,7 +7,14 @@ import { useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { useToast } from "@/components/toasts";
 import { type AppErrorInfo, appErrorOf, fieldError } from "@/lib/errors";
-import { FEATURE_LABEL, formatDate, formatMoney, formatNumber, PLAN_LABEL } from "@/lib/format";
+import {
+  FEATURE_LABEL,
+  formatDate,
+  formatGigabytes,
+  formatMoney,
+  formatNumber,
+  PLAN_LABEL,
+} from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 
 type Detail = RouterOutputs["admin"]["tenants"]["get"];
@@ -123,7 +130,9 @@ function ChangePlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
               </span>
               <span className="muted small">
                 {limitText(p.limits.users, "members")} · {limitText(p.limits.channels, "channels")} ·{" "}
-                {p.limits.storageGb < 0 ? "unlimited storage" : `${p.limits.storageGb} GB`}
+                {p.limits.storageGb < 0
+                  ? "unlimited storage"
+                  : `${formatGigabytes(p.limits.storageGb)} storage`}
               </span>
             </span>
           </label>
@@ -186,7 +195,7 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
       if (raw === "" || !Number.isFinite(n))
         fields.push({ path: `limits.${f.key}`, message: "Enter a number." });
       else if (n !== -1 && n < 0)
-        fields.push({ path: `limits.${f.key}`, message: "Use -1 for unlimited, or 0 and above." });
+        fields.push({ path: `limits.${f.key}`, message: "Tick “Unlimited”, or use 0 and above." });
       else if (f.step === 1 && !Number.isInteger(n))
         fields.push({ path: `limits.${f.key}`, message: "Use a whole number." });
       else parsed[f.key] = n;
@@ -226,12 +235,12 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
       description={
         tenant.plan === "custom" ? (
           <>
-            Adjust the Custom plan of <strong>{tenant.name}</strong>. Use -1 for unlimited.
+            Adjust the Custom plan of <strong>{tenant.name}</strong>. Tick “Unlimited” for no limit.
           </>
         ) : (
           <>
             Switches <strong>{tenant.name}</strong> from {PLAN_LABEL[tenant.plan]} to the Custom plan with
-            exactly these limits and features. Use -1 for unlimited.
+            exactly these limits and features. Tick “Unlimited” for no limit.
           </>
         )
       }
@@ -245,6 +254,7 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
         {LIMIT_FIELDS.map((f) => {
           const err = fieldError(errors, `limits.${f.key}`);
           const id = `limit-${f.key}`;
+          // Unlimited is stored as -1; it shows as the ticked box, never as "-1".
           const unlimited = limits[f.key].trim() === "-1";
           return (
             <div key={f.key} className="field">
@@ -258,8 +268,10 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
                   type="number"
                   inputMode="decimal"
                   step={f.step}
-                  min={-1}
-                  value={limits[f.key]}
+                  min={0}
+                  value={unlimited ? "" : limits[f.key]}
+                  placeholder={unlimited ? "Unlimited" : undefined}
+                  disabled={unlimited}
                   onChange={(e) => setLimits({ ...limits, [f.key]: e.target.value })}
                   aria-invalid={err ? true : undefined}
                   aria-describedby={err ? `${id}-error` : undefined}

@@ -188,7 +188,7 @@ export function TenantDetailView({ id }: { id: string }) {
           ) : (
             <p className="muted">Usage could not be read for this workspace.</p>
           )}
-          <FeatureList features={t.features} />
+          <FeatureList features={t.features} platformOff={d.platformOff} />
         </Card>
       </div>
 
@@ -371,7 +371,7 @@ function Meter({ resource, used, limit, exceeded, atLimit }: NonNullable<Detail[
       <div className="meter-label">
         <span>{RESOURCE_LABEL[resource] ?? resource}</span>
         <span className="mono small">
-          {fmt(used)} / {unlimited ? "∞" : fmt(limit)}
+          {fmt(used)} / {unlimited ? "Unlimited" : fmt(limit)}
         </span>
       </div>
       <div className={`meter-track meter-${tone}`} aria-hidden="true">
@@ -381,19 +381,52 @@ function Meter({ resource, used, limit, exceeded, atLimit }: NonNullable<Detail[
   );
 }
 
-function FeatureList({ features }: { features: Record<string, boolean> }) {
+function FeatureList({
+  features,
+  platformOff,
+}: {
+  features: Record<string, boolean>;
+  /** Features this platform has off, with the setting that turns them on. */
+  platformOff: Detail["platformOff"];
+}) {
   const entries = Object.entries(FEATURE_LABEL);
+  const blocked = entries.filter(([key]) => features[key] && platformOff.some((o) => o.feature === key));
   return (
     <div className="feature-list">
       <h3 className="subheading">Features</h3>
       <ul className="chips">
-        {entries.map(([key, label]) => (
-          <li key={key} className={`chip ${features[key] ? "chip-on" : "chip-off"}`}>
-            <span aria-hidden="true">{features[key] ? "✓" : "–"}</span> {label}
-            <span className="visually-hidden">{features[key] ? " (on)" : " (off)"}</span>
-          </li>
-        ))}
+        {entries.map(([key, label]) => {
+          const off = platformOff.find((o) => o.feature === key);
+          const state = !features[key] ? "off" : off ? "platform" : "on";
+          return (
+            <li
+              key={key}
+              className={`chip ${state === "on" ? "chip-on" : "chip-off"}`}
+              title={
+                off && features[key]
+                  ? `In plan, but disabled on this platform (set ${off.setting})`
+                  : undefined
+              }
+            >
+              <span aria-hidden="true">{state === "on" ? "✓" : state === "platform" ? "!" : "–"}</span>{" "}
+              {label}
+              <span className="visually-hidden">
+                {state === "on"
+                  ? " (on)"
+                  : state === "platform"
+                    ? " (in plan, disabled on this platform)"
+                    : " (off)"}
+              </span>
+            </li>
+          );
+        })}
       </ul>
+      {blocked.map(([key, label]) => (
+        <p key={key} className="muted small" data-testid={`platform-off-${key}`}>
+          {label}: in plan, but disabled on this platform (set{" "}
+          <code>{platformOff.find((o) => o.feature === key)?.setting}</code>)
+        </p>
+      ))}
     </div>
   );
 }

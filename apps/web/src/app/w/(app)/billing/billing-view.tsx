@@ -13,7 +13,14 @@ import {
 } from "@/components/tenant";
 import { Alert, Badge, Button, Icon, Meter, Modal, PageHeader, Spinner } from "@/components/ui";
 import { errorMessage } from "@/lib/errors";
-import { capitalize, formatBytes, formatDate, formatMoney, formatNumber } from "@/lib/format";
+import {
+  formatBytes,
+  formatDate,
+  formatGigabytes,
+  formatMegabytes,
+  formatMoney,
+  formatNumber,
+} from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 
 type Interval = "month" | "year";
@@ -63,7 +70,6 @@ export function BillingView() {
       <PageHeader
         title={<span id="billing-title">Billing</span>}
         description="Your plan, what you use, and what you can move to."
-        actions={billing.offline ? <Badge tone="warning">Offline billing</Badge> : null}
       />
 
       {params.get("upgraded") ? <Alert tone="success">Thanks! Your plan is updated.</Alert> : null}
@@ -146,7 +152,7 @@ export function BillingView() {
         </p>
       </section>
 
-      <Plans status={status} owner={owner} />
+      <Plans status={status} owner={owner} offline={billing.offline} />
     </main>
   );
 }
@@ -268,7 +274,7 @@ function OwnerActions({ status, offline }: { status: BillingStatus; offline: boo
   );
 }
 
-function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
+function Plans({ status, owner, offline }: { status: BillingStatus; owner: boolean; offline: boolean }) {
   const trpc = useTRPC();
   const refresh = useBillingRefresh();
   const [interval, setInterval] = useState<Interval>(status.interval);
@@ -292,6 +298,7 @@ function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
   );
   const current = PLANS[status.plan];
   const shown = status.plans.filter((p) => PLANS[p.id].selfServe || p.current);
+  const platformOff: readonly string[] = status.platformOff;
   return (
     <section aria-labelledby="plans-title" className="stack">
       <div className="plan-summary">
@@ -333,11 +340,11 @@ function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
               <ul>
                 <li>{limitText(plan.limits.users)} members</li>
                 <li>{limitText(plan.limits.channels)} channels</li>
-                <li>{limitText(plan.limits.storageGb, " GB")} storage</li>
+                <li>{formatGigabytes(plan.limits.storageGb)} storage</li>
                 <li>{limitText(plan.limits.apiCallsPerMonth)} API calls / month</li>
                 <li>
                   Files up to{" "}
-                  {plan.limits.maxUploadMb < 0 ? "any size" : `${formatNumber(plan.limits.maxUploadMb)} MB`}
+                  {plan.limits.maxUploadMb < 0 ? "any size" : formatMegabytes(plan.limits.maxUploadMb)}
                 </li>
                 {(
                   [
@@ -350,7 +357,8 @@ function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
                     "auditLogs",
                   ] as const
                 )
-                  .filter((f) => plan.features[f])
+                  // Not what this platform has off (e.g. custom domains without ENABLE_CUSTOM_DOMAINS).
+                  .filter((f) => plan.features[f] && !platformOff.includes(f))
                   .map((f) => (
                     <li key={f}>{FEATURE_LABEL[f]}</li>
                   ))}
@@ -366,9 +374,7 @@ function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
                   disabled={!p.available}
                   title={!p.available ? "Not available on this server" : undefined}
                   loading={change.isPending && change.variables?.plan === p.id}
-                  onClick={() =>
-                    up ? change.mutate({ plan: p.id as "pro" | "enterprise", interval }) : setConfirm(p.id)
-                  }
+                  onClick={() => setConfirm(p.id)}
                 >
                   {up ? `Upgrade to ${p.name}` : `Switch to ${p.name}`}
                 </Button>
@@ -380,34 +386,120 @@ function Plans({ status, owner }: { status: BillingStatus; owner: boolean }) {
       <Modal
         open={confirm !== null}
         onClose={() => setConfirm(null)}
-        title={confirm ? `Switch to ${PLANS[confirm].name}?` : ""}
+        title={
+          confirm
+            ? `${isUpgrade(status.plan, confirm) ? "Upgrade" : "Switch"} to ${PLANS[confirm].name}?`
+            : ""
+        }
         footer={
-          <>
-            <Button variant="secondary" onClick={() => setConfirm(null)}>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              loading={change.isPending}
-              onClick={() =>
-                confirm && change.mutate({ plan: confirm as "free" | "pro" | "enterprise", interval })
-              }
-            >
-              Switch plan
-            </Button>
-          </>
+          confirm ? (
+            <>
+              <Button variant="secondary" onClick={() => setConfirm(null)}>
+                Cancel
+              </Button>
+              <Button
+                variant={isUpgrade(status.plan, confirm) ? "primary" : "danger"}
+                loading={change.isPending}
+                onClick={() => change.mutate({ plan: confirm as "free" | "pro" | "enterprise", interval })}
+              >
+                {isUpgrade(status.plan, confirm) ? `Upgrade to ${PLANS[confirm].name}` : "Switch plan"}
+              </Button>
+            </>
+          ) : null
         }
       >
         {confirm ? (
-          <p>
-            {capitalize(PLANS[confirm].name)} has lower limits ({limitText(PLANS[confirm].limits.users)}{" "}
-            members, {limitText(PLANS[confirm].limits.channels)} channels,{" "}
-            {limitText(PLANS[confirm].limits.storageGb, " GB")} storage) and fewer features. Nothing is
-            deleted, but nothing new can be added beyond the new limits.
-          </p>
+          <PlanChangeSummary
+            status={status}
+            to={confirm}
+            interval={interval}
+            offline={offline}
+            platformOff={platformOff}
+          />
         ) : null}
       </Modal>
     </section>
+  );
+}
+
+const isUpgrade = (from: PlanId, to: PlanId) => PLANS[to].rank > PLANS[from].rank;
+
+/**
+ * What a plan change changes, before it is made: the price, each limit (old → new) and the
+ * features gained or lost, and how it is charged.
+ */
+function PlanChangeSummary({
+  status,
+  to,
+  interval,
+  offline,
+  platformOff,
+}: {
+  status: BillingStatus;
+  to: PlanId;
+  interval: Interval;
+  offline: boolean;
+  platformOff: readonly string[];
+}) {
+  const from = PLANS[status.plan];
+  const next = PLANS[to];
+  const up = isUpgrade(status.plan, to);
+  const price = (plan: (typeof PLANS)[PlanId], i: Interval) => {
+    const amount = plan.price[i];
+    return amount === null ? "Custom" : amount === 0 ? "Free" : `${formatMoney(amount)} / ${i}`;
+  };
+  const upload = (mb: number) => (mb < 0 ? "Any size" : formatMegabytes(mb));
+  const rows: [string, string, string][] = [
+    ["Price", price(from, status.interval), price(next, interval)],
+    ["Members", limitText(from.limits.users), limitText(next.limits.users)],
+    ["Channels", limitText(from.limits.channels), limitText(next.limits.channels)],
+    ["Storage", formatGigabytes(from.limits.storageGb), formatGigabytes(next.limits.storageGb)],
+    ["API calls / month", limitText(from.limits.apiCallsPerMonth), limitText(next.limits.apiCallsPerMonth)],
+    ["Files up to", upload(from.limits.maxUploadMb), upload(next.limits.maxUploadMb)],
+  ];
+  const features = (Object.keys(FEATURE_LABEL) as (keyof typeof FEATURE_LABEL)[]).filter(
+    (f) => !platformOff.includes(f),
+  );
+  const gained = features.filter((f) => next.features[f] && !from.features[f]);
+  const lost = features.filter((f) => from.features[f] && !next.features[f]);
+  return (
+    <div className="stack" data-testid="plan-change-summary">
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">
+              <span className="sr-only">Item</span>
+            </th>
+            <th scope="col">Now ({from.name})</th>
+            <th scope="col">After ({next.name})</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([label, before, after]) => (
+            <tr key={label} className={before === after ? "muted" : undefined}>
+              <th scope="row">{label}</th>
+              <td>{before}</td>
+              <td>{after === before ? after : <strong>{after}</strong>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {gained.length > 0 ? <p>Adds: {gained.map((f) => FEATURE_LABEL[f]).join(", ")}.</p> : null}
+      {lost.length > 0 ? <p>Removes: {lost.map((f) => FEATURE_LABEL[f]).join(", ")}.</p> : null}
+      {!up ? (
+        <p>
+          Nothing is deleted, but nothing new can be added beyond the new limits, and the features it removes
+          stop working.
+        </p>
+      ) : null}
+      <p className="muted small">
+        {offline
+          ? "Offline billing: the change applies at once and nothing is charged."
+          : up
+            ? "You pay the difference for the rest of the current billing period now; the new plan applies once the payment goes through."
+            : "The change applies now; the unused part of your current plan is credited to your next invoice."}
+      </p>
+    </div>
   );
 }
 

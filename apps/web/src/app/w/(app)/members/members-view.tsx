@@ -26,7 +26,7 @@ import {
   Spinner,
 } from "@/components/ui";
 import { appErrorOf, errorMessage, fieldErrors } from "@/lib/errors";
-import { formatDate, formatNumber, relativeTime } from "@/lib/format";
+import { capitalize, formatDate, formatNumber, relativeTime } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
 type Member = RouterOutputs["members"]["list"]["members"][number];
@@ -59,6 +59,10 @@ export function MembersView() {
   const [inviteOpen, setInviteOpen] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
   const canInvite = roleAtLeast(me.role, "admin");
+  // Guests can be given the role only while the workspace allows them (the API refuses otherwise).
+  const settings = useQuery({ ...trpc.ui.settings.queryOptions(), enabled: canInvite });
+  const guestsOff = settings.data?.allowGuestAccess === false;
+  const roles = assignable(me.role).filter((r) => r !== "guest" || settings.data?.allowGuestAccess);
   const users = limits.users;
   const atLimit = users ? users.state === "reached" || users.state === "over" : false;
 
@@ -133,7 +137,7 @@ export function MembersView() {
                 </thead>
                 <tbody>
                   {list.data.members.map((m) => (
-                    <MemberRow key={m.id} member={m} me={me} onRemove={() => setRemoving(m)} />
+                    <MemberRow key={m.id} member={m} me={me} roles={roles} onRemove={() => setRemoving(m)} />
                   ))}
                 </tbody>
               </table>
@@ -143,7 +147,13 @@ export function MembersView() {
         </>
       )}
 
-      <InviteModal open={inviteOpen} onClose={() => setInviteOpen(false)} me={me} />
+      <InviteModal
+        open={inviteOpen}
+        onClose={() => setInviteOpen(false)}
+        me={me}
+        roles={roles}
+        guestsOff={guestsOff}
+      />
       <RemoveModal member={removing} onClose={() => setRemoving(null)} />
     </main>
   );
@@ -198,22 +208,37 @@ function useInvalidateMembers() {
   };
 }
 
-function MemberRow({ member, me, onRemove }: { member: Member; me: SessionUser; onRemove: () => void }) {
+function MemberRow({
+  member,
+  me,
+  roles,
+  onRemove,
+}: {
+  member: Member;
+  me: SessionUser;
+  /** Roles `me` may give (guest only while guests are allowed). */
+  roles: Role[];
+  onRemove: () => void;
+}) {
   const trpc = useTRPC();
   const { online } = useChat();
   const invalidate = useInvalidateMembers();
   const [error, setError] = useState<string | null>(null);
+  const [newRole, setNewRole] = useState<Role | null>(null);
   const changeRole = useMutation(
     trpc.members.changeRole.mutationOptions({
       onSuccess: () => {
         setError(null);
+        setNewRole(null);
         invalidate();
       },
-      onError: (e) => setError(errorMessage(e)),
+      onError: (e) => {
+        setError(errorMessage(e));
+        setNewRole(null);
+      },
     }),
   );
   const manage = canManage(me, member);
-  const roles = assignable(me.role);
   return (
     <tr data-testid={`member-${member.email}`}>
       <td>
@@ -240,11 +265,11 @@ function MemberRow({ member, me, onRemove }: { member: Member; me: SessionUser; 
             <select
               value={member.role}
               disabled={changeRole.isPending}
-              onChange={(e) => changeRole.mutate({ userId: member.id, role: e.target.value })}
+              onChange={(e) => setNewRole(e.target.value as Role)}
             >
               {[...new Set([member.role, ...roles])].map((r) => (
                 <option key={r} value={r} disabled={!roles.includes(r)}>
-                  {r.charAt(0).toUpperCase() + r.slice(1)}
+                  {capitalize(r)}
                 </option>
               ))}
             </select>
@@ -253,7 +278,7 @@ function MemberRow({ member, me, onRemove }: { member: Member; me: SessionUser; 
           <Badge tone={member.role === "owner" ? "brand" : "neutral"}>{member.role}</Badge>
         )}
       </td>
-      <td className="hide-sm muted">{formatDate(member.createdAt)}</td>{" "}
+      <td className="hide-sm muted">{formatDate(member.createdAt)}</td>
       <td className="hide-sm muted">
         {online.has(member.id) ? (
           <span className="online-label">
@@ -270,6 +295,41 @@ function MemberRow({ member, me, onRemove }: { member: Member; me: SessionUser; 
           <Button variant="ghost" size="sm" onClick={onRemove} aria-label={`Remove ${member.name}`}>
             Remove
           </Button>
+        ) : null}
+        {manage ? (
+          <Modal
+            open={newRole !== null}
+            onClose={() => setNewRole(null)}
+            title={`Change ${member.name}'s role?`}
+            footer={
+              <>
+                <Button variant="secondary" onClick={() => setNewRole(null)}>
+                  Cancel
+                </Button>
+                <Button
+                  loading={changeRole.isPending}
+                  onClick={() => newRole && changeRole.mutate({ userId: member.id, role: newRole })}
+                >
+                  Make {newRole ?? ""}
+                </Button>
+              </>
+            }
+          >
+            {newRole ? (
+              <div className="stack" data-testid="role-change-summary">
+                <p>
+                  <strong>{capitalize(member.role)}</strong> → <strong>{capitalize(newRole)}</strong>
+                </p>
+                <p>
+                  {capitalize(newRole)}s: {ROLE_HELP[newRole]?.toLowerCase()}. Until now:{" "}
+                  {ROLE_HELP[member.role]?.toLowerCase() ?? "owns the workspace"}.
+                </p>
+                <p className="muted small">
+                  {member.name} stays signed in; the new role applies from their next action.
+                </p>
+              </div>
+            ) : null}
+          </Modal>
         ) : null}
       </td>
     </tr>
@@ -374,10 +434,21 @@ function Invitations({ invitations, me }: { invitations: Invitation[]; me: Sessi
   );
 }
 
-function InviteModal({ open, onClose, me }: { open: boolean; onClose: () => void; me: SessionUser }) {
+function InviteModal({
+  open,
+  onClose,
+  me,
+  roles,
+  guestsOff,
+}: {
+  open: boolean;
+  onClose: () => void;
+  me: SessionUser;
+  roles: Role[];
+  guestsOff: boolean;
+}) {
   const trpc = useTRPC();
   const invalidate = useInvalidateMembers();
-  const roles = assignable(me.role);
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<string>("member");
   const [errors, setErrors] = useState<{ email?: string; role?: string; form?: string; limit?: boolean }>({});
@@ -497,12 +568,18 @@ function InviteModal({ open, onClose, me }: { open: boolean; onClose: () => void
                   onChange={() => setRole(r)}
                 />
                 <span>
-                  <strong>{r.charAt(0).toUpperCase() + r.slice(1)}</strong>
+                  <strong>{capitalize(r)}</strong>
                   <span className="muted">{ROLE_HELP[r]}</span>
                 </span>
               </label>
             ))}
             {errors.role ? <p className="field-error">{errors.role}</p> : null}
+            {guestsOff ? (
+              <p className="muted" data-testid="guests-off-hint">
+                Guests are turned off for this workspace.{" "}
+                <Link href="/settings">Allow guests in Settings</Link>
+              </p>
+            ) : null}
           </fieldset>
         </form>
       )}

@@ -197,11 +197,11 @@ function BrandingSection({ canEdit }: { canEdit: boolean }) {
 
   function onSubmit(e: FormEvent) {
     e.preventDefault();
-    const branding: Partial<Branding> = {};
-    if (b.appName.trim()) branding.appName = b.appName.trim();
+    // An emptied field is sent empty: the server removes it (back to the workspace name, no logo).
+    const branding: Partial<Branding> = { appName: b.appName.trim(), logoUrl: b.logoUrl.trim() };
     if (isHexColor(b.primaryColor)) branding.primaryColor = b.primaryColor;
     if (isHexColor(b.secondaryColor)) branding.secondaryColor = b.secondaryColor;
-    if (b.logoUrl.trim()) branding.logoUrl = b.logoUrl.trim();
+    setSaved(false);
     update.mutate({ branding });
   }
 
@@ -302,7 +302,7 @@ function BrandingSection({ canEdit }: { canEdit: boolean }) {
                 name: tenant.name,
                 branding: {
                   ...(b.appName.trim() ? { appName: b.appName.trim() } : {}),
-                  ...(/^https?:\/\/./.test(b.logoUrl) ? { logoUrl: b.logoUrl } : {}),
+                  ...(/^https:\/\/./.test(b.logoUrl) ? { logoUrl: b.logoUrl } : {}),
                 },
               }}
             />
@@ -384,8 +384,18 @@ function DomainsSection() {
       id="domains"
       title="Custom domain"
       description="Serve the workspace at your own address, such as chat.example.com."
-      badge={!feature.loading && !feature.enabled ? <Badge tone="brand">Pro</Badge> : null}
+      badge={
+        !feature.loading && !feature.enabled && !feature.platformSetting ? (
+          <Badge tone="brand">Pro</Badge>
+        ) : null
+      }
     >
+      {feature.platformSetting ? (
+        <Alert tone="warning" title="Not available on this server">
+          Your plan includes custom domains, but they are turned off on this platform. The platform operator
+          must set {feature.platformSetting}=true to enable them.
+        </Alert>
+      ) : null}
       <form
         className="form form-inline"
         onSubmit={(e) => {
@@ -542,13 +552,15 @@ function SecurityForm({ initial, canEdit }: { initial: Security; canEdit: boolea
           label="Session length (hours)"
           id="sec-timeout"
           error={err("sessionTimeoutMinutes")}
-          help="Members are signed out after this long without activity."
+          help="Members are signed out after this long without activity: 1 to 2,160 hours (90 days)."
         >
           <input
             id="sec-timeout"
             type="number"
-            min={0.1}
-            step={0.5}
+            inputMode="decimal"
+            min={1}
+            max={24 * 90}
+            step="any"
             value={timeoutHours}
             disabled={!canEdit}
             onChange={(e) => setTimeoutHours(e.target.value)}
@@ -599,7 +611,11 @@ function SecurityForm({ initial, canEdit }: { initial: Security; canEdit: boolea
         />
         <span>
           <strong>Allow guests</strong>
-          <span className="muted">Guests see only the channels they are added to.</span>
+          <span className="muted">
+            Guests see only the channels they are added to. While this is off, nobody can be invited, join or
+            be made a guest (pending guest invitations stop working); guests who already joined keep their
+            access until you remove them or change their role.
+          </span>
         </span>
       </label>
       <label className="switch-row">

@@ -6,7 +6,7 @@ import { useState } from "react";
 import { roleAtLeast, useSessionUser } from "@/components/tenant";
 import { Alert, Badge, Button, EmptyState, Field, Icon, PageHeader, Spinner } from "@/components/ui";
 import { errorMessage } from "@/lib/errors";
-import { formatDateTime } from "@/lib/format";
+import { formatDateTime, formatLimitValue } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
 type Entry = RouterOutputs["audit"]["list"]["items"][number];
@@ -221,7 +221,10 @@ function AuditRow({ entry }: { entry: Entry }) {
 function ChangeSummary({ before, after }: { before: unknown; after: unknown }) {
   const b = (before && typeof before === "object" ? before : {}) as Record<string, unknown>;
   const a = (after && typeof after === "object" ? after : {}) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].slice(0, 6);
+  // Entries record changed fields only; older ones listed every field saved: skip the unchanged.
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])]
+    .filter((k) => !(k in b && k in a && JSON.stringify(b[k]) === JSON.stringify(a[k])))
+    .slice(0, 6);
   if (keys.length === 0) return <span className="muted">—</span>;
   const show = (v: unknown): string => {
     if (v === undefined || v === null) return "—";
@@ -231,7 +234,7 @@ function ChangeSummary({ before, after }: { before: unknown; after: unknown }) {
       if (entries.length === 0) return "—";
       // One level of a flat object reads better as "key: value · key: value".
       if (entries.every(([, x]) => x === null || typeof x !== "object"))
-        return entries.map(([k, x]) => `${k}: ${show(x)}`).join(" · ");
+        return entries.map(([k, x]) => `${k}: ${formatLimitValue(k, x) ?? show(x)}`).join(" · ");
     }
     return JSON.stringify(v);
   };

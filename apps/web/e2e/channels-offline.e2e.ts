@@ -1,0 +1,144 @@
+/**
+ * Archiving asks first, keeps the history readable (also from Browse → Archived) and can be undone
+ * by an admin; messages sent without a connection stay in view as "Not sent" with Retry and
+ * Discard, and go out by themselves when the connection is back.
+ */
+import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  harnessServices,
+  launchBrowser,
+  newUserContext,
+  screenshot,
+  screenshotOnFailure,
+  tenantUrl,
+  uniqueSlug,
+} from "../../../scripts/e2e/harness";
+
+const LONG = { timeout: 60_000 };
+const OWNER = { email: "owner@arch.test", name: "Ada Archive", password: "archive-password-1" };
+
+async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
+  await page.goto(tenantUrl(slug, "/login"));
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("channel-title").waitFor(LONG);
+}
+
+describe("archiving and offline sends", () => {
+  let browser: Browser;
+  let services: Services;
+  let tenant: ResolvedTenant;
+  let ownerActor: Actor;
+  let launchId = "";
+  const slug = uniqueSlug("arch");
+  let ctx: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    services = await harnessServices();
+    await services.tenants.createTenant(
+      {
+        name: "Archive Co",
+        slug,
+        ownerEmail: OWNER.email,
+        ownerName: OWNER.name,
+        ownerPassword: OWNER.password,
+      },
+      SYSTEM,
+    );
+    // A plan with room for a browser test's requests (the free plan allows 30 a minute per person).
+    await services.tenants.updateTenant(
+      (await services.resolver.bySlug(slug))!.id,
+      { billingPlan: "enterprise" },
+      SYSTEM,
+    );
+    tenant = (await services.resolver.bySlug(slug))!;
+    const owner = (await services.members.list(tenant)).members[0]!;
+    ownerActor = { type: "user", id: owner.id, email: owner.email, role: "owner" };
+    const launch = await services.chat.createChannel(tenant, ownerActor, { name: "launch" });
+    launchId = launch.id;
+    await services.chat.send(tenant, ownerActor, { channelId: launchId, body: "Launch history line" });
+    browser = await launchBrowser();
+    ctx = await newUserContext(browser);
+    page = await ctx.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await services?.close();
+  });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+
+  const archivedAt = async () =>
+    (await services.chat.listChannels(tenant, ownerActor, { includeArchived: true })).channels.find(
+      (c) => c.id === launchId,
+    )?.archivedAt ?? null;
+
+  it("asks before archiving, keeps the history readable, lists it in Browse, and unarchives", async () => {
+    await signIn(page, slug, OWNER);
+    await page.goto(tenantUrl(slug, `/?c=${launchId}`));
+    await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
+
+    await page.getByRole("button", { name: "Members of launch" }).click();
+    await page.getByRole("button", { name: "Archive channel", exact: true }).click();
+    // A confirmation, nothing archived yet.
+    const confirm = page.getByRole("alertdialog", { name: "Archive #launch?" });
+    await confirm.waitFor();
+    expect(await archivedAt()).toBeNull();
+    await screenshot(page, "archive-01-confirm");
+    await confirm.getByRole("button", { name: "Archive #launch" }).click();
+    await page.getByRole("button", { name: "Unarchive channel" }).waitFor(LONG);
+    expect(await archivedAt()).not.toBeNull();
+    await page.getByRole("button", { name: "Close", exact: true }).click();
+
+    // Still on screen, read-only.
+    await page.getByTestId("archived-bar").waitFor(LONG);
+    await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
+    expect(await page.getByTestId("composer").count()).toBe(0);
+
+    // Browse lists it as archived; its history opens from there.
+    await page.goto(tenantUrl(slug, "/"));
+    await page.getByTestId("channel-title").waitFor(LONG);
+    await page.getByRole("button", { name: "Browse channels" }).click();
+    const row = page.getByTestId("archived-channel-launch");
+    await row.waitFor(LONG);
+    await screenshot(page, "archive-02-browse");
+    await row.getByRole("link", { name: "View" }).click();
+    await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
+
+    // An admin brings it back.
+    await page.getByTestId("archived-bar").getByRole("button", { name: "Unarchive", exact: true }).click();
+    await page.getByTestId("composer").waitFor(LONG);
+    expect(await archivedAt()).toBeNull();
+  });
+
+  it("keeps messages sent offline in view with Retry and Discard, and sends them once back online", async () => {
+    await page.goto(tenantUrl(slug, `/?c=${launchId}`));
+    await page.getByTestId("composer").waitFor(LONG);
+    await ctx.setOffline(true);
+    const composer = page.getByTestId("composer");
+    await composer.click();
+    await composer.fill("Written on the train");
+    await composer.press("Enter");
+    await composer.fill("Never mind this one");
+    await composer.press("Enter");
+
+    const kept = page.getByTestId("pending-message").filter({ hasText: "Written on the train" });
+    const dropped = page.getByTestId("pending-message").filter({ hasText: "Never mind this one" });
+    await kept.getByText(/Not sent/).waitFor();
+    await dropped.getByRole("button", { name: "Retry" }).waitFor();
+    await screenshot(page, "offline-01-pending");
+    await dropped.getByRole("button", { name: "Discard" }).click();
+    await dropped.waitFor({ state: "detached" });
+
+    await ctx.setOffline(false);
+    await page.getByTestId("message").filter({ hasText: "Written on the train" }).waitFor(LONG);
+    await kept.waitFor({ state: "detached" });
+    const { messages } = await services.chat.list(tenant, ownerActor, { channelId: launchId });
+    expect(messages.map((m) => m.body)).toContain("Written on the train");
+    expect(messages.map((m) => m.body)).not.toContain("Never mind this one");
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Keyboard and small-screen details of the chat: Escape closes the thread panel, Up in an empty
+ * composer edits one's last message, an edit box keeps Save and Cancel in view, and on a phone
+ * (390 px) picking a channel closes the navigation drawer.
+ */
+import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  harnessServices,
+  launchBrowser,
+  newUserContext,
+  screenshot,
+  screenshotOnFailure,
+  tenantUrl,
+  uniqueSlug,
+} from "../../../scripts/e2e/harness";
+
+const LONG = { timeout: 60_000 };
+const OWNER = { email: "owner@keys.test", name: "Kira Keys", password: "keys-password-123" };
+const LAST = ["Last message, line one", "line two", "line three", "line four", "line five", "line six"].join(
+  "\n",
+);
+
+async function signIn(page: Page, slug: string) {
+  await page.goto(tenantUrl(slug, "/login"));
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("channel-title").waitFor(LONG);
+}
+
+/** Whether the element is inside the visible part of the message list. */
+const inView = (page: Page, selector: string) =>
+  page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    const list = document.querySelector('[data-testid="messages"]');
+    if (!el || !list) return false;
+    const a = el.getBoundingClientRect();
+    const b = list.getBoundingClientRect();
+    return a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  }, selector);
+
+describe("chat keys and small screens", () => {
+  let browser: Browser;
+  let services: Services;
+  let tenant: ResolvedTenant;
+  let generalId = "";
+  let firstId = 0;
+  const slug = uniqueSlug("keys");
+
+  beforeAll(async () => {
+    services = await harnessServices();
+    await services.tenants.createTenant(
+      {
+        name: "Keys Co",
+        slug,
+        ownerEmail: OWNER.email,
+        ownerName: OWNER.name,
+        ownerPassword: OWNER.password,
+      },
+      SYSTEM,
+    );
+    // A plan with room for a browser test's requests (the free plan allows 30 a minute per person).
+    await services.tenants.updateTenant(
+      (await services.resolver.bySlug(slug))!.id,
+      { billingPlan: "enterprise" },
+      SYSTEM,
+    );
+    tenant = (await services.resolver.bySlug(slug))!;
+    const owner = (await services.members.list(tenant)).members[0]!;
+    const actor: Actor = { type: "user", id: owner.id, email: owner.email, role: "owner" };
+    const { channels } = await services.chat.listChannels(tenant, actor);
+    generalId = channels.find((c) => c.name === "general")!.id;
+    await services.chat.createChannel(tenant, actor, { name: "random" });
+    for (let i = 1; i <= 30; i++) {
+      const m = await services.chat.send(tenant, actor, { channelId: generalId, body: `Filler ${i}` });
+      if (i === 1) firstId = m.id;
+    }
+    await services.chat.send(tenant, actor, { channelId: generalId, body: LAST });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await services?.close();
+  });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+
+  it("Escape closes the thread panel", async () => {
+    const page = await (await newUserContext(browser)).newPage();
+    await signIn(page, slug);
+    await page.goto(tenantUrl(slug, `/?c=${generalId}&t=${firstId}`));
+    await page.getByTestId("thread-panel").waitFor(LONG);
+    await page.getByTestId("thread-composer").click();
+    await page.keyboard.press("Escape");
+    await page.getByTestId("thread-panel").waitFor({ state: "detached", timeout: 10_000 });
+    expect(new URL(page.url()).searchParams.get("t")).toBeNull();
+  });
+
+  it("editing the last message keeps Save and Cancel in view; Up in an empty composer edits it", async () => {
+    const page = await (await newUserContext(browser)).newPage();
+    await signIn(page, slug);
+    await page.goto(tenantUrl(slug, `/?c=${generalId}`));
+    const last = page.getByTestId("message").filter({ hasText: "Last message, line one" });
+    await last.waitFor(LONG);
+
+    await last.hover();
+    await last.getByRole("button", { name: "Edit message" }).click();
+    await page.locator(".edit-box").waitFor();
+    await page.waitForTimeout(500);
+    expect(await inView(page, ".edit-actions")).toBe(true);
+    await screenshot(page, "keys-01-edit-in-view");
+    await page.keyboard.press("Escape");
+    await page.locator(".edit-box").waitFor({ state: "detached" });
+
+    const composer = page.getByTestId("composer");
+    await composer.click();
+    await composer.press("ArrowUp");
+    const box = page.locator(".edit-box textarea");
+    await box.waitFor({ timeout: 10_000 });
+    expect(await box.inputValue()).toBe(LAST);
+    await box.fill("Last message, edited with the Up arrow");
+    await box.press("Enter");
+    await page.getByTestId("message").filter({ hasText: "edited with the Up arrow" }).waitFor(LONG);
+  });
+
+  it("on a phone, picking a channel closes the drawer", async () => {
+    const ctx = await newUserContext(browser, { viewport: { width: 390, height: 844 } });
+    const page = await ctx.newPage();
+    await signIn(page, slug);
+    await page.getByRole("button", { name: "Open navigation" }).click();
+    await page.locator(".app.app-drawer-open").waitFor();
+    await page.getByTestId("channel-link-random").click();
+    await page.getByTestId("channel-title").getByText("random").waitFor(LONG);
+    await page.locator(".app.app-drawer-open").waitFor({ state: "detached", timeout: 10_000 });
+    await screenshot(page, "keys-02-mobile-channel");
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * Settings controls do what they say, in a real browser: the security form saves its own default
+ * session length (and other whole hours) without the browser refusing the number, emptied
+ * branding fields stay empty, an http:// logo is refused as the hint says, the channel member
+ * count reads "1 member", both apps serve a favicon, the Members page renders without React
+ * errors and offers the guest role only while guests are allowed, dialogs start at their first
+ * field, and the cards of several files in one message line up.
+ */
+import { SYSTEM } from "@nchat/api";
+import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  e2e,
+  harnessServices,
+  launchBrowser,
+  newUserContext,
+  rawRequest,
+  screenshot,
+  screenshotOnFailure,
+  tenantUrl,
+  uniqueSlug,
+} from "../../../scripts/e2e/harness";
+
+const PASSWORD = "owner-password-settings-1";
+const LONG = { timeout: 60_000 };
+
+describe("settings controls", () => {
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: Page;
+  const slug = uniqueSlug("conf");
+  let tenantId = "";
+
+  async function stored() {
+    const services = await harnessServices();
+    try {
+      const [s] = await services.db.admin<{ minutes: number }[]>`
+        select session_timeout_minutes as minutes from public.tenant_settings where tenant_id = ${tenantId}`;
+      const t = await services.tenants.getTenantById(tenantId);
+      return { minutes: s?.minutes, branding: t?.branding };
+    } finally {
+      await services.close();
+    }
+  }
+
+  beforeAll(async () => {
+    const services = await harnessServices();
+    try {
+      const { tenant } = await services.tenants.createTenant(
+        {
+          name: "Settings Co",
+          slug,
+          ownerEmail: `owner@${slug}.test`,
+          ownerName: "Sam",
+          ownerPassword: PASSWORD,
+        },
+        SYSTEM,
+      );
+      tenantId = tenant.id;
+      // Branding is a Pro feature; Enterprise's request rate (300/min) leaves room for the many saves here.
+      await services.tenants.updateTenant(tenant.id, { billingPlan: "enterprise" }, SYSTEM);
+    } finally {
+      await services.close();
+    }
+    browser = await launchBrowser();
+    ctx = await newUserContext(browser);
+    page = await ctx.newPage();
+    await page.goto(tenantUrl(slug, "/login"));
+    await page.getByLabel("Email").fill(`owner@${slug}.test`);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith("/login"), LONG);
+  });
+  screenshotOnFailure(() => (page ? [page] : []));
+  afterAll(async () => {
+    await ctx?.close();
+    await browser?.close();
+  });
+
+  it("reads “1 member” in a channel with one person", async () => {
+    await page.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await page.getByRole("button", { name: "Members of general" }).click();
+    await page.getByRole("heading", { name: "1 member", exact: true }).waitFor(LONG);
+  });
+
+  it("saves the default session length and other whole hours", async () => {
+    await page.goto(tenantUrl(slug, "/settings"));
+    const hours = page.getByLabel("Session length (hours)");
+    await hours.waitFor(LONG);
+    expect(await hours.inputValue()).toBe("336");
+    const save = page.getByRole("button", { name: "Save security settings" });
+    const security = page.locator("#security");
+    for (const value of ["336", "24", "1", "720"]) {
+      await hours.fill(value);
+      // The browser's own validation accepts it (no "nearest valid values" step mismatch) …
+      expect(await hours.evaluate((el) => (el as HTMLInputElement).checkValidity())).toBe(true);
+      await save.click();
+      // … and the server stores it.
+      await security.getByRole("status").getByText("Saved").waitFor(LONG);
+      await expect.poll(async () => (await stored()).minutes, LONG).toBe(Number(value) * 60);
+    }
+    await screenshot(page, "settings-session-length");
+  });
+
+  it("clears the app name and logo when emptied, and takes https:// logos only", async () => {
+    await page.goto(tenantUrl(slug, "/settings"));
+    const appName = page.getByLabel("App name");
+    const logo = page.getByLabel("Logo URL");
+    const save = page.getByRole("button", { name: "Save branding" });
+    const branding = page.locator("#branding");
+    await appName.waitFor(LONG);
+
+    await appName.fill("Rocket Chat");
+    await logo.fill("https://example.com/logo.png");
+    await save.click();
+    await branding.getByRole("status").getByText("Saved").waitFor(LONG);
+    await expect
+      .poll(async () => (await stored()).branding, LONG)
+      .toMatchObject({ appName: "Rocket Chat", logoUrl: "https://example.com/logo.png" });
+
+    await appName.fill("");
+    await logo.fill("");
+    await save.click();
+    await branding.getByRole("status").getByText("Saved").waitFor(LONG);
+    // Cleared fields are gone (the colours were not touched).
+    await expect
+      .poll(async () => {
+        const { appName, logoUrl } = (await stored()).branding as Record<string, unknown>;
+        return { appName, logoUrl };
+      }, LONG)
+      .toEqual({ appName: undefined, logoUrl: undefined });
+    await page.reload();
+    await appName.waitFor(LONG);
+    expect(await appName.inputValue()).toBe("");
+    expect(await logo.inputValue()).toBe("");
+
+    await logo.fill("http://example.com/logo.png");
+    await save.click();
+    await branding.getByText("Use an https:// image address.").waitFor(LONG);
+    // Refused: nothing stored (no logo; the colours as before).
+    expect((await stored()).branding).not.toHaveProperty("logoUrl");
+    await screenshot(page, "settings-branding-https-only");
+  });
+
+  it("Members: no React errors; guests offered only while allowed; a dialog starts at its first field", async () => {
+    const problems: string[] = [];
+    const onError = (e: Error) => problems.push(`pageerror: ${e.message}`);
+    const onConsole = (m: ConsoleMessage) => {
+      if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
+    };
+    page.on("pageerror", onError);
+    page.on("console", onConsole);
+    try {
+      const invite = async () => {
+        await page.getByRole("button", { name: "Invite people" }).click();
+        const dialog = page.getByRole("dialog", { name: "Invite people" });
+        await dialog.getByLabel("Email address").waitFor(LONG);
+        // Focus starts in the first field, not on the header's Close button.
+        await expect.poll(() => page.evaluate(() => document.activeElement?.id), LONG).toBe("invite-email");
+        const roles = await dialog
+          .getByRole("radio")
+          .evaluateAll((els) => els.map((el) => (el as HTMLInputElement).value));
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        await dialog.waitFor({ state: "hidden" });
+        return roles;
+      };
+      await page.goto(tenantUrl(slug, "/members"));
+      await page.getByRole("heading", { name: "Members", exact: true }).waitFor(LONG);
+      await page.getByTestId(`member-owner@${slug}.test`).waitFor(LONG);
+      expect(await invite()).toEqual(["admin", "member"]);
+      await page.getByTestId("guests-off-hint").waitFor();
+
+      const services = await harnessServices();
+      try {
+        await services.tenants.updateTenant(tenantId, { settings: { allowGuestAccess: true } }, SYSTEM);
+      } finally {
+        await services.close();
+      }
+      await page.reload();
+      await page.getByTestId(`member-owner@${slug}.test`).waitFor(LONG);
+      expect(await invite()).toEqual(["admin", "member", "guest"]);
+      expect(await page.getByTestId("guests-off-hint").count()).toBe(0);
+    } finally {
+      page.off("pageerror", onError);
+      page.off("console", onConsole);
+    }
+    // Hydration mismatches and invalid nesting (whitespace in a table row) show up here.
+    expect(problems).toEqual([]);
+  });
+
+  it("lines up the cards of several files in one message", async () => {
+    await page.goto(tenantUrl(slug, "/"));
+    await page.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await page.getByTestId("file-input").setInputFiles([
+      { name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("short") },
+      {
+        name: "a-much-longer-file-name-for-the-quarterly-report.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from("x,y\n1,2\n"),
+      },
+      { name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from("# notes") },
+    ]);
+    await expect.poll(() => page.getByTestId("upload").getByText("ready to send").count(), LONG).toBe(3);
+    await page.getByTestId("composer").fill("Three files");
+    await page.getByTestId("composer").press("Enter");
+    const message = page.locator("[id^='message-']").filter({ hasText: "Three files" });
+    const cards = message.getByTestId("file-card");
+    await expect.poll(() => cards.count(), LONG).toBe(3);
+    const boxes = await cards.evaluateAll((els) =>
+      els.map((el) => {
+        const r = el.getBoundingClientRect();
+        return { x: r.x, y: r.y, width: r.width, height: r.height };
+      }),
+    );
+    await screenshot(page, "attachments-aligned");
+    // One width and one height for every card, whatever the file name …
+    expect(new Set(boxes.map((b) => Math.round(b.width))).size).toBe(1);
+    expect(new Set(boxes.map((b) => Math.round(b.height))).size).toBe(1);
+    // … and two cards are either in one row (the same top edge) or in different rows (no overlap).
+    for (const a of boxes)
+      for (const b of boxes) {
+        const dy = Math.abs(a.y - b.y);
+        expect(dy < 1 || dy >= a.height).toBe(true);
+      }
+  });
+
+  it("serves a favicon on tenant hosts, the base domain and the admin app", async () => {
+    const hosts: { host: string; app?: "admin" }[] = [
+      { host: `${slug}.${e2e().baseDomain}` },
+      { host: e2e().baseDomain },
+    ];
+    if (e2e().adminPort) hosts.push({ host: e2e().baseDomain, app: "admin" });
+    for (const { host, app } of hosts) {
+      const res = await rawRequest({ host, path: "/favicon.ico", ...(app ? { app } : {}) });
+      expect({ host, app, status: res.status }).toEqual({ host, app, status: 200 });
+      expect(String(res.headers["content-type"])).toMatch(/image\//);
+    }
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Two-factor authentication in a real browser: the owner turns on "Require two-factor
+ * authentication"; a member who signs in is sent to set it up before anything else, enrols with the
+ * setup key shown (the code computed here as an authenticator app would), and reaches the chat; after
+ * signing out, the sign-in asks for the code.
+ */
+import { hashPassword, type Services, SYSTEM } from "@nchat/api";
+import { withTenant } from "@nchat/db";
+import { Secret, TOTP } from "otpauth";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  harnessServices,
+  launchBrowser,
+  newUserContext,
+  screenshot,
+  screenshotOnFailure,
+  tenantUrl,
+  uniqueSlug,
+} from "../../../scripts/e2e/harness";
+
+const LONG = { timeout: 60_000 };
+const OWNER = { name: "Tara Owner", email: "tara@tfa.test", password: "owner-password-123" };
+const MEMBER = { name: "Finn Member", email: "finn@tfa.test", password: "member-password-123" };
+
+/** The code an authenticator app shows for `secret`, `steps` time steps from now. */
+const totpCode = (secret: string, steps = 0) =>
+  new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({
+    timestamp: Date.now() + steps * 30_000,
+  });
+
+async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
+  await page.goto(tenantUrl(slug, "/login"));
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+describe("two-factor authentication", () => {
+  let browser: Browser;
+  let services: Services;
+  const slug = uniqueSlug("tfa");
+
+  beforeAll(async () => {
+    services = await harnessServices();
+    browser = await launchBrowser();
+    const { tenant } = await services.tenants.createTenant(
+      {
+        name: "Two Factor Co",
+        slug,
+        ownerEmail: OWNER.email,
+        ownerName: OWNER.name,
+        ownerPassword: OWNER.password,
+      },
+      SYSTEM,
+    );
+    const passwordHash = await hashPassword(MEMBER.password);
+    await withTenant(services.db, tenant, ({ db, t }) =>
+      db.insert(t.users).values({ email: MEMBER.email, name: MEMBER.name, role: "member", passwordHash }),
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await services?.close();
+  });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+
+  it("sends a member to enrolment when the workspace requires it, then asks for the code at sign-in", async () => {
+    // The owner requires two-factor authentication in the security settings.
+    const owner = await (await newUserContext(browser)).newPage();
+    await signIn(owner, slug, OWNER);
+    await owner.getByTestId("current-user").getByText(OWNER.name).waitFor(LONG);
+    await owner.goto(tenantUrl(slug, "/settings"));
+    const requireBox = owner.getByRole("checkbox", { name: /Require two-factor authentication/ });
+    await requireBox.check();
+    await owner.getByRole("button", { name: "Save security settings" }).click();
+    await owner.getByText("Saved").first().waitFor(LONG);
+    await expect
+      .poll(async () => {
+        const [s] = await services.db.admin<{ on: boolean }[]>`
+          select require_2fa as on from public.tenant_settings
+          where tenant_id = (select id from public.tenants where slug = ${slug})`;
+        return s?.on;
+      }, LONG)
+      .toBe(true);
+
+    // The member signs in with the password and is sent to set it up first.
+    const ctx = await newUserContext(browser);
+    const member = await ctx.newPage();
+    await signIn(member, slug, MEMBER);
+    await member.waitForURL((u) => u.pathname === "/two-factor", LONG);
+    await member.getByRole("heading", { name: "Set up two-factor authentication" }).waitFor(LONG);
+    // Any other page leads back here.
+    await member.goto(tenantUrl(slug, "/members"));
+    await member.waitForURL((u) => u.pathname === "/two-factor", LONG);
+    await member.getByRole("button", { name: "Start set-up" }).click();
+    await member.getByRole("img", { name: "QR code for your authenticator app" }).waitFor(LONG);
+    const secret = (await member.getByLabel("Setup key", { exact: true }).inputValue()).replace(/\s/g, "");
+    expect(secret).toMatch(/^[A-Z2-7]+$/);
+    await screenshot(member, "60-two-factor-setup");
+    await member.getByLabel("Authentication code").fill(totpCode(secret));
+    await member.getByRole("button", { name: "Verify and turn on" }).click();
+    const codes = member.getByTestId("recovery-codes");
+    await codes.waitFor(LONG);
+    expect(await codes.getByRole("listitem").count()).toBe(10);
+    await screenshot(member, "61-two-factor-recovery-codes");
+    await member.getByRole("button", { name: "Continue" }).click();
+    await member.getByTestId("current-user").getByText(MEMBER.name).waitFor(LONG);
+    expect(new URL(member.url()).pathname).toBe("/members");
+
+    // Signed out, the password alone no longer signs in: the code is asked for.
+    await member.getByRole("button", { name: "Sign out" }).click();
+    await member.waitForURL((u) => u.pathname === "/login", LONG);
+    await signIn(member, slug, MEMBER);
+    const codeField = member.getByLabel("Authentication code");
+    await codeField.waitFor(LONG);
+    expect((await ctx.cookies()).some((c) => c.name === "nchat_session")).toBe(false);
+    await screenshot(member, "62-two-factor-sign-in");
+    await codeField.fill("000000" === totpCode(secret, 1) ? "111111" : "000000");
+    await member.getByRole("button", { name: "Verify" }).click();
+    await member.getByText("That code is not right").waitFor(LONG);
+    // The account's back-off after a wrong code (1 s), then the next step's code (the enrolment used this one).
+    await member.waitForTimeout(1_500);
+    await codeField.fill(totpCode(secret, 1));
+    await member.getByRole("button", { name: "Verify" }).click();
+    await member.getByTestId("current-user").getByText(MEMBER.name).waitFor(LONG);
+    expect(new URL(member.url()).pathname).toBe("/");
+  });
+});

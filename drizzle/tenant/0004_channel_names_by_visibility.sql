@@ -1,0 +1,2 @@
+DROP INDEX "tenant_template"."channels_name_key";--> statement-breakpoint
+CREATE UNIQUE INDEX "channels_public_name_key" ON "tenant_template"."channels" USING btree (lower("name")) WHERE "tenant_template"."channels"."kind" = 'public';

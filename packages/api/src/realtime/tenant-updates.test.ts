@@ -1,0 +1,61 @@
+import { uniqueSlug } from "@nchat/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../server";
+import { SYSTEM } from "../services/actor";
+import { tenantWithOwner, testServices } from "../testing";
+import { addMember, Subscription } from "./testkit";
+
+// The admin app and the web app are two processes: a change made on one reaches the streams of the other.
+let web: Services;
+let admin: Services;
+const open: Subscription[] = [];
+beforeAll(async () => {
+  [web, admin] = await Promise.all([testServices(), testServices()]);
+});
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.stop()));
+  await Promise.all([web?.close(), admin?.close()]);
+});
+
+const tenantUpdates = (sub: Subscription) => sub.items.filter((r) => r.event.type === "tenant.updated");
+
+describe("tenant changes reach open streams", () => {
+  it("a plan change by a super admin (another process) and a rename by the owner send `tenant.updated`", async () => {
+    const owner = await tenantWithOwner(web, uniqueSlug("tu"));
+    const member = await addMember(web, owner);
+    const sub = await Subscription.open(web, member.client);
+    open.push(sub);
+    await sub.ready();
+
+    await admin.tenants.updateTenant(owner.tenant.id, { billingPlan: "enterprise" }, SYSTEM);
+    const first = await sub.waitFor(
+      (r) => r.event.type === "tenant.updated",
+      "tenant.updated after the plan change",
+    );
+    expect(first).toEqual({ tracked: null, event: { type: "tenant.updated", id: null } });
+    // What the page then reads is the new plan (the process's tenant cache was invalidated first).
+    expect(await member.client.call((c) => c.tenant.public())).toMatchObject({ plan: "enterprise" });
+
+    await owner.client.call((c) => c.tenant.update({ name: "Renamed Org" }));
+    await sub.waitFor(() => tenantUpdates(sub).length >= 2, "tenant.updated after the rename");
+    expect(await member.client.call((c) => c.tenant.public())).toMatchObject({ name: "Renamed Org" });
+
+    await admin.tenants.updateTenant(owner.tenant.id, { branding: { primaryColor: "#112233" } }, SYSTEM);
+    await sub.waitFor(() => tenantUpdates(sub).length >= 3, "tenant.updated after a branding change");
+  });
+
+  it("other tenants' streams hear nothing", async () => {
+    const one = await tenantWithOwner(web, uniqueSlug("tu"));
+    const other = await tenantWithOwner(web, uniqueSlug("tu"));
+    const sub = await Subscription.open(web, other.client);
+    open.push(sub);
+    await sub.ready();
+    await admin.tenants.updateTenant(one.tenant.id, { billingPlan: "enterprise" }, SYSTEM);
+    const mine = await Subscription.open(web, one.client);
+    open.push(mine);
+    await mine.ready();
+    await admin.tenants.updateTenant(one.tenant.id, { billingPlan: "pro" }, SYSTEM);
+    await mine.waitFor((r) => r.event.type === "tenant.updated", "the tenant's own update");
+    expect(tenantUpdates(sub)).toEqual([]);
+  });
+});

@@ -1,0 +1,447 @@
+import { withTenant } from "@nchat/db";
+import { uniqueSlug } from "@nchat/db/testing";
+import { eq } from "drizzle-orm";
+import { Secret, TOTP } from "otpauth";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { SESSION_COOKIE, TWO_FACTOR_COOKIE } from "../auth/cookies";
+import { hashPassword } from "../passwords";
+import type { Services } from "../server";
+import type { Actor } from "../services/actor";
+import { TestClient, tenantWithOwner, testServices } from "../testing";
+
+let services: Services;
+beforeAll(async () => {
+  services = await testServices();
+});
+afterAll(() => services.close());
+
+// Codes depend on the clock and a code's time step is accepted once: each test moves a faked Date
+// (the service's clock; PostgreSQL's is not faked) a step ahead whenever it needs a fresh code.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(Math.floor(Date.now() / 30_000) * 30_000 + 1_000);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+const nextStep = () => vi.setSystemTime(Date.now() + 30_000);
+
+const PASSWORD = "owner-password-1";
+
+async function rejects(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as {
+      code: string;
+      message: string;
+      cause?: { code?: string; details?: Record<string, unknown> };
+    };
+    return { code: err.code, appCode: err.cause?.code, message: err.message, details: err.cause?.details };
+  }
+  throw new Error("expected a rejection");
+}
+
+const codeOf = (secret: string, offsetSteps = 0) =>
+  new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({
+    timestamp: Date.now() + offsetSteps * 30_000,
+  });
+
+/** Enrols the client's user; returns the secret and the recovery codes. */
+async function enrol(client: TestClient) {
+  const { secret } = await client.call((c) => c.twoFactor.begin());
+  const { recoveryCodes } = await client.call((c) => c.twoFactor.confirm({ code: codeOf(secret) }));
+  nextStep();
+  return { secret, recoveryCodes };
+}
+
+/** A fresh browser on the tenant's host that went through the password step. */
+async function passwordStep(host: string, email: string, password = PASSWORD) {
+  const browser = new TestClient(services, host);
+  const res = await browser.call((c) => c.auth.signIn({ email, password }));
+  return { browser, res };
+}
+
+async function setRequire2fa(tenantId: string, on: boolean) {
+  await services.db
+    .admin`update public.tenant_settings set require_2fa = ${on} where tenant_id = ${tenantId}`;
+}
+
+async function addMember(tenant: { id: string; schemaName: string; dbRole: string }, host: string) {
+  const email = `member-${uniqueSlug("m")}@x.test`;
+  const passwordHash = await hashPassword("member-password-1");
+  await withTenant(services.db, tenant, ({ db, t }) =>
+    db.insert(t.users).values({ email, name: "Member", role: "member", passwordHash }),
+  );
+  const client = new TestClient(services, host);
+  await client.call((c) => c.auth.signIn({ email, password: "member-password-1" }));
+  return { client, email };
+}
+
+describe("enrolment", () => {
+  it("shows a secret as an otpauth URI, QR code and manual key; a first valid code turns it on", async () => {
+    const slug = uniqueSlug("tfa");
+    const { client, tenant, ownerId } = await tenantWithOwner(services, slug);
+    expect(await client.call((c) => c.twoFactor.status())).toEqual({
+      enabled: false,
+      pending: false,
+      required: false,
+      recoveryCodesLeft: 0,
+    });
+    const e = await client.call((c) => c.twoFactor.begin());
+    expect(e.secret).toMatch(/^[A-Z2-7]{32}$/);
+    const uri = new URL(e.uri);
+    expect(uri.protocol).toBe("otpauth:");
+    expect(uri.searchParams.get("secret")).toBe(e.secret);
+    expect(uri.searchParams.get("algorithm")).toBe("SHA1");
+    expect(uri.searchParams.get("digits")).toBe("6");
+    expect(uri.searchParams.get("period")).toBe("30");
+    expect(decodeURIComponent(e.uri)).toContain(`owner@${slug}.test`);
+    expect(e.qrCode).toMatch(/^data:image\/svg\+xml;base64,/);
+    expect(Buffer.from(e.qrCode.split(",")[1]!, "base64").toString()).toContain("<svg");
+    expect(await client.call((c) => c.twoFactor.status())).toMatchObject({ enabled: false, pending: true });
+
+    // Stored sealed with the tenant's data key, never in clear.
+    const [row] = await withTenant(services.db, tenant, ({ db, t }) =>
+      db.select({ secret: t.users.totpSecret }).from(t.users).where(eq(t.users.id, ownerId)),
+    );
+    expect(row?.secret).toBeTruthy();
+    expect(row?.secret).not.toContain(e.secret);
+    expect(Buffer.from(row!.secret!, "base64").toString()).not.toContain(e.secret);
+
+    expect(await rejects(client.call((c) => c.twoFactor.confirm({ code: "000000" })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+    });
+    const { recoveryCodes } = await client.call((c) => c.twoFactor.confirm({ code: codeOf(e.secret) }));
+    expect(recoveryCodes).toHaveLength(10);
+    expect(new Set(recoveryCodes).size).toBe(10);
+    for (const code of recoveryCodes) expect(code).toMatch(/^[a-z0-9]{5}-[a-z0-9]{5}$/);
+    expect(await client.call((c) => c.twoFactor.status())).toEqual({
+      enabled: true,
+      pending: false,
+      required: false,
+      recoveryCodesLeft: 10,
+    });
+    // Recovery codes are stored as hashes only.
+    const stored = await withTenant(services.db, tenant, ({ db, t }) =>
+      db.select({ hash: t.recoveryCodes.codeHash }).from(t.recoveryCodes),
+    );
+    expect(stored).toHaveLength(10);
+    for (const { hash } of stored) expect(recoveryCodes.join()).not.toContain(hash);
+    // Enrolling again is refused while it is on.
+    expect(await rejects(client.call((c) => c.twoFactor.begin()))).toMatchObject({ appCode: "CONFLICT" });
+  });
+
+  it("is turned off only with the password and a valid code", async () => {
+    const slug = uniqueSlug("tfoff");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+    expect(
+      await rejects(
+        client.call((c) => c.twoFactor.disable({ password: "wrong-password", code: codeOf(secret) })),
+      ),
+    ).toMatchObject({ appCode: "UNAUTHORIZED" });
+    nextStep();
+    await client.call((c) => c.twoFactor.disable({ password: PASSWORD, code: codeOf(secret) }));
+    expect(await client.call((c) => c.twoFactor.status())).toMatchObject({
+      enabled: false,
+      recoveryCodesLeft: 0,
+    });
+    const { res } = await passwordStep(client.host, `owner@${slug}.test`);
+    expect(res).toMatchObject({ needsCode: false });
+  });
+});
+
+describe("sign-in with a second factor", () => {
+  it("without 2FA the password signs in at once", async () => {
+    const slug = uniqueSlug("nofa");
+    const { client } = await tenantWithOwner(services, slug);
+    const { browser, res } = await passwordStep(client.host, `owner@${slug}.test`);
+    expect(res).toMatchObject({ needsCode: false, user: { role: "owner" } });
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
+    expect(browser.cookies.has(TWO_FACTOR_COOKIE)).toBe(false);
+  });
+
+  it("the password step gives a challenge, not a session; the code completes it", async () => {
+    const slug = uniqueSlug("tfin");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+
+    const { browser, res } = await passwordStep(client.host, `owner@${slug}.test`);
+    expect(res).toEqual({ user: null, needsCode: true });
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(browser.cookies.has(TWO_FACTOR_COOKIE)).toBe(true);
+    expect(await browser.call((c) => c.auth.me())).toBeNull();
+    expect(await rejects(browser.call((c) => c.tenant.get()))).toMatchObject({ appCode: "UNAUTHORIZED" });
+    // The challenge is no session token.
+    const asSession = new TestClient(services, client.host);
+    asSession.cookies.set(SESSION_COOKIE, browser.cookies.get(TWO_FACTOR_COOKIE)!);
+    expect(await asSession.call((c) => c.auth.me())).toBeNull();
+
+    const done = await browser.call((c) => c.auth.signInCode({ code: codeOf(secret) }));
+    expect(done.user).toMatchObject({ role: "owner" });
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
+    expect(browser.cookies.has(TWO_FACTOR_COOKIE)).toBe(false);
+    expect(await browser.call((c) => c.auth.me())).toMatchObject({
+      user: { role: "owner" },
+      twoFactor: { enabled: true, mustEnrol: false },
+    });
+    // The script path (password only) refuses an account with a second factor.
+    const tenant = (await services.resolver.bySlug(slug))!;
+    await expect(
+      services.auth.signIn(
+        tenant,
+        { email: `owner@${slug}.test`, password: PASSWORD },
+        { ip: null, userAgent: null },
+      ),
+    ).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("a code step without a password step, or after the challenge expired, is refused", async () => {
+    const slug = uniqueSlug("tfexp");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+    const stranger = new TestClient(services, client.host);
+    expect(await rejects(stranger.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+      details: { signInExpired: true },
+    });
+    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
+    vi.setSystemTime(Date.now() + 6 * 60_000);
+    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+      details: { signInExpired: true },
+    });
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+  });
+
+  it("wrong codes start the account's back-off: attempts during it are refused, even the right code", async () => {
+    const slug = uniqueSlug("tfbad");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
+    const { browser: other } = await passwordStep(client.host, `owner@${slug}.test`);
+    const wrong = codeOf(secret) === "123456" ? "654321" : "123456";
+    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: wrong })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+    });
+    const blocked = await rejects(browser.call((c) => c.auth.signInCode({ code: codeOf(secret) })));
+    expect(blocked).toMatchObject({ code: "TOO_MANY_REQUESTS", appCode: "RATE_LIMITED" });
+    expect(blocked.details?.retryAfter).toBeGreaterThanOrEqual(1);
+    // Another browser with the password does not get around it: the back-off is the account's.
+    expect(await rejects(other.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
+      appCode: "RATE_LIMITED",
+    });
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    // Once it ran out, the right code works (PostgreSQL's clock decides the back-off).
+    await new Promise((r) => setTimeout(r, 1_100));
+    await browser.call((c) => c.auth.signInCode({ code: codeOf(secret) }));
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
+  });
+
+  it("a challenge allows a few codes only", async () => {
+    const slug = uniqueSlug("tfmax");
+    const { client, tenant, ownerId } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
+    for (let i = 0; i < 5; i++) {
+      // Clear the back-off so only the challenge's own bound is in play.
+      await withTenant(services.db, tenant, ({ db, t }) =>
+        db.update(t.users).set({ twoFactorBlockedUntil: null }).where(eq(t.users.id, ownerId)),
+      );
+      expect(await rejects(browser.call((c) => c.auth.signInCode({ code: "000000" })))).toMatchObject({
+        appCode: "UNAUTHORIZED",
+      });
+    }
+    await withTenant(services.db, tenant, ({ db, t }) =>
+      db.update(t.users).set({ twoFactorBlockedUntil: null }).where(eq(t.users.id, ownerId)),
+    );
+    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+      details: { signInExpired: true },
+    });
+  });
+
+  it("a code is accepted once: replaying it (or an older one) in its window is refused", async () => {
+    const slug = uniqueSlug("tfrep");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+    const code = codeOf(secret);
+    const first = await passwordStep(client.host, `owner@${slug}.test`);
+    await first.browser.call((c) => c.auth.signInCode({ code }));
+    expect(first.browser.cookies.has(SESSION_COOKIE)).toBe(true);
+
+    const second = await passwordStep(client.host, `owner@${slug}.test`);
+    expect(await rejects(second.browser.call((c) => c.auth.signInCode({ code })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+    });
+    expect(second.browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    // The previous step's code is still within ±1 step, but older than the one used: refused too.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(
+      await rejects(second.browser.call((c) => c.auth.signInCode({ code: codeOf(secret, -1) }))),
+    ).toMatchObject({ appCode: "UNAUTHORIZED" });
+  });
+
+  it("the same code sent twice at once signs in once", async () => {
+    const slug = uniqueSlug("tfrace");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret } = await enrol(client);
+    const a = await passwordStep(client.host, `owner@${slug}.test`);
+    const b = await passwordStep(client.host, `owner@${slug}.test`);
+    const code = codeOf(secret);
+    const results = await Promise.allSettled([
+      a.browser.call((c) => c.auth.signInCode({ code })),
+      b.browser.call((c) => c.auth.signInCode({ code })),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("a recovery code signs in once", async () => {
+    const slug = uniqueSlug("tfrec");
+    const { client } = await tenantWithOwner(services, slug);
+    const { recoveryCodes } = await enrol(client);
+    const recovery = recoveryCodes[3]!;
+    const first = await passwordStep(client.host, `owner@${slug}.test`);
+    await first.browser.call((c) => c.auth.signInCode({ code: ` ${recovery.toUpperCase()} ` }));
+    expect(first.browser.cookies.has(SESSION_COOKIE)).toBe(true);
+    expect(await first.browser.call((c) => c.twoFactor.status())).toMatchObject({ recoveryCodesLeft: 9 });
+
+    const second = await passwordStep(client.host, `owner@${slug}.test`);
+    expect(await rejects(second.browser.call((c) => c.auth.signInCode({ code: recovery })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+    });
+    expect(second.browser.cookies.has(SESSION_COOKIE)).toBe(false);
+  });
+
+  it("new recovery codes replace the old ones", async () => {
+    const slug = uniqueSlug("tfreg");
+    const { client } = await tenantWithOwner(services, slug);
+    const { secret, recoveryCodes: old } = await enrol(client);
+    const { recoveryCodes } = await client.call((c) =>
+      c.twoFactor.regenerateRecoveryCodes({ code: codeOf(secret) }),
+    );
+    expect(recoveryCodes).toHaveLength(10);
+    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
+    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: old[0]! })))).toMatchObject({
+      appCode: "UNAUTHORIZED",
+    });
+    await new Promise((r) => setTimeout(r, 1_100));
+    await browser.call((c) => c.auth.signInCode({ code: recoveryCodes[0]! }));
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
+  });
+});
+
+describe("a workspace that requires two-factor authentication", () => {
+  it("refuses members without a second factor everything but enrolment, until they enrol", async () => {
+    const slug = uniqueSlug("tfreq");
+    const { client: owner, tenant } = await tenantWithOwner(services, slug);
+    await setRequire2fa(tenant.id, true);
+    const { client: member } = await addMember(tenant, owner.host);
+
+    expect(await member.call((c) => c.auth.me())).toMatchObject({
+      user: { role: "member" },
+      twoFactor: { enabled: false, required: true, mustEnrol: true },
+    });
+    for (const call of [
+      () => member.call((c) => c.tenant.get()),
+      () => member.call((c) => c.chat.channels()),
+      () => member.call((c) => c.members.list()),
+      () => member.call((c) => c.twoFactor.regenerateRecoveryCodes({ code: "000000" })),
+    ]) {
+      expect(await rejects(call())).toMatchObject({ code: "FORBIDDEN", appCode: "TWO_FACTOR_REQUIRED" });
+    }
+    // Over HTTP: 403 with the stable code.
+    const res = await member.http("tenant.get");
+    expect(res.status).toBe(403);
+    expect(JSON.stringify(await res.json())).toContain("TWO_FACTOR_REQUIRED");
+
+    // What enrolment needs stays open; then everything is.
+    expect(await member.call((c) => c.twoFactor.status())).toMatchObject({ enabled: false, required: true });
+    const { secret } = await enrol(member);
+    expect(await member.call((c) => c.auth.me())).toMatchObject({
+      twoFactor: { enabled: true, required: true, mustEnrol: false },
+    });
+    await member.call((c) => c.tenant.get());
+    await member.call((c) => c.chat.channels());
+    expect(secret).toBeTruthy();
+
+    // Sign-out is open to them as well.
+    const { client: other } = await addMember(tenant, owner.host);
+    await other.call((c) => c.auth.signOut());
+    expect(other.cookies.has(SESSION_COOKIE)).toBe(false);
+  });
+
+  it("every signed-in procedure but enrolment's refuses them (found at run time)", async () => {
+    const slug = uniqueSlug("tfall");
+    const { client: owner, tenant } = await tenantWithOwner(services, slug);
+    // A plan whose per-user request share covers one call of every procedure.
+    await services.tenants.updateTenant(
+      tenant.id,
+      { billingPlan: "enterprise" },
+      { type: "super_admin", id: "sa" },
+    );
+    await setRequire2fa(tenant.id, true);
+    const { client: member } = await addMember(tenant, owner.host);
+    const { appRouter } = await import("../root");
+    // Sign-in, sign-out, the workspace's public face, invitations (no session needed) and enrolment.
+    const open = new Set([
+      "tenant.public",
+      "members.invitation",
+      "members.acceptInvitation",
+      "twoFactor.status",
+      "twoFactor.begin",
+      "twoFactor.confirm",
+    ]);
+    const paths = Object.entries(
+      appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,
+    )
+      .filter(([path, p]) => p._def.type !== "subscription" && !/^(admin|adminAuth|auth)\./.test(path))
+      .filter(([path]) => !open.has(path))
+      .map(([path]) => path);
+    expect(paths.length).toBeGreaterThan(20);
+    const allowed: string[] = [];
+    for (const path of paths) {
+      const r = await rejects(
+        member.call((caller) => {
+          let fn: unknown = caller;
+          for (const key of path.split(".")) fn = (fn as Record<string, unknown>)[key];
+          return (fn as (input: unknown) => Promise<unknown>)({});
+        }),
+      ).catch(() => ({ appCode: "none" }));
+      if (r.appCode !== "TWO_FACTOR_REQUIRED") allowed.push(`${path}: ${r.appCode}`);
+    }
+    expect(allowed).toEqual([]);
+  });
+
+  it("API keys are unaffected", async () => {
+    const slug = uniqueSlug("tfkey");
+    const { client: owner, tenant } = await tenantWithOwner(services, slug);
+    const superAdmin: Actor = { type: "super_admin", id: "sa" };
+    await services.tenants.updateTenant(tenant.id, { billingPlan: "pro" }, superAdmin);
+    const { key } = await owner.call((c) => c.apiKeys.create({ name: "ci", scope: "write" }));
+    await setRequire2fa(tenant.id, true);
+    const keyClient = new TestClient(services, owner.host, "web", { authorization: `Bearer ${key}` });
+    await keyClient.call((c) => c.chat.channels());
+    await keyClient.call((c) => c.tenant.get());
+    // …and cannot enrol a second factor of their own.
+    expect(await rejects(keyClient.call((c) => c.twoFactor.begin()))).toMatchObject({ appCode: "FORBIDDEN" });
+  });
+
+  it("refuses attachment downloads to members without a second factor (REST)", async () => {
+    const slug = uniqueSlug("tfrest");
+    const { client: owner, tenant } = await tenantWithOwner(services, slug);
+    await setRequire2fa(tenant.id, true);
+    const { client: member } = await addMember(tenant, owner.host);
+    const { downloadAttachmentRoute } = await import("../rest/attachments");
+    const res = await downloadAttachmentRoute(
+      services,
+      new Request(`http://${member.host}/api/attachments/00000000-0000-0000-0000-000000000000`, {
+        headers: member.headers(),
+      }),
+      "00000000-0000-0000-0000-000000000000",
+    );
+    expect(res.status).toBe(403);
+    expect(JSON.stringify(await res.json())).toContain("TWO_FACTOR_REQUIRED");
+  });
+});

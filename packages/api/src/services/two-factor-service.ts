@@ -1,0 +1,393 @@
+import { randomInt } from "node:crypto";
+import { type Database, open, seal, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
+import { tenantSettings } from "@nchat/db/public";
+import { and, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { Secret, TOTP } from "otpauth";
+import QRCode from "qrcode";
+import { z } from "zod";
+import { TenantKeyring } from "../attachments/keys";
+import { signInBackoff } from "../auth/sign-in-backoff";
+import { hashToken } from "../auth/tokens";
+import { AppError } from "../errors";
+import { verifyPassword } from "../passwords";
+import type { AuthService, RequestMeta, Session } from "./auth-service";
+
+/** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30 s steps; one step either side. */
+export const TOTP_PARAMS = { algorithm: "SHA1", digits: 6, period: 30 } as const;
+const WINDOW = 1;
+export const RECOVERY_CODE_COUNT = 10;
+/** A pending sign-in (auth-service's CHALLENGE_TTL_MS) allows this many codes (the account's code back-off applies to each as well). */
+export const CHALLENGE_MAX_ATTEMPTS = 5;
+/** Recovery codes: 10 characters of an alphabet without look-alikes (~49 bits), shown as xxxxx-xxxxx. */
+const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+
+export const codeInput = z.object({ code: z.string().trim().min(1, "Enter the code.").max(40) });
+export const disableInput = z.object({
+  password: z.string().min(1, "Enter your password.").max(200),
+  code: z.string().trim().min(1, "Enter a code.").max(40),
+});
+
+export type TwoFactorStatus = {
+  enabled: boolean;
+  /** Enrolment started (a secret exists) but no code confirmed it yet. */
+  pending: boolean;
+  /** The workspace requires a second factor of every member. */
+  required: boolean;
+  recoveryCodesLeft: number;
+};
+
+export type Enrolment = {
+  /** The secret in base32: the manual key for apps that cannot scan. */
+  secret: string;
+  /** otpauth://totp/… (what the QR code holds). */
+  uri: string;
+  /** The QR code of `uri`, an SVG data URL. */
+  qrCode: string;
+};
+
+type CodeCheck =
+  | { ok: true; via: "totp" | "recovery" }
+  | { ok: false; reason: "wrong" | "not_enabled" }
+  | { ok: false; reason: "blocked"; wait: number };
+
+/** What binds a sealed TOTP secret to its tenant and user. */
+const secretAad = (tenantId: string, userId: string) => Buffer.from(`nchat:totp:${tenantId}:${userId}`);
+
+const normalizeCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, "");
+
+export function newRecoveryCode(): string {
+  let s = "";
+  for (let i = 0; i < 10; i++) s += RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)];
+  return `${s.slice(0, 5)}-${s.slice(5)}`;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
+    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}
+
+const wrongCode = () => new AppError("UNAUTHORIZED", "That code is not right. Try the current one.");
+
+/**
+ * Two-factor authentication of tenant users with TOTP (RFC 6238) and single-use recovery codes.
+ * The secret is sealed (AES-256-GCM) with the tenant's data key, bound to the tenant and user. Codes
+ * are checked under the account's own back-off (the password back-off's rules, its own counter), a
+ * code's time step is accepted once (never again, nor an older one), and a sign-in with a second
+ * factor goes through a short-lived challenge, not a session.
+ */
+export class TwoFactorService {
+  constructor(
+    private readonly deps: { db: Database; keyring: TenantKeyring; auth: AuthService; issuer?: string },
+  ) {}
+
+  async status(tenant: TenantRef, userId: string): Promise<TwoFactorStatus> {
+    return withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [u] = await db
+        .select({ secret: t.users.totpSecret, enabledAt: t.users.totpEnabledAt })
+        .from(t.users)
+        .where(eq(t.users.id, userId));
+      const [codes] = await db
+        .select({ n: count() })
+        .from(t.recoveryCodes)
+        .where(and(eq(t.recoveryCodes.userId, userId), isNull(t.recoveryCodes.usedAt)));
+      const [s] = await db
+        .select({ required: tenantSettings.require2fa })
+        .from(tenantSettings)
+        .where(eq(tenantSettings.tenantId, tenant.id));
+      return {
+        enabled: Boolean(u?.enabledAt),
+        pending: Boolean(u?.secret && !u.enabledAt),
+        required: s?.required ?? false,
+        recoveryCodesLeft: u?.enabledAt ? (codes?.n ?? 0) : 0,
+      };
+    });
+  }
+
+  /**
+   * Starts (or restarts) enrolment: a new secret, stored sealed but not in force until a first code
+   * confirms it. Refused while a second factor is enabled (disable it first).
+   */
+  async beginEnrolment(
+    tenant: TenantRef & { name?: string },
+    user: { id: string; email: string; isService: boolean },
+  ): Promise<Enrolment> {
+    if (user.isService) throw new AppError("FORBIDDEN", "API keys do not use two-factor authentication.");
+    const secret = new Secret({ size: 20 });
+    await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const { key } = await this.deps.keyring.dataKey(db, tenant);
+      const sealed = seal(key, Buffer.from(secret.base32), secretAad(tenant.id, user.id)).toString("base64");
+      const [row] = await db
+        .update(t.users)
+        .set({ totpSecret: sealed, totpLastStep: null, updatedAt: new Date() })
+        .where(and(eq(t.users.id, user.id), isNull(t.users.totpEnabledAt)))
+        .returning({ id: t.users.id });
+      if (!row)
+        throw new AppError(
+          "CONFLICT",
+          "Two-factor authentication is already on. Turn it off to set it up again.",
+        );
+    });
+    const totp = new TOTP({
+      ...TOTP_PARAMS,
+      issuer: this.deps.issuer ?? tenant.name ?? "nchat",
+      label: user.email,
+      secret,
+    });
+    const uri = totp.toString();
+    const svg = await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 1 });
+    return {
+      secret: secret.base32,
+      uri,
+      qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}`,
+    };
+  }
+
+  /** Confirms enrolment with a first valid code: the second factor is on; returns the recovery codes (shown once). */
+  async confirmEnrolment(
+    tenant: TenantRef,
+    userId: string,
+    input: unknown,
+  ): Promise<{ recoveryCodes: string[] }> {
+    const { code } = parse(codeInput, input);
+    const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [u] = await db
+        .select({ secret: t.users.totpSecret, enabledAt: t.users.totpEnabledAt })
+        .from(t.users)
+        .where(eq(t.users.id, userId))
+        .for("update");
+      if (!u) throw new AppError("NOT_FOUND", "No such user.");
+      if (u.enabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already on.");
+      if (!u.secret) throw new AppError("VALIDATION_FAILED", "Start the set-up again.");
+      const step = await this.matchTotp({ db, tenant }, userId, u.secret, normalizeCode(code), null);
+      if (step === null) return null;
+      await db
+        .update(t.users)
+        .set({
+          totpEnabledAt: new Date(),
+          totpLastStep: step,
+          twoFactorFailures: 0,
+          twoFactorBlockedUntil: null,
+          updatedAt: new Date(),
+        })
+        .where(eq(t.users.id, userId));
+      return this.replaceRecoveryCodes({ db, t }, userId);
+    });
+    if (!recoveryCodes) throw wrongCode();
+    // Cached sessions of this user carry "no second factor": look them up again.
+    await this.deps.auth.refreshUserSessions(tenant, userId);
+    return { recoveryCodes };
+  }
+
+  /** Turns the second factor off: needs the password and a current code (or a recovery code). */
+  async disable(tenant: TenantRef, userId: string, input: unknown): Promise<void> {
+    const { password, code } = parse(disableInput, input);
+    const [u] = await withTenant(this.deps.db, tenant, ({ db, t }) =>
+      db.select({ passwordHash: t.users.passwordHash }).from(t.users).where(eq(t.users.id, userId)),
+    );
+    const check = await this.checkCode(tenant, userId, code);
+    this.assertCheck(check);
+    if (!u?.passwordHash || !(await verifyPassword(u.passwordHash, password)))
+      throw new AppError("UNAUTHORIZED", "The password is incorrect.");
+    await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      await db
+        .update(t.users)
+        .set({
+          totpSecret: null,
+          totpEnabledAt: null,
+          totpLastStep: null,
+          twoFactorFailures: 0,
+          twoFactorBlockedUntil: null,
+          updatedAt: new Date(),
+        })
+        .where(eq(t.users.id, userId));
+      await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
+    });
+    await this.deps.auth.refreshUserSessions(tenant, userId);
+  }
+
+  /** New recovery codes (the old ones stop working), after a current code. */
+  async regenerateRecoveryCodes(
+    tenant: TenantRef,
+    userId: string,
+    input: unknown,
+  ): Promise<{ recoveryCodes: string[] }> {
+    const { code } = parse(codeInput, input);
+    this.assertCheck(await this.checkCode(tenant, userId, code));
+    const recoveryCodes = await withTenant(this.deps.db, tenant, ({ db, t }) =>
+      this.replaceRecoveryCodes({ db, t }, userId),
+    );
+    return { recoveryCodes };
+  }
+
+  /**
+   * The second step of a sign-in: the challenge the password step issued and a code (TOTP or
+   * recovery). Returns a new session; the challenge is then spent.
+   */
+  async completeSignIn(
+    tenant: TenantRef,
+    challenge: string | null,
+    input: unknown,
+    meta: RequestMeta,
+  ): Promise<{ token: string; session: Session }> {
+    const { code } = parse(codeInput, input);
+    const expired = () =>
+      new AppError("UNAUTHORIZED", "Your sign-in has expired. Enter your email and password again.", {
+        signInExpired: true,
+      });
+    if (!challenge || challenge.length > 200) throw expired();
+    const tokenHash = hashToken(challenge);
+    // One attempt of the challenge is spent before the code is checked (committed either way).
+    const userId = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [row] = await db
+        .update(t.twoFactorChallenges)
+        .set({ attempts: sql`${t.twoFactorChallenges.attempts} + 1` })
+        .where(
+          and(
+            eq(t.twoFactorChallenges.tokenHash, tokenHash),
+            isNull(t.twoFactorChallenges.usedAt),
+            gt(t.twoFactorChallenges.expiresAt, new Date()),
+            sql`${t.twoFactorChallenges.attempts} < ${CHALLENGE_MAX_ATTEMPTS}`,
+          ),
+        )
+        .returning({ userId: t.twoFactorChallenges.userId });
+      return row?.userId ?? null;
+    });
+    if (!userId) throw expired();
+    this.assertCheck(await this.checkCode(tenant, userId, code));
+    const spent = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      const [row] = await db
+        .update(t.twoFactorChallenges)
+        .set({ usedAt: new Date() })
+        .where(and(eq(t.twoFactorChallenges.tokenHash, tokenHash), isNull(t.twoFactorChallenges.usedAt)))
+        .returning({ userId: t.twoFactorChallenges.userId });
+      return row ?? null;
+    });
+    if (!spent) throw expired();
+    return this.deps.auth.createSession(tenant, userId, meta);
+  }
+
+  /**
+   * Checks a code of an enabled second factor under the account's code back-off: the attempt is
+   * claimed first (refused, uncounted, while a back-off runs), a wrong code counts, a right one
+   * clears it. A TOTP code is accepted only for a time step after the last accepted one (no replay);
+   * a recovery code only once. All in one transaction, so concurrent uses of one code succeed once.
+   */
+  async checkCode(tenant: TenantRef, userId: string, rawCode: string): Promise<CodeCheck> {
+    const code = normalizeCode(rawCode);
+    return withTenant(this.deps.db, tenant, async (tx): Promise<CodeCheck> => {
+      const { db, t } = tx;
+      const enrolled = and(eq(t.users.id, userId), isNotNull(t.users.totpEnabledAt));
+      const [u] = await db
+        .update(t.users)
+        .set({ twoFactorBlockedUntil: signInBackoff.claim(t.users.twoFactorFailures) })
+        .where(and(enrolled, signInBackoff.open(t.users.twoFactorBlockedUntil)))
+        .returning({ secret: t.users.totpSecret, lastStep: t.users.totpLastStep });
+      if (!u) {
+        const [b] = await db
+          .select({ wait: signInBackoff.secondsLeft(t.users.twoFactorBlockedUntil) })
+          .from(t.users)
+          .where(enrolled);
+        return b ? { ok: false, reason: "blocked", wait: b.wait } : { ok: false, reason: "not_enabled" };
+      }
+      let via: "totp" | "recovery" | null = null;
+      if (/^\d{6}$/.test(code) && u.secret) {
+        const step = await this.matchTotp(tx, userId, u.secret, code, u.lastStep);
+        if (step !== null) {
+          await db.update(t.users).set({ totpLastStep: step }).where(eq(t.users.id, userId));
+          via = "totp";
+        }
+      } else if (/^[a-z0-9]{10}$/.test(code)) {
+        const [used] = await db
+          .update(t.recoveryCodes)
+          .set({ usedAt: new Date() })
+          .where(
+            and(
+              eq(t.recoveryCodes.userId, userId),
+              eq(t.recoveryCodes.codeHash, hashToken(code)),
+              isNull(t.recoveryCodes.usedAt),
+            ),
+          )
+          .returning({ id: t.recoveryCodes.id });
+        if (used) via = "recovery";
+      }
+      await db
+        .update(t.users)
+        .set(
+          via
+            ? { twoFactorFailures: 0, twoFactorBlockedUntil: null }
+            : { twoFactorFailures: sql`${t.users.twoFactorFailures} + 1` },
+        )
+        .where(eq(t.users.id, userId));
+      return via ? { ok: true, via } : { ok: false, reason: "wrong" };
+    });
+  }
+
+  private assertCheck(check: CodeCheck): void {
+    if (check.ok) return;
+    if (check.reason === "blocked") {
+      const retryAfter = Math.max(1, check.wait);
+      throw new AppError(
+        "RATE_LIMITED",
+        `Too many wrong codes for this account. Try again in ${retryAfter} s.`,
+        { retryAfter },
+      );
+    }
+    if (check.reason === "not_enabled")
+      throw new AppError("VALIDATION_FAILED", "Two-factor authentication is not on for this account.");
+    throw wrongCode();
+  }
+
+  /** The time step a 6-digit code stands for (now ± one step), if it is after `lastStep`; else null. */
+  private async matchTotp(
+    { db, tenant }: Pick<TenantTx, "db" | "tenant">,
+    userId: string,
+    sealed: string,
+    code: string,
+    lastStep: number | null,
+  ): Promise<number | null> {
+    if (!/^\d{6}$/.test(code)) return null;
+    const { key } = await this.deps.keyring.dataKey(db, tenant);
+    const base32 = open(key, Buffer.from(sealed, "base64"), secretAad(tenant.id, userId)).toString();
+    const totp = new TOTP({ ...TOTP_PARAMS, secret: Secret.fromBase32(base32) });
+    const now = Date.now();
+    const delta = totp.validate({ token: code, timestamp: now, window: WINDOW });
+    if (delta === null) return null;
+    const step = TOTP.counter({ period: TOTP_PARAMS.period, timestamp: now }) + delta;
+    return lastStep === null || step > lastStep ? step : null;
+  }
+
+  private async replaceRecoveryCodes(
+    { db, t }: Pick<TenantTx, "db" | "t">,
+    userId: string,
+  ): Promise<string[]> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
+    await db
+      .insert(t.recoveryCodes)
+      .values(codes.map((c) => ({ userId, codeHash: hashToken(normalizeCode(c)) })));
+    return codes;
+  }
+}
+
+const instances = new WeakMap<object, TwoFactorService>();
+
+/** The two-factor service of a set of services (one per set; its keyring caches unwrapped data keys). */
+export function twoFactorService(services: {
+  db: Database;
+  masterKey: ConstructorParameters<typeof TenantKeyring>[0];
+  auth: AuthService;
+}): TwoFactorService {
+  let s = instances.get(services);
+  if (!s) {
+    s = new TwoFactorService({
+      db: services.db,
+      keyring: new TenantKeyring(services.masterKey),
+      auth: services.auth,
+    });
+    instances.set(services, s);
+  }
+  return s;
+}

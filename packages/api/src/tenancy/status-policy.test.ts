@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { servicesWithTempFiles } from "../attachments/testkit";
+import { generalId, type Workspace, workspace } from "../chat/test-kit";
+import { ERROR_STATUS } from "../errors";
+import { downloadAttachmentRoute, uploadAttachmentRoute } from "../rest/attachments";
+import { billingPortalRoute } from "../rest/billing";
+import { tenantByIdRoute } from "../rest/tenants";
+import type { Services } from "../server";
+import { TestClient } from "../testing";
+import { EFFECTIVE_STATUSES, type EffectiveStatus, STATUS_POLICY, type StatusAction } from "./status-policy";
+
+/**
+ * Every cell of the status table, through every way in that serves its action: tRPC procedures
+ * (HTTP adapter), `GET/PUT/DELETE /api/tenants/:id`, the billing REST routes and attachments REST.
+ */
+
+let services: Services;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ services, cleanup } = await servicesWithTempFiles());
+  vi.spyOn(console, "info").mockImplementation(() => {});
+});
+afterAll(() => cleanup());
+
+type Fixture = Workspace & { channelId: string; attachmentId: string };
+
+const cookieOf = (c: TestClient) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+const headersOf = (c: TestClient, extra: Record<string, string> = {}) =>
+  new Headers({
+    host: c.host,
+    origin: `http://${c.host}`,
+    "x-nchat-client-address": c.ip,
+    cookie: cookieOf(c),
+    ...extra,
+  });
+
+type Way = { action: StatusAction; name: string; call: (f: Fixture) => Promise<Response> };
+
+const WAYS: Way[] = [
+  {
+    action: "public",
+    name: "tRPC tenant.public (anonymous)",
+    call: (f) => anonymous(f).http("tenant.public"),
+  },
+  { action: "public", name: "tRPC auth.me", call: (f) => f.client.http("auth.me") },
+  {
+    action: "signIn",
+    name: "tRPC auth.signIn",
+    call: (f) =>
+      anonymous(f).http("auth.signIn", {
+        body: { email: `owner@${f.slug}.test`, password: "owner-password-1" },
+      }),
+  },
+  { action: "billing", name: "tRPC billing.status", call: (f) => f.client.http("billing.status") },
+  { action: "billing", name: "tRPC ui.limits", call: (f) => f.client.http("ui.limits") },
+  {
+    action: "billing",
+    name: "REST POST /api/billing/portal",
+    call: (f) =>
+      billingPortalRoute(
+        services,
+        new Request(`http://${f.client.host}/api/billing/portal`, {
+          method: "POST",
+          headers: headersOf(f.client),
+        }),
+      ),
+  },
+  { action: "billing", name: "REST GET /api/tenants/:id", call: (f) => byId(f, "GET") },
+  { action: "read", name: "tRPC chat.channels", call: (f) => f.client.http("chat.channels") },
+  {
+    action: "read",
+    name: "REST GET /api/attachments/:id",
+    call: (f) =>
+      downloadAttachmentRoute(
+        services,
+        new Request(`http://${f.client.host}/api/attachments/${f.attachmentId}`, {
+          headers: headersOf(f.client),
+        }),
+        f.attachmentId,
+      ),
+  },
+  {
+    action: "write",
+    name: "tRPC chat.send",
+    call: (f) => f.client.http("chat.send", { body: { channelId: f.channelId, body: "hello" } }),
+  },
+  { action: "write", name: "REST PUT /api/tenants/:id", call: (f) => byId(f, "PUT", { name: "Renamed" }) },
+  { action: "write", name: "REST POST /api/attachments", call: (f) => upload(f) },
+  // Last: it ends the workspace when allowed.
+  { action: "delete", name: "REST DELETE /api/tenants/:id", call: (f) => byId(f, "DELETE") },
+];
+
+const anonymous = (f: Fixture) => new TestClient(services, f.client.host);
+
+function byId(f: Fixture, method: string, body?: unknown) {
+  const headers = headersOf(f.client, body === undefined ? {} : { "content-type": "application/json" });
+  return tenantByIdRoute(
+    services,
+    "web",
+    new Request(`http://${f.client.host}/api/tenants/${f.tenant.id}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    f.tenant.id,
+  );
+}
+
+function upload(f: Fixture, bytes = Buffer.from("status table")) {
+  return uploadAttachmentRoute(
+    services,
+    new Request(`http://${f.client.host}/api/attachments?channelId=${f.channelId}`, {
+      method: "POST",
+      headers: headersOf(f.client, {
+        "content-type": "text/plain",
+        "content-length": String(bytes.length),
+        "x-file-name": "notes.txt",
+      }),
+      body: bytes,
+      duplex: "half",
+    } as RequestInit),
+  );
+}
+
+/** Puts the workspace in `status` as the platform would, and drops the cached resolution of its host. */
+async function setStatus(f: Fixture, status: EffectiveStatus) {
+  const platform = { type: "super_admin" as const, id: "sa" };
+  if (status === "deleted") await services.tenants.deleteTenant(f.tenant.id, platform);
+  else if (status === "trial_expired")
+    await services.db.admin`
+      update public.tenants set status = 'trial', trial_ends_at = now() - interval '1 day' where id = ${f.tenant.id}`;
+  else if (status !== "active") await services.tenants.updateTenant(f.tenant.id, { status }, platform);
+  await services.resolver.invalidate({ slug: f.slug });
+}
+
+/** The app code of an error response (tRPC or REST body), or null. */
+async function appCode(res: Response): Promise<string | null> {
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code?: string; json?: { data?: { appCode?: string } } };
+  } | null;
+  return body?.error?.json?.data?.appCode ?? body?.error?.code ?? null;
+}
+
+describe.each(EFFECTIVE_STATUSES)("a %s workspace", (status) => {
+  let f: Fixture;
+  beforeAll(async () => {
+    const ws = await workspace(services, `st-${status.replace("_", "-")}`);
+    await services.tenants.updateTenant(
+      ws.tenant.id,
+      { status: "active" },
+      { type: "super_admin", id: "sa" },
+    );
+    await services.resolver.invalidate({ slug: ws.slug });
+    const fx = { ...ws, channelId: await generalId(services, ws), attachmentId: "" };
+    const up = await upload(fx);
+    expect(up.status).toBe(201);
+    fx.attachmentId = ((await up.json()) as { id: string }).id;
+    f = fx;
+    await setStatus(f, status);
+  });
+
+  it.each(WAYS.map((w) => ({ ...w, cell: STATUS_POLICY[status][w.action] })))(
+    "$action via $name → $cell",
+    async ({ call, cell }) => {
+      const res = await call(f);
+      if (cell === "ok") {
+        expect(res.status, await res.clone().text()).toBeLessThan(300);
+      } else {
+        expect(res.status).toBe(ERROR_STATUS[cell]);
+        expect(await appCode(res)).toBe(cell);
+      }
+    },
+  );
+});
