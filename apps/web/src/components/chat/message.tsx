@@ -460,7 +460,9 @@ function FileCard({
       <a href={href} className="file-card" download={isImage ? undefined : name} data-testid="file-card">
         <span className="file-icon">{fileIcon(name)}</span>
         <span className="file-meta">
-          <span className="file-name">{name}</span>
+          <span className="file-name" title={name}>
+            {name}
+          </span>
           {size ? <span className="file-size">{size}</span> : null}
         </span>
         <Icon name="download" size={16} />
