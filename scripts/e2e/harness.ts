@@ -11,13 +11,23 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import https from "node:https";
 import { join } from "node:path";
-import { createServices, type Services } from "@nchat/api";
+import { type Actor, createServices, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterEach, inject } from "vitest";
 import type { E2EConfig } from "./config";
 
 export type { E2EConfig };
+
+/** How long one browser step may wait for the app: a shared CI machine can be slow. */
+export const LONG = { timeout: 60_000 };
+
+/** Someone who signs in with a password. */
+export interface Person {
+  email: string;
+  name: string;
+  password: string;
+}
 
 /** The servers and data of this run. */
 export const e2e = (): E2EConfig => inject("e2e");
@@ -176,4 +186,63 @@ export function rawRequest(opts: {
 /** Services over the run's database (in this process), for setup or checks a browser cannot do. */
 export function harnessServices(): Promise<Services> {
   return createServices(loadEnv({ ...e2e().env, NODE_ENV: "test" }), { crossProcess: false });
+}
+
+/**
+ * A new workspace with its owner, optionally moved to a plan (Enterprise leaves room for a browser
+ * test's requests: Free allows 30 a minute per person). Returns the tenant as resolved after the
+ * change and its owner as an actor for set-up through `services`.
+ */
+export async function createWorkspace(
+  services: Services,
+  opts: { name: string; slug: string; owner: Person; plan?: ResolvedTenant["plan"] },
+): Promise<{ tenant: ResolvedTenant; owner: Actor }> {
+  const created = await services.tenants.createTenant(
+    {
+      name: opts.name,
+      slug: opts.slug,
+      ownerEmail: opts.owner.email,
+      ownerName: opts.owner.name,
+      ownerPassword: opts.owner.password,
+    },
+    SYSTEM,
+  );
+  if (opts.plan) await services.tenants.updateTenant(created.tenant.id, { billingPlan: opts.plan }, SYSTEM);
+  const tenant = await services.resolver.bySlug(opts.slug);
+  if (!tenant) throw new Error(`workspace ${opts.slug} was created but does not resolve`);
+  return {
+    tenant,
+    owner: { type: "user", id: created.ownerId, email: opts.owner.email, role: "owner" },
+  };
+}
+
+/** Adds `who` as a member who accepted an invitation; returns their user id. */
+export async function addMember(
+  services: Services,
+  tenant: ResolvedTenant,
+  who: Person,
+  role: "admin" | "member" | "guest" = "member",
+): Promise<string> {
+  const { token } = await services.members.invite(tenant, SYSTEM, { email: who.email, role });
+  await services.members.accept(tenant, token, { name: who.name, password: who.password });
+  const member = (await services.members.list(tenant)).members.find((m) => m.email === who.email);
+  if (!member) throw new Error(`${who.email} accepted but is not listed`);
+  return member.id;
+}
+
+/**
+ * Signs `who` in on the workspace's login page and waits for the chat; with `{ secondStep: true }`
+ * it returns after submitting, for a sign-in that continues (two-factor code, enrolment).
+ */
+export async function signIn(
+  page: Page,
+  slug: string,
+  who: { email: string; password: string },
+  opts: { secondStep?: boolean } = {},
+): Promise<void> {
+  await page.goto(tenantUrl(slug, "/login"));
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  if (!opts.secondStep) await page.getByTestId("channel-title").waitFor(LONG);
 }

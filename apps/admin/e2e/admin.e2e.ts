@@ -4,17 +4,18 @@
  * plan and suspends it; the tenant's own host then shows the suspended page, and the audit log shows
  * both actions. A tenant owner's session gets nothing from the admin app.
  */
-import { SYSTEM } from "@nchat/api";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   adminUrl,
+  createWorkspace,
   e2e,
   harnessServices,
   launchBrowser,
   newUserContext,
   rawRequest,
   screenshot,
+  signIn,
   superAdmin,
   tenantUrl,
   uniqueSlug,
@@ -26,21 +27,13 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 /** A workspace with its owner, created through TenantService (as sign-up would). */
-async function createWorkspace(prefix: string) {
+async function newWorkspace(prefix: string) {
   const services = await harnessServices();
   try {
     const slug = uniqueSlug(prefix);
-    const { tenant } = await services.tenants.createTenant(
-      {
-        name: `Admin E2E ${slug}`,
-        slug,
-        ownerEmail: `owner@${slug}.test`,
-        ownerName: "Olive Owner",
-        ownerPassword: OWNER_PASSWORD,
-      },
-      SYSTEM,
-    );
-    return { id: tenant.id, slug, name: tenant.name, ownerEmail: `owner@${slug}.test` };
+    const owner = { email: `owner@${slug}.test`, name: "Olive Owner", password: OWNER_PASSWORD };
+    const { tenant } = await createWorkspace(services, { name: `Admin E2E ${slug}`, slug, owner });
+    return { id: tenant.id, slug, name: tenant.name, ownerEmail: owner.email };
   } finally {
     await services.close();
   }
@@ -64,11 +57,7 @@ async function signInAsSuperAdmin(page: Page, path: string) {
 
 /** The owner signs in on the tenant's host through its login page; returns the session cookie. */
 async function signInAsOwner(page: Page, slug: string, email: string) {
-  await page.goto(tenantUrl(slug, "/login"));
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(OWNER_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  await signIn(page, slug, { email, password: OWNER_PASSWORD });
   const cookie = (await page.context().cookies(tenantUrl(slug, "/"))).find((c) => c.name === "nchat_session");
   expect(cookie?.value).toBeTruthy();
   return cookie!.value;
@@ -85,7 +74,7 @@ afterAll(async () => {
 
 describe("admin console", () => {
   it("a super admin finds a tenant, changes its plan and suspends it; the host and the audit log show it", async () => {
-    const ws = await createWorkspace("adm");
+    const ws = await newWorkspace("adm");
 
     // The tenant's host works (and its resolver caches the tenant as active in the web process).
     const visitor = await (await context()).newPage();
@@ -155,7 +144,7 @@ describe("admin console", () => {
   });
 
   it("refuses a tenant owner's session: console pages go to sign-in, the API answers 401", async () => {
-    const ws = await createWorkspace("own");
+    const ws = await newWorkspace("own");
     const ownerCtx = await context();
     const token = await signInAsOwner(await ownerCtx.newPage(), ws.slug, ws.ownerEmail);
 

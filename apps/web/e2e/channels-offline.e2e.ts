@@ -3,29 +3,23 @@
  * by an admin; messages sent without a connection stay in view as "Not sent" with Retry and
  * Discard, and go out by themselves when the connection is back.
  */
-import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
+import type { Actor, ResolvedTenant, Services } from "@nchat/api";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createWorkspace,
   harnessServices,
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
   screenshotOnFailure,
+  signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
-const LONG = { timeout: 60_000 };
 const OWNER = { email: "owner@arch.test", name: "Ada Archive", password: "archive-password-1" };
-
-async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
-  await page.goto(tenantUrl(slug, "/login"));
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("channel-title").waitFor(LONG);
-}
 
 describe("archiving and offline sends", () => {
   let browser: Browser;
@@ -39,25 +33,12 @@ describe("archiving and offline sends", () => {
 
   beforeAll(async () => {
     services = await harnessServices();
-    await services.tenants.createTenant(
-      {
-        name: "Archive Co",
-        slug,
-        ownerEmail: OWNER.email,
-        ownerName: OWNER.name,
-        ownerPassword: OWNER.password,
-      },
-      SYSTEM,
-    );
-    // A plan with room for a browser test's requests (the free plan allows 30 a minute per person).
-    await services.tenants.updateTenant(
-      (await services.resolver.bySlug(slug))!.id,
-      { billingPlan: "enterprise" },
-      SYSTEM,
-    );
-    tenant = (await services.resolver.bySlug(slug))!;
-    const owner = (await services.members.list(tenant)).members[0]!;
-    ownerActor = { type: "user", id: owner.id, email: owner.email, role: "owner" };
+    ({ tenant, owner: ownerActor } = await createWorkspace(services, {
+      name: "Archive Co",
+      slug,
+      owner: OWNER,
+      plan: "enterprise",
+    }));
     const launch = await services.chat.createChannel(tenant, ownerActor, { name: "launch" });
     launchId = launch.id;
     await services.chat.send(tenant, ownerActor, { channelId: launchId, body: "Launch history line" });

@@ -3,32 +3,26 @@
  * composer edits one's last message, an edit box keeps Save and Cancel in view, and on a phone
  * (390 px) picking a channel closes the navigation drawer.
  */
-import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
+import type { Actor, ResolvedTenant, Services } from "@nchat/api";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createWorkspace,
   harnessServices,
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
   screenshotOnFailure,
+  signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
-const LONG = { timeout: 60_000 };
 const OWNER = { email: "owner@keys.test", name: "Kira Keys", password: "keys-password-123" };
 const LAST = ["Last message, line one", "line two", "line three", "line four", "line five", "line six"].join(
   "\n",
 );
-
-async function signIn(page: Page, slug: string) {
-  await page.goto(tenantUrl(slug, "/login"));
-  await page.getByLabel("Email").fill(OWNER.email);
-  await page.getByLabel("Password").fill(OWNER.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("channel-title").waitFor(LONG);
-}
 
 /** Whether the element is inside the visible part of the message list. */
 const inView = (page: Page, selector: string) =>
@@ -51,25 +45,13 @@ describe("chat keys and small screens", () => {
 
   beforeAll(async () => {
     services = await harnessServices();
-    await services.tenants.createTenant(
-      {
-        name: "Keys Co",
-        slug,
-        ownerEmail: OWNER.email,
-        ownerName: OWNER.name,
-        ownerPassword: OWNER.password,
-      },
-      SYSTEM,
-    );
-    // A plan with room for a browser test's requests (the free plan allows 30 a minute per person).
-    await services.tenants.updateTenant(
-      (await services.resolver.bySlug(slug))!.id,
-      { billingPlan: "enterprise" },
-      SYSTEM,
-    );
-    tenant = (await services.resolver.bySlug(slug))!;
-    const owner = (await services.members.list(tenant)).members[0]!;
-    const actor: Actor = { type: "user", id: owner.id, email: owner.email, role: "owner" };
+    let actor: Actor;
+    ({ tenant, owner: actor } = await createWorkspace(services, {
+      name: "Keys Co",
+      slug,
+      owner: OWNER,
+      plan: "enterprise",
+    }));
     const { channels } = await services.chat.listChannels(tenant, actor);
     generalId = channels.find((c) => c.name === "general")!.id;
     await services.chat.createChannel(tenant, actor, { name: "random" });
@@ -89,7 +71,7 @@ describe("chat keys and small screens", () => {
 
   it("Escape closes the thread panel", async () => {
     const page = await (await newUserContext(browser)).newPage();
-    await signIn(page, slug);
+    await signIn(page, slug, OWNER);
     await page.goto(tenantUrl(slug, `/?c=${generalId}&t=${firstId}`));
     await page.getByTestId("thread-panel").waitFor(LONG);
     await page.getByTestId("thread-composer").click();
@@ -100,7 +82,7 @@ describe("chat keys and small screens", () => {
 
   it("editing the last message keeps Save and Cancel in view; Up in an empty composer edits it", async () => {
     const page = await (await newUserContext(browser)).newPage();
-    await signIn(page, slug);
+    await signIn(page, slug, OWNER);
     await page.goto(tenantUrl(slug, `/?c=${generalId}`));
     const last = page.getByTestId("message").filter({ hasText: "Last message, line one" });
     await last.waitFor(LONG);
@@ -128,7 +110,7 @@ describe("chat keys and small screens", () => {
   it("on a phone, picking a channel closes the drawer", async () => {
     const ctx = await newUserContext(browser, { viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
-    await signIn(page, slug);
+    await signIn(page, slug, OWNER);
     await page.getByRole("button", { name: "Open navigation" }).click();
     await page.locator(".app.app-drawer-open").waitFor();
     await page.getByTestId("channel-link-random").click();

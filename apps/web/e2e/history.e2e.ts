@@ -7,26 +7,20 @@ import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/a
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  addMember,
+  createWorkspace,
   harnessServices,
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
   screenshotOnFailure,
-  tenantUrl,
+  signIn,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
-const LONG = { timeout: 60_000 };
 const OWNER = { email: "owner@history.test", name: "Hana History", password: "history-password-1" };
 const PEER = { email: "peer@history.test", name: "Pete Peer", password: "peer-password-12" };
-
-async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
-  await page.goto(tenantUrl(slug, "/login"));
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("channel-title").waitFor(LONG);
-}
 
 describe("history, jumps and edits", () => {
   let browser: Browser;
@@ -38,32 +32,17 @@ describe("history, jumps and edits", () => {
 
   beforeAll(async () => {
     services = await harnessServices();
-    await services.tenants.createTenant(
-      {
-        name: "History Co",
-        slug,
-        ownerEmail: OWNER.email,
-        ownerName: OWNER.name,
-        ownerPassword: OWNER.password,
-      },
-      SYSTEM,
-    );
-    tenant = (await services.resolver.bySlug(slug))!;
-    const { token } = await services.members.invite(tenant, SYSTEM, { email: PEER.email, role: "member" });
-    await services.members.accept(tenant, token, { name: PEER.name, password: PEER.password });
-    const { members } = await services.members.list(tenant);
-    const ownerUser = members.find((m) => m.email === OWNER.email)!;
-    const peerUser = members.find((m) => m.email === PEER.email)!;
-    const peerActor: Actor = { type: "user", id: peerUser.id, email: peerUser.email, role: "member" };
-    const ownerActor: Actor = { type: "user", id: ownerUser.id, email: ownerUser.email, role: "owner" };
+    const created = await createWorkspace(services, { name: "History Co", slug, owner: OWNER });
+    tenant = created.tenant;
+    const ownerActor = created.owner;
+    const peerId = await addMember(services, tenant, PEER);
+    const peerActor: Actor = { type: "user", id: peerId, email: PEER.email, role: "member" };
     const { channels } = await services.chat.listChannels(tenant, ownerActor);
     const general = channels.find((c) => c.name === "general")!;
     // 130 messages; number 10 mentions the owner.
     for (let i = 1; i <= 130; i++) {
       const body =
-        i === 10
-          ? `Old news for @[${ownerUser.name}](${ownerUser.id}): the launch moved`
-          : `History line ${i}`;
+        i === 10 ? `Old news for @[${OWNER.name}](${ownerActor.id}): the launch moved` : `History line ${i}`;
       await services.chat.send(tenant, i % 3 === 0 ? ownerActor : peerActor, { channelId: general.id, body });
     }
     browser = await launchBrowser();

@@ -9,26 +9,21 @@ import { loadEnv } from "@nchat/config";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  addMember,
+  createWorkspace,
   e2e,
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
   screenshotOnFailure,
+  signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
-const LONG = { timeout: 60_000 };
 const OWNER = { email: "owner@live.test", name: "Lena Live", password: "live-password-123" };
 const PEER = { email: "peer@live.test", name: "Paul Peer", password: "peer-password-123" };
-
-async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
-  await page.goto(tenantUrl(slug, "/login"));
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("channel-title").waitFor(LONG);
-}
 
 describe("live workspace state", () => {
   let browser: Browser;
@@ -44,20 +39,8 @@ describe("live workspace state", () => {
 
   beforeAll(async () => {
     services = await createServices(loadEnv({ ...e2e().env, NODE_ENV: "test" }));
-    await services.tenants.createTenant(
-      {
-        name: "Live Co",
-        slug,
-        ownerEmail: OWNER.email,
-        ownerName: OWNER.name,
-        ownerPassword: OWNER.password,
-      },
-      SYSTEM,
-    );
-    tenant = (await services.resolver.bySlug(slug))!;
-    const { token } = await services.members.invite(tenant, SYSTEM, { email: PEER.email, role: "member" });
-    await services.members.accept(tenant, token, { name: PEER.name, password: PEER.password });
-    peerId = (await services.members.list(tenant)).members.find((m) => m.email === PEER.email)!.id;
+    ({ tenant } = await createWorkspace(services, { name: "Live Co", slug, owner: OWNER }));
+    peerId = await addMember(services, tenant, PEER);
     browser = await launchBrowser();
     ownerCtx = await newUserContext(browser);
     peerCtx = await newUserContext(browser);

@@ -10,25 +10,26 @@ import { SYSTEM } from "@nchat/api";
 import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createWorkspace,
   e2e,
   harnessServices,
+  LONG,
   launchBrowser,
   newUserContext,
   rawRequest,
   screenshot,
   screenshotOnFailure,
+  signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
-
-const PASSWORD = "owner-password-settings-1";
-const LONG = { timeout: 60_000 };
 
 describe("settings controls", () => {
   let browser: Browser;
   let ctx: BrowserContext;
   let page: Page;
   const slug = uniqueSlug("conf");
+  const owner = { email: `owner@${slug}.test`, name: "Sam", password: "owner-password-settings-1" };
   let tenantId = "";
 
   async function stored() {
@@ -46,30 +47,21 @@ describe("settings controls", () => {
   beforeAll(async () => {
     const services = await harnessServices();
     try {
-      const { tenant } = await services.tenants.createTenant(
-        {
-          name: "Settings Co",
-          slug,
-          ownerEmail: `owner@${slug}.test`,
-          ownerName: "Sam",
-          ownerPassword: PASSWORD,
-        },
-        SYSTEM,
-      );
-      tenantId = tenant.id;
       // Branding is a Pro feature; Enterprise's request rate (300/min) leaves room for the many saves here.
-      await services.tenants.updateTenant(tenant.id, { billingPlan: "enterprise" }, SYSTEM);
+      const { tenant } = await createWorkspace(services, {
+        name: "Settings Co",
+        slug,
+        owner,
+        plan: "enterprise",
+      });
+      tenantId = tenant.id;
     } finally {
       await services.close();
     }
     browser = await launchBrowser();
     ctx = await newUserContext(browser);
     page = await ctx.newPage();
-    await page.goto(tenantUrl(slug, "/login"));
-    await page.getByLabel("Email").fill(`owner@${slug}.test`);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith("/login"), LONG);
+    await signIn(page, slug, owner);
   });
   screenshotOnFailure(() => (page ? [page] : []));
   afterAll(async () => {

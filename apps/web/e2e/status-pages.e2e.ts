@@ -6,16 +6,17 @@ import { type Services, SYSTEM } from "@nchat/api";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createWorkspace,
   harnessServices,
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
   screenshotOnFailure,
+  signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
-
-const LONG = { timeout: 60_000 };
 
 describe("status pages", () => {
   let browser: Browser;
@@ -50,24 +51,12 @@ describe("status pages", () => {
 
   it("sends every page of a past-due workspace to billing, where the owner can pay", async () => {
     const slug = uniqueSlug("late");
-    const { tenant } = await services.tenants.createTenant(
-      {
-        name: "Late Payers",
-        slug,
-        ownerEmail: "owner@late.test",
-        ownerName: "Lee Late",
-        ownerPassword: "late-password-1",
-      },
-      SYSTEM,
-      { plan: "pro" },
-    );
+    const owner = { email: "owner@late.test", name: "Lee Late", password: "late-password-1" };
+    const { tenant } = await createWorkspace(services, { name: "Late Payers", slug, owner, plan: "pro" });
     await services.tenants.updateTenant(tenant.id, { status: "past_due" }, SYSTEM);
     const ctx = await newUserContext(browser);
     const page = await ctx.newPage();
-    await page.goto(tenantUrl(slug, "/login"));
-    await page.getByLabel("Email").fill("owner@late.test");
-    await page.getByLabel("Password").fill("late-password-1");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, slug, owner, { secondStep: true }); // a past-due workspace opens on billing
     await page.getByRole("heading", { name: "Billing" }).waitFor(LONG);
     await page.getByText("Payment past due").waitFor(LONG);
     // Any address shows billing (status 402) while payment is due.
@@ -80,16 +69,11 @@ describe("status pages", () => {
 
   it("shows a suspended workspace's page", async () => {
     const slug = uniqueSlug("frozen");
-    const { tenant } = await services.tenants.createTenant(
-      {
-        name: "Frozen Inc",
-        slug,
-        ownerEmail: "owner@frozen.test",
-        ownerName: "Fay",
-        ownerPassword: "frozen-password-1",
-      },
-      SYSTEM,
-    );
+    const { tenant } = await createWorkspace(services, {
+      name: "Frozen Inc",
+      slug,
+      owner: { email: "owner@frozen.test", name: "Fay", password: "frozen-password-1" },
+    });
     await services.tenants.updateTenant(tenant.id, { status: "suspended" }, SYSTEM);
     const ctx = await newUserContext(browser);
     const page = await ctx.newPage();

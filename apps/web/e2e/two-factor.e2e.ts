@@ -4,22 +4,24 @@
  * setup key shown (the code computed here as an authenticator app would), and reaches the chat; after
  * signing out, the sign-in asks for the code.
  */
-import { hashPassword, type Services, SYSTEM } from "@nchat/api";
-import { withTenant } from "@nchat/db";
+import type { Services } from "@nchat/api";
 import { Secret, TOTP } from "otpauth";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  addMember,
+  createWorkspace,
   harnessServices,
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
   screenshotOnFailure,
+  signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
-const LONG = { timeout: 60_000 };
 const OWNER = { name: "Tara Owner", email: "tara@tfa.test", password: "owner-password-123" };
 const MEMBER = { name: "Finn Member", email: "finn@tfa.test", password: "member-password-123" };
 
@@ -29,13 +31,6 @@ const totpCode = (secret: string, steps = 0) =>
     timestamp: Date.now() + steps * 30_000,
   });
 
-async function signIn(page: Page, slug: string, who: { email: string; password: string }) {
-  await page.goto(tenantUrl(slug, "/login"));
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 describe("two-factor authentication", () => {
   let browser: Browser;
   let services: Services;
@@ -44,20 +39,8 @@ describe("two-factor authentication", () => {
   beforeAll(async () => {
     services = await harnessServices();
     browser = await launchBrowser();
-    const { tenant } = await services.tenants.createTenant(
-      {
-        name: "Two Factor Co",
-        slug,
-        ownerEmail: OWNER.email,
-        ownerName: OWNER.name,
-        ownerPassword: OWNER.password,
-      },
-      SYSTEM,
-    );
-    const passwordHash = await hashPassword(MEMBER.password);
-    await withTenant(services.db, tenant, ({ db, t }) =>
-      db.insert(t.users).values({ email: MEMBER.email, name: MEMBER.name, role: "member", passwordHash }),
-    );
+    const { tenant } = await createWorkspace(services, { name: "Two Factor Co", slug, owner: OWNER });
+    await addMember(services, tenant, MEMBER);
   });
   afterAll(async () => {
     await browser?.close();
@@ -87,7 +70,7 @@ describe("two-factor authentication", () => {
     // The member signs in with the password and is sent to set it up first.
     const ctx = await newUserContext(browser);
     const member = await ctx.newPage();
-    await signIn(member, slug, MEMBER);
+    await signIn(member, slug, MEMBER, { secondStep: true });
     await member.waitForURL((u) => u.pathname === "/two-factor", LONG);
     await member.getByRole("heading", { name: "Set up two-factor authentication" }).waitFor(LONG);
     // Any other page leads back here.
@@ -111,7 +94,7 @@ describe("two-factor authentication", () => {
     // Signed out, the password alone no longer signs in: the code is asked for.
     await member.getByRole("button", { name: "Sign out" }).click();
     await member.waitForURL((u) => u.pathname === "/login", LONG);
-    await signIn(member, slug, MEMBER);
+    await signIn(member, slug, MEMBER, { secondStep: true });
     const codeField = member.getByLabel("Authentication code");
     await codeField.waitFor(LONG);
     expect((await ctx.cookies()).some((c) => c.name === "nchat_session")).toBe(false);

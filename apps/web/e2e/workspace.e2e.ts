@@ -8,6 +8,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  LONG,
   launchBrowser,
   newUserContext,
   screenshot,
@@ -20,8 +21,6 @@ import {
 const OWNER = { name: "Olivia Owner", email: "olivia@acme.test", password: "owner-password-123" };
 const MEMBER = { name: "Max Member", email: "max@acme.test", password: "member-password-123" };
 const OUTSIDER = { name: "Otto Outsider", email: "otto@other.test", password: "outsider-password-1" };
-
-const LONG = { timeout: 60_000 };
 
 /** Creates a workspace through the sign-up form and waits until the owner is in its chat. */
 async function signUp(page: Page, org: string, slug: string, who: typeof OWNER, shot?: string) {
