@@ -122,4 +122,23 @@ describe("archiving and offline sends", () => {
     expect(messages.map((m) => m.body)).toContain("Written on the train");
     expect(messages.map((m) => m.body)).not.toContain("Never mind this one");
   });
+
+  it("sends a message again on Retry after the server could not be reached", async () => {
+    await page.goto(tenantUrl(slug, `/?c=${launchId}`));
+    await page.getByTestId("composer").waitFor(LONG);
+    // The browser is online but the send never reaches the server (a dropped connection).
+    const sends = /\/api\/trpc\/[^?]*chat\.send/;
+    await page.route(sends, (route) => route.abort("connectionreset"));
+    await page.getByTestId("composer").fill("Sent on the second try");
+    await page.getByTestId("composer").press("Enter");
+    const pending = page.getByTestId("pending-message").filter({ hasText: "Sent on the second try" });
+    await pending.getByText("Not sent: cannot reach the server.").waitFor(LONG);
+
+    await page.unroute(sends);
+    await pending.getByRole("button", { name: "Retry" }).click();
+    await page.getByTestId("message").filter({ hasText: "Sent on the second try" }).waitFor(LONG);
+    await pending.waitFor({ state: "detached" });
+    const { messages } = await services.chat.list(tenant, ownerActor, { channelId: launchId });
+    expect(messages.filter((m) => m.body === "Sent on the second try")).toHaveLength(1);
+  });
 });

@@ -41,6 +41,12 @@ describe("live workspace state", () => {
     services = await createServices(loadEnv({ ...e2e().env, NODE_ENV: "test" }));
     ({ tenant } = await createWorkspace(services, { name: "Live Co", slug, owner: OWNER }));
     peerId = await addMember(services, tenant, PEER);
+    const ownerActor = (await services.members.list(tenant)).members.find((m) => m.email === OWNER.email)!;
+    await services.chat.createChannel(
+      tenant,
+      { type: "user", id: ownerActor.id, email: OWNER.email, role: "owner" },
+      { name: "random", memberIds: [peerId] },
+    );
     browser = await launchBrowser();
     ownerCtx = await newUserContext(browser);
     peerCtx = await newUserContext(browser);
@@ -134,5 +140,42 @@ describe("live workspace state", () => {
       { timeout: 15_000 },
     );
     await screenshot(peer, "live-03-draft-kept");
+  });
+
+  it("keeps one draft per channel", async () => {
+    await peer.goto(tenantUrl(slug, "/"));
+    await peer.getByTestId("channel-link-general").click();
+    await peer.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await peer.getByTestId("composer").fill("Draft for general");
+    await peer.getByTestId("channel-link-random").click();
+    await peer.getByTestId("channel-title").getByText("random").waitFor(LONG);
+    expect(await peer.getByTestId("composer").inputValue()).toBe("");
+    await peer.getByTestId("composer").fill("Draft for random");
+    await peer.reload();
+    await peer.getByTestId("channel-title").getByText("random").waitFor(LONG);
+    expect(await peer.getByTestId("composer").inputValue()).toBe("Draft for random");
+    await peer.getByTestId("channel-link-general").click();
+    await peer.getByTestId("channel-title").getByText("general").waitFor(LONG);
+    await expect.poll(() => peer.getByTestId("composer").inputValue()).toBe("Draft for general");
+  });
+
+  // Last: it suspends the workspace.
+  it("custom limits and a suspension made elsewhere reach the open page", async () => {
+    await owner.goto(tenantUrl(slug, "/members"));
+    const limit = owner.getByTestId("users-limit");
+    await limit.waitFor(LONG);
+    await services.tenants.updateTenant(
+      tenant.id,
+      {
+        billingPlan: "custom",
+        limits: { users: 25, channels: 50, storageGb: 5, apiCallsPerMonth: 100_000, maxUploadMb: 10 },
+      },
+      SYSTEM,
+    );
+    await limit.getByText("2 of 25 users").waitFor({ timeout: 15_000 });
+
+    await services.tenants.updateTenant(tenant.id, { status: "suspended" }, SYSTEM);
+    await owner.getByRole("heading", { name: "Live Renamed is suspended" }).waitFor({ timeout: 15_000 });
+    await screenshot(owner, "live-04-suspended-elsewhere");
   });
 });

@@ -109,6 +109,10 @@ describe("settings controls", () => {
     await expect
       .poll(async () => (await stored()).branding, LONG)
       .toMatchObject({ appName: "Rocket Chat", logoUrl: "https://example.com/logo.png" });
+    // The sidebar shows them.
+    const brand = page.locator(".sidebar-header");
+    await brand.locator(".tenant-name", { hasText: "Rocket Chat" }).waitFor(LONG);
+    await brand.locator("img.tenant-logo").waitFor(LONG);
 
     await appName.fill("");
     await logo.fill("");
@@ -125,6 +129,9 @@ describe("settings controls", () => {
     await appName.waitFor(LONG);
     expect(await appName.inputValue()).toBe("");
     expect(await logo.inputValue()).toBe("");
+    // … and the defaults apply again: the workspace's own name, its initial instead of a logo.
+    await brand.locator(".tenant-name", { hasText: "Settings Co" }).waitFor(LONG);
+    expect(await brand.locator("img.tenant-logo").count()).toBe(0);
 
     await logo.fill("http://example.com/logo.png");
     await save.click();

@@ -48,6 +48,46 @@ describe("two-factor authentication", () => {
   });
   screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
+  it("lets anyone turn it on in their profile, asks for the code at sign-in, and turns off with a recovery code", async () => {
+    const ctx = await newUserContext(browser);
+    const owner = await ctx.newPage();
+    await signIn(owner, slug, OWNER);
+    await owner.goto(tenantUrl(slug, "/profile"));
+    const section = owner.locator("section", {
+      has: owner.getByRole("heading", { name: "Two-factor authentication" }),
+    });
+    await section.getByText("Off", { exact: true }).waitFor(LONG);
+    await section.getByRole("button", { name: "Set up two-factor authentication" }).click();
+    await section.getByRole("button", { name: "Start set-up" }).click();
+    const secret = (await section.getByLabel("Setup key", { exact: true }).inputValue()).replace(/\s/g, "");
+    await section.getByLabel("Authentication code").fill(totpCode(secret));
+    await section.getByRole("button", { name: "Verify and turn on" }).click();
+    const codes = section.getByTestId("recovery-codes").getByRole("listitem");
+    await codes.first().waitFor(LONG);
+    const recovery = (await codes.first().textContent())!.trim();
+    await section.getByRole("button", { name: "Done" }).click();
+    await section.getByText("10 of 10 recovery codes left.").waitFor(LONG);
+
+    // The next sign-in asks for the code.
+    await owner.getByRole("button", { name: "Sign out" }).click();
+    await owner.waitForURL((u) => u.pathname === "/login", LONG);
+    await signIn(owner, slug, OWNER, { secondStep: true });
+    await owner.getByLabel("Authentication code").fill(totpCode(secret, 1));
+    await owner.getByRole("button", { name: "Verify" }).click();
+    await owner.getByTestId("current-user").getByText(OWNER.name).waitFor(LONG);
+
+    // Turned off with the password and a recovery code: the password alone signs in again.
+    await owner.goto(tenantUrl(slug, "/profile"));
+    await section.getByLabel("Your password").fill(OWNER.password);
+    await section.getByLabel("Code to turn off").fill(recovery);
+    await section.getByRole("button", { name: "Turn off two-factor authentication" }).click();
+    await section.getByText("Off", { exact: true }).waitFor(LONG);
+    await owner.getByRole("button", { name: "Sign out" }).click();
+    await owner.waitForURL((u) => u.pathname === "/login", LONG);
+    await signIn(owner, slug, OWNER);
+    await ctx.close();
+  });
+
   it("sends a member to enrolment when the workspace requires it, then asks for the code at sign-in", async () => {
     // The owner requires two-factor authentication in the security settings.
     const owner = await (await newUserContext(browser)).newPage();

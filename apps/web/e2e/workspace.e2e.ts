@@ -223,7 +223,11 @@ describe("a workspace from sign-up to a paid plan", () => {
   it("upgrades to Pro with offline billing, and the limits shown change", async () => {
     await owner.getByRole("link", { name: "Billing" }).click();
     await owner.getByTestId("current-plan").getByText("Free").waitFor(LONG);
-    await owner.getByText("Offline billing").first().waitFor();
+    // Said once (not in a banner and again in the plan list).
+    await owner.getByText("Offline billing", { exact: true }).first().waitFor();
+    expect(await owner.getByText(/Offline billing/).count()).toBe(1);
+    // Whether archived channels count toward the plan's channels.
+    await owner.getByText("Archived channels count as channels.").waitFor();
     await owner.getByTestId("meter-users").getByText("2 of 10").waitFor(LONG);
     await screenshot(owner, "10-billing-free");
     await owner.getByRole("button", { name: "Upgrade to Pro" }).click();
@@ -234,6 +238,8 @@ describe("a workspace from sign-up to a paid plan", () => {
     const row = (name: string) => summary.getByRole("row", { name: new RegExp(`^${name}`) });
     expect(await row("Price").textContent()).toMatch(/Free.*\$49(\.00)? \/ month/);
     expect(await row("Members").textContent()).toBe("Members10100");
+    // Sizes in the unit a person would say: 1 GB, not 1,024 MB.
+    expect(await row("Storage").textContent()).toBe("Storage1 GB100 GB");
     expect(await summary.textContent()).toContain("Adds: Threads");
     expect(await summary.textContent()).toContain("nothing is charged");
     await screenshot(owner, "10b-upgrade-summary");

@@ -113,6 +113,10 @@ describe("channels", () => {
     ).toContain("Design");
     // Still readable.
     expect((await bob.client.call((c) => c.chat.list({ channelId: created.id }))).messages).toEqual([]);
+    // Unarchiving is for the same people: another member cannot bring it back.
+    expect(
+      await rejects(bob.client.call((c) => c.chat.unarchiveChannel({ channelId: created.id }))),
+    ).toMatchObject({ appCode: "FORBIDDEN" });
     const back = await ws.client.call((c) => c.chat.unarchiveChannel({ channelId: created.id }));
     expect(back.archivedAt).toBeNull();
     await bob.client.call((c) => c.chat.send({ channelId: created.id, body: "back in business" }));

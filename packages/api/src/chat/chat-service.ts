@@ -314,7 +314,9 @@ export class ChatService {
       const { channel } = await channelAccess(db, t, me, channelId, { lock: true });
       if (channel.kind === "dm") throw forbidden("Direct messages cannot be archived.");
       if (channel.createdBy !== me.id && !can(me.role, "channels:manage"))
-        throw forbidden("Only a workspace admin or the channel's creator can archive it.");
+        throw forbidden(
+          `Only a workspace admin or the channel's creator can ${archived ? "archive" : "unarchive"} it.`,
+        );
       if (Boolean(channel.archivedAt) === archived)
         return { result: await channelView(db, t, me, channelId), events: [] };
       const now = new Date();

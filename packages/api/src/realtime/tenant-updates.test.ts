@@ -44,6 +44,32 @@ describe("tenant changes reach open streams", () => {
     await sub.waitFor(() => tenantUpdates(sub).length >= 3, "tenant.updated after a branding change");
   });
 
+  it("custom limits and features, and a suspension, send `tenant.updated` too", async () => {
+    const owner = await tenantWithOwner(web, uniqueSlug("tu"));
+    const member = await addMember(web, owner);
+    const sub = await Subscription.open(web, member.client);
+    open.push(sub);
+    await sub.ready();
+
+    const limits = { users: 25, channels: 50, storageGb: 5, apiCallsPerMonth: 100_000, maxUploadMb: 10 };
+    await admin.tenants.updateTenant(
+      owner.tenant.id,
+      { billingPlan: "custom", limits, features: { threads: true } },
+      SYSTEM,
+    );
+    await sub.waitFor(() => tenantUpdates(sub).length >= 1, "tenant.updated after custom limits");
+    expect(await owner.client.call((c) => c.tenant.get())).toMatchObject({
+      plan: "custom",
+      limits: { users: 25, channels: 50 },
+      features: { threads: true },
+    });
+
+    await admin.tenants.updateTenant(owner.tenant.id, { status: "suspended" }, SYSTEM);
+    await sub.waitFor(() => tenantUpdates(sub).length >= 2, "tenant.updated after the suspension");
+    // What the page then reads says so.
+    expect(await member.client.call((c) => c.tenant.public())).toMatchObject({ status: "suspended" });
+  });
+
   it("other tenants' streams hear nothing", async () => {
     const one = await tenantWithOwner(web, uniqueSlug("tu"));
     const other = await tenantWithOwner(web, uniqueSlug("tu"));
