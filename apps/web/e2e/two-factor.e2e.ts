@@ -96,6 +96,10 @@ describe("two-factor authentication", () => {
     await owner.goto(tenantUrl(slug, "/settings"));
     const requireBox = owner.getByRole("checkbox", { name: /Require two-factor authentication/ });
     await requireBox.check();
+    // Before saving, the form says who has no second factor yet, the owner included.
+    const rollout = owner.getByTestId("two-factor-rollout");
+    await rollout.waitFor(LONG);
+    expect(await rollout.textContent()).toMatch(/^1 member has no second factor yet.*You have none either/);
     await owner.getByRole("button", { name: "Save security settings" }).click();
     await owner.getByText("Saved").first().waitFor(LONG);
     await expect
@@ -148,5 +152,25 @@ describe("two-factor authentication", () => {
     await member.getByRole("button", { name: "Verify" }).click();
     await member.getByTestId("current-user").getByText(MEMBER.name).waitFor(LONG);
     expect(new URL(member.url()).pathname).toBe("/");
+
+    // The owner, who has none either, is sent to set it up too; then resets the member's (a lost
+    // phone): the member is signed out and their row no longer says 2FA.
+    await owner.goto(tenantUrl(slug, "/members"));
+    await owner.waitForURL((u) => u.pathname === "/two-factor", LONG);
+    await owner.getByRole("button", { name: "Start set-up" }).click();
+    const ownerSecret = (await owner.getByLabel("Setup key", { exact: true }).inputValue()).replace(
+      /\s/g,
+      "",
+    );
+    await owner.getByLabel("Authentication code").fill(totpCode(ownerSecret));
+    await owner.getByRole("button", { name: "Verify and turn on" }).click();
+    await owner.getByRole("button", { name: "Continue" }).click();
+    const row = owner.getByTestId(`member-${MEMBER.email}`);
+    await row.getByText("2FA", { exact: true }).waitFor(LONG);
+    await row.getByRole("button", { name: `Reset ${MEMBER.name}'s two-factor authentication` }).click();
+    await owner.getByRole("dialog").getByRole("button", { name: "Reset two-factor authentication" }).click();
+    await row.getByText("2FA", { exact: true }).waitFor({ state: "detached", timeout: 15_000 });
+    await member.reload();
+    await member.waitForURL((u) => u.pathname === "/login", LONG);
   });
 });

@@ -69,6 +69,14 @@ export const membersRouter = router({
       member: await ctx.services.members.changeRole(ctx.tenant, userActor(ctx), input.userId, input.role),
     })),
 
+  /** Turns off a member's lost second factor (admins: members and guests; the owner: admins too). */
+  resetTwoFactor: permissionProcedure("members:changeRole")
+    .input(z.object({ userId: z.string().max(100) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.members.resetTwoFactor(ctx.tenant, userActor(ctx), input.userId);
+      return { ok: true };
+    }),
+
   /** Deactivates the member (their messages stay) and ends their sessions. */
   remove: permissionProcedure("members:remove")
     .input(z.object({ userId: z.string().max(100) }))

@@ -7,7 +7,7 @@ import { permissionProcedure, router, tenantProcedure } from "../trpc";
 export const userActor = (ctx: {
   user: { id: string; email: string; role: Actor["role"] };
   meta: { ip: string | null; userAgent: string | null };
-}): Actor => ({
+}): Actor & { id: string } => ({
   type: "user",
   id: ctx.user.id,
   email: ctx.user.email,

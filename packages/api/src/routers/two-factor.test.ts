@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { SESSION_COOKIE, TWO_FACTOR_COOKIE } from "../auth/cookies";
 import { hashPassword } from "../passwords";
 import type { Services } from "../server";
-import type { Actor } from "../services/actor";
+import { type Actor, SYSTEM } from "../services/actor";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
 
 let services: Services;
@@ -443,5 +443,73 @@ describe("a workspace that requires two-factor authentication", () => {
     );
     expect(res.status).toBe(403);
     expect(JSON.stringify(await res.json())).toContain("TWO_FACTOR_REQUIRED");
+  });
+});
+
+describe("a lost second factor", () => {
+  const auditActions = async (tenantId: string) =>
+    (
+      await services.db.admin<{ action: string }[]>`
+        select action from public.tenant_audit_logs where tenant_id = ${tenantId} order by created_at, id`
+    ).map((r) => r.action);
+
+  it("an admin resets a member's: their sessions end and the password signs in again; each change is audited", async () => {
+    const slug = uniqueSlug("tfreset");
+    const { client: owner, tenant, ownerId } = await tenantWithOwner(services, slug);
+    const { client: member, email } = await addMember(tenant, owner.host);
+    const { client: bystander } = await addMember(tenant, owner.host);
+    await enrol(member);
+    const listed = (await owner.call((c) => c.members.list())).members.find((m) => m.email === email)!;
+    expect(listed.twoFactor).toBe(true);
+
+    // Not a member's to do, nor one's own (that is the profile's "turn off", with a code).
+    expect(
+      await rejects(bystander.call((c) => c.members.resetTwoFactor({ userId: listed.id }))),
+    ).toMatchObject({ appCode: "FORBIDDEN" });
+    await enrol(owner);
+    expect(await rejects(owner.call((c) => c.members.resetTwoFactor({ userId: ownerId })))).toMatchObject({
+      appCode: "FORBIDDEN",
+    });
+
+    await owner.call((c) => c.members.resetTwoFactor({ userId: listed.id }));
+    expect(await rejects(member.call((c) => c.chat.channels()))).toMatchObject({ code: "UNAUTHORIZED" });
+    const { res } = await passwordStep(owner.host, email, "member-password-1");
+    expect(res).toMatchObject({ needsCode: false });
+    expect((await owner.call((c) => c.members.list())).members.find((m) => m.email === email)).toMatchObject({
+      twoFactor: false,
+    });
+    // Nothing left to reset.
+    expect(await rejects(owner.call((c) => c.members.resetTwoFactor({ userId: listed.id })))).toMatchObject({
+      appCode: "CONFLICT",
+    });
+
+    // The owner's own: only the platform (support) resets it.
+    await services.members.resetTwoFactor(tenant, SYSTEM, ownerId);
+    expect((await passwordStep(owner.host, `owner@${slug}.test`)).res).toMatchObject({ needsCode: false });
+
+    const actions = await auditActions(tenant.id);
+    expect(actions.filter((a) => a === "user.two_factor_on")).toHaveLength(2);
+    expect(actions.filter((a) => a === "member.two_factor_reset")).toHaveLength(2);
+  });
+
+  it("turning it off and new recovery codes are audited, never with a secret or a code", async () => {
+    const slug = uniqueSlug("tfaudit");
+    const { client, tenant } = await tenantWithOwner(services, slug);
+    const { secret, recoveryCodes } = await enrol(client);
+    const fresh = await client.call((c) => c.twoFactor.regenerateRecoveryCodes({ code: codeOf(secret) }));
+    nextStep();
+    await client.call((c) => c.twoFactor.disable({ password: PASSWORD, code: fresh.recoveryCodes[0]! }));
+    const rows = await services.db.admin<{ action: string; entry: string }[]>`
+      select action, row_to_json(l)::text as entry from public.tenant_audit_logs l
+      where tenant_id = ${tenant.id} and action like 'user.%' order by created_at, id`;
+    expect(rows.map((r) => r.action)).toEqual([
+      "user.two_factor_on",
+      "user.recovery_codes_renewed",
+      "user.two_factor_off",
+    ]);
+    for (const { entry } of rows) {
+      expect(entry).not.toContain(secret);
+      for (const code of [...recoveryCodes, ...fresh.recoveryCodes]) expect(entry).not.toContain(code);
+    }
   });
 });

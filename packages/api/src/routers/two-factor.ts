@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AppError } from "../errors";
 import { twoFactorService } from "../services/two-factor-service";
 import { authedProcedure, router } from "../trpc";
+import { userActor } from "./tenant";
 
 /** The signed-in person's own second factor (never an API key's). Open while enrolment is required. */
 const ownFactor = authedProcedure.meta({ twoFactor: "enrolment" }).use(({ ctx, next }) => {
@@ -26,21 +27,21 @@ export const twoFactorRouter = router({
   confirm: ownFactor
     .input(z.object({ code: z.string().max(40) }))
     .mutation(({ ctx, input }) =>
-      twoFactorService(ctx.services).confirmEnrolment(ctx.tenant, ctx.user.id, input),
+      twoFactorService(ctx.services).confirmEnrolment(ctx.tenant, userActor(ctx), input),
     ),
 
   /** New recovery codes (the old ones stop working), after a current code. */
   regenerateRecoveryCodes: authedProcedure
     .input(z.object({ code: z.string().max(40) }))
     .mutation(({ ctx, input }) =>
-      twoFactorService(ctx.services).regenerateRecoveryCodes(ctx.tenant, ctx.user.id, input),
+      twoFactorService(ctx.services).regenerateRecoveryCodes(ctx.tenant, userActor(ctx), input),
     ),
 
   /** Turns it off, with the password and a current code (or a recovery code). */
   disable: authedProcedure
     .input(z.object({ password: z.string().max(200), code: z.string().max(40) }))
     .mutation(async ({ ctx, input }) => {
-      await twoFactorService(ctx.services).disable(ctx.tenant, ctx.user.id, input);
+      await twoFactorService(ctx.services).disable(ctx.tenant, userActor(ctx), input);
       return { ok: true };
     }),
 });

@@ -57,6 +57,8 @@ export type MemberView = {
   role: Role;
   createdAt: Date;
   lastSeenAt: Date | null;
+  /** Signs in with a second factor (TOTP). */
+  twoFactor: boolean;
 };
 
 /** An open invitation (not accepted, not revoked; `expiresAt` may be past: it can be resent). */
@@ -151,6 +153,7 @@ export class MemberService {
           role: t.users.role,
           createdAt: t.users.createdAt,
           lastSeenAt: t.users.lastSeenAt,
+          twoFactor: sql<boolean>`${t.users.totpEnabledAt} is not null`,
         })
         .from(t.users)
         .where(and(isNull(t.users.deactivatedAt), eq(t.users.isService, false)))
@@ -500,6 +503,52 @@ export class MemberService {
    * Removes a member: deactivated (their messages stay), signed out everywhere. Not the owner, not
    * oneself; admins remove only members and guests. Re-inviting the email later reactivates them.
    */
+  /**
+   * Turns off a member's second factor when they lost it (phone and recovery codes): an admin for
+   * members and guests, the owner for admins, a super admin for the owner. Their sessions end; they
+   * sign in with the password and, where the workspace requires it, set it up again at once.
+   */
+  async resetTwoFactor(tenant: TenantRef, actor: Actor, userId: string): Promise<void> {
+    const id = parseId(userId, memberNotFound);
+    await withTenant(
+      this.deps.db,
+      tenant,
+      async ({ db, t }) => {
+        const { actorRole, target } = await lockActorAndTarget(db, t, actor, id);
+        if (target.id === actor.id)
+          throw forbidden("Turn your own two-factor authentication off in your profile.");
+        if (target.role === "owner" && !isPlatformActor(actor))
+          throw forbidden("Only the platform's support can reset the owner's two-factor authentication.");
+        assertOutranks(actorRole, target.role);
+        if (!target.totpEnabledAt && !target.totpSecret)
+          throw new AppError("CONFLICT", `${target.name} has no two-factor authentication to reset.`);
+        await db
+          .update(t.users)
+          .set({
+            totpSecret: null,
+            totpEnabledAt: null,
+            totpLastStep: null,
+            twoFactorFailures: 0,
+            twoFactorBlockedUntil: null,
+            updatedAt: new Date(),
+          })
+          .where(eq(t.users.id, id));
+        await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, id));
+        await db.insert(tenantAuditLogs).values({
+          ...auditActor(actor),
+          tenantId: tenant.id,
+          action: "member.two_factor_reset",
+          resourceType: "user",
+          resourceId: id,
+          before: { email: target.email, twoFactor: Boolean(target.totpEnabledAt) },
+          after: { email: target.email, twoFactor: false },
+        });
+      },
+      tenantActor(actor),
+    );
+    await this.deps.auth.revokeUserSessions(tenant, id);
+  }
+
   async remove(tenant: TenantRef, actor: Actor, userId: string): Promise<void> {
     const id = parseId(userId, memberNotFound);
     await withTenant(
@@ -644,5 +693,6 @@ function toMemberView(u: UserRow): MemberView {
     role: u.role,
     createdAt: u.createdAt,
     lastSeenAt: u.lastSeenAt,
+    twoFactor: u.totpEnabledAt !== null,
   };
 }

@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { type Database, open, seal, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
-import { tenantSettings } from "@nchat/db/public";
+import { tenantAuditLogs, tenantSettings } from "@nchat/db/public";
 import { and, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
@@ -10,6 +10,7 @@ import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { verifyPassword } from "../passwords";
+import { type Actor, auditActor } from "./actor";
 import type { AuthService, RequestMeta, Session } from "./auth-service";
 
 /** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30 s steps; one step either side. */
@@ -68,6 +69,21 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
     fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
   });
 }
+
+/** The signed-in person acting on their own second factor. */
+type SignedIn = Actor & { id: string };
+
+/** One audit entry per change of a second factor (never the secret or a code). */
+const audit = (db: TenantTx["db"], tenant: TenantRef, user: SignedIn, action: string) =>
+  db.insert(tenantAuditLogs).values({
+    ...auditActor(user),
+    tenantId: tenant.id,
+    action,
+    resourceType: "user",
+    resourceId: user.id,
+    before: null,
+    after: null,
+  });
 
 const wrongCode = () => new AppError("UNAUTHORIZED", "That code is not right. Try the current one.");
 
@@ -148,9 +164,10 @@ export class TwoFactorService {
   /** Confirms enrolment with a first valid code: the second factor is on; returns the recovery codes (shown once). */
   async confirmEnrolment(
     tenant: TenantRef,
-    userId: string,
+    user: SignedIn,
     input: unknown,
   ): Promise<{ recoveryCodes: string[] }> {
+    const userId = user.id;
     const { code } = parse(codeInput, input);
     const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const [u] = await db
@@ -173,6 +190,7 @@ export class TwoFactorService {
           updatedAt: new Date(),
         })
         .where(eq(t.users.id, userId));
+      await audit(db, tenant, user, "user.two_factor_on");
       return this.replaceRecoveryCodes({ db, t }, userId);
     });
     if (!recoveryCodes) throw wrongCode();
@@ -182,7 +200,8 @@ export class TwoFactorService {
   }
 
   /** Turns the second factor off: needs the password and a current code (or a recovery code). */
-  async disable(tenant: TenantRef, userId: string, input: unknown): Promise<void> {
+  async disable(tenant: TenantRef, user: SignedIn, input: unknown): Promise<void> {
+    const userId = user.id;
     const { password, code } = parse(disableInput, input);
     const [u] = await withTenant(this.deps.db, tenant, ({ db, t }) =>
       db.select({ passwordHash: t.users.passwordHash }).from(t.users).where(eq(t.users.id, userId)),
@@ -204,6 +223,7 @@ export class TwoFactorService {
         })
         .where(eq(t.users.id, userId));
       await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
+      await audit(db, tenant, user, "user.two_factor_off");
     });
     await this.deps.auth.refreshUserSessions(tenant, userId);
   }
@@ -211,14 +231,15 @@ export class TwoFactorService {
   /** New recovery codes (the old ones stop working), after a current code. */
   async regenerateRecoveryCodes(
     tenant: TenantRef,
-    userId: string,
+    user: SignedIn,
     input: unknown,
   ): Promise<{ recoveryCodes: string[] }> {
     const { code } = parse(codeInput, input);
-    this.assertCheck(await this.checkCode(tenant, userId, code));
-    const recoveryCodes = await withTenant(this.deps.db, tenant, ({ db, t }) =>
-      this.replaceRecoveryCodes({ db, t }, userId),
-    );
+    this.assertCheck(await this.checkCode(tenant, user.id, code));
+    const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
+      await audit(db, tenant, user, "user.recovery_codes_renewed");
+      return this.replaceRecoveryCodes({ db, t }, user.id);
+    });
     return { recoveryCodes };
   }
 

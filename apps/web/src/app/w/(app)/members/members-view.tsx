@@ -225,6 +225,17 @@ function MemberRow({
   const invalidate = useInvalidateMembers();
   const [error, setError] = useState<string | null>(null);
   const [newRole, setNewRole] = useState<Role | null>(null);
+  const [confirmReset, setConfirmReset] = useState(false);
+  const resetTwoFactor = useMutation(
+    trpc.members.resetTwoFactor.mutationOptions({
+      onSuccess: () => {
+        setError(null);
+        invalidate();
+      },
+      onError: (e) => setError(errorMessage(e)),
+      onSettled: () => setConfirmReset(false),
+    }),
+  );
   const changeRole = useMutation(
     trpc.members.changeRole.mutationOptions({
       onSuccess: () => {
@@ -248,6 +259,14 @@ function MemberRow({
             <div className="person-name">
               {member.name}
               {member.id === me.id ? <span className="muted"> (you)</span> : null}
+              {member.twoFactor ? (
+                <>
+                  {" "}
+                  <Badge tone="success" label="Signs in with two-factor authentication">
+                    2FA
+                  </Badge>
+                </>
+              ) : null}
             </div>
             <div className="person-sub">{member.email}</div>
             {error ? (
@@ -291,10 +310,47 @@ function MemberRow({
         )}
       </td>
       <td className="cell-actions">
+        {manage && member.twoFactor ? (
+          <Button
+            variant="ghost"
+            size="sm"
+            onClick={() => setConfirmReset(true)}
+            aria-label={`Reset ${member.name}'s two-factor authentication`}
+          >
+            Reset 2FA
+          </Button>
+        ) : null}
         {manage ? (
           <Button variant="ghost" size="sm" onClick={onRemove} aria-label={`Remove ${member.name}`}>
             Remove
           </Button>
+        ) : null}
+        {manage && member.twoFactor ? (
+          <Modal
+            open={confirmReset}
+            onClose={() => setConfirmReset(false)}
+            title={`Reset ${member.name}'s two-factor authentication?`}
+            footer={
+              <>
+                <Button variant="secondary" onClick={() => setConfirmReset(false)}>
+                  Cancel
+                </Button>
+                <Button
+                  variant="danger"
+                  loading={resetTwoFactor.isPending}
+                  onClick={() => resetTwoFactor.mutate({ userId: member.id })}
+                >
+                  Reset two-factor authentication
+                </Button>
+              </>
+            }
+          >
+            <p>
+              For someone who lost their phone and their recovery codes. {member.name} is signed out
+              everywhere, then signs in with their password alone and sets it up again (at once where the
+              workspace requires it). Only do this once you are sure it is them asking.
+            </p>
+          </Modal>
         ) : null}
         {manage ? (
           <Modal

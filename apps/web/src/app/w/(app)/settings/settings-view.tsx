@@ -630,6 +630,7 @@ function SecurityForm({ initial, canEdit }: { initial: Security; canEdit: boolea
           <span className="muted">Members must set up a second factor to sign in.</span>
         </span>
       </label>
+      {twofa && !initial.require2fa ? <TwoFactorRollout /> : null}
       {canEdit ? (
         <div className="form-actions">
           <Button type="submit" loading={update.isPending}>
@@ -639,6 +640,33 @@ function SecurityForm({ initial, canEdit }: { initial: Security; canEdit: boolea
         </div>
       ) : null}
     </form>
+  );
+}
+
+/** Before requiring a second factor: who does not have one yet, and what happens to them (and to me). */
+function TwoFactorRollout() {
+  const trpc = useTRPC();
+  const me = useSessionUser();
+  const members = useQuery(trpc.members.list.queryOptions());
+  if (!members.data) return null;
+  const without = members.data.members.filter((m) => !m.twoFactor);
+  if (without.length === 0) return null;
+  const mine = without.some((m) => m.id === me.id);
+  const others = without.length - (mine ? 1 : 0);
+  return (
+    <Alert tone="warning" title="Not everyone has it yet">
+      <span data-testid="two-factor-rollout">
+        {others > 0
+          ? `${others} ${others === 1 ? "member has" : "members have"} no second factor yet: after saving, their next page asks them to set it up before anything else. `
+          : ""}
+        {mine ? (
+          <>
+            You have none either: you will be asked right after saving (or{" "}
+            <Link href="/profile">set it up in your profile</Link> first).
+          </>
+        ) : null}
+      </span>
+    </Alert>
   );
 }
 
