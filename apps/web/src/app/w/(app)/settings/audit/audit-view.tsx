@@ -34,6 +34,7 @@ const ACTIONS = [
   "member.reinvite",
   "member.remove",
   "member.role_change",
+  "member.two_factor_reset",
   "settings.update",
   "tenant.create",
   "tenant.delete",
@@ -41,6 +42,9 @@ const ACTIONS = [
   "tenant.status_active",
   "tenant.status_suspended",
   "tenant.update",
+  "user.recovery_codes_renewed",
+  "user.two_factor_off",
+  "user.two_factor_on",
 ];
 
 export function AuditView() {
