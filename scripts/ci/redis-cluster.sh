@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A local Redis Cluster of three masters (no replicas) for the test suite and CI:
-# `scripts/ci/redis-cluster.sh start|stop|status [first port]` (ports 7001-7003 by default).
+# `scripts/ci/redis-cluster.sh start|stop|status [first port]` (ports 7001-7003 by default; each node
+# also listens on its port + 10000, the cluster bus: keep both below the ephemeral range, 32768).
 # Data lives in a temporary directory that `stop` removes. Needs `redis-server` and `redis-cli` 7.
 # Then: REDIS_CLUSTER_URL=redis://127.0.0.1:7001 (the cluster tests), or
 # REDIS_URL=redis://127.0.0.1:7001 REDIS_CLUSTER=true (everything on the cluster).
@@ -12,7 +13,7 @@ DIR="${TMPDIR:-/tmp}/nchat-redis-cluster-$FIRST"
 wait_for() { # wait_for <what> <command...>
   local what="$1"
   shift
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
@@ -41,7 +42,9 @@ start)
       --cluster-enabled yes --cluster-config-file "$DIR/$port/nodes.conf" --cluster-node-timeout 5000 \
       --save "" --appendonly no
   done
-  for port in "${PORTS[@]}"; do wait_for "node $port" redis-cli -p "$port" ping; done
+  for port in "${PORTS[@]}"; do
+    wait_for "node $port" redis-cli -p "$port" ping || { tail -5 "$DIR/$port/redis.log" >&2; exit 1; }
+  done
   # Only a fresh set of nodes is joined (a restarted one keeps its nodes.conf).
   if ! redis-cli -p "${PORTS[0]}" cluster info | grep -q '^cluster_known_nodes:3'; then
     redis-cli --cluster create "${PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >/dev/null

@@ -14,13 +14,15 @@ import { expectNothingAcknowledgedLost, loadDrill } from "./load-drill";
  */
 const script = fileURLToPath(new URL("../../../../scripts/ci/redis-cluster.sh", import.meta.url));
 const available = !!process.env.REDIS_CLUSTER_URL;
-const firstPort = 21_000 + Math.floor(Math.random() * 4_000) * 2;
+// Below the ephemeral range (32768 and up), the cluster bus port (+10000) included: a node whose bus
+// port an outgoing connection happens to hold cannot start (seen once in CI).
+const firstPort = 12_000 + Math.floor(Math.random() * 3_000) * 3;
 
 describe.skipIf(!available)("drill: a Redis Cluster node killed under load", () => {
   const url = `redis://127.0.0.1:${firstPort}`;
   const clients: RedisClient[] = [];
   beforeAll(() => {
-    execFileSync(script, ["start", String(firstPort)], { stdio: "ignore" });
+    execFileSync(script, ["start", String(firstPort)], { stdio: ["ignore", "ignore", "inherit"] });
   });
   afterAll(() => {
     for (const c of clients) c.disconnect();
