@@ -39,7 +39,13 @@ describe("two-factor authentication", () => {
   beforeAll(async () => {
     services = await harnessServices();
     browser = await launchBrowser();
-    const { tenant } = await createWorkspace(services, { name: "Two Factor Co", slug, owner: OWNER });
+    // Enterprise: room for the many requests of these flows (Free allows 30 a minute per person).
+    const { tenant } = await createWorkspace(services, {
+      name: "Two Factor Co",
+      slug,
+      owner: OWNER,
+      plan: "enterprise",
+    });
     await addMember(services, tenant, MEMBER);
   });
   afterAll(async () => {

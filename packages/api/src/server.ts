@@ -178,7 +178,12 @@ export async function createServices(
     usage,
     tenancy,
     resolver,
-    tenants: new TenantService({ db, masterKey, onTenantChanged: tenantChanged }),
+    tenants: new TenantService({
+      db,
+      masterKey,
+      onTenantChanged: tenantChanged,
+      onSessionRulesChanged: (tenantId) => auth.refreshTenantSessions(tenantId),
+    }),
     auth,
     members: new MemberService({ db, auth, usage, sessions }),
     apiKeys: new ApiKeyService({ db }),

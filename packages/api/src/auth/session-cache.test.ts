@@ -73,6 +73,25 @@ describe("session cache across processes", () => {
     expect(await eventually(async () => (await m2OnB.call((c) => c.auth.me())) === null)).toBe(true);
   });
 
+  it("requiring two-factor authentication applies at once to sessions cached on every process, of that tenant only", async () => {
+    const owner = await tenantWithOwner(a, slug("sc-2fa"));
+    const other = await tenantWithOwner(a, slug("sc-2fa"));
+    const m = await memberOf(owner);
+    const onB = sameBrowserOn(b, m.browser);
+    const otherOnB = sameBrowserOn(b, other.client);
+    // Cached on b (entries live 30 s), before the setting changes.
+    expect(await onB.call((c) => c.auth.me())).toMatchObject({ twoFactor: { required: false } });
+    expect(await otherOnB.call((c) => c.auth.me())).toMatchObject({ twoFactor: { required: false } });
+    await owner.client.call((c) => c.tenant.update({ settings: { require2fa: true } }));
+    expect(
+      await eventually(async () => (await onB.call((c) => c.auth.me()))?.twoFactor.mustEnrol === true),
+    ).toBe(true);
+    await expect(onB.call((c) => c.chat.channels({}))).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // The session itself stays; another workspace's cached sessions are untouched.
+    expect(await onB.call((c) => c.auth.me())).toMatchObject({ user: { id: m.userId } });
+    expect(await otherOnB.call((c) => c.chat.channels({}))).toBeTruthy();
+  });
+
   it("a cached session of tenant A is never an answer on tenant B's host", async () => {
     const ta = await tenantWithOwner(a, slug("sc-a"));
     const tb = await tenantWithOwner(a, slug("sc-b"));

@@ -16,8 +16,8 @@ type Invalidation = { o: string; t: string; u?: string; h?: string };
 /**
  * Sessions recently looked up, per process, so a signed-in request does not need its own database
  * transaction. Safety:
- * - every revocation (sign-out, sessions of a user ended by a role change or removal) drops the
- *   entries here at once and in every other process through pub/sub;
+ * - every revocation (sign-out, sessions of a user ended by a role change or removal, a tenant's
+ *   session rules changed) drops the entries here at once and in every other process through pub/sub;
  * - a lookup that raced with a revocation is not cached (the generation moved while it ran);
  * - entries live at most `ttlMs`, which bounds staleness if a pub/sub message is lost (e.g. while
  *   Redis is down).
@@ -84,7 +84,10 @@ export class SessionCache<S> {
     if (mark === this.generation) this.entries.set(`${entry.tenantId}:${tokenHash}`, entry);
   }
 
-  /** Drops one session (by token hash) or every session of a user, here and in every process. */
+  /**
+   * Drops one session (by token hash), every session of a user, or every session of the tenant (its
+   * session rules changed), here and in every process.
+   */
   async revoke(target: { tenantId: string; userId?: string; tokenHash?: string }): Promise<void> {
     const m: Invalidation = { o: this.origin, t: target.tenantId, u: target.userId, h: target.tokenHash };
     this.drop(m);
@@ -101,6 +104,9 @@ export class SessionCache<S> {
       for (const [key, e] of this.entries.entries()) {
         if (e.tenantId === m.t && e.userId === m.u) this.entries.delete(key);
       }
+    }
+    if (!m.h && !m.u) {
+      for (const [key, e] of this.entries.entries()) if (e.tenantId === m.t) this.entries.delete(key);
     }
   }
 }

@@ -239,6 +239,14 @@ export class AuthService {
     await this.deps.cache?.revoke({ tenantId: tenant.id, userId });
   }
 
+  /**
+   * Makes every process look every session of the tenant up again (its session rules changed:
+   * "Require two-factor authentication", the session length); the sessions themselves stay.
+   */
+  async refreshTenantSessions(tenantId: string): Promise<void> {
+    await this.deps.cache?.revoke({ tenantId });
+  }
+
   /** A single-use token (2 minutes) that signs the user in on the tenant host, e.g. after sign-up. */
   async createLoginToken(tenant: TenantRef, userId: string): Promise<string> {
     const token = randomToken();

@@ -135,6 +135,8 @@ export type TenantServiceDeps = {
   masterKey: MasterKey;
   /** Called after a tenant changed, so caches can drop it (by slug and by each of its domains). */
   onTenantChanged?: (t: { id: string; slug: string; domains: string[] }) => void | Promise<void>;
+  /** The tenant's session rules changed (require 2FA, session length): cached sessions must be read again. */
+  onSessionRulesChanged?: (tenantId: string) => void | Promise<void>;
 };
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -272,6 +274,7 @@ export class TenantService {
       : patch.status
         ? `tenant.status_${patch.status}`
         : "tenant.update";
+    let sessionRulesChanged = false;
     const write = async (tx: Parameters<Parameters<typeof withPlatformAdmin>[1]>[0]) => {
       if (patch.settings && Object.keys(patch.settings).length > 0) {
         const [before] = await tx
@@ -285,6 +288,7 @@ export class TenantService {
             ([k, v]) => !sameValue(v, (before as Record<string, unknown> | undefined)?.[k]),
           ),
         ) as Partial<typeof tenantSettings.$inferInsert>;
+        sessionRulesChanged = "require2fa" in changed || "sessionTimeoutMinutes" in changed;
         if (Object.keys(changed).length > 0) {
           const [after] = await tx
             .update(tenantSettings)
@@ -322,6 +326,7 @@ export class TenantService {
           userId: actor.id,
           userRole: actor.role,
         });
+    if (sessionRulesChanged) await this.deps.onSessionRulesChanged?.(id);
     await this.changed(updated);
     return updated;
   }
