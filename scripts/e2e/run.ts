@@ -231,7 +231,8 @@ async function buildIfNeeded(name: string, dir: string) {
     });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
-    child.on("exit", res);
+    // "close", not "exit": output may still be in the pipes when the process exits.
+    child.on("close", res);
   });
   out.end();
   if (code !== 0) {
@@ -283,8 +284,10 @@ function startApp(name: string, dir: string, port: number, appEnv: Record<string
   child.stderr?.pipe(out, { end: false });
   child.on("exit", (code, signal) => {
     if (!stopping.has(child)) console.warn(`[e2e] ${name} exited early (code ${code}, signal ${signal})`);
-    out.end();
   });
+  // Its output ends when the pipes close (after the whole process group), not at the exit of pnpm:
+  // writing after `end` would crash the run.
+  child.on("close", () => out.end());
   return child;
 }
 
