@@ -23,6 +23,7 @@ import type { UsageRecorder } from "../limits/usage";
 import { hashPassword } from "../passwords";
 import { type Actor, auditActor, isPlatformActor } from "./actor";
 import type { AuthService, RequestMeta, Session } from "./auth-service";
+import { clearSecondFactor } from "./two-factor-service";
 
 /** How long an invitation link stays valid (from its creation or its last resend). */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000;
@@ -500,10 +501,6 @@ export class MemberService {
   }
 
   /**
-   * Removes a member: deactivated (their messages stay), signed out everywhere. Not the owner, not
-   * oneself; admins remove only members and guests. Re-inviting the email later reactivates them.
-   */
-  /**
    * Turns off a member's second factor when they lost it (phone and recovery codes): an admin for
    * members and guests, the owner for admins, a super admin for the owner. Their sessions end; they
    * sign in with the password and, where the workspace requires it, set it up again at once.
@@ -522,18 +519,7 @@ export class MemberService {
         assertOutranks(actorRole, target.role);
         if (!target.totpEnabledAt && !target.totpSecret)
           throw new AppError("CONFLICT", `${target.name} has no two-factor authentication to reset.`);
-        await db
-          .update(t.users)
-          .set({
-            totpSecret: null,
-            totpEnabledAt: null,
-            totpLastStep: null,
-            twoFactorFailures: 0,
-            twoFactorBlockedUntil: null,
-            updatedAt: new Date(),
-          })
-          .where(eq(t.users.id, id));
-        await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, id));
+        await clearSecondFactor({ db, t }, id);
         await db.insert(tenantAuditLogs).values({
           ...auditActor(actor),
           tenantId: tenant.id,
@@ -549,6 +535,10 @@ export class MemberService {
     await this.deps.auth.revokeUserSessions(tenant, id);
   }
 
+  /**
+   * Removes a member: deactivated (their messages stay), signed out everywhere. Not the owner, not
+   * oneself; admins remove only members and guests. Re-inviting the email later reactivates them.
+   */
   async remove(tenant: TenantRef, actor: Actor, userId: string): Promise<void> {
     const id = parseId(userId, memberNotFound);
     await withTenant(

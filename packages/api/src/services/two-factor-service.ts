@@ -70,6 +70,25 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   });
 }
 
+/** Removes a user's second factor: secret, recovery codes and code back-off (turned off or reset). */
+export async function clearSecondFactor(
+  { db, t }: Pick<TenantTx, "db" | "t">,
+  userId: string,
+): Promise<void> {
+  await db
+    .update(t.users)
+    .set({
+      totpSecret: null,
+      totpEnabledAt: null,
+      totpLastStep: null,
+      twoFactorFailures: 0,
+      twoFactorBlockedUntil: null,
+      updatedAt: new Date(),
+    })
+    .where(eq(t.users.id, userId));
+  await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
+}
+
 /** The signed-in person acting on their own second factor. */
 type SignedIn = Actor & { id: string };
 
@@ -210,20 +229,9 @@ export class TwoFactorService {
     this.assertCheck(check);
     if (!u?.passwordHash || !(await verifyPassword(u.passwordHash, password)))
       throw new AppError("UNAUTHORIZED", "The password is incorrect.");
-    await withTenant(this.deps.db, tenant, async ({ db, t }) => {
-      await db
-        .update(t.users)
-        .set({
-          totpSecret: null,
-          totpEnabledAt: null,
-          totpLastStep: null,
-          twoFactorFailures: 0,
-          twoFactorBlockedUntil: null,
-          updatedAt: new Date(),
-        })
-        .where(eq(t.users.id, userId));
-      await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
-      await audit(db, tenant, user, "user.two_factor_off");
+    await withTenant(this.deps.db, tenant, async (tx) => {
+      await clearSecondFactor(tx, userId);
+      await audit(tx.db, tenant, user, "user.two_factor_off");
     });
     await this.deps.auth.refreshUserSessions(tenant, userId);
   }
