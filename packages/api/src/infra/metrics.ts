@@ -92,6 +92,14 @@ function createState(): MetricsState {
         for (const [labels, v] of read(all())) this.set(labels, v);
       },
     });
+  /** Counts kept per key by each instance (e.g. `{ timer: 3 }`), summed over instances, the key as `label`. */
+  const byLabel =
+    <L extends string>(label: L, of: (s: Services) => Record<string, number> | undefined) =>
+    (set: Iterable<Services>): [Partial<Record<L, string>>, number][] => {
+      const by = new Map<string, number>();
+      for (const s of set) for (const [k, v] of Object.entries(of(s) ?? {})) by.set(k, (by.get(k) ?? 0) + v);
+      return [...by].map(([k, v]) => [{ [label]: k } as Partial<Record<L, string>>, v]);
+    };
   const one = (f: (s: Services) => number) => (set: Iterable<Services>) =>
     [[{}, sum(set, f)]] as [Record<string, string>, number][];
 
@@ -264,11 +272,12 @@ function createState(): MetricsState {
     [],
     one((s) => rt(s).resumes),
   );
-  counter("nchat_realtime_catchups_total", "Catch-ups from PostgreSQL, by trigger", ["reason"], (set) => {
-    const by = new Map<string, number>();
-    for (const s of set) for (const [k, v] of Object.entries(rt(s).catchUps)) by.set(k, (by.get(k) ?? 0) + v);
-    return [...by].map(([reason, v]) => [{ reason }, v]);
-  });
+  counter(
+    "nchat_realtime_catchups_total",
+    "Catch-ups from PostgreSQL, by trigger",
+    ["reason"],
+    byLabel("reason", (s) => rt(s).catchUps),
+  );
   counter(
     "nchat_realtime_catchup_queries_total",
     "Queries run by catch-ups",
@@ -311,12 +320,7 @@ function createState(): MetricsState {
     "nchat_stripe_webhooks_total",
     "Stripe webhook deliveries by outcome: processed, duplicate, ignored, failed (500, Stripe retries), invalid (bad signature)",
     ["outcome"],
-    (set) => {
-      const by = new Map<string, number>();
-      for (const s of set)
-        for (const [k, v] of Object.entries(s.billing.webhookOutcomes ?? {})) by.set(k, (by.get(k) ?? 0) + v);
-      return [...by].map(([outcome, v]) => [{ outcome }, v]);
-    },
+    byLabel("outcome", (s) => s.billing.webhookOutcomes),
   );
 
   return { registry, requests, duration, services };
