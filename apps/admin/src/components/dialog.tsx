@@ -1,15 +1,10 @@
 "use client";
 
+import { focusFirst } from "@nchat/ui/dialog-focus";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef } from "react";
 import { Spinner } from "./ui";
 
 /** Where a dialog's focus starts, in order of preference. */
-const FIRST_FOCUS = [
-  ".dialog-body :is(input, select, textarea):not([disabled]):not([type=hidden])",
-  ".dialog-body :is(button, a[href]):not([disabled])",
-  ".dialog-footer button:not([disabled])",
-];
-
 /**
  * A modal dialog on the native <dialog> element: focus moves in and is trapped by the browser,
  * Escape closes it, focus returns to the opener. `onSubmit` runs the action; the dialog stays open
@@ -51,9 +46,7 @@ export function Dialog({
     if (open && !d.open) {
       d.showModal();
       // showModal focuses the header's Close button; start at the first field, else the first action.
-      FIRST_FOCUS.map((selector) => d.querySelector<HTMLElement>(selector))
-        .find(Boolean)
-        ?.focus();
+      focusFirst(d, { body: ".dialog-body", footer: ".dialog-footer" });
     }
     if (!open && d.open) d.close();
   }, [open]);

@@ -1,4 +1,11 @@
-const number = new Intl.NumberFormat("en-US");
+export {
+  formatBytes,
+  formatGigabytes,
+  formatLimitValue,
+  formatMegabytes,
+  formatNumber,
+} from "@nchat/ui/format";
+
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 const money = new Intl.NumberFormat("en-US", {
   style: "currency",
@@ -24,7 +31,6 @@ const dateTimeFmt = new Intl.DateTimeFormat("en-GB", {
 const monthFmt = new Intl.DateTimeFormat("en-US", { month: "short", year: "numeric", timeZone: "UTC" });
 const longMonthFmt = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
 
-export const formatNumber = (n: number) => number.format(n);
 export const formatCompact = (n: number) => compact.format(n);
 /** Cents → "$1,234". */
 export const formatMoney = (cents: number) => money.format(cents / 100);
@@ -36,39 +42,6 @@ export const formatDateTime = (d: Date | string | null | undefined) =>
 export const formatPeriod = (period: string) => monthFmt.format(new Date(`${period}-01T00:00:00Z`));
 /** "2026-12" → "December 2026". */
 export const formatPeriodLong = (period: string) => longMonthFmt.format(new Date(`${period}-01T00:00:00Z`));
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB", "PB"];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  // As the tenant app shows sizes: "1 GB", "1.5 GB", "100 GB" (never "1.0 GB" or "1,024 MB").
-  return `${v >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
-
-/** Plan sizes in the units usage is shown in: 1,024 MB is "1 GB". -1: "Unlimited". */
-export const formatMegabytes = (mb: number) =>
-  mb < 0 ? "Unlimited" : formatBytes(Math.round(mb * 1024 * 1024));
-export const formatGigabytes = (gb: number) =>
-  gb < 0 ? "Unlimited" : formatBytes(Math.round(gb * 1024 * 1024 * 1024));
-
-/** The limit fields of a plan (TenantLimits), in GB/MB where sized. */
-const SIZE_LIMITS: Record<string, (n: number) => string> = {
-  storageGb: formatGigabytes,
-  maxUploadMb: formatMegabytes,
-};
-const LIMIT_KEYS = new Set(["users", "channels", "storageGb", "apiCallsPerMonth", "maxUploadMb"]);
-
-/** A value under `limits` for people: -1 is "Unlimited", sizes with their unit; anything else as is. */
-export function formatLimitValue(key: string, v: unknown): string | null {
-  if (!LIMIT_KEYS.has(key) || typeof v !== "number") return null;
-  if (v < 0) return "Unlimited";
-  return SIZE_LIMITS[key]?.(v) ?? formatNumber(v);
-}
 
 export function formatRelative(d: Date | string | null | undefined, now = Date.now()): string {
   if (!d) return "—";

@@ -1,5 +1,6 @@
 "use client";
 
+import { focusFirst } from "@nchat/ui/dialog-focus";
 import {
   type ButtonHTMLAttributes,
   type ReactNode,
@@ -188,13 +189,6 @@ export function Meter({
 }
 
 /** Where a dialog's focus starts, in order of preference. */
-const FIRST_FOCUS = [
-  "[autofocus]",
-  ".modal-body :is(input, select, textarea):not([disabled]):not([type=hidden])",
-  ".modal-body :is(button, a[href]):not([disabled])",
-  ".modal-footer button:not([disabled])",
-];
-
 /** A modal dialog on the native <dialog> element (focus trap, Escape to close, inert background). */
 export function Modal({
   open,
@@ -220,9 +214,7 @@ export function Modal({
       d.showModal();
       // showModal focuses the first focusable element: the header's Close button. Start where the
       // work is instead: an element marked autofocus, else the first field, else the first action.
-      FIRST_FOCUS.map((selector) => d.querySelector<HTMLElement>(selector))
-        .find(Boolean)
-        ?.focus();
+      focusFirst(d, { body: ".modal-body", footer: ".modal-footer" });
     }
     if (!open && d.open) d.close();
   }, [open]);

@@ -1,42 +1,17 @@
 /** Display formatting shared by the pages. */
 
-const numberFormat = new Intl.NumberFormat("en-US");
+import { formatNumber } from "@nchat/ui/format";
 
-export const formatNumber = (n: number) => numberFormat.format(n);
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
-
-/** Plan sizes in the same units as usage: 1,024 MB is "1 GB" everywhere. -1: "Unlimited". */
-export const formatMegabytes = (mb: number) =>
-  mb < 0 ? "Unlimited" : formatBytes(Math.round(mb * 1024 * 1024));
-export const formatGigabytes = (gb: number) =>
-  gb < 0 ? "Unlimited" : formatBytes(Math.round(gb * 1024 * 1024 * 1024));
+export {
+  formatBytes,
+  formatGigabytes,
+  formatLimitValue,
+  formatMegabytes,
+  formatNumber,
+} from "@nchat/ui/format";
 
 /** A plan limit for people: -1 (unlimited) reads "Unlimited", never "-1". */
 export const formatLimit = (n: number) => (n < 0 ? "Unlimited" : formatNumber(n));
-
-const SIZE_LIMITS: Record<string, (n: number) => string> = {
-  storageGb: formatGigabytes,
-  maxUploadMb: formatMegabytes,
-};
-const LIMIT_KEYS = new Set(["users", "channels", "storageGb", "apiCallsPerMonth", "maxUploadMb"]);
-
-/** A plan limit field's value (audit entries): "Unlimited" for -1, sizes with units; null if not one. */
-export function formatLimitValue(key: string, v: unknown): string | null {
-  if (!LIMIT_KEYS.has(key) || typeof v !== "number") return null;
-  if (v < 0) return "Unlimited";
-  return SIZE_LIMITS[key]?.(v) ?? formatNumber(v);
-}
 
 export function formatDate(d: Date | string | null | undefined): string {
   if (!d) return "—";

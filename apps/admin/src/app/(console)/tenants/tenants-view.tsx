@@ -1,6 +1,7 @@
 "use client";
 
 import type { RouterInputs } from "@nchat/api";
+import { useDebounced } from "@nchat/ui/use-debounced";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
@@ -15,7 +16,6 @@ import {
 } from "@/components/ui";
 import { formatBytes, formatDate, formatNumber, formatPeriod, PLAN_LABEL, STATUS_LABEL } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
-import { useDebounced } from "@/lib/use-debounced";
 import { useSearchState } from "@/lib/use-search-state";
 
 type ListInput = RouterInputs["admin"]["tenants"]["list"];

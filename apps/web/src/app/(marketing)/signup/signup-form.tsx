@@ -1,11 +1,11 @@
 "use client";
 
+import { useDebounced } from "@nchat/ui/use-debounced";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Alert, Button, describedBy, Field, Icon, Spinner } from "@/components/ui";
 import { appErrorOf, errorMessage, fieldErrors } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
-import { useDebounced } from "@/lib/use-debounced";
 
 type Values = { name: string; slug: string; ownerName: string; ownerEmail: string; ownerPassword: string };
 type Errors = Partial<Record<keyof Values | "form", string>>;
