@@ -172,3 +172,54 @@ describe.each(EFFECTIVE_STATUSES)("a %s workspace", (status) => {
     },
   );
 });
+
+describe("the table itself, written out", () => {
+  // The cases above prove every way in obeys the table; this pins what the table says, so a wrong
+  // entry (a suspended workspace that may write, a cancelled one that may chat) fails here.
+  it("says, for every status and action, what the product promises", () => {
+    expect(STATUS_POLICY).toEqual({
+      trial: { public: "ok", signIn: "ok", billing: "ok", read: "ok", write: "ok", delete: "ok" },
+      active: { public: "ok", signIn: "ok", billing: "ok", read: "ok", write: "ok", delete: "ok" },
+      trial_expired: {
+        public: "ok",
+        signIn: "ok",
+        billing: "ok",
+        read: "PAYMENT_REQUIRED",
+        write: "PAYMENT_REQUIRED",
+        delete: "ok",
+      },
+      past_due: {
+        public: "ok",
+        signIn: "ok",
+        billing: "ok",
+        read: "PAYMENT_REQUIRED",
+        write: "PAYMENT_REQUIRED",
+        delete: "ok",
+      },
+      cancelled: {
+        public: "ok",
+        signIn: "ok",
+        billing: "ok",
+        read: "PAYMENT_REQUIRED",
+        write: "PAYMENT_REQUIRED",
+        delete: "ok",
+      },
+      suspended: {
+        public: "ok",
+        signIn: "TENANT_SUSPENDED",
+        billing: "ok",
+        read: "ok",
+        write: "TENANT_SUSPENDED",
+        delete: "TENANT_SUSPENDED",
+      },
+      deleted: {
+        public: "TENANT_NOT_FOUND",
+        signIn: "TENANT_NOT_FOUND",
+        billing: "TENANT_NOT_FOUND",
+        read: "TENANT_NOT_FOUND",
+        write: "TENANT_NOT_FOUND",
+        delete: "TENANT_NOT_FOUND",
+      },
+    });
+  });
+});
