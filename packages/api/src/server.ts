@@ -70,7 +70,8 @@ export function databaseConfig(env: Env): DatabaseConfig {
   if (
     env.DATABASE_APP_POOL_MODE === "transaction" &&
     env.DATABASE_LISTEN_URL &&
-    env.DATABASE_LISTEN_URL === env.DATABASE_APP_URL
+    env.DATABASE_APP_URL &&
+    sameServer(env.DATABASE_LISTEN_URL, env.DATABASE_APP_URL)
   )
     throw new Error(
       "DATABASE_LISTEN_URL must not be the transaction pool of DATABASE_APP_URL: LISTEN needs a session " +
@@ -88,6 +89,17 @@ export function databaseConfig(env: Env): DatabaseConfig {
     poolMax: env.DATABASE_POOL_MAX,
     tenantPoolMax: env.DATABASE_TENANT_POOL_MAX,
   };
+}
+
+/** Whether two connection URLs reach the same host and port (credentials and database aside). */
+function sameServer(a: string, b: string): boolean {
+  const at = (u: string) => {
+    const url = new URL(u);
+    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    const local = host === "localhost" || host === "127.0.0.1" || host === "::1";
+    return `${local ? "loopback" : host}:${url.port || "5432"}`;
+  };
+  return at(a) === at(b);
 }
 
 /**

@@ -71,5 +71,13 @@ describe("transaction pooling configuration", () => {
         DATABASE_LISTEN_URL: pool,
       }),
     ).rejects.toThrow(/DATABASE_LISTEN_URL must not be the transaction pool/);
+    // The same pooler written another way (other credentials or database, localhost for 127.0.0.1).
+    await expect(
+      testServices({
+        DATABASE_APP_URL: "postgres://app:pw@127.0.0.1:6432/nchat",
+        DATABASE_APP_POOL_MODE: "transaction",
+        DATABASE_LISTEN_URL: "postgres://listener:other@localhost:6432/postgres",
+      }),
+    ).rejects.toThrow(/DATABASE_LISTEN_URL must not be the transaction pool/);
   });
 });
