@@ -8,8 +8,8 @@ import { AppError } from "../errors";
  * failure's back-off runs, and then not counted, so hammering does not lengthen it. The claim sets
  * the back-off this attempt's failure would earn (so concurrent guesses get one try): 1 s for the
  * first two failures, then 2, 4, 8 … up to 5 minutes. A success clears it. A guesser gets at most
- * one try per 5 minutes per account. Not yet: a guesser who takes every slot as it opens keeps the
- * real user out too (the account's own browsers should skip it — a device cookie; see README).
+ * one try per 5 minutes per account. The account's own browsers (device-cookie.ts) skip it, so a
+ * guesser who takes every slot as it opens does not keep the real user out.
  */
 export const signInBackoff = {
   /** The `set` of the claim: blocked until now + the back-off of one more failure. */

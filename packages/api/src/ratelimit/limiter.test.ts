@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { freePort } from "@nchat/db/embedded";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, onTestFinished, vi } from "vitest";
+import { DEVICE_COOKIE } from "../auth/device-cookie";
 import { person, workspace } from "../chat/test-kit";
 import { createRedis, redisReady } from "../infra/redis";
 import type { Services } from "../server";
@@ -322,5 +323,39 @@ describe("through the API", () => {
     await elapse();
     expect(await signIn("owner-password-1")).toBe("ok");
     expect(await signIn("guess-7")).toBe("UNAUTHORIZED");
+  });
+
+  it("a guesser who keeps the back-off running does not keep the account's own browser out", async () => {
+    const slug = uniqueSlug("bfdev");
+    const email = `owner@${slug}.test`;
+    // Signed in once (tenantWithOwner): this browser holds the owner's device cookie.
+    const { client: owners } = await tenantWithOwner(services, slug);
+    const device = owners.cookies.get(DEVICE_COOKIE);
+    expect(device).toBeTruthy();
+    const attempt = (c: TestClient, password: string) =>
+      c
+        .call((x) => x.auth.signIn({ email, password }))
+        .then(
+          () => "ok",
+          (e: { cause?: { code?: string } }) => e.cause?.code ?? "?",
+        );
+    const stranger = (cookie?: string) => {
+      const c = new TestClient(services, owners.host);
+      if (cookie) c.cookies.set(DEVICE_COOKIE, cookie);
+      return c;
+    };
+    expect(await attempt(stranger(), "guess-1")).toBe("UNAUTHORIZED");
+    expect(await attempt(stranger(), "owner-password-1")).toBe("RATE_LIMITED"); // the back-off runs
+    // The owner's own browser is not held by it: a typo is just wrong, the right password works.
+    expect(await attempt(owners, "typo")).toBe("UNAUTHORIZED");
+    expect(await attempt(owners, "owner-password-1")).toBe("ok");
+
+    // No pass for anyone else: another workspace's device cookie, a tampered one.
+    const elsewhere = await tenantWithOwner(services, uniqueSlug("bfdev"));
+    const foreign = elsewhere.client.cookies.get(DEVICE_COOKIE)!;
+    const tampered = `${device!.slice(0, -1)}${device!.endsWith("A") ? "B" : "A"}`;
+    expect(await attempt(stranger(), "guess-2")).toBe("UNAUTHORIZED");
+    expect(await attempt(stranger(foreign), "owner-password-1")).toBe("RATE_LIMITED");
+    expect(await attempt(stranger(tampered), "owner-password-1")).toBe("RATE_LIMITED");
   });
 });

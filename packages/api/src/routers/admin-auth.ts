@@ -1,5 +1,12 @@
 import { z } from "zod";
 import { ADMIN_SESSION_COOKIE, clearCookie, readCookie, sessionCookie } from "../auth/cookies";
+import {
+  ADMIN_DEVICE_COOKIE,
+  DEVICE_COOKIE_TTL_MS,
+  deviceAccount,
+  deviceKey,
+  issueDeviceToken,
+} from "../auth/device-cookie";
 import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
 import { enforceRateLimit, publicProcedure, router, superAdminProcedure } from "../trpc";
@@ -14,10 +21,23 @@ export const adminAuthRouter = router({
       if (ctx.app !== "admin")
         throw new AppError("FORBIDDEN", "Platform administration happens in the admin app.");
       await enforceRateLimit(ctx, [[AUTH_POLICIES.adminLoginPerIp, ctx.meta.ip ?? "unknown"]]);
-      const { token, session } = await ctx.services.superAdmins.signIn(input, ctx.meta);
+      const key = deviceKey(ctx.services.masterKey);
+      const { token, session } = await ctx.services.superAdmins.signIn(input, ctx.meta, {
+        deviceOf: deviceAccount(key, "admin", readCookie(ctx.headers, ADMIN_DEVICE_COOKIE)),
+      });
       ctx.resHeaders.append(
         "set-cookie",
         sessionCookie(ADMIN_SESSION_COOKIE, token, session.expiresAt, secure()),
+      );
+      // This browser is this admin's own from now on: the account's back-off no longer applies to it.
+      ctx.resHeaders.append(
+        "set-cookie",
+        sessionCookie(
+          ADMIN_DEVICE_COOKIE,
+          issueDeviceToken(key, "admin", session.admin.id),
+          new Date(Date.now() + DEVICE_COOKIE_TTL_MS),
+          secure(),
+        ),
       );
       return { admin: session.admin };
     }),

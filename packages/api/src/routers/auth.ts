@@ -1,6 +1,13 @@
 import { SLUG_MESSAGES, slugProblem } from "@nchat/db";
 import { z } from "zod";
 import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie, TWO_FACTOR_COOKIE } from "../auth/cookies";
+import {
+  DEVICE_COOKIE,
+  DEVICE_COOKIE_TTL_MS,
+  deviceAccount,
+  deviceKey,
+  issueDeviceToken,
+} from "../auth/device-cookie";
 import { tenantHostUrl } from "../auth/urls";
 import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
@@ -10,6 +17,27 @@ import { twoFactorService } from "../services/two-factor-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 
 const secureCookies = () => process.env.NODE_ENV === "production";
+
+type DeviceCtx = {
+  services: { masterKey: Parameters<typeof deviceKey>[0] };
+  tenant: { id: string };
+  headers: Headers;
+  resHeaders: Headers;
+};
+/** The account this browser signed in to before on this workspace (device cookie), if any. */
+const knownDevice = (ctx: DeviceCtx) =>
+  deviceAccount(deviceKey(ctx.services.masterKey), ctx.tenant.id, readCookie(ctx.headers, DEVICE_COOKIE));
+/** After a complete sign-in: this browser is the account's own from now on. */
+const rememberDevice = (ctx: DeviceCtx, userId: string) =>
+  ctx.resHeaders.append(
+    "set-cookie",
+    sessionCookie(
+      DEVICE_COOKIE,
+      issueDeviceToken(deviceKey(ctx.services.masterKey), ctx.tenant.id, userId),
+      new Date(Date.now() + DEVICE_COOKIE_TTL_MS),
+      secureCookies(),
+    ),
+  );
 
 export const authRouter = router({
   /** Live check for the sign-up form. */
@@ -68,7 +96,9 @@ export const authRouter = router({
       // Brute force is slowed per client address here and per account by the sign-in back-off
       // (AuthService.signIn), both before any password check.
       await enforceRateLimit(ctx, [[AUTH_POLICIES.loginPerIp, ctx.meta.ip ?? "unknown"]]);
-      const result = await ctx.services.auth.passwordSignIn(ctx.tenant, input, ctx.meta);
+      const result = await ctx.services.auth.passwordSignIn(ctx.tenant, input, ctx.meta, {
+        deviceOf: knownDevice(ctx),
+      });
       if (result.challenge !== undefined) {
         // The account has a second factor: no session yet, a challenge for the code step.
         ctx.resHeaders.append(
@@ -81,6 +111,7 @@ export const authRouter = router({
         "set-cookie",
         sessionCookie(SESSION_COOKIE, result.token, result.session.expiresAt, secureCookies()),
       );
+      rememberDevice(ctx, result.session.user.id);
       return { user: result.session.user, needsCode: false as const };
     }),
 
@@ -105,6 +136,7 @@ export const authRouter = router({
         "set-cookie",
         sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies()),
       );
+      rememberDevice(ctx, session.user.id);
       return { user: session.user };
     }),
 

@@ -69,17 +69,30 @@ export class AuthService {
    * The password step of a sign-in. With a second factor on the account it yields a short-lived
    * challenge (not a session): the code step (TwoFactorService.completeSignIn) turns it into one.
    */
-  async passwordSignIn(tenant: TenantRef, input: unknown, meta: RequestMeta): Promise<PasswordSignIn> {
+  async passwordSignIn(
+    tenant: TenantRef,
+    input: unknown,
+    meta: RequestMeta,
+    opts: { deviceOf?: string | null } = {},
+  ): Promise<PasswordSignIn> {
     const parsed = signInInput.safeParse(input);
     if (!parsed.success) throw new AppError("VALIDATION_FAILED", "Enter your email and password.");
     const { email, password } = parsed.data;
-    // The account's next attempt is claimed before any password check (`signInBackoff`).
+    // The account's next attempt is claimed before any password check (`signInBackoff`), unless
+    // it comes from a browser the account signed in from before (`deviceOf`: see device-cookie.ts).
     const user = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const account = and(
         sql`lower(${t.users.email}) = ${email}`,
         isNull(t.users.deactivatedAt),
         eq(t.users.isService, false),
       );
+      if (opts.deviceOf) {
+        const [own] = await db
+          .select()
+          .from(t.users)
+          .where(and(account, eq(t.users.id, opts.deviceOf)));
+        if (own) return own;
+      }
       const [claimed] = await db
         .update(t.users)
         .set({ signInBlockedUntil: signInBackoff.claim(t.users.failedSignIns) })

@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { superAdmins } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_DEVICE_COOKIE } from "../auth/device-cookie";
 import { AppError } from "../errors";
 import type { Services } from "../server";
-import { testServices } from "../testing";
+import { TestClient, testServices } from "../testing";
 import { SYSTEM } from "./actor";
 
 let services: Services;
@@ -90,5 +91,33 @@ describe("super-admin sign-in back-off per account", () => {
   it("an unknown email answers like a wrong password and leaves no trace", async () => {
     expect((await attempt("nobody@platform.test", "x")).code).toBe("UNAUTHORIZED");
     expect((await attempt("nobody@platform.test", "x")).code).toBe("UNAUTHORIZED");
+  });
+
+  it("a guesser who keeps the back-off running does not keep the admin's own browser out (admin app)", async () => {
+    const email = await newAdmin();
+    const browser = (cookie?: string) => {
+      const c = new TestClient(services, "localhost:3001", "admin");
+      if (cookie) c.cookies.set(ADMIN_DEVICE_COOKIE, cookie);
+      return c;
+    };
+    const signIn = (c: TestClient, pw: string) =>
+      c
+        .call((x) => x.adminAuth.signIn({ email, password: pw }))
+        .then(
+          () => "ok",
+          (e: { cause?: { code?: string } }) => e.cause?.code ?? "?",
+        );
+    const own = browser();
+    expect(await signIn(own, password)).toBe("ok");
+    const device = own.cookies.get(ADMIN_DEVICE_COOKIE);
+    expect(device).toBeTruthy();
+
+    expect(await signIn(browser(), "guess-1")).toBe("UNAUTHORIZED");
+    expect(await signIn(browser(), password)).toBe("RATE_LIMITED"); // held for everyone else
+    expect(await signIn(own, password)).toBe("ok"); // not for the admin's own browser
+    // A tampered cookie is no pass.
+    expect(await signIn(browser(), "guess-2")).toBe("UNAUTHORIZED");
+    const tampered = `${device!.slice(0, -1)}${device!.endsWith("A") ? "B" : "A"}`;
+    expect(await signIn(browser(tampered), password)).toBe("RATE_LIMITED");
   });
 });

@@ -66,15 +66,20 @@ export class SuperAdminService {
     });
   }
 
-  /** Password sign-in, with the per-account back-off of `signInBackoff` (and the router's per-address limit). */
+  /**
+   * Password sign-in, with the per-account back-off of `signInBackoff` (and the router's per-address
+   * limit) — except from a browser this admin signed in from before (`deviceOf`, device-cookie.ts).
+   */
   async signIn(
     input: { email?: unknown; password?: unknown },
     meta: RequestMeta,
+    opts: { deviceOf?: string | null } = {},
   ): Promise<{ token: string; session: AdminSession }> {
     const email = typeof input.email === "string" ? input.email.trim().toLowerCase() : "";
     const password = typeof input.password === "string" ? input.password : "";
     const found = email && email.length <= 254 ? await this.findByEmail(email) : null;
-    const admin = found ? await this.claimAttempt(found.id) : null;
+    const admin =
+      found && found.id === opts.deviceOf ? found : found ? await this.claimAttempt(found.id) : null;
     dummyHash ??= hashPassword(randomToken());
     const ok = await verifyPassword(admin?.passwordHash ?? (await dummyHash), password);
     if (!admin || admin.disabledAt || !ok) {
