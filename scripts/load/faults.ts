@@ -68,7 +68,14 @@ export type RedisClusterNode = {
 const cli = async (host: string, port: number, ...args: string[]) =>
   (await run("redis-cli", ["-h", host, "-p", String(port), ...args])).stdout;
 
-export async function redisClusterNode(seedUrl: string): Promise<RedisClusterNode> {
+/**
+ * A master of the cluster at `seedUrl`, to shut down and start again: the one serving `holding`'s
+ * slot when given (a key the run uses), else one other than the seed.
+ */
+export async function redisClusterNode(
+  seedUrl: string,
+  opts: { holding?: string } = {},
+): Promise<RedisClusterNode> {
   const seed = new URL(seedUrl.split(",")[0]!);
   const seedHost = seed.hostname;
   const seedPort = Number(seed.port || 6379);
@@ -80,7 +87,18 @@ export async function redisClusterNode(seedUrl: string): Promise<RedisClusterNod
       const [host, rest] = f[1]!.split(":");
       return { host: host!, port: Number(rest!.split("@")[0]), slots: f.slice(8).join(" ") };
     });
-  const node = masters.find((m) => m.port !== seedPort && m.slots) ?? masters.find((m) => m.slots);
+  const slot = opts.holding
+    ? Number((await cli(seedHost, seedPort, "cluster", "keyslot", opts.holding)).trim())
+    : null;
+  const serves = (ranges: string, n: number) =>
+    ranges.split(" ").some((r) => {
+      const [from, to = from] = r.split("-").map(Number);
+      return from !== undefined && n >= from && n <= to!;
+    });
+  const node =
+    slot !== null
+      ? masters.find((m) => serves(m.slots, slot))
+      : (masters.find((m) => m.port !== seedPort && m.slots) ?? masters.find((m) => m.slots));
   if (!node) throw new Error(`no master with slots in the cluster at ${seedHost}:${seedPort}`);
   const { host, port } = node;
   const config = async (name: string) => (await cli(host, port, "config", "get", name)).split("\n")[1] ?? "";
