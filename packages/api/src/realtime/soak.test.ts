@@ -25,7 +25,14 @@ const DEADLINE_MS = 10_000;
 const SOAK_MS = 6_000;
 
 type Person = { id: string; role: "owner" | "member" | "guest"; on: TestClient[] };
-type Channel = { id: string; kind: "public" | "private"; members: Set<string>; joining: Set<string> };
+type Channel = {
+  id: string;
+  kind: "public" | "private";
+  members: Set<string>;
+  joining: Set<string>;
+  /** When each person who joined during the soak started joining (before that, nothing may reach them). */
+  joinStarted: Map<string, number>;
+};
 type Sent = {
   body: string;
   channel: Channel;
@@ -123,7 +130,7 @@ describe.each(MODES)("soak via %s", (_name, env) => {
 
     const everyone = new Set(people.map((p) => p.id));
     const channels: Channel[] = [
-      { id: general, kind: "public", members: new Set(everyone), joining: new Set() },
+      { id: general, kind: "public", members: new Set(everyone), joining: new Set(), joinStarted: new Map() },
     ];
     const sent: Sent[] = [];
     const created: { channel: Channel; doneAt: number; required: Set<string> }[] = [];
@@ -173,6 +180,7 @@ describe.each(MODES)("soak via %s", (_name, env) => {
               kind,
               members: new Set([p.id, ...invited.map((q) => q.id)]),
               joining: new Set(),
+              joinStarted: new Map(),
             };
             const required = new Set(
               people.filter((q) => canSee(channel, q, channel.members)).map((q) => q.id),
@@ -190,6 +198,7 @@ describe.each(MODES)("soak via %s", (_name, env) => {
             }
             const q = pick(outsiders);
             c.joining.add(q.id);
+            c.joinStarted.set(q.id, Date.now());
             try {
               if (c.kind === "public" && q.role !== "guest")
                 await client(q).call((x) => x.chat.joinChannel({ channelId: c.id }));
@@ -241,9 +250,23 @@ describe.each(MODES)("soak via %s", (_name, env) => {
         (m) => m.required.has(s.person.id) && (s.arrivals.get(m.body)?.[0] ?? 0) - m.doneAt > DEADLINE_MS,
       );
       const repeated = [...s.arrivals].filter(([, at]) => at.length > 1).map(([body]) => body);
-      // A resumed stream replays what its person can see now (a channel joined since included).
+      // A resumed stream replays what its person can see now (a channel joined since included); a
+      // live stream delivers by what its person can see when the event reaches it, so a message sent
+      // just before someone joined may reach them — never one that arrived before their join began.
+      const joinedBefore = (m: Sent) => {
+        const started = m.channel.joinStarted.get(s.person.id);
+        const arrived = s.arrivals.get(m.body)?.[0];
+        return (
+          started !== undefined &&
+          arrived !== undefined &&
+          m.channel.members.has(s.person.id) &&
+          started <= arrived
+        );
+      };
       const allowed = (m: Sent) =>
-        m.allowed.has(s.person.id) || (s.reconnects && canSee(m.channel, s.person, m.channel.members));
+        m.allowed.has(s.person.id) ||
+        joinedBefore(m) ||
+        (s.reconnects && canSee(m.channel, s.person, m.channel.members));
       const leaked = sent.filter((m) => !allowed(m) && s.arrivals.has(m.body));
       const ids = durable(s).map((e) => e.id);
       const outOfOrder = ids.filter((id, i) => i > 0 && id <= ids[i - 1]!).length;
