@@ -1,4 +1,5 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { chatRouter } from "./chat/router";
 import { adminRouter } from "./routers/admin";
 import { adminAuthRouter } from "./routers/admin-auth";
 import { apiKeysRouter } from "./routers/api-keys";
@@ -6,7 +7,6 @@ import { attachmentsRouter } from "./routers/attachments";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
-import { chatRouter } from "./routers/chat";
 import { domainsRouter } from "./routers/domains";
 import { membersRouter } from "./routers/members";
 import { realtimeRouter } from "./routers/realtime";

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { userActor } from "../routers/tenant";
 import { authedProcedure, feature, limit, permissionProcedure, router } from "../trpc";
-import { userActor } from "./tenant";
 
 // Shapes only; the chat service validates (trims, bounds, emoji) and answers NOT_FOUND for ids that
 // are not uuids / message ids. Message ids are numbers, channel and user ids uuid strings.
