@@ -6,10 +6,10 @@ import {
   type SubscriptionState,
 } from "@nchat/billing";
 import { type Database, type PublicTx, withPlatformAdmin } from "@nchat/db";
-import { type Tenant, tenantAuditLogs, tenantDomains, tenants } from "@nchat/db/public";
+import { type Tenant, tenantDomains, tenants } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
 import { AppError } from "../errors";
-import { type Actor, auditActor } from "../services/actor";
+import { type Actor, audit } from "../services/actor";
 import type { BillingConfig } from "./config";
 
 /**
@@ -287,13 +287,10 @@ export async function writeBilling(
   }
   entries.push(...(opts.extra ?? []).map((e) => ({ ...e, after: { ...(e.after as object), ...context } })));
   for (const e of entries) {
-    await tx.insert(tenantAuditLogs).values({
-      ...auditActor(actor),
-      tenantId: current.id,
+    await audit(tx, current.id, actor, {
       action: e.action,
       resourceType: e.resourceType,
       resourceId: e.resourceId,
-      before: null,
       after: e.after,
     });
   }

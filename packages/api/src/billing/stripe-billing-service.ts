@@ -8,10 +8,10 @@ import {
   type Stripe,
 } from "@nchat/billing";
 import { type Database, type PublicTx, withPlatformAdmin } from "@nchat/db";
-import { stripeWebhooks, type Tenant, tenantAuditLogs, tenants } from "@nchat/db/public";
+import { stripeWebhooks, type Tenant, tenants } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
 import { AppError } from "../errors";
-import { type Actor, auditActor, SYSTEM } from "../services/actor";
+import { type Actor, audit, SYSTEM } from "../services/actor";
 import type { BillingConfig } from "./config";
 import {
   type AuditEntry,
@@ -124,14 +124,10 @@ export class StripeBillingService implements BillingProvider {
         .update(tenants)
         .set({ stripeCustomerId: customer.id, updatedAt: this.now() })
         .where(eq(tenants.id, t.id));
-      await tx.insert(tenantAuditLogs).values({
-        ...auditActor(actor),
-        tenantId: t.id,
+      await audit(tx, t.id, actor, {
         action: "billing.customer_create",
         resourceType: "stripe_customer",
         resourceId: customer.id,
-        before: null,
-        after: null,
       });
       return customer.id;
     });
@@ -341,13 +337,10 @@ export class StripeBillingService implements BillingProvider {
         success_url: request.successUrl,
         cancel_url: request.cancelUrl,
       });
-      await tx.insert(tenantAuditLogs).values({
-        ...auditActor(actor),
-        tenantId: t.id,
+      await audit(tx, t.id, actor, {
         action: "billing.checkout_start",
         resourceType: "checkout_session",
         resourceId: session.id,
-        before: null,
         after: { plan: request.plan, interval: request.interval },
       });
       return { session };

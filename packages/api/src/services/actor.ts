@@ -1,3 +1,5 @@
+import type { PublicTx } from "@nchat/db";
+import { tenantAuditLogs } from "@nchat/db/public";
 /** Who performs an action: recorded in the audit log, and deciding what the action may change. */
 export type Actor = {
   type: "system" | "super_admin" | "user" | "api_key";
@@ -21,4 +23,29 @@ export function auditActor(a: Actor) {
     ip: a.ip ?? null,
     userAgent: a.userAgent ?? null,
   };
+}
+
+/** One audit-log entry: what was done to which resource, and the resource before and after. */
+export type AuditEntry = {
+  action: string;
+  resourceType: string;
+  resourceId?: string | null;
+  before?: unknown;
+  after?: unknown;
+};
+
+/**
+ * Records an administrative action in `public.tenant_audit_logs`, in the caller's transaction (the
+ * entry commits or rolls back with the change it describes). `tenantId` null: a platform-wide action.
+ */
+export function audit(db: PublicTx, tenantId: string | null, actor: Actor, entry: AuditEntry) {
+  return db.insert(tenantAuditLogs).values({
+    ...auditActor(actor),
+    tenantId,
+    action: entry.action,
+    resourceType: entry.resourceType,
+    resourceId: entry.resourceId ?? null,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+  });
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { type Database, type TenantActor, type TenantRef, withTenant } from "@nchat/db";
-import { tenantAuditLogs, tenants } from "@nchat/db/public";
+import { tenants } from "@nchat/db/public";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { can } from "../auth/permissions";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
-import { type Actor, auditActor, isPlatformActor } from "./actor";
+import { type Actor, audit, isPlatformActor } from "./actor";
 import type { SessionUser } from "./auth-service";
 
 /** Every API key starts with this, so a bearer token can be told apart from other credentials. */
@@ -105,13 +105,10 @@ export class ApiKeyService {
             createdBy: actor.type === "user" ? (actor.id ?? null) : null,
           })
           .returning();
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "api_key.create",
           resourceType: "api_key",
           resourceId: id,
-          before: null,
           after: { name: input.name, scope: input.scope, prefix, serviceUserId: serviceUser!.id },
         });
         return {
@@ -171,9 +168,7 @@ export class ApiKeyService {
           .update(t.users)
           .set({ deactivatedAt: now, updatedAt: now })
           .where(and(eq(t.users.id, current.serviceUserId), eq(t.users.isService, true)));
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "api_key.revoke",
           resourceType: "api_key",
           resourceId: id,

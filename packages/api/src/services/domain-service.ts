@@ -8,13 +8,13 @@ import {
   withPlatformAdmin,
   withTenant,
 } from "@nchat/db";
-import { type TenantDomain, tenantAuditLogs, tenantDomains, tenants } from "@nchat/db/public";
+import { type TenantDomain, tenantDomains, tenants } from "@nchat/db/public";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { platformDisabled } from "../limits/platform-features";
 import { normalizeHost } from "../tenancy/host";
-import { type Actor, auditActor, SYSTEM } from "./actor";
+import { type Actor, audit, SYSTEM } from "./actor";
 
 /** The label under a custom domain that holds its verification TXT record. */
 export const VERIFICATION_LABEL = "_nchat-verify";
@@ -164,13 +164,10 @@ export class DomainService {
             .insert(tenantDomains)
             .values({ tenantId: tenant.id, domain, verificationToken: token })
             .returning();
-          await db.insert(tenantAuditLogs).values({
-            ...auditActor(actor),
-            tenantId: tenant.id,
+          await audit(db, tenant.id, actor, {
             action: "domain.add",
             resourceType: "domain",
             resourceId: created!.id,
-            before: null,
             after: { domain },
           });
           return created!;
@@ -241,9 +238,7 @@ export class DomainService {
           .where(and(eq(tenantDomains.id, id), eq(tenantDomains.tenantId, tenant.id)))
           .returning();
         if (!updated) throw notFound();
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: check.ok ? "domain.verify" : "domain.verify_failed",
           resourceType: "domain",
           resourceId: id,
@@ -276,14 +271,11 @@ export class DomainService {
           .where(and(eq(tenantDomains.id, id), eq(tenantDomains.tenantId, tenant.id)))
           .returning();
         if (!row) throw notFound();
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "domain.remove",
           resourceType: "domain",
           resourceId: id,
           before: { domain: row.domain, status: row.status },
-          after: null,
         });
         return { removed: row, domains: await domainsOf(db, tenant.id) };
       },
@@ -359,9 +351,7 @@ export class DomainService {
           .where(and(eq(tenantDomains.id, c.id), eq(tenantDomains.status, "verified")))
           .returning({ id: tenantDomains.id });
         if (!updated) return null;
-        await tx.insert(tenantAuditLogs).values({
-          ...auditActor(SYSTEM),
-          tenantId: c.tenantId,
+        await audit(tx, c.tenantId, SYSTEM, {
           action: "domain.verification_lost",
           resourceType: "domain",
           resourceId: c.id,

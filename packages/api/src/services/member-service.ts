@@ -6,13 +6,7 @@ import {
   type TenantTx,
   withTenant,
 } from "@nchat/db";
-import {
-  type TenantInvitation,
-  tenantAuditLogs,
-  tenantInvitations,
-  tenantSettings,
-  tenants,
-} from "@nchat/db/public";
+import { type TenantInvitation, tenantInvitations, tenantSettings, tenants } from "@nchat/db/public";
 import { and, asc, desc, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { atLeast, canAssign, type Role } from "../auth/permissions";
@@ -21,7 +15,7 @@ import { AppError } from "../errors";
 import { assertWithinLimit } from "../limits/limits";
 import type { UsageRecorder } from "../limits/usage";
 import { hashPassword } from "../passwords";
-import { type Actor, auditActor, isPlatformActor } from "./actor";
+import { type Actor, audit, isPlatformActor } from "./actor";
 import type { AuthService, RequestMeta, Session } from "./auth-service";
 import { clearSecondFactor } from "./two-factor-service";
 
@@ -242,13 +236,10 @@ export class MemberService {
             expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
           })
           .returning();
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "member.invite",
           resourceType: "invitation",
           resourceId: created!.id,
-          before: null,
           after: { email, role },
         });
         return created!;
@@ -279,9 +270,7 @@ export class MemberService {
           .set({ tokenHash: hashToken(token), expiresAt: new Date(Date.now() + INVITATION_TTL_MS) })
           .where(eq(tenantInvitations.id, id))
           .returning();
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "member.reinvite",
           resourceType: "invitation",
           resourceId: id,
@@ -306,14 +295,11 @@ export class MemberService {
         const current = await lockOpenInvitation(db, tenant.id, id);
         assertCanManageInvitation(actorRole, current);
         await db.update(tenantInvitations).set({ revokedAt: new Date() }).where(eq(tenantInvitations.id, id));
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "member.invite_revoke",
           resourceType: "invitation",
           resourceId: id,
           before: { email: current.email, role: current.role },
-          after: null,
         });
       },
       tenantActor(actor),
@@ -427,21 +413,24 @@ export class MemberService {
           .update(tenantInvitations)
           .set({ acceptedAt: now })
           .where(eq(tenantInvitations.id, invitation.id));
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor({
+        await audit(
+          db,
+          tenant.id,
+          {
             type: "user",
             id: user.id,
             email,
             ip: meta.ip ?? undefined,
             userAgent: meta.userAgent ?? undefined,
-          }),
-          tenantId: tenant.id,
-          action: "member.join",
-          resourceType: "user",
-          resourceId: user.id,
-          before: existing ? { role: existing.role, deactivatedAt: existing.deactivatedAt } : null,
-          after: { email, name, role, invitationId: invitation.id, reactivated: Boolean(existing) },
-        });
+          },
+          {
+            action: "member.join",
+            resourceType: "user",
+            resourceId: user.id,
+            before: existing ? { role: existing.role, deactivatedAt: existing.deactivatedAt } : null,
+            after: { email, name, role, invitationId: invitation.id, reactivated: Boolean(existing) },
+          },
+        );
         return user.id;
       });
     } catch (err) {
@@ -483,9 +472,7 @@ export class MemberService {
           .set({ role: next, updatedAt: new Date() })
           .where(eq(t.users.id, id))
           .returning();
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "member.role_change",
           resourceType: "user",
           resourceId: id,
@@ -520,9 +507,7 @@ export class MemberService {
         if (!target.totpEnabledAt && !target.totpSecret)
           throw new AppError("CONFLICT", `${target.name} has no two-factor authentication to reset.`);
         await clearSecondFactor({ db, t }, id);
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "member.two_factor_reset",
           resourceType: "user",
           resourceId: id,
@@ -551,9 +536,7 @@ export class MemberService {
         assertOutranks(actorRole, target.role);
         const now = new Date();
         await db.update(t.users).set({ deactivatedAt: now, updatedAt: now }).where(eq(t.users.id, id));
-        await db.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: tenant.id,
+        await audit(db, tenant.id, actor, {
           action: "member.remove",
           resourceType: "user",
           resourceId: id,

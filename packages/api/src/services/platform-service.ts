@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
 import type { Services } from "../server";
-import { type Actor, auditActor } from "./actor";
+import { type Actor, audit } from "./actor";
 import { verificationRecord } from "./domain-service";
 import {
   type AuditLogInput,
@@ -434,9 +434,7 @@ export class PlatformService {
         .select({ domain: tenantDomains.domain })
         .from(tenantDomains)
         .where(eq(tenantDomains.tenantId, id));
-      await tx.insert(tenantAuditLogs).values({
-        ...auditActor(actor),
-        tenantId: id,
+      await audit(tx, id, actor, {
         action: "tenant.cache_invalidate",
         resourceType: "tenant",
         resourceId: id,

@@ -1,12 +1,12 @@
 import { type Database, withPlatformAdmin } from "@nchat/db";
-import { superAdminSessions, superAdmins, tenantAuditLogs } from "@nchat/db/public";
+import { superAdminSessions, superAdmins } from "@nchat/db/public";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { hashPassword, verifyPassword } from "../passwords";
-import { type Actor, auditActor } from "./actor";
+import { type Actor, audit } from "./actor";
 import type { RequestMeta } from "./auth-service";
 
 export const createSuperAdminInput = z.object({
@@ -45,8 +45,7 @@ export class SuperAdminService {
         email: superAdmins.email,
         name: superAdmins.name,
       });
-      await tx.insert(tenantAuditLogs).values({
-        ...auditActor(actor),
+      await audit(tx, null, actor, {
         action: "super_admin.create",
         resourceType: "super_admin",
         resourceId: row!.id,

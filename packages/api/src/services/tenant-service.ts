@@ -15,7 +15,6 @@ import {
   type TenantBranding,
   type TenantFeatures,
   type TenantLimits,
-  tenantAuditLogs,
   tenantDomains,
   tenantSettings,
   tenants,
@@ -24,7 +23,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { hashPassword } from "../passwords";
-import { type Actor, auditActor, isPlatformActor } from "./actor";
+import { type Actor, audit, auditActor, isPlatformActor } from "./actor";
 
 export const createTenantInput = z.object({
   name: z.string().trim().min(2, "Give the workspace a name of at least 2 characters.").max(100),
@@ -295,9 +294,7 @@ export class TenantService {
             .set({ ...changed, updatedAt: new Date() })
             .where(eq(tenantSettings.tenantId, id))
             .returning();
-          await tx.insert(tenantAuditLogs).values({
-            ...auditActor(actor),
-            tenantId: id,
+          await audit(tx, id, actor, {
             action: "settings.update",
             resourceType: "tenant_settings",
             resourceId: id,
@@ -309,9 +306,7 @@ export class TenantService {
       if (!tenantChanged) return current; // nothing of the tenant row changed: no write, no entry
       const [updated] = await tx.update(tenants).set(values).where(eq(tenants.id, id)).returning();
       if (!updated) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
-      await tx.insert(tenantAuditLogs).values({
-        ...auditActor(actor),
-        tenantId: id,
+      await audit(tx, id, actor, {
         action,
         resourceType: "tenant",
         resourceId: id,
@@ -349,9 +344,7 @@ export class TenantService {
     const purged = await purgeTenant(this.deps.db, id);
     if (purged) {
       await withPlatformAdmin(this.deps.db, (tx) =>
-        tx.insert(tenantAuditLogs).values({
-          ...auditActor(actor),
-          tenantId: null,
+        audit(tx, null, actor, {
           action: "tenant.purge",
           resourceType: "tenant",
           resourceId: id,
@@ -419,9 +412,7 @@ export class TenantService {
         )
         .where(eq(tenants.id, id))
         .returning();
-      await tx.insert(tenantAuditLogs).values({
-        ...auditActor(actor),
-        tenantId: id,
+      await audit(tx, id, actor, {
         action: deleted ? "tenant.delete" : "tenant.restore",
         resourceType: "tenant",
         resourceId: id,

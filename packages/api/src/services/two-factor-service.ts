@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { type Database, open, seal, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
-import { tenantAuditLogs, tenantSettings } from "@nchat/db/public";
+import { tenantSettings } from "@nchat/db/public";
 import { and, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
@@ -10,7 +10,7 @@ import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { verifyPassword } from "../passwords";
-import { type Actor, auditActor } from "./actor";
+import { type Actor, audit } from "./actor";
 import type { AuthService, RequestMeta, Session } from "./auth-service";
 
 /** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30 s steps; one step either side. */
@@ -93,16 +93,8 @@ export async function clearSecondFactor(
 type SignedIn = Actor & { id: string };
 
 /** One audit entry per change of a second factor (never the secret or a code). */
-const audit = (db: TenantTx["db"], tenant: TenantRef, user: SignedIn, action: string) =>
-  db.insert(tenantAuditLogs).values({
-    ...auditActor(user),
-    tenantId: tenant.id,
-    action,
-    resourceType: "user",
-    resourceId: user.id,
-    before: null,
-    after: null,
-  });
+const auditOwn = (db: TenantTx["db"], tenant: TenantRef, user: SignedIn, action: string) =>
+  audit(db, tenant.id, user, { action, resourceType: "user", resourceId: user.id });
 
 const wrongCode = () => new AppError("UNAUTHORIZED", "That code is not right. Try the current one.");
 
@@ -209,7 +201,7 @@ export class TwoFactorService {
           updatedAt: new Date(),
         })
         .where(eq(t.users.id, userId));
-      await audit(db, tenant, user, "user.two_factor_on");
+      await auditOwn(db, tenant, user, "user.two_factor_on");
       return this.replaceRecoveryCodes({ db, t }, userId);
     });
     if (!recoveryCodes) throw wrongCode();
@@ -231,7 +223,7 @@ export class TwoFactorService {
       throw new AppError("UNAUTHORIZED", "The password is incorrect.");
     await withTenant(this.deps.db, tenant, async (tx) => {
       await clearSecondFactor(tx, userId);
-      await audit(tx.db, tenant, user, "user.two_factor_off");
+      await auditOwn(tx.db, tenant, user, "user.two_factor_off");
     });
     await this.deps.auth.refreshUserSessions(tenant, userId);
   }
@@ -245,7 +237,7 @@ export class TwoFactorService {
     const { code } = parse(codeInput, input);
     this.assertCheck(await this.checkCode(tenant, user.id, code));
     const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
-      await audit(db, tenant, user, "user.recovery_codes_renewed");
+      await auditOwn(db, tenant, user, "user.recovery_codes_renewed");
       return this.replaceRecoveryCodes({ db, t }, user.id);
     });
     return { recoveryCodes };
