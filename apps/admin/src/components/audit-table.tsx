@@ -1,9 +1,10 @@
 "use client";
 
+import { EmptyState } from "@nchat/ui/primitives";
 import Link from "next/link";
 import { Fragment, useState } from "react";
 import { formatDateTime, formatLimitValue, formatRelative } from "@/lib/format";
-import { EmptyState, SkeletonRows } from "./ui";
+import { SkeletonRows } from "./ui";
 
 export type AuditEntry = {
   id: number;

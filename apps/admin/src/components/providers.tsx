@@ -1,11 +1,11 @@
 "use client";
 
 import type { AppRouter } from "@nchat/api";
+import { isUnauthorized } from "@nchat/ui/errors";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
-import { isUnauthorized } from "@/lib/errors";
 import { TRPCProvider } from "@/lib/trpc";
 import { ToastProvider } from "./toasts";
 

@@ -1,31 +1,9 @@
 "use client";
 
+import { errorMessage } from "@nchat/ui/errors";
+import { Spinner } from "@nchat/ui/primitives";
 import type { ReactNode } from "react";
-import { appErrorOf } from "@/lib/errors";
 import { PLAN_LABEL, STATUS_LABEL } from "@/lib/format";
-
-export function PageHeader({
-  title,
-  description,
-  actions,
-  eyebrow,
-}: {
-  title: ReactNode;
-  description?: ReactNode;
-  actions?: ReactNode;
-  eyebrow?: ReactNode;
-}) {
-  return (
-    <header className="page-header">
-      <div className="page-header-text">
-        {eyebrow ? <div className="eyebrow">{eyebrow}</div> : null}
-        <h1>{title}</h1>
-        {description ? <p className="page-description">{description}</p> : null}
-      </div>
-      {actions ? <div className="page-actions">{actions}</div> : null}
-    </header>
-  );
-}
 
 export function Card({
   title,
@@ -62,18 +40,6 @@ export function PlanBadge({ plan }: { plan: string }) {
   return <span className={`badge badge-plan-${plan}`}>{PLAN_LABEL[plan] ?? plan}</span>;
 }
 
-export function Badge({ tone = "neutral", children }: { tone?: string; children: ReactNode }) {
-  return <span className={`badge badge-${tone}`}>{children}</span>;
-}
-
-export function Spinner({ label = "Loading" }: { label?: string }) {
-  return (
-    <span className="spinner" role="status">
-      <span className="visually-hidden">{label}</span>
-    </span>
-  );
-}
-
 /** Placeholder rows while a table loads. */
 export function SkeletonRows({ rows = 8, cols }: { rows?: number; cols: number }) {
   return (
@@ -101,24 +67,11 @@ export function Skeleton({ height = 16, width = "100%" }: { height?: number; wid
   return <span className="skeleton" style={{ height, width, display: "block" }} aria-hidden="true" />;
 }
 
-export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
-  return (
-    <div className="empty-state">
-      <div className="empty-icon" aria-hidden="true">
-        ∅
-      </div>
-      <strong>{title}</strong>
-      {children ? <p>{children}</p> : null}
-    </div>
-  );
-}
-
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  const info = appErrorOf(error);
   return (
     <div className="error-state" role="alert">
       <strong>Could not load this.</strong>
-      <p>{info.message}</p>
+      <p>{errorMessage(error)}</p>
       {onRetry ? (
         <button type="button" className="btn btn-secondary btn-sm" onClick={onRetry}>
           Try again

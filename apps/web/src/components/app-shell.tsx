@@ -1,5 +1,7 @@
 "use client";
 
+import { Icon, type IconName } from "@nchat/ui/icon";
+import { Badge } from "@nchat/ui/primitives";
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
@@ -11,7 +13,7 @@ import { ChatProvider } from "./chat/chat-provider";
 import { ConnectionBanner } from "./chat/connection-banner";
 import { ChatSidebar } from "./chat/sidebar";
 import { roleAtLeast, useSessionUser, useTenant } from "./tenant";
-import { Avatar, Badge, Icon, type IconName } from "./ui";
+import { Avatar } from "./ui";
 
 type NavItem = { href: string; label: string; icon: IconName; show: boolean };
 

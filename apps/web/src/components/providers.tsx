@@ -1,5 +1,6 @@
 "use client";
 
+import { LayerRoot } from "@nchat/ui/layer";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { makeQueryClient, makeTrpcClient, TRPCProvider } from "@/lib/trpc";
@@ -40,7 +41,7 @@ export function Providers({ children, tenantHost = false }: { children: ReactNod
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        {children}
+        <LayerRoot>{children}</LayerRoot>
       </TRPCProvider>
     </QueryClientProvider>
   );

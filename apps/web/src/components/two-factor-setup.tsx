@@ -1,8 +1,8 @@
 "use client";
 
+import { appErrorOf, errorMessage } from "@nchat/ui/errors";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { appErrorOf, errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { Alert, Button, CopyField, describedBy, Field } from "./ui";
 

@@ -1,11 +1,11 @@
 "use client";
 
 import type { AppRouter, RouterInputs, RouterOutputs } from "@nchat/api";
+import { appErrorOf, isUnauthorized, retryAfterSeconds } from "@nchat/ui/errors";
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import superjson from "superjson";
-import { appErrorOf, isUnauthorized, retryAfterSeconds } from "./errors";
 
 export type { RouterInputs, RouterOutputs };
 

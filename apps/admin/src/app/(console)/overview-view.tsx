@@ -1,9 +1,10 @@
 "use client";
 
+import { EmptyState, PageHeader } from "@nchat/ui/primitives";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { CHART_COLORS, StackedBars, TrendChart } from "@/components/charts";
-import { Card, EmptyState, ErrorState, PageHeader, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
+import { Card, ErrorState, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
 import {
   formatBytes,
   formatCompact,

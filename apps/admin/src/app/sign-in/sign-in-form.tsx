@@ -1,10 +1,10 @@
 "use client";
 
+import { errorMessage } from "@nchat/ui/errors";
+import { Spinner } from "@nchat/ui/primitives";
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
-import { Spinner } from "@/components/ui";
-import { appErrorOf } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 
 export function SignInForm({ next }: { next: string }) {
@@ -28,7 +28,7 @@ export function SignInForm({ next }: { next: string }) {
     e.preventDefault();
     signIn.mutate({ email, password });
   };
-  const error = signIn.error ? appErrorOf(signIn.error).message : null;
+  const error = signIn.error ? errorMessage(signIn.error) : null;
   return (
     <form
       className="form"

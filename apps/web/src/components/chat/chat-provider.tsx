@@ -1,5 +1,6 @@
 "use client";
 
+import { isUnauthorized } from "@nchat/ui/errors";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useRouter } from "next/navigation";
@@ -13,7 +14,6 @@ import {
   useRef,
   useState,
 } from "react";
-import { isUnauthorized } from "@/lib/errors";
 import { mentionsIn } from "@/lib/markdown";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 import { toSignIn } from "../providers";

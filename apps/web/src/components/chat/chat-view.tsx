@@ -1,15 +1,18 @@
 "use client";
 
+import { Dialog } from "@nchat/ui/dialog";
+import { errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Badge, EmptyState, Spinner } from "@nchat/ui/primitives";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { errorMessage } from "@/lib/errors";
 import { formatDateTime, relativeTime } from "@/lib/format";
 import { Markdown, plainText } from "@/lib/markdown";
 import { useTRPC, useTRPCClient } from "@/lib/trpc";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
-import { Alert, Avatar, Badge, Button, EmptyState, Icon, Modal, Spinner } from "../ui";
+import { Alert, Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
 import { Composer } from "./composer";
 import { type Channel, type Message, messagesKey, type PageParam, threadKey, withRecent } from "./data";
@@ -605,7 +608,7 @@ function ChannelDetails({
     [members.data, online],
   );
   return (
-    <Modal
+    <Dialog
       open={open}
       onClose={onClose}
       title={channel.kind === "dm" ? channel.name : `#${channel.name}`}
@@ -715,6 +718,6 @@ function ChannelDetails({
           </div>
         ) : null}
       </div>
-    </Modal>
+    </Dialog>
   );
 }

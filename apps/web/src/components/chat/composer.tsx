@@ -1,15 +1,16 @@
 "use client";
 
+import { appErrorOf, errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 import { flushSync } from "react-dom";
-import { appErrorOf, errorMessage } from "@/lib/errors";
 import { formatBytes } from "@/lib/format";
 import { mentionQuery, type PickedMention, toTokens } from "@/lib/mentions";
 import { useTRPC, useTRPCClient } from "@/lib/trpc";
 import { useSessionUser, useTenant, useTenantFeature, useTenantLimits } from "../tenant";
-import { Avatar, Icon } from "../ui";
+import { Avatar } from "../ui";
 import { type Message, type MessagesData, messagesPrefix, type ThreadData, threadKey } from "./data";
 import { EDIT_EVENT } from "./message";
 import { addPending, draftKey, isPendingDraft, readDraft, writeDraft } from "./pending";

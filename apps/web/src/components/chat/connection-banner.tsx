@@ -1,6 +1,6 @@
 "use client";
 
-import { Spinner } from "../ui";
+import { Spinner } from "@nchat/ui/primitives";
 import { useChat } from "./chat-provider";
 
 /** A visible "reconnecting…" state while the realtime stream is down (it resumes where it left off). */

@@ -1,13 +1,16 @@
 "use client";
 
+import { Dialog } from "@nchat/ui/dialog";
+import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Badge, EmptyState } from "@nchat/ui/primitives";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
-import { appErrorOf, errorMessage, fieldErrors } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useSessionUser, useTenantFeature } from "../tenant";
-import { Alert, Avatar, Badge, Button, describedBy, EmptyState, Field, Icon, Modal } from "../ui";
+import { Alert, Avatar, Button, describedBy, Field } from "../ui";
 import { useChat } from "./chat-provider";
 
 function UpgradeHint({ message }: { message: string }) {
@@ -64,7 +67,7 @@ export function CreateChannelDialog({ open, onClose }: { open: boolean; onClose:
   }
 
   return (
-    <Modal
+    <Dialog
       open={open}
       onClose={close}
       title="Create a channel"
@@ -142,7 +145,7 @@ export function CreateChannelDialog({ open, onClose }: { open: boolean; onClose:
           </label>
         </fieldset>
       </form>
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -173,7 +176,7 @@ export function BrowseChannelsDialog({ open, onClose }: { open: boolean; onClose
   const list = matching.filter((c) => !c.archivedAt);
   const archived = matching.filter((c) => c.archivedAt);
   return (
-    <Modal open={open} onClose={onClose} title="Browse channels" size="lg">
+    <Dialog open={open} onClose={onClose} title="Browse channels" size="lg">
       <div className="stack">
         <Field label="Find a channel" id="browse-filter">
           <input
@@ -237,7 +240,7 @@ export function BrowseChannelsDialog({ open, onClose }: { open: boolean; onClose
           </>
         ) : null}
       </div>
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -271,7 +274,7 @@ export function NewDmDialog({ open, onClose }: { open: boolean; onClose: () => v
     setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const code = appErrorOf(openDm.error)?.appCode;
   return (
-    <Modal
+    <Dialog
       open={open}
       onClose={close}
       title="New direct message"
@@ -326,6 +329,6 @@ export function NewDmDialog({ open, onClose }: { open: boolean; onClose: () => v
           </ul>
         )}
       </div>
-    </Modal>
+    </Dialog>
   );
 }

@@ -1,10 +1,12 @@
 "use client";
 
+import { errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Spinner } from "@nchat/ui/primitives";
 import { type QueryKey, useInfiniteQuery } from "@tanstack/react-query";
 import { Fragment, type ReactNode, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { errorMessage } from "@/lib/errors";
 import { dayLabel } from "@/lib/format";
-import { Alert, Button, Icon, Spinner } from "../ui";
+import { Alert, Button } from "../ui";
 import type { Message, MessagePage, PageParam } from "./data";
 import { MessageItem } from "./message";
 

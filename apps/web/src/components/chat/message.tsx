@@ -1,14 +1,16 @@
 "use client";
 
+import { Dialog } from "@nchat/ui/dialog";
+import { appErrorOf, errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
 import { useMutation } from "@tanstack/react-query";
 import { memo, type ReactNode, useEffect, useRef, useState } from "react";
-import { appErrorOf, errorMessage } from "@/lib/errors";
 import { formatBytes, formatDateTime, formatTime, relativeTime } from "@/lib/format";
 import { Markdown, type RenderOptions } from "@/lib/markdown";
 import { fromTokens, toTokens } from "@/lib/mentions";
 import { useTRPC } from "@/lib/trpc";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
-import { Avatar, Button, Icon, Modal } from "../ui";
+import { Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
 import type { Attachment, Message } from "./data";
 import { looksLikeImage } from "./upload";
@@ -260,7 +262,7 @@ function MessageItemImpl({
         />
       ) : null}
       {confirmDelete ? (
-        <Modal
+        <Dialog
           open={confirmDelete}
           onClose={() => setConfirmDelete(false)}
           title="Delete message?"
@@ -281,7 +283,7 @@ function MessageItemImpl({
         >
           <p>This removes the message for everyone. It cannot be undone.</p>
           <blockquote className="quote-preview">{message.body.slice(0, 300)}</blockquote>
-        </Modal>
+        </Dialog>
       ) : null}
     </div>
   );

@@ -1,8 +1,8 @@
 "use client";
 
+import { appErrorOf, errorMessage, isUnauthorized } from "@nchat/ui/errors";
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { appErrorOf, errorMessage, isUnauthorized } from "@/lib/errors";
 import { useTRPCClient } from "@/lib/trpc";
 import { toSignIn } from "../providers";
 import { Button } from "../ui";

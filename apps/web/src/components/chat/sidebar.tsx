@@ -1,10 +1,11 @@
 "use client";
 
+import { Icon } from "@nchat/ui/icon";
+import { Spinner } from "@nchat/ui/primitives";
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useSessionUser } from "../tenant";
-import { Icon, Spinner } from "../ui";
 import { useChat } from "./chat-provider";
 import type { Channel } from "./data";
 import { BrowseChannelsDialog, CreateChannelDialog, NewDmDialog } from "./dialogs";

@@ -1,6 +1,6 @@
 "use client";
 
-import { RestError } from "@/lib/errors";
+import { RestError } from "@nchat/ui/errors";
 
 export type UploadedFile = {
   id: string;

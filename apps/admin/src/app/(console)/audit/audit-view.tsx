@@ -1,9 +1,10 @@
 "use client";
 
+import { PageHeader } from "@nchat/ui/primitives";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { AuditTable } from "@/components/audit-table";
-import { CursorPagination, ErrorState, PageHeader } from "@/components/ui";
+import { CursorPagination, ErrorState } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 import { useSearchState } from "@/lib/use-search-state";
 

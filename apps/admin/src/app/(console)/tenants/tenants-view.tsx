@@ -1,19 +1,12 @@
 "use client";
 
 import type { RouterInputs } from "@nchat/api";
+import { EmptyState, PageHeader } from "@nchat/ui/primitives";
 import { useDebounced } from "@nchat/ui/use-debounced";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import {
-  EmptyState,
-  ErrorState,
-  PageHeader,
-  Pagination,
-  PlanBadge,
-  SkeletonRows,
-  StatusBadge,
-} from "@/components/ui";
+import { ErrorState, Pagination, PlanBadge, SkeletonRows, StatusBadge } from "@/components/ui";
 import { formatBytes, formatDate, formatNumber, formatPeriod, PLAN_LABEL, STATUS_LABEL } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useSearchState } from "@/lib/use-search-state";

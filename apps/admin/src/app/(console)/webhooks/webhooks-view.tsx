@@ -1,20 +1,13 @@
 "use client";
 
+import { Dialog } from "@nchat/ui/dialog";
+import { errorMessage } from "@nchat/ui/errors";
+import { Badge, type BadgeTone, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { useToast } from "@/components/toasts";
-import {
-  Badge,
-  CursorPagination,
-  EmptyState,
-  ErrorState,
-  KeyValue,
-  PageHeader,
-  SkeletonRows,
-  Spinner,
-} from "@/components/ui";
-import { appErrorOf } from "@/lib/errors";
+import { CursorPagination, ErrorState, KeyValue, SkeletonRows } from "@/components/ui";
 import { formatDateTime, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useSearchState } from "@/lib/use-search-state";
@@ -22,7 +15,7 @@ import { useSearchState } from "@/lib/use-search-state";
 const COLS = 7;
 
 /** Statuses that need attention are red; anything that finished is green. */
-function statusTone(status: string) {
+function statusTone(status: string): BadgeTone {
   if (/fail|error/i.test(status)) return "danger";
   if (/process|succe|done|ok|handled/i.test(status)) return "success";
   if (/ignor|skip/i.test(status)) return "neutral";
@@ -223,8 +216,6 @@ function EventViewer({
   const trpc = useTRPC();
   const toast = useToast();
   const queryClient = useQueryClient();
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
   const event = useQuery({ ...trpc.admin.logs.webhook.queryOptions({ id: id ?? "" }), enabled: !!id });
   const retry = useMutation(
     trpc.admin.logs.retryWebhook.mutationOptions({
@@ -233,87 +224,74 @@ function EventViewer({
         else toast.success("Event reprocessed", `${r.id}: ${r.status}`);
         void queryClient.invalidateQueries(trpc.admin.logs.pathFilter());
       },
-      onError: (e) => toast.error("Retry failed", appErrorOf(e).message),
+      onError: (e) => toast.error("Retry failed", errorMessage(e)),
     }),
   );
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (id && !d.open) d.showModal();
-    if (!id && d.open) d.close();
-  }, [id]);
   const e = event.data;
   return (
-    <dialog ref={ref} className="dialog dialog-wide" aria-labelledby={titleId} onClose={onClose}>
-      {id ? (
-        <div className="dialog-form">
-          <div className="dialog-header">
-            <h2 id={titleId} className="mono">
-              {id}
-            </h2>
-            <button type="button" className="icon-btn" onClick={onClose} aria-label="Close">
-              ×
+    <Dialog
+      open={!!id}
+      onClose={onClose}
+      size="lg"
+      title={<span className="mono">{id}</span>}
+      footer={
+        <>
+          <button type="button" className="btn btn-secondary" onClick={onClose}>
+            Close
+          </button>
+          {retryAvailable && e && isFailed(e.status) ? (
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={retry.isPending}
+              onClick={() => retry.mutate({ id: e.id })}
+            >
+              {retry.isPending ? <Spinner label="Retrying" /> : null}
+              Retry event
             </button>
-          </div>
-          <div className="dialog-body">
-            {event.isError ? (
-              <ErrorState error={event.error} onRetry={() => event.refetch()} />
-            ) : !e ? (
-              <Spinner />
-            ) : (
-              <>
-                <KeyValue
-                  items={[
-                    ["Type", <code key="t">{e.type}</code>],
-                    [
-                      "Status",
-                      <Badge key="s" tone={statusTone(e.status)}>
-                        {e.status}
-                      </Badge>,
-                    ],
-                    ["Attempts", e.attempts],
-                    ["Received", formatDateTime(e.receivedAt)],
-                    ["Processed", formatDateTime(e.processedAt)],
-                    [
-                      "Tenant",
-                      e.tenantId && e.tenantSlug ? (
-                        <Link key="l" href={`/tenants/${e.tenantId}`}>
-                          {e.tenantSlug}
-                        </Link>
-                      ) : (
-                        "—"
-                      ),
-                    ],
-                  ]}
-                />
-                {e.error ? (
-                  <div className="banner banner-danger">
-                    <strong>Error:</strong> {e.error}
-                  </div>
-                ) : null}
-                <h3 className="subheading">Payload</h3>
-                <pre className="json json-scroll">{JSON.stringify(e.payload, null, 2)}</pre>
-              </>
-            )}
-          </div>
-          <div className="dialog-footer">
-            <button type="button" className="btn btn-secondary" onClick={onClose}>
-              Close
-            </button>
-            {retryAvailable && e && isFailed(e.status) ? (
-              <button
-                type="button"
-                className="btn btn-primary"
-                disabled={retry.isPending}
-                onClick={() => retry.mutate({ id: e.id })}
-              >
-                {retry.isPending ? <Spinner label="Retrying" /> : null}
-                Retry event
-              </button>
-            ) : null}
-          </div>
-        </div>
-      ) : null}
-    </dialog>
+          ) : null}
+        </>
+      }
+    >
+      {event.isError ? (
+        <ErrorState error={event.error} onRetry={() => event.refetch()} />
+      ) : !e ? (
+        <Spinner label="Loading" />
+      ) : (
+        <>
+          <KeyValue
+            items={[
+              ["Type", <code key="t">{e.type}</code>],
+              [
+                "Status",
+                <Badge key="s" tone={statusTone(e.status)}>
+                  {e.status}
+                </Badge>,
+              ],
+              ["Attempts", e.attempts],
+              ["Received", formatDateTime(e.receivedAt)],
+              ["Processed", formatDateTime(e.processedAt)],
+              [
+                "Tenant",
+                e.tenantId && e.tenantSlug ? (
+                  <Link key="l" href={`/tenants/${e.tenantId}`}>
+                    {e.tenantSlug}
+                  </Link>
+                ) : (
+                  "—"
+                ),
+              ],
+            ]}
+          />
+          {e.error ? (
+            <div className="banner banner-danger">
+              <strong>Error:</strong> {e.error}
+            </div>
+          ) : null}
+          <h3 className="subheading">Payload</h3>
+          <pre className="json json-scroll">{JSON.stringify(e.payload, null, 2)}</pre>
+        </>
+      )}
+    </Dialog>
   );
 }

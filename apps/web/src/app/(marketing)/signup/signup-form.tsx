@@ -1,10 +1,12 @@
 "use client";
 
+import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Spinner } from "@nchat/ui/primitives";
 import { useDebounced } from "@nchat/ui/use-debounced";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Alert, Button, describedBy, Field, Icon, Spinner } from "@/components/ui";
-import { appErrorOf, errorMessage, fieldErrors } from "@/lib/errors";
+import { Alert, Button, describedBy, Field } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
 type Values = { name: string; slug: string; ownerName: string; ownerEmail: string; ownerPassword: string };

@@ -1,4 +1,4 @@
-import { Spinner } from "@/components/ui";
+import { Spinner } from "@nchat/ui/primitives";
 
 export default function Loading() {
   return (

@@ -1,7 +1,7 @@
+import { Spinner } from "@nchat/ui/primitives";
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { ChatView } from "@/components/chat/chat-view";
-import { Spinner } from "@/components/ui";
 
 export const metadata: Metadata = { title: "Chat" };
 

@@ -1,9 +1,9 @@
 "use client";
 
+import { appErrorOf, errorMessage } from "@nchat/ui/errors";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Alert, Button, describedBy, Field } from "@/components/ui";
-import { appErrorOf, errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 
 export function LoginForm({

@@ -1,12 +1,12 @@
 "use client";
 
 import type { RouterOutputs } from "@nchat/api";
+import { FormDialog } from "@nchat/ui/dialog";
+import { type AppErrorInfo, appErrorOf, errorMessage, fieldError } from "@nchat/ui/errors";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useId, useState } from "react";
-import { Dialog } from "@/components/dialog";
 import { useToast } from "@/components/toasts";
-import { type AppErrorInfo, appErrorOf, fieldError } from "@/lib/errors";
 import {
   FEATURE_LABEL,
   formatDate,
@@ -88,7 +88,7 @@ function ChangePlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
   };
   const name = useId();
   return (
-    <Dialog
+    <FormDialog
       open={open}
       onClose={close}
       title="Change plan"
@@ -102,7 +102,7 @@ function ChangePlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
       submitLabel={`Switch to ${PLAN_LABEL[selected] ?? selected}`}
       canSubmit={selected !== tenant.plan}
       busy={mutation.isPending}
-      error={mutation.error ? appErrorOf(mutation.error).message : null}
+      error={mutation.error ? errorMessage(mutation.error) : null}
       onSubmit={() => mutation.mutate({ id: tenant.id, plan: selected as Tenant["plan"] })}
     >
       <fieldset className="plan-options">
@@ -139,7 +139,7 @@ function ChangePlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
         ))}
         {catalog.isLoading ? <p className="muted">Loading plans…</p> : null}
       </fieldset>
-    </Dialog>
+    </FormDialog>
   );
 }
 
@@ -206,6 +206,7 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
         appCode: "VALIDATION_FAILED",
         httpStatus: 400,
         fields,
+        details: {},
       });
       return;
     }
@@ -227,7 +228,7 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
   };
 
   return (
-    <Dialog
+    <FormDialog
       open={open}
       onClose={close}
       wide
@@ -316,7 +317,7 @@ function CustomPlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
           ))}
         </div>
       </fieldset>
-    </Dialog>
+    </FormDialog>
   );
 }
 
@@ -341,7 +342,7 @@ function SuspendDialog({ tenant, open, onClose }: { tenant: Tenant; open: boolea
   };
   const tooShort = reason.trim().length < 3;
   return (
-    <Dialog
+    <FormDialog
       open={open}
       onClose={close}
       tone="danger"
@@ -355,7 +356,7 @@ function SuspendDialog({ tenant, open, onClose }: { tenant: Tenant; open: boolea
       submitLabel="Suspend workspace"
       canSubmit={!tooShort}
       busy={mutation.isPending}
-      error={mutation.error ? appErrorOf(mutation.error).message : null}
+      error={mutation.error ? errorMessage(mutation.error) : null}
       onSubmit={() => mutation.mutate({ id: tenant.id, reason: reason.trim() })}
     >
       <div className="field">
@@ -374,7 +375,7 @@ function SuspendDialog({ tenant, open, onClose }: { tenant: Tenant; open: boolea
           At least 3 characters; {500 - reason.length} left.
         </span>
       </div>
-    </Dialog>
+    </FormDialog>
   );
 }
 
@@ -437,7 +438,7 @@ function SimpleActionDialog({
     onClose();
   };
   return (
-    <Dialog
+    <FormDialog
       open={open}
       onClose={close}
       tone={spec.tone}
@@ -445,7 +446,7 @@ function SimpleActionDialog({
       description={spec.body(retentionDays)}
       submitLabel={spec.submit}
       busy={mutation.isPending}
-      error={mutation.error ? appErrorOf(mutation.error).message : null}
+      error={mutation.error ? errorMessage(mutation.error) : null}
       onSubmit={() => mutation.mutate({ id: tenant.id })}
     />
   );
@@ -475,7 +476,7 @@ function PurgeDialog({ detail, open, onClose }: { detail: Detail; open: boolean;
   };
   const { purgeable, purgeableAt } = detail.retention;
   return (
-    <Dialog
+    <FormDialog
       open={open}
       onClose={close}
       tone="danger"
@@ -496,7 +497,7 @@ function PurgeDialog({ detail, open, onClose }: { detail: Detail; open: boolean;
       submitLabel="Purge permanently"
       canSubmit={purgeable && typed === t.slug}
       busy={mutation.isPending}
-      error={mutation.error ? appErrorOf(mutation.error).message : null}
+      error={mutation.error ? errorMessage(mutation.error) : null}
       onSubmit={() => mutation.mutate({ id: t.id, confirmSlug: typed })}
     >
       {purgeable ? (
@@ -513,6 +514,6 @@ function PurgeDialog({ detail, open, onClose }: { detail: Detail; open: boolean;
           />
         </div>
       ) : null}
-    </Dialog>
+    </FormDialog>
   );
 }

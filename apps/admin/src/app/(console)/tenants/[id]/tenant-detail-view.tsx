@@ -1,26 +1,16 @@
 "use client";
 
 import type { RouterOutputs } from "@nchat/api";
+import { appCodeOf, errorMessage } from "@nchat/ui/errors";
+import { Menu, MenuItem } from "@nchat/ui/menu";
+import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { AuditTable } from "@/components/audit-table";
 import { CHART_COLORS, TrendChart } from "@/components/charts";
-import { closeMenu, Menu } from "@/components/menu";
 import { useToast } from "@/components/toasts";
-import {
-  Badge,
-  Card,
-  EmptyState,
-  ErrorState,
-  KeyValue,
-  PageHeader,
-  PlanBadge,
-  Skeleton,
-  Spinner,
-  StatusBadge,
-} from "@/components/ui";
-import { appErrorOf } from "@/lib/errors";
+import { Card, ErrorState, KeyValue, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
 import {
   FEATURE_LABEL,
   formatBytes,
@@ -46,7 +36,7 @@ export function TenantDetailView({ id }: { id: string }) {
   const [action, setAction] = useState<ActionName | null>(null);
 
   if (detail.isError) {
-    const notFound = appErrorOf(detail.error).appCode === "TENANT_NOT_FOUND";
+    const notFound = appCodeOf(detail.error) === "TENANT_NOT_FOUND";
     return (
       <>
         <Breadcrumb name={notFound ? "Not found" : "Error"} />
@@ -280,7 +270,7 @@ function Actions({ detail, onAction }: { detail: Detail; onAction: (a: ActionNam
         );
         void queryClient.invalidateQueries(trpc.admin.tenants.get.queryFilter({ id: t.id }));
       },
-      onError: (e) => toast.error("Cache invalidation failed", appErrorOf(e).message),
+      onError: (e) => toast.error("Cache invalidation failed", errorMessage(e)),
     }),
   );
   if (t.status === "deleted") {
@@ -313,26 +303,12 @@ function Actions({ detail, onAction }: { detail: Detail; onAction: (a: ActionNam
         </button>
       )}
       <Menu label="More ▾" ariaLabel="More actions">
-        <button
-          type="button"
-          onClick={(e) => {
-            closeMenu(e);
-            invalidate.mutate({ id: t.id });
-          }}
-          disabled={invalidate.isPending}
-        >
+        <MenuItem onSelect={() => invalidate.mutate({ id: t.id })} disabled={invalidate.isPending}>
           Invalidate cache
-        </button>
-        <button
-          type="button"
-          className="danger"
-          onClick={(e) => {
-            closeMenu(e);
-            onAction("delete");
-          }}
-        >
+        </MenuItem>
+        <MenuItem tone="danger" onSelect={() => onAction("delete")}>
           Delete workspace…
-        </button>
+        </MenuItem>
       </Menu>
     </div>
   );
@@ -442,7 +418,7 @@ function Domains({ detail }: { detail: Detail }) {
         else toast.info(`Domain ${r.status}`, r.lastError ?? r.domain);
         void queryClient.invalidateQueries(trpc.admin.pathFilter());
       },
-      onError: (e) => toast.error("Verification failed", appErrorOf(e).message),
+      onError: (e) => toast.error("Verification failed", errorMessage(e)),
     }),
   );
   return (

@@ -1,6 +1,10 @@
 "use client";
 
 import { PLANS, type PlanId } from "@nchat/billing/plans";
+import { Dialog } from "@nchat/ui/dialog";
+import { errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Badge, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
@@ -11,8 +15,7 @@ import {
   useTenantBilling,
   useTenantLimits,
 } from "@/components/tenant";
-import { Alert, Badge, Button, Icon, Meter, Modal, PageHeader, Spinner } from "@/components/ui";
-import { errorMessage } from "@/lib/errors";
+import { Alert, Button, Meter } from "@/components/ui";
 import {
   formatBytes,
   formatDate,
@@ -242,7 +245,7 @@ function OwnerActions({ status, offline }: { status: BillingStatus; offline: boo
         ) : null}
       </div>
       {error ? <Alert tone="danger">{errorMessage(error)}</Alert> : null}
-      <Modal
+      <Dialog
         open={confirmCancel}
         onClose={() => setConfirmCancel(false)}
         title={`Cancel ${status.planName}?`}
@@ -269,7 +272,7 @@ function OwnerActions({ status, offline }: { status: BillingStatus; offline: boo
           moves to Free. Members, channels and files above Free&apos;s limits are kept, but nothing new can be
           added beyond them.
         </p>
-      </Modal>
+      </Dialog>
     </div>
   );
 }
@@ -383,7 +386,7 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
           );
         })}
       </ul>
-      <Modal
+      <Dialog
         open={confirm !== null}
         onClose={() => setConfirm(null)}
         title={
@@ -417,7 +420,7 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
             platformOff={platformOff}
           />
         ) : null}
-      </Modal>
+      </Dialog>
     </section>
   );
 }

@@ -1,6 +1,6 @@
+import { Spinner } from "@nchat/ui/primitives";
 import type { Metadata } from "next";
 import { Suspense } from "react";
-import { Spinner } from "@/components/ui";
 import { BillingView } from "./billing-view";
 
 export const metadata: Metadata = { title: "Billing" };

@@ -1,5 +1,8 @@
 "use client";
 
+import { Dialog } from "@nchat/ui/dialog";
+import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
@@ -11,27 +14,15 @@ import {
   useSessionUser,
   useTenantLimits,
 } from "@/components/tenant";
-import {
-  Alert,
-  Avatar,
-  Badge,
-  Button,
-  CopyField,
-  describedBy,
-  EmptyState,
-  Field,
-  Meter,
-  Modal,
-  PageHeader,
-  Spinner,
-} from "@/components/ui";
-import { appErrorOf, errorMessage, fieldErrors } from "@/lib/errors";
+import { Alert, Avatar, Button, CopyField, describedBy, Field, Meter } from "@/components/ui";
 import { capitalize, formatDate, formatNumber, relativeTime } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
 type Member = RouterOutputs["members"]["list"]["members"][number];
 type Invitation = RouterOutputs["members"]["list"]["invitations"][number];
 type Role = SessionUser["role"];
+/** Roles an invitation or a role change hands out (ownership is transferred). */
+type AssignableRole = Exclude<Role, "owner">;
 
 const ROLE_HELP: Record<string, string> = {
   admin: "Manages members, channels and settings",
@@ -40,7 +31,7 @@ const ROLE_HELP: Record<string, string> = {
 };
 
 /** Roles `actor` may hand out (mirrors canAssign in packages/api; the API decides). */
-const assignable = (actor: Role): Role[] =>
+const assignable = (actor: Role): AssignableRole[] =>
   actor === "owner" ? ["admin", "member", "guest"] : actor === "admin" ? ["member", "guest"] : [];
 
 /** Whether `actor` may change or remove `target` (mirrors assertOutranks). */
@@ -217,14 +208,14 @@ function MemberRow({
   member: Member;
   me: SessionUser;
   /** Roles `me` may give (guest only while guests are allowed). */
-  roles: Role[];
+  roles: AssignableRole[];
   onRemove: () => void;
 }) {
   const trpc = useTRPC();
   const { online } = useChat();
   const invalidate = useInvalidateMembers();
   const [error, setError] = useState<string | null>(null);
-  const [newRole, setNewRole] = useState<Role | null>(null);
+  const [newRole, setNewRole] = useState<AssignableRole | null>(null);
   const [confirmReset, setConfirmReset] = useState(false);
   const resetTwoFactor = useMutation(
     trpc.members.resetTwoFactor.mutationOptions({
@@ -284,10 +275,10 @@ function MemberRow({
             <select
               value={member.role}
               disabled={changeRole.isPending}
-              onChange={(e) => setNewRole(e.target.value as Role)}
+              onChange={(e) => setNewRole(e.target.value as AssignableRole)}
             >
               {[...new Set([member.role, ...roles])].map((r) => (
-                <option key={r} value={r} disabled={!roles.includes(r)}>
+                <option key={r} value={r} disabled={!(roles as Role[]).includes(r)}>
                   {capitalize(r)}
                 </option>
               ))}
@@ -326,7 +317,7 @@ function MemberRow({
           </Button>
         ) : null}
         {manage && member.twoFactor ? (
-          <Modal
+          <Dialog
             open={confirmReset}
             onClose={() => setConfirmReset(false)}
             title={`Reset ${member.name}'s two-factor authentication?`}
@@ -350,10 +341,10 @@ function MemberRow({
               everywhere, then signs in with their password alone and sets it up again (at once where the
               workspace requires it). Only do this once you are sure it is them asking.
             </p>
-          </Modal>
+          </Dialog>
         ) : null}
         {manage ? (
-          <Modal
+          <Dialog
             open={newRole !== null}
             onClose={() => setNewRole(null)}
             title={`Change ${member.name}'s role?`}
@@ -385,7 +376,7 @@ function MemberRow({
                 </p>
               </div>
             ) : null}
-          </Modal>
+          </Dialog>
         ) : null}
       </td>
     </tr>
@@ -500,13 +491,13 @@ function InviteModal({
   open: boolean;
   onClose: () => void;
   me: SessionUser;
-  roles: Role[];
+  roles: AssignableRole[];
   guestsOff: boolean;
 }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateMembers();
   const [email, setEmail] = useState("");
-  const [role, setRole] = useState<string>("member");
+  const [role, setRole] = useState<AssignableRole>("member");
   const [errors, setErrors] = useState<{ email?: string; role?: string; form?: string; limit?: boolean }>({});
   const invite = useMutation(
     trpc.members.invite.mutationOptions({
@@ -544,7 +535,7 @@ function InviteModal({
 
   const result = invite.data;
   return (
-    <Modal
+    <Dialog
       open={open}
       onClose={close}
       title={result ? "Invitation created" : "Invite people"}
@@ -639,7 +630,7 @@ function InviteModal({
           </fieldset>
         </form>
       )}
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -655,7 +646,7 @@ function RemoveModal({ member, onClose }: { member: Member | null; onClose: () =
     }),
   );
   return (
-    <Modal
+    <Dialog
       open={member !== null}
       onClose={() => {
         remove.reset();
@@ -682,6 +673,6 @@ function RemoveModal({ member, onClose }: { member: Member | null; onClose: () =
         {member?.name} ({member?.email}) will be signed out and lose access. Their messages stay. You can
         invite them again later.
       </p>
-    </Modal>
+    </Dialog>
   );
 }

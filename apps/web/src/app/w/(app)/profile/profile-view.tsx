@@ -1,11 +1,12 @@
 "use client";
 
+import { errorMessage } from "@nchat/ui/errors";
+import { Badge, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useSessionUser } from "@/components/tenant";
 import { RecoveryCodes, TwoFactorSetup } from "@/components/two-factor-setup";
-import { Alert, Badge, Button, describedBy, Field, PageHeader, Spinner } from "@/components/ui";
-import { errorMessage } from "@/lib/errors";
+import { Alert, Button, describedBy, Field } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
 /** The signed-in person's own account: who they are and their two-factor authentication. */

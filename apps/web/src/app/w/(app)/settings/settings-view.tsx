@@ -1,26 +1,17 @@
 "use client";
 
+import { Dialog } from "@nchat/ui/dialog";
+import { errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type CSSProperties, type FormEvent, type ReactNode, useState } from "react";
 import { TenantBrand } from "@/components/brand";
 import { roleAtLeast, useSessionUser, useTenant, useTenantFeature } from "@/components/tenant";
-import {
-  Alert,
-  Badge,
-  Button,
-  CopyField,
-  describedBy,
-  EmptyState,
-  Field,
-  Icon,
-  Modal,
-  PageHeader,
-  Spinner,
-} from "@/components/ui";
+import { Alert, Button, CopyField, describedBy, Field } from "@/components/ui";
 import { brandingStyle, isHexColor } from "@/lib/color";
-import { errorMessage, fieldErrors } from "@/lib/errors";
 import { formatDate, relativeTime } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
@@ -755,7 +746,7 @@ function ApiKeysSection() {
           </table>
         </div>
       )}
-      <Modal
+      <Dialog
         open={open}
         onClose={close}
         title={create.data ? "Copy your new API key" : "Create API key"}
@@ -825,7 +816,7 @@ function ApiKeysSection() {
             </fieldset>
           </form>
         )}
-      </Modal>
+      </Dialog>
     </Section>
   );
 }

@@ -1,10 +1,11 @@
 "use client";
 
+import { errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { Badge, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
-import { Alert, Badge, Button, describedBy, Field, Spinner } from "@/components/ui";
-import { errorMessage, fieldErrors } from "@/lib/errors";
+import { Alert, Button, describedBy, Field } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
 export function AcceptInvitation({ token }: { token: string }) {

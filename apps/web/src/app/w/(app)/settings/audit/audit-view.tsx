@@ -1,11 +1,13 @@
 "use client";
 
+import { errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
+import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { roleAtLeast, useSessionUser } from "@/components/tenant";
-import { Alert, Badge, Button, EmptyState, Field, Icon, PageHeader, Spinner } from "@/components/ui";
-import { errorMessage } from "@/lib/errors";
+import { Alert, Button, Field } from "@/components/ui";
 import { formatDateTime, formatLimitValue } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 

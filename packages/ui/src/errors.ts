@@ -37,6 +37,9 @@ export function appErrorOf(error: unknown): AppErrorInfo | null {
   };
 }
 
+/** The stable code of an API error (`TENANT_NOT_FOUND`, …), or null for anything else. */
+export const appCodeOf = (error: unknown): string | null => appErrorOf(error)?.appCode ?? null;
+
 /** A message fit to show a person. */
 export function errorMessage(error: unknown, fallback = "Something went wrong. Please try again."): string {
   const info = appErrorOf(error);
@@ -56,6 +59,14 @@ export function fieldErrors(error: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of appErrorOf(error)?.fields ?? []) if (!(f.path in out)) out[f.path] = f.message;
   return out;
+}
+
+/** The message for one field (by path or path prefix: "limits" matches "limits.users"), if any. */
+export function fieldError(
+  info: Pick<AppErrorInfo, "fields"> | null | undefined,
+  path: string,
+): string | undefined {
+  return info?.fields.find((f) => f.path === path || f.path.startsWith(`${path}.`))?.message;
 }
 
 export const isUnauthorized = (error: unknown) => appErrorOf(error)?.appCode === "UNAUTHORIZED";
