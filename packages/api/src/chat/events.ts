@@ -51,6 +51,9 @@ export interface ChatEventPublisher {
   publish(tenant: TenantRef, event: TrackedChatEvent): Promise<void>;
 }
 
+/** A publisher that delivers nothing (until the realtime bus is wired in). */
+export const noopChatEventPublisher: ChatEventPublisher = { publish: async () => {} };
+
 /**
  * Stores a durable event in the SAME transaction as the change it describes, and returns its id.
  * Call it last in the transaction: the per-tenant lock makes ids commit in order, so a client

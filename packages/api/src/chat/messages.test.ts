@@ -398,6 +398,36 @@ describe("messages", () => {
     expect(gone.parent).toMatchObject({ body: "", attachments: [] });
   });
 
+  it("invalid input is refused by the procedure, as clients see it: VALIDATION_FAILED, message, fields", async () => {
+    const ws = await workspace(services, "msgval");
+    const general = await generalId(services, ws);
+    const before = await count(services, ws.tenant.schemaName, "messages");
+    type ErrorBody = { error: { json: { message: string; data: Record<string, unknown> } } };
+
+    const tooLong = `Messages can be at most 4000 characters.`;
+    const res = await ws.client.http("chat.send", { body: { channelId: general, body: "x".repeat(4001) } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.json).toMatchObject({
+      message: tooLong,
+      data: { appCode: "VALIDATION_FAILED", fields: [{ path: "body", message: tooLong }] },
+    });
+
+    // A page bound that is not a message id names its field.
+    const input = encodeURIComponent(JSON.stringify({ json: { channelId: general, before: 1.5 } }));
+    const page = await ws.client.http(`chat.list?input=${input}`);
+    expect(page.status).toBe(400);
+    expect(((await page.json()) as ErrorBody).error.json.data).toMatchObject({
+      appCode: "VALIDATION_FAILED",
+      fields: [{ path: "before", message: "before must be a message id." }],
+    });
+
+    // A malformed id is no validation error: it is no channel of ours.
+    const unknown = await ws.client.http("chat.send", { body: { channelId: "not-a-uuid", body: "hi" } });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as ErrorBody).error.json.data).toMatchObject({ appCode: "NOT_FOUND" });
+    expect(await count(services, ws.tenant.schemaName, "messages")).toBe(before);
+  });
+
   it("counts messages sent in the tenant's usage", async () => {
     const ws = await workspace(services, "use");
     const general = await generalId(services, ws);
