@@ -223,8 +223,8 @@ export async function addMember(
   who: Person,
   role: "admin" | "member" | "guest" = "member",
 ): Promise<string> {
-  const { token } = await services.members.invite(tenant, SYSTEM, { email: who.email, role });
-  await services.members.accept(tenant, token, { name: who.name, password: who.password });
+  const { token } = await services.invitations.invite(tenant, SYSTEM, { email: who.email, role });
+  await services.invitations.accept(tenant, token, { name: who.name, password: who.password });
   const member = (await services.members.list(tenant)).members.find((m) => m.email === who.email);
   if (!member) throw new Error(`${who.email} accepted but is not listed`);
   return member.id;

@@ -360,12 +360,12 @@ export async function runLoad(
       const ownerSession = await s.auth.createSession(tenant, ownerId, { ip: null, userAgent: "load" });
       users.push({ cookie: `nchat_session=${ownerSession.token}`, userId: ownerId });
       for (let u = 1; u < opts.users; u++) {
-        const { token } = await s.members.invite(
+        const { token } = await s.invitations.invite(
           tenant,
           { type: "system" },
           { email: `u${u}@${slug}.test`, role: "member" },
         );
-        const accepted = await s.members.accept(tenant, token, {
+        const accepted = await s.invitations.accept(tenant, token, {
           name: `User ${u}`,
           password: "load-password-1",
         });
@@ -576,6 +576,12 @@ export async function runLoad(
       // as the drill's — a 500, or a 503 without Retry-After, still fails it.
       const lateRetry = isPgDrill(drill) && r.status === 503 && !!r.retryAfter && restoredAt !== null;
       const explained = isPgDrill(drill) && (inOutage(t0, t1) || lateRetry);
+      if (lateRetry && !inOutage(t0, t1))
+        console.log(
+          ((t0 - restoredAt!) / 1000).toFixed(2),
+          ((t1 - t0) / 1000).toFixed(2),
+          r.text.slice(0, 300),
+        );
       if (explained || inOutage(t0, t1)) outageErrors.set(kind, (outageErrors.get(kind) ?? 0) + 1);
       if (!explained) errors.set(kind, (errors.get(kind) ?? 0) + 1);
     };

@@ -1,3 +1,5 @@
+import { ZodError } from "zod";
+
 /**
  * The one typed error of the platform. Codes are stable API: clients match on them.
  * HTTP statuses are mapped here once; the tRPC error formatter and REST handlers use this table.
@@ -71,6 +73,7 @@ export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
  */
 export function asAppError(e: unknown): AppError | null {
   if (e instanceof AppError) return e;
+  if (e instanceof ZodError) return validationFailed(e);
   const db = e as { name?: unknown; code?: unknown; retryAfterSeconds?: unknown; message?: unknown } | null;
   if (db && db.name === "DatabaseUnavailableError" && db.code === "DATABASE_UNAVAILABLE") {
     return new AppError("UNAVAILABLE", String(db.message), {
@@ -78,6 +81,16 @@ export function asAppError(e: unknown): AppError | null {
     });
   }
   return null;
+}
+
+/**
+ * The one mapping of a zod failure (a procedure's `.input()`, a route handler's schema) to the
+ * platform's error: the first issue's message, and every issue by field path.
+ */
+export function validationFailed(e: ZodError): AppError {
+  return new AppError("VALIDATION_FAILED", e.issues[0]?.message ?? "Invalid input.", {
+    fields: e.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
 }
 
 /** `Retry-After` for a 503 AppError. */

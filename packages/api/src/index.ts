@@ -42,6 +42,10 @@ export { installShutdown, type Lifecycle, processLifecycle, type ShutdownOptions
 export * from "./limits/features";
 export * from "./limits/limits";
 export * from "./limits/usage";
+export * from "./members/inputs";
+export * from "./members/invitation-service";
+export * from "./members/member-service";
+export * from "./members/views";
 export { hashPassword, verifyPassword } from "./passwords";
 export * from "./ratelimit/limiter";
 export * from "./ratelimit/policies";
@@ -59,7 +63,6 @@ export * from "./services/actor";
 export * from "./services/api-key-service";
 export * from "./services/auth-service";
 export * from "./services/domain-service";
-export * from "./services/member-service";
 export * from "./services/platform-queries";
 export * from "./services/platform-service";
 export * from "./services/super-admin-service";

@@ -1,5 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { chatRouter } from "./chat/router";
+import { membersRouter } from "./members/router";
 import { adminRouter } from "./routers/admin";
 import { adminAuthRouter } from "./routers/admin-auth";
 import { apiKeysRouter } from "./routers/api-keys";
@@ -8,7 +9,6 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
 import { domainsRouter } from "./routers/domains";
-import { membersRouter } from "./routers/members";
 import { realtimeRouter } from "./routers/realtime";
 import { tenantRouter } from "./routers/tenant";
 import { twoFactorRouter } from "./routers/two-factor";

@@ -19,13 +19,14 @@ import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub"
 import { createRedis, type RedisClient } from "./infra/redis";
 import { processLifecycle } from "./lifecycle";
 import { UsageRecorder } from "./limits/usage";
+import { InvitationService } from "./members/invitation-service";
+import { MemberService } from "./members/member-service";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
 import { RealtimeBus } from "./realtime/bus";
 import { PgPresenceStore, RedisPresenceStore } from "./realtime/presence";
 import { ApiKeyService } from "./services/api-key-service";
 import { AuthService, type Session } from "./services/auth-service";
 import { DomainService, dnsTxtResolver } from "./services/domain-service";
-import { MemberService } from "./services/member-service";
 import { SuperAdminService } from "./services/super-admin-service";
 import { TenantService } from "./services/tenant-service";
 import { contextKey } from "./tenancy/context";
@@ -49,6 +50,7 @@ export type Services = {
   tenants: TenantService;
   auth: AuthService;
   members: MemberService;
+  invitations: InvitationService;
   apiKeys: ApiKeyService;
   domains: DomainService;
   superAdmins: SuperAdminService;
@@ -198,6 +200,7 @@ export async function createServices(
     }),
     auth,
     members: new MemberService({ db, auth, usage, sessions }),
+    invitations: new InvitationService({ db, auth, usage }),
     apiKeys: new ApiKeyService({ db }),
     domains: new DomainService({
       db,

@@ -12,7 +12,6 @@ import type { Feature } from "@nchat/billing/plans";
 import { withTenant } from "@nchat/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { ZodError } from "zod";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "./auth/cookies";
 import { atLeast, can, type Permission, type Role } from "./auth/permissions";
 import { CLIENT_ADDRESS_HEADER } from "./client-address";
@@ -137,15 +136,15 @@ const t = initTRPC
     // proxies and lets the client notice a dead connection.
     sse: { ping: { enabled: true, intervalMs: 15_000 } },
     errorFormatter({ shape, error }) {
+      // A ZodError (an `.input()` the procedure refused) becomes VALIDATION_FAILED here too.
       const app = asAppError(error.cause);
-      const zod = error.cause instanceof ZodError ? error.cause : null;
       const internal = error.code === "INTERNAL_SERVER_ERROR" && !app;
+      const fields =
+        app?.code === "VALIDATION_FAILED"
+          ? (app.details as { fields?: unknown } | undefined)?.fields
+          : undefined;
       return {
-        message: internal
-          ? "Something went wrong. Please try again."
-          : zod
-            ? (zod.issues[0]?.message ?? "Invalid input.")
-            : shape.message,
+        message: internal ? "Something went wrong. Please try again." : (app?.message ?? shape.message),
         code: shape.code,
         data: {
           code: shape.data.code,
@@ -153,7 +152,7 @@ const t = initTRPC
           path: shape.data.path,
           appCode: app?.code ?? DEFAULT_APP_CODE[error.code] ?? "INTERNAL",
           ...(app?.details ? { details: app.details } : {}),
-          ...(zod ? { fields: zod.issues.map((i) => ({ path: i.path.join("."), message: i.message })) } : {}),
+          ...(fields ? { fields } : {}),
         },
       };
     },

@@ -125,7 +125,7 @@ describe("users (members + pending invitations)", () => {
     await setLimits(tenant.id, { users: 2 });
     const outcomes = await Promise.all(
       tokens.map((token, i) =>
-        codeOf(services.members.accept(tenant, token, { name: `P${i}`, password: "member-password-1" })),
+        codeOf(services.invitations.accept(tenant, token, { name: `P${i}`, password: "member-password-1" })),
       ),
     );
     expect(outcomes.filter((o) => o === "ok")).toHaveLength(1);

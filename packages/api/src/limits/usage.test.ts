@@ -82,7 +82,7 @@ describe("usage tracking", () => {
     await services.usage.flush();
     expect((await usageRow(tenant.id))!.users_total).toBe(1);
     const { token } = await client.call((c) => c.members.invite({ email: "m@um.test", role: "member" }));
-    const joined = await services.members.accept(tenant, token, {
+    const joined = await services.invitations.accept(tenant, token, {
       name: "Member",
       password: "member-password-1",
     });

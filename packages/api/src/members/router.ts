@@ -1,16 +1,19 @@
-import { z } from "zod";
 import { SESSION_COOKIE, sessionCookie } from "../auth/cookies";
 import { can } from "../auth/permissions";
 import { tenantHostUrl } from "../auth/urls";
-import type { InvitationView } from "../services/member-service";
+import { userActor } from "../routers/tenant";
 import { type Context, permissionProcedure, router, tenantProcedure } from "../trpc";
-import { userActor } from "./tenant";
+import {
+  acceptInvitationInput,
+  changeRoleInput,
+  invitationIdInput,
+  invitationTokenInput,
+  inviteInput,
+  memberIdInput,
+} from "./inputs";
+import type { InvitationView } from "./views";
 
-const secureCookies = () => process.env.NODE_ENV === "production";
-
-// Shapes only; the service validates (and answers NOT_FOUND for ids that are not uuids).
-const idInput = z.object({ id: z.string().max(100) });
-const tokenInput = z.object({ token: z.string().max(200) });
+const secureCookies = (ctx: Pick<Context, "services">) => ctx.services.env.NODE_ENV === "production";
 
 /**
  * The link an invitee opens on this tenant's host. There is no mailer yet: outside production the
@@ -27,7 +30,7 @@ function deliverInvitation(
     ctx.services.tenancy.baseDomain,
     slug,
     `/invite/${encodeURIComponent(token)}`,
-    secureCookies(),
+    secureCookies(ctx),
   );
   if (ctx.services.env.NODE_ENV !== "production")
     console.info(`invite link for ${invitation.email}: ${acceptUrl}`);
@@ -42,36 +45,40 @@ export const membersRouter = router({
   }),
 
   invite: permissionProcedure("members:invite")
-    .input(z.object({ email: z.string().max(254), role: z.string().max(20) }))
+    .input(inviteInput)
     .mutation(async ({ ctx, input }) => {
-      const { invitation, token } = await ctx.services.members.invite(ctx.tenant, userActor(ctx), input);
+      const { invitation, token } = await ctx.services.invitations.invite(ctx.tenant, userActor(ctx), input);
       return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
     }),
 
   /** A fresh link and 7 more days; the previous link stops working. */
   resend: permissionProcedure("members:invite")
-    .input(idInput)
+    .input(invitationIdInput)
     .mutation(async ({ ctx, input }) => {
-      const { invitation, token } = await ctx.services.members.resend(ctx.tenant, userActor(ctx), input.id);
+      const { invitation, token } = await ctx.services.invitations.resend(
+        ctx.tenant,
+        userActor(ctx),
+        input.id,
+      );
       return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
     }),
 
   revoke: permissionProcedure("members:invite")
-    .input(idInput)
+    .input(invitationIdInput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.members.revoke(ctx.tenant, userActor(ctx), input.id);
+      await ctx.services.invitations.revoke(ctx.tenant, userActor(ctx), input.id);
       return { ok: true };
     }),
 
   changeRole: permissionProcedure("members:changeRole")
-    .input(z.object({ userId: z.string().max(100), role: z.string().max(20) }))
+    .input(changeRoleInput)
     .mutation(async ({ ctx, input }) => ({
       member: await ctx.services.members.changeRole(ctx.tenant, userActor(ctx), input.userId, input.role),
     })),
 
   /** Turns off a member's lost second factor (admins: members and guests; the owner: admins too). */
   resetTwoFactor: permissionProcedure("members:changeRole")
-    .input(z.object({ userId: z.string().max(100) }))
+    .input(memberIdInput)
     .mutation(async ({ ctx, input }) => {
       await ctx.services.members.resetTwoFactor(ctx.tenant, userActor(ctx), input.userId);
       return { ok: true };
@@ -79,7 +86,7 @@ export const membersRouter = router({
 
   /** Deactivates the member (their messages stay) and ends their sessions. */
   remove: permissionProcedure("members:remove")
-    .input(z.object({ userId: z.string().max(100) }))
+    .input(memberIdInput)
     .mutation(async ({ ctx, input }) => {
       await ctx.services.members.remove(ctx.tenant, userActor(ctx), input.userId);
       return { ok: true };
@@ -87,23 +94,21 @@ export const membersRouter = router({
 
   /** The accept page (signed out): whose workspace, which email and role, and whether it expired. */
   invitation: tenantProcedure
-    .input(tokenInput)
-    .query(({ ctx, input }) => ctx.services.members.previewInvitation(ctx.tenant, input.token)),
+    .input(invitationTokenInput)
+    .query(({ ctx, input }) => ctx.services.invitations.preview(ctx.tenant, input.token)),
 
   /** Redeems the invitation and signs the new member in on this host. */
-  acceptInvitation: tenantProcedure
-    .input(tokenInput.extend({ name: z.string().max(100), password: z.string().max(200) }))
-    .mutation(async ({ ctx, input }) => {
-      const { token, session } = await ctx.services.members.accept(
-        ctx.tenant,
-        input.token,
-        { name: input.name, password: input.password },
-        ctx.meta,
-      );
-      ctx.resHeaders.append(
-        "set-cookie",
-        sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies()),
-      );
-      return { user: session.user };
-    }),
+  acceptInvitation: tenantProcedure.input(acceptInvitationInput).mutation(async ({ ctx, input }) => {
+    const { token, session } = await ctx.services.invitations.accept(
+      ctx.tenant,
+      input.token,
+      { name: input.name, password: input.password },
+      ctx.meta,
+    );
+    ctx.resHeaders.append(
+      "set-cookie",
+      sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies(ctx)),
+    );
+    return { user: session.user };
+  }),
 });
