@@ -147,7 +147,7 @@ describe("history, jumps and edits", () => {
   it("shows the member limit and an upgrade prompt when it is reached", async () => {
     // Free: 10 seats. Owner + peer + 8 pending invitations = 10.
     for (let i = 1; i <= 8; i++)
-      await services.members.invite(tenant, SYSTEM, { email: `seat${i}@history.test`, role: "member" });
+      await services.invitations.invite(tenant, SYSTEM, { email: `seat${i}@history.test`, role: "member" });
     await owner.getByRole("link", { name: "Members" }).click();
     await owner.getByTestId("users-limit").getByText("10 of 10 users").waitFor(LONG);
     await owner.getByText("Your plan's member limit is reached").waitFor(LONG);
