@@ -2,7 +2,7 @@ import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
   // Workspace packages ship TypeScript source; Next must compile them.
-  transpilePackages: ["@nchat/config", "@nchat/db", "@nchat/api", "@nchat/ui"],
+  transpilePackages: ["@nchat/config", "@nchat/db", "@nchat/api", "@nchat/protocol", "@nchat/ui"],
   poweredByHeader: false,
   // Tenant hosts in development are <slug>.localhost.
   allowedDevOrigins: ["*.localhost"],

@@ -5,6 +5,13 @@
  * - bullet and 1. numbered lists, and mentions in the chat router's syntax: @[Name](user-id),
  * @channel, @here. Link targets are limited to http(s), mailto and same-site paths.
  */
+import {
+  BROADCAST_PATTERN,
+  parseMentions,
+  replaceUserTokens,
+  USER_TOKEN_PATTERN,
+  UUID_PATTERN,
+} from "@nchat/protocol/mentions";
 import { Fragment, type ReactNode } from "react";
 
 export type MentionRenderer = (
@@ -17,14 +24,14 @@ export type RenderOptions = {
   attachmentLink?: (id: string, text: string) => ReactNode;
 };
 
-const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-const ATTACHMENT_PATH = new RegExp(`^/api/attachments/(${UUID})$`);
+const ATTACHMENT_PATH = new RegExp(`^/api/attachments/(${UUID_PATTERN})$`);
 
 /** Inline patterns, tried at each position; the earliest match wins (ties: list order). */
 const INLINE: { name: string; re: RegExp }[] = [
   { name: "code", re: /`([^`\n]+)`/y },
-  { name: "mention", re: new RegExp(`@\\[([^\\]\\n]{1,100})\\]\\((${UUID})\\)`, "y") },
-  { name: "broadcast", re: /@(channel|here)(?![\w@-])/y },
+  // Mentions: the grammar the server parses (@nchat/protocol).
+  { name: "mention", re: new RegExp(USER_TOKEN_PATTERN, "y") },
+  { name: "broadcast", re: new RegExp(BROADCAST_PATTERN, "y") },
   { name: "link", re: /\[([^\]\n]{1,500})\]\(([^)\s]{1,2048})\)/y },
   { name: "url", re: /https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"\]]/y },
   { name: "bold", re: /\*\*(?=\S)([\s\S]+?)(?<=\S)\*\*/y },
@@ -116,7 +123,7 @@ export function renderInline(text: string, opts: RenderOptions = {}, keyPrefix =
       const m = re.exec(text);
       if (!m) continue;
       // Words: "snake_case" and "a*b*c" are not emphasis starts in the middle of a word.
-      if ((name === "url" || name === "broadcast") && at > 0 && /[\w@./]/.test(text[at - 1]!)) continue;
+      if (name === "url" && at > 0 && /[\w@./]/.test(text[at - 1]!)) continue;
       flush(at);
       const key = `${keyPrefix}-${n++}`;
       switch (name) {
@@ -294,20 +301,15 @@ export function Markdown({ source, options = {} }: { source: string; options?: R
   );
 }
 
-/** Mentions (user ids, @channel/@here) in a body, outside code — mirrors the server's parser. */
+/** Mentions (user ids, @channel/@here) in a body, outside code: the server's own parser. */
 export function mentionsIn(body: string): { userIds: string[]; broadcast: boolean } {
-  const text = body.replace(/```[\s\S]*?(?:```|$)/g, " ").replace(/`[^`\n]*`/g, " ");
-  const userIds = [...text.matchAll(new RegExp(`@\\[[^\\]\\n]{1,100}\\]\\((${UUID})\\)`, "g"))].map((m) =>
-    m[1]!.toLowerCase(),
-  );
-  const broadcast = /(?<![\w@.])@(channel|here)(?![\w@-])/.test(text);
-  return { userIds, broadcast };
+  const { userIds, channel, here } = parseMentions(body);
+  return { userIds, broadcast: channel || here };
 }
 
 /** Plain text of a body (mentions as @Name, markup stripped roughly): notifications, previews. */
 export function plainText(body: string): string {
-  return body
-    .replace(new RegExp(`@\\[([^\\]\\n]{1,100})\\]\\(${UUID}\\)`, "g"), "@$1")
+  return replaceUserTokens(body)
     .replace(/```[\s\S]*?(?:```|$)/g, "[code]")
     .replace(/\[([^\]\n]+)\]\([^)\s]+\)/g, "$1")
     .replace(/[*_~`]/g, "")

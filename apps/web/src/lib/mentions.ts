@@ -1,14 +1,12 @@
 /**
- * The composer shows mentions as "@Name" and sends the chat router's token "@[Name](user-id)"
- * (see packages/api chat/mentions.ts: the id decides who is mentioned; clients never send a list).
+ * The composer shows mentions as "@Name" and sends the token "@[Name](user-id)" of the shared
+ * mention grammar (@nchat/protocol: the id decides who is mentioned; clients never send a list).
  */
+import { mentionToken, replaceUserTokens, tokenName } from "@nchat/protocol/mentions";
+
 export type PickedMention = { id: string; name: string };
 
-const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** The name as a token may carry it (no brackets, no line breaks; at most 100 characters). */
-export const tokenName = (name: string) => name.replace(/[[\]\n\r]/g, "").slice(0, 100) || "user";
 
 /** "@Name" → "@[Name](id)" for every mention picked in the composer (longest names first). */
 export function toTokens(text: string, picked: PickedMention[]): string {
@@ -19,7 +17,7 @@ export function toTokens(text: string, picked: PickedMention[]): string {
   for (const p of byLength) {
     const name = tokenName(p.name);
     const re = new RegExp(`(?<![\\w@\\[])@${escapeRe(name)}(?![\\w\\]])`, "g");
-    out = out.replace(re, `@[${name}](${p.id})`);
+    out = out.replace(re, mentionToken({ id: p.id, name }));
   }
   return out;
 }
@@ -27,13 +25,10 @@ export function toTokens(text: string, picked: PickedMention[]): string {
 /** "@[Name](id)" → "@Name", remembering who: for editing a sent message in the composer. */
 export function fromTokens(body: string): { text: string; picked: PickedMention[] } {
   const picked: PickedMention[] = [];
-  const text = body.replace(
-    new RegExp(`@\\[([^\\]\\n]{1,100})\\]\\((${UUID})\\)`, "g"),
-    (_m, name: string, id: string) => {
-      picked.push({ id: id.toLowerCase(), name });
-      return `@${name}`;
-    },
-  );
+  const text = replaceUserTokens(body, (user) => {
+    picked.push(user);
+    return `@${user.name}`;
+  });
   return { text, picked };
 }
 
