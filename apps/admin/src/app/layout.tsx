@@ -3,6 +3,8 @@ import { GeistSans } from "geist/font/sans";
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/providers";
+import "@nchat/ui/tokens.css";
+import "@nchat/ui/components.css";
 import "./globals.css";
 
 export const metadata: Metadata = {

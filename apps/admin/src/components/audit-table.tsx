@@ -95,7 +95,7 @@ export function AuditTable({
             <th scope="col">Action</th>
             <th scope="col">Change</th>
             <th scope="col">
-              <span className="visually-hidden">Details</span>
+              <span className="sr-only">Details</span>
             </th>
           </tr>
         </thead>

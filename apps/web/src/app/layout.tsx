@@ -2,6 +2,8 @@ import { GeistMono } from "geist/font/mono";
 import { GeistSans } from "geist/font/sans";
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
+import "@nchat/ui/tokens.css";
+import "@nchat/ui/components.css";
 import "./globals.css";
 
 export const metadata: Metadata = {

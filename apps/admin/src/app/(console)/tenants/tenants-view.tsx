@@ -109,7 +109,7 @@ export function TenantsView() {
       />
       <search className="toolbar">
         <label className="search-field">
-          <span className="visually-hidden">Search tenants</span>
+          <span className="sr-only">Search tenants</span>
           <span className="search-icon" aria-hidden="true">
             ⌕
           </span>
@@ -187,7 +187,7 @@ export function TenantsView() {
           <>
             <div className="table-wrap table-scroll">
               <table className="table table-sticky table-hover">
-                <caption className="visually-hidden">
+                <caption className="sr-only">
                   Tenants, sorted by {SORTS.find((s) => s.key === sort)?.label}
                 </caption>
                 <thead>

@@ -60,7 +60,7 @@ export function WebhooksView() {
         description="Webhook events received from Stripe, newest first, with their processing status."
       />
       <fieldset className="status-tabs">
-        <legend className="visually-hidden">Filter by status</legend>
+        <legend className="sr-only">Filter by status</legend>
         <button
           type="button"
           className={`tab ${!filters.status ? "active" : ""}`}

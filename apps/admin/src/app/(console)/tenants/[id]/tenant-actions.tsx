@@ -106,7 +106,7 @@ function ChangePlanDialog({ tenant, open, onClose }: { tenant: Tenant; open: boo
       onSubmit={() => mutation.mutate({ id: tenant.id, plan: selected as Tenant["plan"] })}
     >
       <fieldset className="plan-options">
-        <legend className="visually-hidden">Plan</legend>
+        <legend className="sr-only">Plan</legend>
         {(catalog.data?.plans ?? []).map((p) => (
           <label key={p.id} className={`plan-option ${selected === p.id ? "selected" : ""}`}>
             <input

@@ -330,7 +330,7 @@ function StripeId({ id, url }: { id: string | null; url: string | null }) {
   if (!id) return <span className="muted">—</span>;
   return url ? (
     <a href={url} target="_blank" rel="noopener noreferrer" className="mono small">
-      {id} ↗<span className="visually-hidden"> (opens the Stripe dashboard)</span>
+      {id} ↗<span className="sr-only"> (opens the Stripe dashboard)</span>
     </a>
   ) : (
     <span className="mono small">{id}</span>
@@ -386,7 +386,7 @@ function FeatureList({
             >
               <span aria-hidden="true">{state === "on" ? "✓" : state === "platform" ? "!" : "–"}</span>{" "}
               {label}
-              <span className="visually-hidden">
+              <span className="sr-only">
                 {state === "on"
                   ? " (on)"
                   : state === "platform"
@@ -436,7 +436,7 @@ function Domains({ detail }: { detail: Detail }) {
                 <th scope="col">Last checked</th>
                 <th scope="col">TXT record</th>
                 <th scope="col">
-                  <span className="visually-hidden">Actions</span>
+                  <span className="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>
@@ -487,7 +487,7 @@ function Domains({ detail }: { detail: Detail }) {
 function DetailSkeleton() {
   return (
     <div aria-busy="true">
-      <span className="visually-hidden" role="status">
+      <span className="sr-only" role="status">
         Loading tenant…
       </span>
       <Skeleton height={18} width={160} />
