@@ -1,4 +1,4 @@
-import { ZodError } from "zod";
+import { ZodError, type z } from "zod";
 
 /**
  * The one typed error of the platform. Codes are stable API: clients match on them.
@@ -91,6 +91,13 @@ export function validationFailed(e: ZodError): AppError {
   return new AppError("VALIDATION_FAILED", e.issues[0]?.message ?? "Invalid input.", {
     fields: e.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
   });
+}
+
+/** For route handlers that read a body themselves (the procedures' `.input()` does this for them). */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw validationFailed(r.error);
 }
 
 /** `Retry-After` for a 503 AppError. */

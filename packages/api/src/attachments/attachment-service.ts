@@ -23,9 +23,9 @@ export const uploadInput = z.object({
   channelId: z.string().max(100),
   fileName: z.string().max(2_000),
   contentType: z.string().max(300).nullish(),
-  bytes: z.instanceof(Uint8Array),
+  bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "The file is missing."),
 });
-export type UploadRequest = z.input<typeof uploadInput>;
+export type UploadRequest = z.output<typeof uploadInput>;
 
 /** An attachment as clients see it (never its storage key). */
 export type AttachmentMeta = {
@@ -55,14 +55,6 @@ type Row = TenantTables["attachments"]["$inferSelect"];
 const uuid = z.uuid();
 const fileNotFound = () => new AppError("NOT_FOUND", "No such file.");
 const channelNotFound = () => new AppError("NOT_FOUND", "No such channel.");
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
-    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-  });
-}
 
 const view = (r: Row): AttachmentMeta => ({
   id: r.id,
@@ -114,8 +106,7 @@ export class AttachmentService {
    * (no channel the user can see), FORBIDDEN (not a member, archived), VALIDATION_FAILED (empty,
    * a content type its bytes contradict).
    */
-  async upload(tenant: TenantRef, user: { id: string }, request: unknown): Promise<AttachmentMeta> {
-    const input = parse(uploadInput, request);
+  async upload(tenant: TenantRef, user: { id: string }, input: UploadRequest): Promise<AttachmentMeta> {
     if (!uuid.safeParse(input.channelId).success) throw channelNotFound();
     const bytes = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
     if (bytes.length === 0) throw new AppError("VALIDATION_FAILED", "The file is empty.");

@@ -42,15 +42,6 @@ export const checkoutInput = z.object({
 });
 export const cancelInput = z.object({ immediately: z.boolean().default(false) });
 
-/** Validates billing input with a readable VALIDATION_FAILED (the first problem) on failure. */
-export function parseBillingInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const r = schema.safeParse(input ?? {});
-  if (r.success) return r.data;
-  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
-    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-  });
-}
-
 /** What the billing page shows. `mode: "offline"`: changes apply directly, no payment is taken. */
 export type BillingStatus = {
   mode: BillingMode;
@@ -165,11 +156,10 @@ export class BillingService {
    */
   async changePlan(
     tenant: BillingTenantRef,
-    input: unknown,
+    { plan, interval }: z.output<typeof planChangeInput>,
     actor: Actor,
     urls: ReturnUrls,
   ): Promise<{ mode: BillingMode; url: string | null; status: BillingStatus }> {
-    const { plan, interval } = parseBillingInput(planChangeInput, input);
     if (this.mode === "stripe" && plan !== "free") {
       const t = await this.tenant(tenant.id);
       const checkout = () =>
@@ -191,16 +181,18 @@ export class BillingService {
   /** Stripe Checkout for a paid plan; offline, the plan applies at once. */
   async checkout(
     tenant: BillingTenantRef,
-    input: unknown,
+    { plan, interval }: z.output<typeof checkoutInput>,
     actor: Actor,
     urls: ReturnUrls,
   ): Promise<CheckoutResult> {
-    const { plan, interval } = parseBillingInput(checkoutInput, input);
     return this.provider.createCheckoutSession(tenant, { plan, interval, ...urls }, actor);
   }
 
-  async cancel(tenant: BillingTenantRef, input: unknown, actor: Actor): Promise<BillingStatus> {
-    const { immediately } = parseBillingInput(cancelInput, input);
+  async cancel(
+    tenant: BillingTenantRef,
+    { immediately = false }: z.input<typeof cancelInput>,
+    actor: Actor,
+  ): Promise<BillingStatus> {
     await this.provider.cancelSubscription(tenant, immediately, actor);
     return this.status(tenant.id, { includePayment: true });
   }

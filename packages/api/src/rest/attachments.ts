@@ -1,6 +1,7 @@
+import { uploadInput } from "../attachments/attachment-service";
 import { contentDisposition } from "../attachments/file-name";
 import { readCookie, SESSION_COOKIE } from "../auth/cookies";
-import { AppError } from "../errors";
+import { AppError, parseInput } from "../errors";
 import { annotateRequest } from "../infra/log";
 import { observeRequest } from "../infra/observe";
 import { requireFeature } from "../limits/features";
@@ -128,12 +129,13 @@ function uploadAttachment(services: Services, request: Request): Promise<Respons
       if (bytes.length !== Number(declared)) {
         return errorResponse("VALIDATION_FAILED", "The upload was incomplete. Try again.", { status: 400 });
       }
-      const attachment = await services.attachments.upload(tenant, user, {
+      const upload = parseInput(uploadInput, {
         channelId,
         fileName: decodeFileName(request.headers.get("x-file-name")),
         contentType: request.headers.get("content-type"),
         bytes,
       });
+      const attachment = await services.attachments.upload(tenant, user, upload);
       resHeaders.set("cache-control", "no-store");
       return Response.json(attachment, { status: 201, headers: resHeaders });
     } catch (err) {

@@ -1,5 +1,5 @@
-import { checkoutInput, parseBillingInput } from "../billing/billing-service";
-import { AppError } from "../errors";
+import { checkoutInput } from "../billing/billing-service";
+import { AppError, parseInput } from "../errors";
 import { observeRequest } from "../infra/observe";
 import { createCaller } from "../root";
 import type { Services } from "../server";
@@ -54,7 +54,7 @@ export function billingCheckoutRoute(services: Services, request: Request): Prom
   return observed(services, request, "POST /api/billing/checkout", async () => {
     const refused = post(request);
     if (refused) return refused;
-    const input = parseBillingInput(checkoutInput, await jsonBody(request));
+    const input = parseInput(checkoutInput, (await jsonBody(request)) ?? {});
     return asCaller(services, request, async (c) => {
       const { url, mode } = await c.billing.checkout(input);
       return { url, mode };

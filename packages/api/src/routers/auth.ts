@@ -11,9 +11,9 @@ import {
 import { tenantHostUrl } from "../auth/urls";
 import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
-import { mustEnrolTwoFactor } from "../services/auth-service";
+import { mustEnrolTwoFactor, signInInput } from "../services/auth-service";
 import { createTenantInput } from "../services/tenant-service";
-import { twoFactorService } from "../services/two-factor-service";
+import { codeInput, twoFactorService } from "../services/two-factor-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 
 const secureCookies = () => process.env.NODE_ENV === "production";
@@ -91,7 +91,7 @@ export const authRouter = router({
 
   signIn: tenantProcedure
     .meta({ access: "signIn" })
-    .input(z.object({ email: z.string().max(254), password: z.string().max(200) }))
+    .input(signInInput)
     .mutation(async ({ ctx, input }) => {
       // Brute force is slowed per client address here and per account by the sign-in back-off
       // (AuthService.signIn), both before any password check.
@@ -122,7 +122,7 @@ export const authRouter = router({
    */
   signInCode: tenantProcedure
     .meta({ access: "signIn" })
-    .input(z.object({ code: z.string().max(40) }))
+    .input(codeInput)
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, [[AUTH_POLICIES.twoFactorPerIp, ctx.meta.ip ?? "unknown"]]);
       const { token, session } = await twoFactorService(ctx.services).completeSignIn(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../errors";
-import { twoFactorService } from "../services/two-factor-service";
+import { codeInput, disableInput, twoFactorService } from "../services/two-factor-service";
 import { authedProcedure, router } from "../trpc";
 import { userActor } from "./tenant";
 
@@ -25,23 +25,21 @@ export const twoFactorRouter = router({
 
   /** The first valid code turns it on; the recovery codes are in the answer, and only there. */
   confirm: ownFactor
-    .input(z.object({ code: z.string().max(40) }))
+    .input(codeInput)
     .mutation(({ ctx, input }) =>
       twoFactorService(ctx.services).confirmEnrolment(ctx.tenant, userActor(ctx), input),
     ),
 
   /** New recovery codes (the old ones stop working), after a current code. */
   regenerateRecoveryCodes: authedProcedure
-    .input(z.object({ code: z.string().max(40) }))
+    .input(codeInput)
     .mutation(({ ctx, input }) =>
       twoFactorService(ctx.services).regenerateRecoveryCodes(ctx.tenant, userActor(ctx), input),
     ),
 
   /** Turns it off, with the password and a current code (or a recovery code). */
-  disable: authedProcedure
-    .input(z.object({ password: z.string().max(200), code: z.string().max(40) }))
-    .mutation(async ({ ctx, input }) => {
-      await twoFactorService(ctx.services).disable(ctx.tenant, userActor(ctx), input);
-      return { ok: true };
-    }),
+  disable: authedProcedure.input(disableInput).mutation(async ({ ctx, input }) => {
+    await twoFactorService(ctx.services).disable(ctx.tenant, userActor(ctx), input);
+    return { ok: true };
+  }),
 });

@@ -24,7 +24,7 @@ export const createApiKeyInput = z.object({
   name: z.string().trim().min(1, "Give the key a name.").max(100, "A key name has at most 100 characters."),
   scope: z.enum(API_KEY_SCOPES, { error: "The scope is read or write." }),
 });
-export type CreateApiKeyRequest = z.input<typeof createApiKeyInput>;
+export type CreateApiKeyRequest = z.output<typeof createApiKeyInput>;
 
 /** A key as listed: never its hash, never the key. */
 export type ApiKeyView = {
@@ -62,9 +62,8 @@ const notFound = () => new AppError("NOT_FOUND", "No such API key in this worksp
 export class ApiKeyService {
   constructor(private readonly deps: { db: Database }) {}
 
-  async create(tenant: TenantRef, actor: Actor, request: unknown): Promise<CreatedApiKey> {
+  async create(tenant: TenantRef, actor: Actor, input: CreateApiKeyRequest): Promise<CreatedApiKey> {
     assertCanManage(actor);
-    const input = parse(request);
     const key = randomToken(API_KEY_PREFIX);
     const id = randomUUID();
     const prefix = key.slice(0, API_KEY_DISPLAY_LENGTH);
@@ -230,14 +229,6 @@ export class ApiKeyService {
       };
     });
   }
-}
-
-function parse(request: unknown) {
-  const r = createApiKeyInput.safeParse(request);
-  if (r.success) return r.data;
-  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
-    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-  });
 }
 
 /** The router checks `apiKeys:manage` already; the service refuses on its own too. */

@@ -32,9 +32,10 @@ export type PasswordSignIn =
   | { challenge: string; challengeExpiresAt: Date; token?: undefined; session?: undefined };
 
 export const signInInput = z.object({
-  email: z.string().trim().toLowerCase().max(254),
-  password: z.string().min(1).max(200),
+  email: z.string().trim().toLowerCase().min(1, "Enter your email and password.").max(254),
+  password: z.string().min(1, "Enter your email and password.").max(200),
 });
+export type SignInInput = z.output<typeof signInInput>;
 
 const LOGIN_TOKEN_TTL_MS = 2 * 60_000;
 /** A pending sign-in (password right, second factor still to come) lasts this long. */
@@ -57,7 +58,7 @@ export class AuthService {
    */
   async signIn(
     tenant: TenantRef,
-    input: unknown,
+    input: SignInInput,
     meta: RequestMeta,
   ): Promise<{ token: string; session: Session }> {
     const result = await this.passwordSignIn(tenant, input, meta);
@@ -71,13 +72,10 @@ export class AuthService {
    */
   async passwordSignIn(
     tenant: TenantRef,
-    input: unknown,
+    { email, password }: SignInInput,
     meta: RequestMeta,
     opts: { deviceOf?: string | null } = {},
   ): Promise<PasswordSignIn> {
-    const parsed = signInInput.safeParse(input);
-    if (!parsed.success) throw new AppError("VALIDATION_FAILED", "Enter your email and password.");
-    const { email, password } = parsed.data;
     // The account's next attempt is claimed before any password check (`signInBackoff`), unless
     // it comes from a browser the account signed in from before (`deviceOf`: see device-cookie.ts).
     const user = await withTenant(this.deps.db, tenant, async ({ db, t }) => {

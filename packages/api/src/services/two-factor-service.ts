@@ -27,6 +27,8 @@ export const disableInput = z.object({
   password: z.string().min(1, "Enter your password.").max(200),
   code: z.string().trim().min(1, "Enter a code.").max(40),
 });
+export type CodeInput = z.output<typeof codeInput>;
+export type DisableInput = z.output<typeof disableInput>;
 
 export type TwoFactorStatus = {
   enabled: boolean;
@@ -60,14 +62,6 @@ export function newRecoveryCode(): string {
   let s = "";
   for (let i = 0; i < 10; i++) s += RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)];
   return `${s.slice(0, 5)}-${s.slice(5)}`;
-}
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw new AppError("VALIDATION_FAILED", r.error.issues[0]?.message ?? "Invalid input.", {
-    fields: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-  });
 }
 
 /** Removes a user's second factor: secret, recovery codes and code back-off (turned off or reset). */
@@ -176,10 +170,9 @@ export class TwoFactorService {
   async confirmEnrolment(
     tenant: TenantRef,
     user: SignedIn,
-    input: unknown,
+    { code }: CodeInput,
   ): Promise<{ recoveryCodes: string[] }> {
     const userId = user.id;
-    const { code } = parse(codeInput, input);
     const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const [u] = await db
         .select({ secret: t.users.totpSecret, enabledAt: t.users.totpEnabledAt })
@@ -211,9 +204,8 @@ export class TwoFactorService {
   }
 
   /** Turns the second factor off: needs the password and a current code (or a recovery code). */
-  async disable(tenant: TenantRef, user: SignedIn, input: unknown): Promise<void> {
+  async disable(tenant: TenantRef, user: SignedIn, { password, code }: DisableInput): Promise<void> {
     const userId = user.id;
-    const { password, code } = parse(disableInput, input);
     const [u] = await withTenant(this.deps.db, tenant, ({ db, t }) =>
       db.select({ passwordHash: t.users.passwordHash }).from(t.users).where(eq(t.users.id, userId)),
     );
@@ -232,9 +224,8 @@ export class TwoFactorService {
   async regenerateRecoveryCodes(
     tenant: TenantRef,
     user: SignedIn,
-    input: unknown,
+    { code }: CodeInput,
   ): Promise<{ recoveryCodes: string[] }> {
-    const { code } = parse(codeInput, input);
     this.assertCheck(await this.checkCode(tenant, user.id, code));
     const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       await auditOwn(db, tenant, user, "user.recovery_codes_renewed");
@@ -250,10 +241,9 @@ export class TwoFactorService {
   async completeSignIn(
     tenant: TenantRef,
     challenge: string | null,
-    input: unknown,
+    { code }: CodeInput,
     meta: RequestMeta,
   ): Promise<{ token: string; session: Session }> {
-    const { code } = parse(codeInput, input);
     const expired = () =>
       new AppError("UNAUTHORIZED", "Your sign-in has expired. Enter your email and password again.", {
         signInExpired: true,
