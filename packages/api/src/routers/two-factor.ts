@@ -1,4 +1,4 @@
-import { z } from "zod";
+
 import { AppError } from "../errors";
 import { codeInput, disableInput, twoFactorService } from "../services/two-factor-service";
 import { authedProcedure, router } from "../trpc";
