@@ -1,22 +1,25 @@
 /**
- * Chat markdown, rendered to React elements (never to an HTML string: there is no way for a message
- * to inject markup). Supported: paragraphs and line breaks, ``` fenced code ```, `inline code`,
- * **bold**, *italic* / _italic_, ~~strike~~, [links](https://…), bare https:// links, > quotes,
- * - bullet and 1. numbered lists, and mentions in the chat router's syntax: @[Name](user-id),
- * @channel, @here. Link targets are limited to http(s), mailto and same-site paths.
+ * Chat markdown, rendered to React elements by react-markdown (never to an HTML string): CommonMark
+ * + GFM — paragraphs and line breaks (every newline counts, as typed), ``` fenced code ```,
+ * `inline code`, **bold**, *italic* / _italic_, ~~strike~~, [links](https://…), bare https:// links,
+ * > quotes, lists, tables. Off, as in chat: raw HTML (it shows as the text typed), headings and
+ * indented code (a "# " or four spaces stay text), images (their text is shown: a message loads
+ * nothing from elsewhere). Mentions are the shared grammar (@nchat/protocol: @[Name](user-id),
+ * @channel, @here), found by a remark plugin outside code. Link targets are limited to http(s),
+ * mailto and same-site paths.
  */
 import {
-  BROADCAST_PATTERN,
+  findMentions,
+  type Mention,
   parseMentions,
   replaceUserTokens,
-  USER_TOKEN_PATTERN,
   UUID_PATTERN,
 } from "@nchat/protocol/mentions";
-import { Fragment, type ReactNode } from "react";
+import type { ComponentProps, ReactNode } from "react";
+import ReactMarkdown, { type Components, type ExtraProps } from "react-markdown";
+import remarkGfm from "remark-gfm";
 
-export type MentionRenderer = (
-  m: { kind: "user"; id: string; name: string } | { kind: "channel" | "here" },
-) => ReactNode;
+export type MentionRenderer = (m: Mention) => ReactNode;
 
 export type RenderOptions = {
   mention?: MentionRenderer;
@@ -25,22 +28,7 @@ export type RenderOptions = {
 };
 
 const ATTACHMENT_PATH = new RegExp(`^/api/attachments/(${UUID_PATTERN})$`);
-
-/** Inline patterns, tried at each position; the earliest match wins (ties: list order). */
-const INLINE: { name: string; re: RegExp }[] = [
-  { name: "code", re: /`([^`\n]+)`/y },
-  // Mentions: the grammar the server parses (@nchat/protocol).
-  { name: "mention", re: new RegExp(USER_TOKEN_PATTERN, "y") },
-  { name: "broadcast", re: new RegExp(BROADCAST_PATTERN, "y") },
-  { name: "link", re: /\[([^\]\n]{1,500})\]\(([^)\s]{1,2048})\)/y },
-  { name: "url", re: /https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"\]]/y },
-  { name: "bold", re: /\*\*(?=\S)([\s\S]+?)(?<=\S)\*\*/y },
-  { name: "bold", re: /__(?=\S)([\s\S]+?)(?<=\S)__(?!\w)/y },
-  { name: "strike", re: /~~(?=\S)([\s\S]+?)(?<=\S)~~/y },
-  { name: "italic", re: /\*(?=[^\s*])([\s\S]+?)(?<=[^\s*])\*/y },
-  { name: "italic", re: /(?<![\w])_(?=\S)([\s\S]+?)(?<=\S)_(?!\w)/y },
-];
-const TRIGGERS = /[`@[h*_~]/g;
+const UUID_ONLY = new RegExp(`^${UUID_PATTERN}$`);
 
 /** Any origin: same-site paths are resolved against it, and must stay on it. */
 const SAME_SITE = "https://same-site.invalid";
@@ -79,224 +67,190 @@ export function safeHref(raw: string): string | null {
   }
 }
 
-function renderLink(
-  href: string,
-  children: ReactNode,
-  key: string,
-  opts: RenderOptions,
-  text: string,
-): ReactNode {
-  const safe = safeHref(href);
-  if (!safe) return <Fragment key={key}>{text}</Fragment>;
-  const attachment = ATTACHMENT_PATH.exec(safe);
-  if (attachment && opts.attachmentLink)
-    return <Fragment key={key}>{opts.attachmentLink(attachment[1]!, text)}</Fragment>;
-  const external = !safe.startsWith("/");
-  return (
-    <a
-      key={key}
-      href={safe}
-      {...(external ? { target: "_blank", rel: "noopener noreferrer nofollow ugc" } : {})}
-    >
-      {children}
-    </a>
-  );
-}
+/* ─── The remark plugin: mentions and line breaks ─────────────────────────────────────────────── */
 
-export function renderInline(text: string, opts: RenderOptions = {}, keyPrefix = "i"): ReactNode[] {
-  const out: ReactNode[] = [];
-  let pos = 0;
-  let plainStart = 0;
-  let n = 0;
-  const flush = (end: number) => {
-    if (end > plainStart) out.push(text.slice(plainStart, end));
+/** The parts of mdast this file touches (the `mdast` types are not a dependency of the app). */
+type MdNode = {
+  type: string;
+  value?: string;
+  url?: string;
+  children?: MdNode[];
+  position?: { start: { offset?: number }; end: { offset?: number } };
+  data?: { hName?: string; hProperties?: Record<string, string> };
+};
+
+const mentionNode = (m: Mention): MdNode => ({
+  type: "mention",
+  data: {
+    hName: "span",
+    hProperties:
+      m.kind === "user" ? { dataMention: "user", dataId: m.id, dataName: m.name } : { dataMention: m.kind },
+  },
+});
+
+/** A text node as mentions and text, with each newline a line break (chat keeps the lines typed). */
+function splitText(value: string, before: string): MdNode[] {
+  const out: MdNode[] = [];
+  const pushText = (text: string) => {
+    text.split("\n").forEach((line, i) => {
+      if (i > 0) out.push({ type: "break" });
+      if (line) out.push({ type: "text", value: line });
+    });
   };
-  TRIGGERS.lastIndex = 0;
-  while (pos < text.length) {
-    TRIGGERS.lastIndex = pos;
-    const t = TRIGGERS.exec(text);
-    if (!t) break;
-    const at = t.index;
-    let matched = false;
-    for (const { name, re } of INLINE) {
-      re.lastIndex = at;
-      const m = re.exec(text);
-      if (!m) continue;
-      // Words: "snake_case" and "a*b*c" are not emphasis starts in the middle of a word.
-      if (name === "url" && at > 0 && /[\w@./]/.test(text[at - 1]!)) continue;
-      flush(at);
-      const key = `${keyPrefix}-${n++}`;
-      switch (name) {
-        case "code":
-          out.push(<code key={key}>{m[1]}</code>);
-          break;
-        case "mention":
-          out.push(
-            <Fragment key={key}>
-              {opts.mention
-                ? opts.mention({ kind: "user", name: m[1]!, id: m[2]!.toLowerCase() })
-                : `@${m[1]}`}
-            </Fragment>,
-          );
-          break;
-        case "broadcast":
-          out.push(
-            <Fragment key={key}>
-              {opts.mention ? opts.mention({ kind: m[1] as "channel" | "here" }) : `@${m[1]}`}
-            </Fragment>,
-          );
-          break;
-        case "link":
-          out.push(
-            renderLink(
-              m[2]!,
-              renderInline(m[1]!, { ...opts, attachmentLink: undefined }, key),
-              key,
-              opts,
-              m[1]!,
-            ),
-          );
-          break;
-        case "url":
-          out.push(renderLink(m[0], m[0], key, opts, m[0]));
-          break;
-        case "bold":
-          out.push(<strong key={key}>{renderInline(m[1]!, opts, key)}</strong>);
-          break;
-        case "italic":
-          out.push(<em key={key}>{renderInline(m[1]!, opts, key)}</em>);
-          break;
-        case "strike":
-          out.push(<s key={key}>{renderInline(m[1]!, opts, key)}</s>);
-          break;
+  let pos = 0;
+  for (const { start, end, mention } of findMentions(value, before)) {
+    pushText(value.slice(pos, start));
+    out.push(mentionNode(mention));
+    pos = end;
+  }
+  pushText(value.slice(pos));
+  return out;
+}
+
+/** The destination of a link as typed (`[text](dest)`, `<dest>` or a bare URL), escapes and all. */
+function typedDestination(source: string, node: MdNode): string | null {
+  const start = node.position?.start.offset;
+  const end = node.position?.end.offset;
+  if (start === undefined || end === undefined) return null;
+  const raw = source.slice(start, end);
+  const at = raw.lastIndexOf("](");
+  return raw.endsWith(")") && at >= 0 ? raw.slice(at + 2, -1) : raw;
+}
+
+/**
+ * Mentions (the server's grammar, outside code and links), line breaks, and links whose typed
+ * target is not what the parser made of it: `[x](https://a.example\@b.example)` would otherwise
+ * lead, once the escape is read, to b.example — such a target is not a link (see safeHref).
+ */
+function remarkChat() {
+  return (tree: MdNode, file: { value: unknown }) => {
+    const source = String(file.value ?? "");
+    const walk = (parent: MdNode) => {
+      const kids = parent.children;
+      if (!kids) return;
+      const out: MdNode[] = [];
+      for (const child of kids) {
+        if (child.type === "link") {
+          const typed = typedDestination(source, child);
+          const start = child.position?.start.offset ?? 0;
+          const prev = out[out.length - 1];
+          // `@[Name](id)` parses as "@" + a link to "id": a user mention when the grammar agrees.
+          if (prev?.type === "text" && prev.value?.endsWith("@") && UUID_ONLY.test(child.url ?? "")) {
+            const found = findMentions(source.slice(start - 1, child.position?.end.offset));
+            const whole = found[0];
+            if (whole && found.length === 1 && whole.start === 0 && whole.mention.kind === "user") {
+              prev.value = prev.value.slice(0, -1);
+              if (!prev.value) out.pop();
+              out.push(mentionNode(whole.mention));
+              continue;
+            }
+          }
+          if (typed !== null && safeHref(typed.replace(/^<|>$/g, "")) === null) child.url = "";
+          out.push(child); // no mentions inside a link's text
+          continue;
+        }
+        if (child.type === "definition") {
+          const start = child.position?.start.offset;
+          const end = child.position?.end.offset;
+          const typed = /^\s*\[[^\]]*\]:\s*(\S+)/.exec(source.slice(start ?? 0, end ?? 0))?.[1];
+          if (typed === undefined || safeHref(typed.replace(/^<|>$/g, "")) === null) child.url = "";
+          out.push(child);
+          continue;
+        }
+        if (child.type === "text") {
+          const start = child.position?.start.offset;
+          const before = start ? source.slice(start - 1, start) : "";
+          out.push(...splitText(child.value ?? "", before));
+          continue;
+        }
+        walk(child);
+        out.push(child);
       }
-      pos = at + m[0].length;
-      plainStart = pos;
-      matched = true;
-      break;
-    }
-    if (!matched) pos = at + 1;
-  }
-  flush(text.length);
-  return out;
+      parent.children = out;
+    };
+    walk(tree);
+  };
 }
 
-type Block =
-  | { type: "code"; lang: string; text: string }
-  | { type: "quote"; lines: string[] }
-  | { type: "ul" | "ol"; items: string[]; start: number }
-  | { type: "p"; lines: string[] };
-
-export function parseBlocks(src: string): Block[] {
-  const lines = src.replace(/\r\n?/g, "\n").split("\n");
-  const blocks: Block[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i]!;
-    const fence = /^\s*```([\w+-]*)\s*$/.exec(line);
-    if (fence) {
-      const body: string[] = [];
-      i++;
-      while (i < lines.length && !/^\s*```\s*$/.test(lines[i]!)) body.push(lines[i++]!);
-      i++; // closing fence (or end)
-      blocks.push({ type: "code", lang: fence[1] ?? "", text: body.join("\n") });
-      continue;
-    }
-    // ```inline code on one line```
-    const oneLine = /^\s*```(.+)```\s*$/.exec(line);
-    if (oneLine) {
-      blocks.push({ type: "code", lang: "", text: oneLine[1]! });
-      i++;
-      continue;
-    }
-    if (/^>\s?/.test(line)) {
-      const q: string[] = [];
-      while (i < lines.length && /^>\s?/.test(lines[i]!)) q.push(lines[i++]!.replace(/^>\s?/, ""));
-      blocks.push({ type: "quote", lines: q });
-      continue;
-    }
-    if (/^\s*[-*•]\s+/.test(line)) {
-      const items: string[] = [];
-      while (i < lines.length && /^\s*[-*•]\s+/.test(lines[i]!))
-        items.push(lines[i++]!.replace(/^\s*[-*•]\s+/, ""));
-      blocks.push({ type: "ul", items, start: 1 });
-      continue;
-    }
-    const num = /^\s*(\d{1,6})[.)]\s+/.exec(line);
-    if (num) {
-      const items: string[] = [];
-      while (i < lines.length && /^\s*\d{1,6}[.)]\s+/.test(lines[i]!))
-        items.push(lines[i++]!.replace(/^\s*\d{1,6}[.)]\s+/, ""));
-      blocks.push({ type: "ol", items, start: Number(num[1]) });
-      continue;
-    }
-    if (line.trim() === "") {
-      i++;
-      continue;
-    }
-    const para: string[] = [];
-    while (
-      i < lines.length &&
-      lines[i]!.trim() !== "" &&
-      !/^\s*```/.test(lines[i]!) &&
-      !/^>\s?/.test(lines[i]!) &&
-      !/^\s*([-*•]|\d{1,6}[.)])\s+/.test(lines[i]!)
-    )
-      para.push(lines[i++]!);
-    blocks.push({ type: "p", lines: para });
-  }
-  return blocks;
-}
-
-function lineBreaks(lines: string[], opts: RenderOptions, key: string): ReactNode[] {
-  const out: ReactNode[] = [];
-  // Lines of a static message: their position is their identity.
-  lines.forEach((l, idx) => {
-    const k = `${key}-l${idx}`;
-    if (idx > 0) out.push(<br key={`${k}-br`} />);
-    out.push(<Fragment key={k}>{renderInline(l, opts, k)}</Fragment>);
+/** Turns off the constructs chat does not use (in the parser, so their text stays as typed). */
+function remarkChatSyntax(this: unknown) {
+  const data = (this as { data: () => Record<string, unknown> }).data();
+  if (!Array.isArray(data.micromarkExtensions)) data.micromarkExtensions = [];
+  (data.micromarkExtensions as unknown[]).push({
+    disable: { null: ["headingAtx", "setextUnderline", "codeIndented", "htmlFlow", "htmlText"] },
   });
-  return out;
 }
+
+/* ─── Rendering ─────────────────────────────────────────────────────────────────────────────── */
+
+type HastNode = { type: string; value?: string; tagName?: string; children?: HastNode[] };
+const textOf = (node: HastNode | undefined): string =>
+  !node ? "" : node.type === "text" ? (node.value ?? "") : (node.children ?? []).map(textOf).join("");
+
+function components(opts: RenderOptions): Components {
+  return {
+    a({ href, children, node }) {
+      const safe = href ? safeHref(href) : null;
+      if (!safe) return <>{children}</>;
+      const attachment = ATTACHMENT_PATH.exec(safe);
+      if (attachment && opts.attachmentLink)
+        return <>{opts.attachmentLink(attachment[1]!, textOf(node as HastNode))}</>;
+      const external = !safe.startsWith("/");
+      return (
+        <a href={safe} {...(external ? { target: "_blank", rel: "noopener noreferrer nofollow ugc" } : {})}>
+          {children}
+        </a>
+      );
+    },
+    span(props: ComponentProps<"span"> & ExtraProps & { "data-mention"?: string }) {
+      const kind = props["data-mention"];
+      const data = props as Record<string, unknown>;
+      if (kind === "user") {
+        const m: Mention = { kind, id: String(data["data-id"]), name: String(data["data-name"]) };
+        return <>{opts.mention ? opts.mention(m) : `@${m.name}`}</>;
+      }
+      if (kind === "channel" || kind === "here")
+        return <>{opts.mention ? opts.mention({ kind }) : `@${kind}`}</>;
+      return <span>{props.children}</span>;
+    },
+    pre({ node }) {
+      // The code as typed: without the newline the HTML conversion adds at its end.
+      const code = (node as HastNode | undefined)?.children?.find((c) => c.tagName === "code") as
+        | (HastNode & { properties?: { className?: unknown } })
+        | undefined;
+      const classes = code?.properties?.className;
+      const lang = Array.isArray(classes)
+        ? classes
+            .map(String)
+            .find((c) => c.startsWith("language-"))
+            ?.slice("language-".length)
+        : undefined;
+      return (
+        <pre data-lang={lang || undefined}>
+          <code>{textOf(code).replace(/\n$/, "")}</code>
+        </pre>
+      );
+    },
+    del: ({ children }) => <s>{children}</s>,
+    img: ({ alt }) => <>{alt ?? ""}</>,
+  };
+}
+
+const REMARK_PLUGINS = [remarkChatSyntax, [remarkGfm, { singleTilde: false }], remarkChat] as NonNullable<
+  Parameters<typeof ReactMarkdown>[0]["remarkPlugins"]
+>;
 
 /** A message body as React elements. */
 export function Markdown({ source, options = {} }: { source: string; options?: RenderOptions }) {
-  const blocks = parseBlocks(source);
   return (
     <div className="md">
-      {blocks.map((b, idx) => {
-        const key = `b${idx}`;
-        switch (b.type) {
-          case "code":
-            return (
-              <pre key={key} data-lang={b.lang || undefined}>
-                <code>{b.text}</code>
-              </pre>
-            );
-          case "quote":
-            return <blockquote key={key}>{lineBreaks(b.lines, options, key)}</blockquote>;
-          case "ul":
-            return (
-              <ul key={key}>
-                {b.items.map((it, j) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: static content
-                  <li key={j}>{renderInline(it, options, `${key}-${j}`)}</li>
-                ))}
-              </ul>
-            );
-          case "ol":
-            return (
-              <ol key={key} start={b.start}>
-                {b.items.map((it, j) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: static content
-                  <li key={j}>{renderInline(it, options, `${key}-${j}`)}</li>
-                ))}
-              </ol>
-            );
-          default:
-            return <p key={key}>{lineBreaks(b.lines, options, key)}</p>;
-        }
-      })}
+      <ReactMarkdown
+        remarkPlugins={REMARK_PLUGINS}
+        components={components(options)}
+        urlTransform={(url) => safeHref(url) ?? ""}
+      >
+        {source}
+      </ReactMarkdown>
     </div>
   );
 }
