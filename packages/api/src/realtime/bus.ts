@@ -1,8 +1,8 @@
 import { type Database, type TenantRef, withTenant } from "@nchat/db";
 import { and, asc, gt, lte } from "drizzle-orm";
-import type { Role } from "../auth/permissions";
 import type { ChatEventPublisher, DurableChatEvent, TrackedChatEvent } from "../chat/events";
 import type { PubSub, Unsubscribe } from "../infra/pubsub";
+import type { FeedItem, FeedListener, FeedSource, StreamUser } from "./feed";
 import type { PresenceStore } from "./presence";
 import { eventStream, maxEventId, type StreamItem, type StreamOptions } from "./stream";
 import { type ChannelAccess, channelAccess } from "./visibility";
@@ -16,14 +16,7 @@ import {
   type WireMessage,
 } from "./wire";
 
-/** An event as a tenant feed hands it to local streams; `access` comes with `channel.updated`. */
-export type FeedItem = { event: TrackedChatEvent; access?: ChannelAccess };
-
-/** A local consumer of a tenant's events (one per open stream). */
-export type FeedListener = { userId: string; push(item: FeedItem): void };
-
-/** The user a stream belongs to. */
-export type StreamUser = { id: string; name: string; role: Role };
+export type { FeedItem, FeedListener, StreamUser } from "./feed";
 
 export type RealtimeBusDeps = {
   db: Pick<Database, "tenantPools" | "availability">;
@@ -511,7 +504,7 @@ class TenantFeed {
  * subscription per tenant with open streams, shared by all of them and dropped with the last.
  * `stream` is one user's event stream (see ./stream.ts).
  */
-export class RealtimeBus implements ChatEventPublisher {
+export class RealtimeBus implements ChatEventPublisher, FeedSource {
   private readonly feeds = new Map<string, TenantFeed>();
   /** Users with open streams in this process, by `tenant id:user id`, with how many. */
   private readonly presence = new Map<

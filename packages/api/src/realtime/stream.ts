@@ -3,7 +3,7 @@ import { type TrackedEnvelope, tracked } from "@trpc/server";
 import { and, asc, gt, inArray, isNull, lte, max, or } from "drizzle-orm";
 import type { TrackedChatEvent } from "../chat/events";
 import { AppError } from "../errors";
-import type { FeedItem, RealtimeBus, StreamUser } from "./bus";
+import type { FeedItem, FeedSource, StreamUser } from "./feed";
 import { AsyncQueue } from "./queue";
 import {
   accessAllows,
@@ -39,7 +39,7 @@ export type StreamOptions = {
 
 export type StreamDeps = {
   db: Pick<Database, "tenantPools" | "availability">;
-  bus: Pick<RealtimeBus, "subscribe" | "online" | "offline">;
+  bus: FeedSource;
   replayLimit: number;
   visibilityRefreshMs: number;
   maxQueue: number;

@@ -7,6 +7,7 @@ import {
   SLUG_MESSAGES,
   SlugTakenError,
   slugProblem,
+  type TenantRef,
   withPlatformAdmin,
   withTenant,
 } from "@nchat/db";
@@ -354,6 +355,21 @@ export class TenantService {
       await this.changed(current, domains);
     }
     return purged;
+  }
+
+  /** The workspace's security settings as stored (read under the tenant's role). */
+  async getSettings(tenant: TenantRef): Promise<Required<TenantSettingsView>> {
+    const [s] = await withTenant(this.deps.db, tenant, ({ db }) =>
+      db.select().from(tenantSettings).where(eq(tenantSettings.tenantId, tenant.id)),
+    );
+    if (!s) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+    return {
+      sessionTimeoutMinutes: s.sessionTimeoutMinutes,
+      allowGuestAccess: s.allowGuestAccess,
+      allowedEmailDomains: s.allowedEmailDomains,
+      messageRetentionDays: s.messageRetentionDays,
+      require2fa: s.require2fa,
+    };
   }
 
   /** Usage against limits, from the check_tenant_limits SQL function (run under the tenant's role). */
