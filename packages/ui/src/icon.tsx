@@ -1,7 +1,10 @@
 import {
   ArrowDown,
+  ArrowLeftRight,
   AtSign,
+  Building,
   Check,
+  ChevronDown,
   ChevronRight,
   Copy,
   CreditCard,
@@ -11,7 +14,9 @@ import {
   Globe,
   Hash,
   Inbox,
+  Info,
   Key,
+  LayoutDashboard,
   List,
   Lock,
   LogOut,
@@ -22,6 +27,7 @@ import {
   Pencil,
   Plus,
   Reply,
+  ScrollText,
   Search,
   Send,
   Settings,
@@ -66,6 +72,12 @@ const ICONS = {
   sparkle: Sparkles,
   list: List,
   "chevron-right": ChevronRight,
+  "chevron-down": ChevronDown,
+  info: Info,
+  dashboard: LayoutDashboard,
+  building: Building,
+  log: ScrollText,
+  exchange: ArrowLeftRight,
 } satisfies Record<string, LucideIcon>;
 
 export type IconName = keyof typeof ICONS;

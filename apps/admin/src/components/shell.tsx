@@ -1,5 +1,6 @@
 "use client";
 
+import { Icon, type IconName } from "@nchat/ui/icon";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
@@ -8,11 +9,16 @@ import { useTRPC } from "@/lib/trpc";
 import { useToast } from "./toasts";
 
 const NAV = [
-  { href: "/", label: "Overview", icon: "◔", match: (p: string) => p === "/" },
-  { href: "/tenants", label: "Tenants", icon: "▦", match: (p: string) => p.startsWith("/tenants") },
-  { href: "/audit", label: "Audit log", icon: "≡", match: (p: string) => p.startsWith("/audit") },
-  { href: "/webhooks", label: "Stripe events", icon: "⇄", match: (p: string) => p.startsWith("/webhooks") },
-];
+  { href: "/", label: "Overview", icon: "dashboard", match: (p: string) => p === "/" },
+  { href: "/tenants", label: "Tenants", icon: "building", match: (p: string) => p.startsWith("/tenants") },
+  { href: "/audit", label: "Audit log", icon: "log", match: (p: string) => p.startsWith("/audit") },
+  {
+    href: "/webhooks",
+    label: "Stripe events",
+    icon: "exchange",
+    match: (p: string) => p.startsWith("/webhooks"),
+  },
+] satisfies { href: string; label: string; icon: IconName; match: (p: string) => boolean }[];
 
 /** The console frame: sidebar navigation, the signed-in admin, sign-out; the page beside it. */
 export function Shell({ admin, children }: { admin: { name: string; email: string }; children: ReactNode }) {
@@ -57,7 +63,7 @@ export function Shell({ admin, children }: { admin: { name: string; email: strin
                     aria-current={active ? "page" : undefined}
                   >
                     <span className="nav-icon" aria-hidden="true">
-                      {item.icon}
+                      <Icon name={item.icon} size={16} />
                     </span>
                     {item.label}
                   </Link>

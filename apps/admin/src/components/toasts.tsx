@@ -1,5 +1,6 @@
 "use client";
 
+import { Icon } from "@nchat/ui/icon";
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useRef, useState } from "react";
 
 type Tone = "success" | "error" | "info";
@@ -47,14 +48,14 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         {toasts.map((t) => (
           <div key={t.id} className={`toast toast-${t.tone}`} role={t.tone === "error" ? "alert" : "status"}>
             <span className="toast-icon" aria-hidden="true">
-              {t.tone === "success" ? "✓" : t.tone === "error" ? "!" : "i"}
+              <Icon name={t.tone === "success" ? "check" : t.tone === "error" ? "alert" : "info"} size={12} />
             </span>
             <div className="toast-body">
               <strong>{t.title}</strong>
               {t.detail ? <span>{t.detail}</span> : null}
             </div>
             <button type="button" className="toast-close" onClick={() => dismiss(t.id)} aria-label="Dismiss">
-              ×
+              <Icon name="x" size={14} />
             </button>
           </div>
         ))}

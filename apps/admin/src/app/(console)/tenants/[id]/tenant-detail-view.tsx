@@ -2,6 +2,7 @@
 
 import type { RouterOutputs } from "@nchat/api";
 import { appCodeOf, errorMessage } from "@nchat/ui/errors";
+import { Icon } from "@nchat/ui/icon";
 import { Menu, MenuItem } from "@nchat/ui/menu";
 import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -302,7 +303,14 @@ function Actions({ detail, onAction }: { detail: Detail; onAction: (a: ActionNam
           Suspend…
         </button>
       )}
-      <Menu label="More ▾" ariaLabel="More actions">
+      <Menu
+        label={
+          <>
+            More <Icon name="chevron-down" size={14} />
+          </>
+        }
+        ariaLabel="More actions"
+      >
         <MenuItem onSelect={() => invalidate.mutate({ id: t.id })} disabled={invalidate.isPending}>
           Invalidate cache
         </MenuItem>
