@@ -20,6 +20,7 @@ import { annotateRequest } from "./infra/log";
 import { enforceApiCallQuota } from "./limits/api-calls";
 import { requireFeature } from "./limits/features";
 import { type LimitedResource, resourceUsage } from "./limits/limits";
+import type { OpenApiOperation } from "./openapi/meta";
 import { limitAll, rateLimitHeaders } from "./ratelimit/limiter";
 import { anonymousChecks, memberChecks, type RatePolicy } from "./ratelimit/policies";
 import { assertSameOrigin } from "./same-origin";
@@ -93,6 +94,8 @@ export type ProcedureMeta = {
    * requires it). Every other signed-in procedure refuses them with TWO_FACTOR_REQUIRED.
    */
   twoFactor?: "enrolment";
+  /** The procedure's operation in the public REST API (`/api/v1`, openapi/); absent: not exposed. */
+  openapi?: OpenApiOperation;
 };
 
 const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {

@@ -1,6 +1,8 @@
 import { SESSION_COOKIE, sessionCookie } from "../auth/cookies";
 import { can } from "../auth/permissions";
 import { tenantHostUrl } from "../auth/urls";
+import { rest } from "../openapi/meta";
+import { changedRoleOutput, invitedOutput, memberListOutput, okOutput } from "../openapi/outputs";
 import { userActor } from "../routers/tenant";
 import { type Context, permissionProcedure, router, tenantProcedure } from "../trpc";
 import {
@@ -39,13 +41,20 @@ function deliverInvitation(
 
 export const membersRouter = router({
   /** Active members; open invitations only for those who may invite. */
-  list: permissionProcedure("members:read").query(async ({ ctx }) => {
-    const { members, invitations } = await ctx.services.members.list(ctx.tenant);
-    return { members, invitations: can(ctx.user.role, "members:invite") ? invitations : [] };
-  }),
+  list: permissionProcedure("members:read")
+    .meta(
+      rest("GET", "/members", "Members", "Active members (and open invitations, for those who may invite)"),
+    )
+    .output(memberListOutput)
+    .query(async ({ ctx }) => {
+      const { members, invitations } = await ctx.services.members.list(ctx.tenant);
+      return { members, invitations: can(ctx.user.role, "members:invite") ? invitations : [] };
+    }),
 
   invite: permissionProcedure("members:invite")
     .input(inviteInput)
+    .meta(rest("POST", "/members/invitations", "Members", "Invite someone by email"))
+    .output(invitedOutput)
     .mutation(async ({ ctx, input }) => {
       const { invitation, token } = await ctx.services.invitations.invite(ctx.tenant, userActor(ctx), input);
       return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
@@ -72,6 +81,8 @@ export const membersRouter = router({
 
   changeRole: permissionProcedure("members:changeRole")
     .input(changeRoleInput)
+    .meta(rest("PATCH", "/members/{userId}", "Members", "Change a member's role"))
+    .output(changedRoleOutput)
     .mutation(async ({ ctx, input }) => ({
       member: await ctx.services.members.changeRole(ctx.tenant, userActor(ctx), input.userId, input.role),
     })),
@@ -87,6 +98,8 @@ export const membersRouter = router({
   /** Deactivates the member (their messages stay) and ends their sessions. */
   remove: permissionProcedure("members:remove")
     .input(memberIdInput)
+    .meta(rest("DELETE", "/members/{userId}", "Members", "Remove (deactivate) a member"))
+    .output(okOutput)
     .mutation(async ({ ctx, input }) => {
       await ctx.services.members.remove(ctx.tenant, userActor(ctx), input.userId);
       return { ok: true };

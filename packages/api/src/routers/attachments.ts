@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { rest } from "../openapi/meta";
+import { fileOutput } from "../openapi/outputs";
 import { authedProcedure, router } from "../trpc";
 
 // Shapes only; the service answers NOT_FOUND for ids that are not uuids or not visible.
@@ -12,6 +14,8 @@ export const attachmentsRouter = router({
   /** A file's name, type and size, when the user can see it. */
   get: authedProcedure
     .input(idInput)
+    .meta(rest("GET", "/files/{id}", "Files", "A file's metadata (name, type, size)"))
+    .output(fileOutput)
     .query(({ ctx, input }) => ctx.services.attachments.get(ctx.tenant, ctx.user, input.id)),
 
   /** Deletes a file (its uploader, or an admin); frees its storage. */

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { can } from "../auth/permissions";
 import { cancelInput, checkoutInput, planChangeInput, type ReturnUrls } from "../billing/billing-service";
 import { platformOffFeatures } from "../limits/platform-features";
+import { rest } from "../openapi/meta";
+import { billingStatusOutput } from "../openapi/outputs";
 import { type Context, permissionProcedure, router } from "../trpc";
 import { userActor } from "./tenant";
 
@@ -32,6 +34,8 @@ export const billingRouter = router({
   /** Plan, interval, status, period, cancellation, trial; the last payment for owners only. */
   status: permissionProcedure("tenant:read")
     .meta({ access: "billing" })
+    .meta(rest("GET", "/billing", "Workspace", "Plan, limits, billing period and status"))
+    .output(billingStatusOutput)
     .query(async ({ ctx }) => ({
       ...(await ctx.services.billing.status(ctx.tenant.id, {
         includePayment: can(ctx.user.role, "billing:manage"),

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { clearCookie, SESSION_COOKIE } from "../auth/cookies";
 import { AppError } from "../errors";
+import { rest } from "../openapi/meta";
+import { workspaceOutput } from "../openapi/outputs";
 import type { Actor } from "../services/actor";
 import { permissionProcedure, router, tenantProcedure } from "../trpc";
 
@@ -28,25 +30,28 @@ export const tenantRouter = router({
   })),
 
   /** The workspace as its members see it: plan, limits, features. */
-  get: permissionProcedure("tenant:read").query(async ({ ctx }) => {
-    const t = await ctx.services.tenants.getTenantById(ctx.tenant.id);
-    if (!t) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
-    return {
-      id: t.id,
-      slug: t.slug,
-      name: t.name,
-      status: t.status,
-      plan: t.billingPlan,
-      billingInterval: t.billingInterval,
-      branding: t.branding,
-      limits: t.limits,
-      features: t.features,
-      trialEndsAt: t.trialEndsAt,
-      currentPeriodEnd: t.currentPeriodEnd,
-      cancelAtPeriodEnd: t.cancelAtPeriodEnd,
-      createdAt: t.createdAt,
-    };
-  }),
+  get: permissionProcedure("tenant:read")
+    .meta(rest("GET", "/workspace", "Workspace", "The workspace: plan, limits, features"))
+    .output(workspaceOutput)
+    .query(async ({ ctx }) => {
+      const t = await ctx.services.tenants.getTenantById(ctx.tenant.id);
+      if (!t) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
+      return {
+        id: t.id,
+        slug: t.slug,
+        name: t.name,
+        status: t.status,
+        plan: t.billingPlan,
+        billingInterval: t.billingInterval,
+        branding: t.branding,
+        limits: t.limits,
+        features: t.features,
+        trialEndsAt: t.trialEndsAt,
+        currentPeriodEnd: t.currentPeriodEnd,
+        cancelAtPeriodEnd: t.cancelAtPeriodEnd,
+        createdAt: t.createdAt,
+      };
+    }),
 
   /** Name and branding (owner). Plan, limits, features, status and Stripe fields are refused. */
   update: permissionProcedure("tenant:update")
