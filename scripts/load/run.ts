@@ -186,6 +186,16 @@ type AppServer = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The message of a tRPC error answer (its JSON), or the start of the text. */
+function errorMessageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { json?: { message?: string; data?: { appCode?: string } } } };
+    const e = body.error?.json;
+    if (e?.message) return `${e.data?.appCode ?? "?"} ${e.message}`;
+  } catch {}
+  return text.slice(0, 120);
+}
+
 /** Body of a load message: its tenant first (isolation checks), the send's start time (latency). */
 const messageBody = (slug: string, seq: number, sentAt: number) =>
   `load ${slug} ${seq} ${sentAt.toFixed(1)} ${randomUUID()}`;
@@ -558,6 +568,8 @@ export async function runLoad(
     /** Failures the drill does not explain. */
     const errors = new Map<string, number>();
     const outageErrors = new Map<string, number>();
+    /** PostgreSQL drills: retryable 503s of requests that began after the restore, with what they said. */
+    const lateRetries: string[] = [];
     const answered = (t0: number, t1: number) => {
       if (inOutage(t0, t1)) requestsDuring++;
     };
@@ -577,10 +589,8 @@ export async function runLoad(
       const lateRetry = isPgDrill(drill) && r.status === 503 && !!r.retryAfter && restoredAt !== null;
       const explained = isPgDrill(drill) && (inOutage(t0, t1) || lateRetry);
       if (lateRetry && !inOutage(t0, t1))
-        console.log(
-          ((t0 - restoredAt!) / 1000).toFixed(2),
-          ((t1 - t0) / 1000).toFixed(2),
-          r.text.slice(0, 300),
+        lateRetries.push(
+          `${what} +${((t0 - restoredAt!) / 1000).toFixed(1)} s after the restore, answered in ${((t1 - t0) / 1000).toFixed(1)} s: ${errorMessageOf(r.text)}`,
         );
       if (explained || inOutage(t0, t1)) outageErrors.set(kind, (outageErrors.get(kind) ?? 0) + 1);
       if (!explained) errors.set(kind, (errors.get(kind) ?? 0) + 1);
@@ -907,6 +917,13 @@ export async function runLoad(
         },
         row("send during it", outageSendLatency, `${outageSendLatency.length} requests`, "drill"),
       );
+      if (isPgDrill(drill))
+        drillRows.push({
+          bench: "drill",
+          metric: "retryable 503s after the restore",
+          value: String(lateRetries.length),
+          note: lateRetries.slice(0, 5).join("; ") || "none",
+        });
       if (isPgDrill(drill))
         drillRows.push(
           {

@@ -107,6 +107,8 @@ export class DatabaseAvailability {
       probeIntervalMs?: number;
       now?: () => number;
       onChange?: (up: boolean, err?: unknown) => void;
+      /** A unit of work got no connection within `maxWaitMs` and was refused as busy. */
+      onWaitedTooLong?: (stats: AvailabilityStats) => void;
     },
   ) {}
 
@@ -151,7 +153,9 @@ export class DatabaseAvailability {
       };
     });
     const timer = setTimeout(() => {
-      if (abandon(new DatabaseUnavailableError("busy", 1))) this.counters.refusedBusy++;
+      if (!abandon(new DatabaseUnavailableError("busy", 1))) return;
+      this.counters.refusedBusy++;
+      this.opts.onWaitedTooLong?.(this.stats());
     }, this.opts.maxWaitMs ?? 10_000);
     timer.unref?.();
     this.waiting.add(abandon);

@@ -166,6 +166,12 @@ export function createDatabase(config: DatabaseConfig): Database {
       up
         ? console.warn("database: reachable again")
         : console.warn("database: unreachable, failing requests fast until it answers:", String(err)),
+    // Rare and worth knowing why: which pools were busy and how many units of work waited.
+    onWaitedTooLong: (stats) =>
+      console.warn(
+        "database: a unit of work got no connection within 10 s and was refused (503, retryable):",
+        JSON.stringify({ ...stats, tenantPools: tenantPools.stats() }),
+      ),
   });
   return {
     config,
