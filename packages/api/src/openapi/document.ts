@@ -14,7 +14,7 @@ const errorSchema = {
   required: ["message", "code", "data"],
   properties: {
     message: { type: "string", description: "Human-readable; never a stack or SQL." },
-    code: { type: "string", description: "The tRPC error code (BAD_REQUEST, UNAUTHORIZED, …)." },
+    code: { type: "integer", description: "tRPC's JSON-RPC error code (-32600, -32001, …)." },
     data: {
       type: "object",
       required: ["appCode", "httpStatus"],
@@ -25,7 +25,7 @@ const errorSchema = {
           description: "The platform's stable error code: match on this.",
         },
         httpStatus: { type: "integer" },
-        code: { type: "string" },
+        code: { type: "string", description: "tRPC's error code (BAD_REQUEST, UNAUTHORIZED, …)." },
         path: { type: ["string", "null"], description: "The procedure that answered." },
         details: { type: "object", additionalProperties: true },
         fields: {

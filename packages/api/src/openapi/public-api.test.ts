@@ -351,9 +351,13 @@ describe("validation", () => {
       body: { body: "   " },
     });
     expect(res.response.status).toBe(400);
+    // The error shape the document declares (components.schemas.Error), as tRPC answers it.
     expect(res.error).toMatchObject({
       message: "Write a message first.",
+      code: -32600,
       data: {
+        code: "BAD_REQUEST",
+        path: "chat.send",
         appCode: "VALIDATION_FAILED",
         httpStatus: 400,
         fields: [{ path: "body", message: "Write a message first." }],

@@ -411,8 +411,8 @@ export interface components {
       role: "owner" | "admin" | "member" | "guest";
     };
     Error: {
-      /** @description The tRPC error code (BAD_REQUEST, UNAUTHORIZED, …). */
-      code: string;
+      /** @description tRPC's JSON-RPC error code (-32600, -32001, …). */
+      code: number;
       data: {
         /**
          * @description The platform's stable error code: match on this.
@@ -436,6 +436,7 @@ export interface components {
           | "RATE_LIMITED"
           | "INTERNAL"
           | "UNAVAILABLE";
+        /** @description tRPC's error code (BAD_REQUEST, UNAUTHORIZED, …). */
         code?: string;
         details?: {
           [key: string]: unknown;
