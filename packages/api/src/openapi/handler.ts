@@ -200,12 +200,16 @@ function originOf(services: Services, request: Request): string {
   return `${proto}://${host}`;
 }
 
+const NO_KEY = "Send an API key of this workspace: Authorization: Bearer nck_…";
+const hasApiKey = (request: Request) => /^bearer\s+nck_/i.test(request.headers.get("authorization") ?? "");
+
 // ─── The handler ───────────────────────────────────────────────────────────────────────────────────
 
 /** A Next.js route handler for `/api/v1/[...path]` (every method). Logged and counted per operation. */
 export function publicApiHandler(services: Services, request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const method = request.method.toUpperCase();
+  // HEAD is GET without the body (Next.js answers HEAD with the GET handler and drops the body).
+  const method = request.method.toUpperCase() === "HEAD" ? "GET" : request.method.toUpperCase();
   const subpath = url.pathname.startsWith(PUBLIC_API_BASE)
     ? url.pathname.slice(PUBLIC_API_BASE.length)
     : url.pathname;
@@ -303,6 +307,8 @@ async function callOperation(
       input,
       ctx,
     });
+    // Without a key the chain says "Sign in to continue." (its words for browsers): say what works here.
+    if (app?.code === "UNAUTHORIZED" && !hasApiKey(request)) shape.message = NO_KEY;
     const status = app ? app.status : getHTTPStatusCodeFromError(error);
     for (const [k, v] of Object.entries(app ? retryAfterHeader(app) : {})) resHeaders.set(k, v);
     if (status === 429 && !resHeaders.has("retry-after")) {

@@ -274,10 +274,13 @@ describe("writing with a write key", () => {
 
 describe("authentication", () => {
   it("no key, an unknown key and a revoked key are 401 UNAUTHORIZED", async () => {
-    for (const key of [null, "nck_not-a-real-key-000000000000000000000000"]) {
+    for (const [key, message] of [
+      [null, "Send an API key of this workspace: Authorization: Bearer nck_…"],
+      ["nck_not-a-real-key-000000000000000000000000", "Invalid API key."],
+    ] as const) {
       const res = await api(a.host, key).GET("/channels");
       expect(res.response.status).toBe(401);
-      expect(res.error).toMatchObject({ data: { appCode: "UNAUTHORIZED", httpStatus: 401 } });
+      expect(res.error).toMatchObject({ message, data: { appCode: "UNAUTHORIZED", httpStatus: 401 } });
     }
     const { key, id } = await a.owner.call((c) => c.apiKeys.create({ name: "short-lived", scope: "read" }));
     expect((await api(a.host, key).GET("/channels")).response.status).toBe(200);
@@ -403,6 +406,7 @@ describe("validation", () => {
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ data: { appCode: "NOT_FOUND" } });
     expect((await raw(a.host, "/workspace", { method: "DELETE", headers })).status).toBe(405);
+    expect((await raw(a.host, "/workspace", { method: "HEAD", headers })).status).toBe(200);
   });
 });
 
