@@ -1,8 +1,23 @@
 import { timingSafeEqual } from "node:crypto";
 import { env } from "@nchat/config";
+import type { Database } from "@nchat/db";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { BillingService } from "../billing/billing-service";
 import { processLifecycle } from "../lifecycle";
-import type { Services } from "../server";
+import type { UsageRecorder } from "../limits/usage";
+import type { RateLimiter } from "../ratelimit/limiter";
+import type { RealtimeBus } from "../realtime/bus";
+import type { TenantResolver } from "../tenancy/resolver";
+
+/** What the metrics read from one process's services (server.ts registers them). */
+export type MeteredServices = {
+  db: Database;
+  resolver: TenantResolver;
+  usage: UsageRecorder;
+  realtime: RealtimeBus;
+  billing: BillingService;
+  rateLimiter: RateLimiter;
+};
 
 /**
  * Prometheus metrics of this process (`/api/metrics` of each app). One registry per process, kept on
@@ -16,7 +31,7 @@ type MetricsState = {
   registry: Registry;
   requests: Counter<"app" | "procedure" | "status">;
   duration: Histogram<"app" | "procedure" | "status">;
-  services: Set<Services>;
+  services: Set<MeteredServices>;
 };
 
 const KEY = Symbol.for("nchat.metrics");
@@ -33,7 +48,7 @@ export function metricsRegistry(): Registry {
 }
 
 /** Makes a set of services' stats part of the process's metrics until the returned function runs. */
-export function registerServicesMetrics(services: Services): () => void {
+export function registerServicesMetrics(services: MeteredServices): () => void {
   const s = state();
   s.services.add(services);
   return () => s.services.delete(services);
@@ -47,7 +62,7 @@ export function recordRequest(app: string, procedure: string, status: number, se
   s.duration.observe(labels, seconds);
 }
 
-const sum = (services: Iterable<Services>, f: (s: Services) => number) => {
+const sum = (services: Iterable<MeteredServices>, f: (s: MeteredServices) => number) => {
   let n = 0;
   for (const s of services) n += f(s);
   return n;
@@ -56,7 +71,7 @@ const sum = (services: Iterable<Services>, f: (s: Services) => number) => {
 function createState(): MetricsState {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const services = new Set<Services>();
+  const services = new Set<MeteredServices>();
   const all = () => services;
 
   /** A counter whose value is read from the services at scrape time. */
@@ -64,7 +79,7 @@ function createState(): MetricsState {
     name: string,
     help: string,
     labelNames: L[],
-    read: (set: Iterable<Services>) => [Partial<Record<L, string>>, number][],
+    read: (set: Iterable<MeteredServices>) => [Partial<Record<L, string>>, number][],
   ) =>
     new Counter<L>({
       name,
@@ -80,7 +95,7 @@ function createState(): MetricsState {
     name: string,
     help: string,
     labelNames: L[],
-    read: (set: Iterable<Services>) => [Partial<Record<L, string>>, number][],
+    read: (set: Iterable<MeteredServices>) => [Partial<Record<L, string>>, number][],
   ) =>
     new Gauge<L>({
       name,
@@ -94,13 +109,13 @@ function createState(): MetricsState {
     });
   /** Counts kept per key by each instance (e.g. `{ timer: 3 }`), summed over instances, the key as `label`. */
   const byLabel =
-    <L extends string>(label: L, of: (s: Services) => Record<string, number> | undefined) =>
-    (set: Iterable<Services>): [Partial<Record<L, string>>, number][] => {
+    <L extends string>(label: L, of: (s: MeteredServices) => Record<string, number> | undefined) =>
+    (set: Iterable<MeteredServices>): [Partial<Record<L, string>>, number][] => {
       const by = new Map<string, number>();
       for (const s of set) for (const [k, v] of Object.entries(of(s) ?? {})) by.set(k, (by.get(k) ?? 0) + v);
       return [...by].map(([k, v]) => [{ [label]: k } as Partial<Record<L, string>>, v]);
     };
-  const one = (f: (s: Services) => number) => (set: Iterable<Services>) =>
+  const one = (f: (s: MeteredServices) => number) => (set: Iterable<MeteredServices>) =>
     [[{}, sum(set, f)]] as [Record<string, string>, number][];
 
   const requests = new Counter({
@@ -229,7 +244,7 @@ function createState(): MetricsState {
   );
 
   // ─── Realtime ────────────────────────────────────────────────────────────────────────────────────
-  const rt = (s: Services) => s.realtime.stats();
+  const rt = (s: MeteredServices) => s.realtime.stats();
   gauge(
     "nchat_realtime_feeds",
     "Tenant feeds open (one pub/sub subscription each when live)",

@@ -1,9 +1,10 @@
+import type { Database } from "@nchat/db";
 import { withTenant } from "@nchat/db";
 import { LRUCache } from "lru-cache";
 import { AppError } from "../errors";
-import type { Services } from "../server";
 import type { ResolvedTenant } from "../tenancy/resolver";
 import { resourceUsage } from "./limits";
+import type { UsageRecorder } from "./usage";
 import { usagePeriod } from "./usage";
 
 const flushed = new LRUCache<string, { used: number; limit: number }>({ max: 50_000, ttl: 5_000 });
@@ -14,7 +15,7 @@ const flushed = new LRUCache<string, { used: number; limit: number }>({ max: 50_
  * the other processes counted since their last flush.
  */
 export async function enforceApiCallQuota(
-  services: Pick<Services, "db" | "usage">,
+  services: { db: Database; usage: UsageRecorder },
   tenant: ResolvedTenant,
 ): Promise<void> {
   const key = `${tenant.id}|${usagePeriod()}`;

@@ -1,4 +1,3 @@
-
 import { AppError } from "../errors";
 import { codeInput, disableInput, twoFactorService } from "../services/two-factor-service";
 import { authedProcedure, router } from "../trpc";

@@ -1,4 +1,6 @@
 import { FEATURES, type Feature, PLAN_IDS, PLANS, type PlanId } from "@nchat/billing/plans";
+import type { Env } from "@nchat/config";
+import type { Database } from "@nchat/db";
 import { withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat/db/public";
 import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
@@ -6,8 +8,9 @@ import { z } from "zod";
 import { AppError } from "../errors";
 import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
-import type { Services } from "../server";
+import type { TenantResolver } from "../tenancy/resolver";
 import { type Actor, audit } from "./actor";
+import type { DomainService } from "./domain-service";
 import { verificationRecord } from "./domain-service";
 import {
   type AuditLogInput,
@@ -22,9 +25,16 @@ import {
   webhookListQuery,
   webhookQuery,
 } from "./platform-queries";
+import type { TenantService } from "./tenant-service";
 
 /** What the platform service works with: the other services do the writes (audit, cache invalidation). */
-export type PlatformDeps = Pick<Services, "db" | "env" | "tenants" | "domains" | "resolver">;
+export type PlatformDeps = {
+  db: Database;
+  env: Env;
+  tenants: TenantService;
+  domains: DomainService;
+  resolver: TenantResolver;
+};
 
 const limit = (max: number, integer = true) =>
   (integer ? z.number().int() : z.number())
