@@ -24,7 +24,7 @@ module.exports = {
         pathNot: [
           "^packages/api/src/(server|index|trpc|http|health|testing|lifecycle-child)\\.ts$",
           "^packages/api/src/(rest|openapi)/",
-          "^packages/api/src/routers/admin/",
+          "^packages/api/src/platform/admin/",
           "^packages/api/src/realtime/stream-child\\.ts$",
           "\\.test\\.ts$",
           "(test-kit|testkit|testing)\\.ts$",

@@ -1,19 +1,19 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { auditRouter } from "./audit/router";
+import { authRouter } from "./auth/router";
 import { chatRouter } from "./chat/router";
+import { domainsRouter } from "./domains/router";
 import { membersRouter } from "./members/router";
-import { adminRouter } from "./routers/admin";
-import { adminAuthRouter } from "./routers/admin-auth";
+import { adminRouter } from "./platform/admin/router";
+import { adminAuthRouter } from "./platform/admin-auth-router";
+import { realtimeRouter } from "./realtime/router";
 import { apiKeysRouter } from "./routers/api-keys";
 import { attachmentsRouter } from "./routers/attachments";
-import { auditRouter } from "./routers/audit";
-import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
-import { domainsRouter } from "./routers/domains";
-import { realtimeRouter } from "./routers/realtime";
 import { tenantRouter } from "./routers/tenant";
-import { twoFactorRouter } from "./routers/two-factor";
 import { uiRouter } from "./routers/ui";
 import { createCallerFactory, router } from "./trpc";
+import { twoFactorRouter } from "./two-factor/router";
 
 export const appRouter = router({
   auth: authRouter,

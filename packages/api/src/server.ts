@@ -9,10 +9,12 @@ import {
 import { AttachmentService } from "./attachments/attachment-service";
 import { type BlobStore, LocalDiskBlobStore } from "./attachments/blob-store";
 import { TenantKeyring } from "./attachments/keys";
+import { AuthService, type Session } from "./auth/auth-service";
 import { SessionCache } from "./auth/session-cache";
 import { BillingService } from "./billing/billing-service";
 import { billingConfig } from "./billing/config";
 import { ChatService } from "./chat/chat-service";
+import { DomainService, dnsTxtResolver } from "./domains/domain-service";
 import { componentLog, type Logger, processLogger, throttle } from "./infra/log";
 import { registerServicesMetrics } from "./infra/metrics";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
@@ -21,16 +23,14 @@ import { processLifecycle } from "./lifecycle";
 import { UsageRecorder } from "./limits/usage";
 import { InvitationService } from "./members/invitation-service";
 import { MemberService } from "./members/member-service";
+import { SuperAdminService } from "./platform/super-admin-service";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
 import { RealtimeBus } from "./realtime/bus";
 import { PgPresenceStore, RedisPresenceStore } from "./realtime/presence";
 import { ApiKeyService } from "./services/api-key-service";
-import { AuthService, type Session } from "./services/auth-service";
-import { DomainService, dnsTxtResolver } from "./services/domain-service";
-import { SuperAdminService } from "./services/super-admin-service";
-import { TenantService } from "./services/tenant-service";
 import { contextKey } from "./tenancy/context";
 import { type TenancyConfig, TenantResolver } from "./tenancy/resolver";
+import { TenantService } from "./tenants/tenant-service";
 
 export type Services = {
   env: Env;

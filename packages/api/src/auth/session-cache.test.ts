@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalPubSub } from "../infra/pubsub";
 import type { Services } from "../server";
-import { AuthService, type Session } from "../services/auth-service";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
+import { AuthService, type Session } from "./auth-service";
 import { SessionCache } from "./session-cache";
 import { hashToken } from "./tokens";
 

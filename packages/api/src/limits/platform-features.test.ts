@@ -1,6 +1,6 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { platform } from "../routers/admin/context";
+import { platform } from "../platform/admin/context";
 import type { Services } from "../server";
 import { type TestClient, tenantWithOwner, testServices } from "../testing";
 

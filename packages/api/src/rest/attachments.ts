@@ -1,5 +1,6 @@
 import { uploadInput } from "../attachments/attachment-service";
 import { contentDisposition } from "../attachments/file-name";
+import { mustEnrolTwoFactor, type SessionUser } from "../auth/auth-service";
 import { readCookie, SESSION_COOKIE } from "../auth/cookies";
 import { AppError, parseInput } from "../errors";
 import { annotateRequest } from "../infra/log";
@@ -8,7 +9,6 @@ import { requireFeature } from "../limits/features";
 import { memberChecks } from "../ratelimit/policies";
 import { assertSameOrigin } from "../same-origin";
 import type { Services } from "../server";
-import { mustEnrolTwoFactor, type SessionUser } from "../services/auth-service";
 import type { ResolvedTenant } from "../tenancy/resolver";
 import { assertStatusAllows } from "../tenancy/status-policy";
 import { createContext, enforceRateLimit } from "../trpc";

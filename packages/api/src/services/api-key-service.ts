@@ -3,11 +3,11 @@ import { type Database, type TenantActor, type TenantRef, withTenant } from "@nc
 import { tenants } from "@nchat/db/public";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import type { SessionUser } from "../auth/auth-service";
 import { can } from "../auth/permissions";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { type Actor, audit, isPlatformActor } from "./actor";
-import type { SessionUser } from "./auth-service";
 
 /** Every API key starts with this, so a bearer token can be told apart from other credentials. */
 export const API_KEY_PREFIX = "nck_";

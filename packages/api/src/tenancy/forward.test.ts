@@ -5,7 +5,7 @@ import { LocalPubSub } from "../infra/pubsub";
 import { getTenantByDomain, getTenantBySlug } from "../rest/tenants-public";
 import type { Services } from "../server";
 import { SYSTEM } from "../services/actor";
-import { TenantService } from "../services/tenant-service";
+import { TenantService } from "../tenants/tenant-service";
 import { testServices } from "../testing";
 import { createContext } from "../trpc";
 import {

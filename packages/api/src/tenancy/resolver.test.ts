@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
 import { SYSTEM } from "../services/actor";
-import { TenantService } from "../services/tenant-service";
+import { TenantService } from "../tenants/tenant-service";
 import { DEFAULT_KNOWN, type ResolverStats, TenantResolver } from "./resolver";
 
 const db = testDatabase();

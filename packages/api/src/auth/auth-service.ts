@@ -2,12 +2,12 @@ import { type Database, type TenantRef, withTenant } from "@nchat/db";
 import { tenantSettings } from "@nchat/db/public";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Role } from "../auth/permissions";
-import type { SessionCache } from "../auth/session-cache";
-import { signInBackoff } from "../auth/sign-in-backoff";
-import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { hashPassword, verifyPassword } from "../passwords";
+import type { Role } from "./permissions";
+import type { SessionCache } from "./session-cache";
+import { signInBackoff } from "./sign-in-backoff";
+import { hashToken, randomToken } from "./tokens";
 
 export type SessionUser = { id: string; email: string; name: string; role: Role; isService: boolean };
 export type RequestMeta = { ip: string | null; userAgent: string | null };

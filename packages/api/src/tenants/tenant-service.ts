@@ -24,7 +24,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { hashPassword } from "../passwords";
-import { type Actor, audit, auditActor, isPlatformActor } from "./actor";
+import { type Actor, audit, auditActor, isPlatformActor } from "../services/actor";
 
 export const createTenantInput = z.object({
   name: z.string().trim().min(2, "Give the workspace a name of at least 2 characters.").max(100),

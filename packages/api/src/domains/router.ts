@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { requireFeature } from "../limits/features";
+import { userActor } from "../routers/tenant";
 import { permissionProcedure, router } from "../trpc";
-import { userActor } from "./tenant";
 
 const id = z.object({ id: z.string().max(100) });
 

@@ -1,6 +1,6 @@
 import type { Services } from "../../server";
 import type { Actor } from "../../services/actor";
-import { PlatformService } from "../../services/platform-service";
+import { PlatformService } from "../platform-service";
 
 /** The super admin of the request, as recorded in audit entries. */
 export const adminActor = (ctx: {

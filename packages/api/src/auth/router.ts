@@ -1,20 +1,20 @@
 import { SLUG_MESSAGES, slugProblem } from "@nchat/db";
 import { z } from "zod";
-import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie, TWO_FACTOR_COOKIE } from "../auth/cookies";
+import { AppError } from "../errors";
+import { AUTH_POLICIES } from "../ratelimit/policies";
+import { createTenantInput } from "../tenants/tenant-service";
+import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
+import { codeInput, twoFactorService } from "../two-factor/two-factor-service";
+import { mustEnrolTwoFactor, signInInput } from "./auth-service";
+import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie, TWO_FACTOR_COOKIE } from "./cookies";
 import {
   DEVICE_COOKIE,
   DEVICE_COOKIE_TTL_MS,
   deviceAccount,
   deviceKey,
   issueDeviceToken,
-} from "../auth/device-cookie";
-import { tenantHostUrl } from "../auth/urls";
-import { AppError } from "../errors";
-import { AUTH_POLICIES } from "../ratelimit/policies";
-import { mustEnrolTwoFactor, signInInput } from "../services/auth-service";
-import { createTenantInput } from "../services/tenant-service";
-import { codeInput, twoFactorService } from "../services/two-factor-service";
-import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
+} from "./device-cookie";
+import { tenantHostUrl } from "./urls";
 
 const secureCookies = () => process.env.NODE_ENV === "production";
 

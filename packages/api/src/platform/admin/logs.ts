@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../../errors";
 import type { Services } from "../../server";
-import { auditLogInput, webhookListInput } from "../../services/platform-queries";
 import { router, superAdminProcedure } from "../../trpc";
+import { auditLogInput, webhookListInput } from "../platform-queries";
 import { platform } from "./context";
 
 /**

@@ -5,13 +5,14 @@ import { withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat/db/public";
 import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
 import { z } from "zod";
+import type { DomainService } from "../domains/domain-service";
+import { verificationRecord } from "../domains/domain-service";
 import { AppError } from "../errors";
 import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
+import { type Actor, audit } from "../services/actor";
 import type { TenantResolver } from "../tenancy/resolver";
-import { type Actor, audit } from "./actor";
-import type { DomainService } from "./domain-service";
-import { verificationRecord } from "./domain-service";
+import type { TenantService } from "../tenants/tenant-service";
 import {
   type AuditLogInput,
   auditLogQuery,
@@ -25,7 +26,6 @@ import {
   webhookListQuery,
   webhookQuery,
 } from "./platform-queries";
-import type { TenantService } from "./tenant-service";
 
 /** What the platform service works with: the other services do the writes (audit, cache invalidation). */
 export type PlatformDeps = {

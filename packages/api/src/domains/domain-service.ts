@@ -13,8 +13,8 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { platformDisabled } from "../limits/platform-features";
+import { type Actor, audit, SYSTEM } from "../services/actor";
 import { normalizeHost } from "../tenancy/host";
-import { type Actor, audit, SYSTEM } from "./actor";
 
 /** The label under a custom domain that holds its verification TXT record. */
 export const VERIFICATION_LABEL = "_nchat-verify";

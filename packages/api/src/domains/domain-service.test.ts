@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AppError } from "../errors";
 import { LocalPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
+import { type Actor, SYSTEM } from "../services/actor";
 import { TenantResolver } from "../tenancy/resolver";
-import { type Actor, SYSTEM } from "./actor";
+import { TenantService } from "../tenants/tenant-service";
 import {
   type CustomDomainConfig,
   DomainService,
@@ -14,7 +15,6 @@ import {
   normalizeCustomDomain,
   verificationRecord,
 } from "./domain-service";
-import { TenantService } from "./tenant-service";
 
 const BASE = "nchat.test";
 const db = testDatabase();

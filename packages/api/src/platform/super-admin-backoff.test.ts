@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_DEVICE_COOKIE } from "../auth/device-cookie";
 import { AppError } from "../errors";
 import type { Services } from "../server";
+import { SYSTEM } from "../services/actor";
 import { TestClient, testServices } from "../testing";
-import { SYSTEM } from "./actor";
 
 let services: Services;
 const password = "super-admin-password";

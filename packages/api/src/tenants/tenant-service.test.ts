@@ -3,7 +3,7 @@ import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { AppError } from "../errors";
 import { verifyPassword } from "../passwords";
-import { type Actor, SYSTEM } from "./actor";
+import { type Actor, SYSTEM } from "../services/actor";
 import { TenantService } from "./tenant-service";
 
 const db = testDatabase();

@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
-import { codeInput, disableInput, twoFactorService } from "../services/two-factor-service";
+import { userActor } from "../routers/tenant";
 import { authedProcedure, router } from "../trpc";
-import { userActor } from "./tenant";
+import { codeInput, disableInput, twoFactorService } from "./two-factor-service";
 
 /** The signed-in person's own second factor (never an API key's). Open while enrolment is required. */
 const ownFactor = authedProcedure.meta({ twoFactor: "enrolment" }).use(({ ctx, next }) => {

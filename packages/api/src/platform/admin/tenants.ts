@@ -1,8 +1,8 @@
 import { PLAN_IDS, type PlanId } from "@nchat/billing/plans";
 import { z } from "zod";
-import { listTenantsInput } from "../../services/platform-queries";
-import { customPlanInput } from "../../services/platform-service";
 import { router, superAdminProcedure } from "../../trpc";
+import { listTenantsInput } from "../platform-queries";
+import { customPlanInput } from "../platform-service";
 import { adminActor, platform } from "./context";
 
 const tenantId = z.object({ id: z.string().max(100) });

@@ -1,8 +1,8 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SESSION_COOKIE } from "../auth/cookies";
 import type { Services } from "../server";
 import { TEST_BASE_DOMAIN, TestClient, tenantWithOwner, testServices } from "../testing";
+import { SESSION_COOKIE } from "./cookies";
 
 let services: Services;
 beforeAll(async () => {
