@@ -1,19 +1,19 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { apiKeysRouter } from "./api-keys/router";
+import { attachmentsRouter } from "./attachments/router";
 import { auditRouter } from "./audit/router";
 import { authRouter } from "./auth/router";
+import { billingRouter } from "./billing/router";
 import { chatRouter } from "./chat/router";
 import { domainsRouter } from "./domains/router";
 import { membersRouter } from "./members/router";
 import { adminRouter } from "./platform/admin/router";
 import { adminAuthRouter } from "./platform/admin-auth-router";
 import { realtimeRouter } from "./realtime/router";
-import { apiKeysRouter } from "./routers/api-keys";
-import { attachmentsRouter } from "./routers/attachments";
-import { billingRouter } from "./routers/billing";
-import { tenantRouter } from "./routers/tenant";
-import { uiRouter } from "./routers/ui";
+import { tenantRouter } from "./tenants/router";
 import { createCallerFactory, router } from "./trpc";
 import { twoFactorRouter } from "./two-factor/router";
+import { uiRouter } from "./ui/router";
 
 export const appRouter = router({
   auth: authRouter,

@@ -16,6 +16,9 @@ export function readCookie(headers: Headers, name: string): string | null {
   return parse(raw)[name] ?? null;
 }
 
+/** Cookies are `Secure` in production (behind TLS); development serves plain http on localhost. */
+export const secureCookies = (env: { NODE_ENV?: string }): boolean => env.NODE_ENV === "production";
+
 export function sessionCookie(name: string, token: string, expires: Date, secure: boolean): string {
   return serialize(name, token, { httpOnly: true, secure, sameSite: "lax", path: "/", expires });
 }

@@ -6,7 +6,14 @@ import { createTenantInput } from "../tenants/tenant-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 import { codeInput, twoFactorService } from "../two-factor/two-factor-service";
 import { mustEnrolTwoFactor, signInInput } from "./auth-service";
-import { clearCookie, readCookie, SESSION_COOKIE, sessionCookie, TWO_FACTOR_COOKIE } from "./cookies";
+import {
+  clearCookie,
+  readCookie,
+  SESSION_COOKIE,
+  secureCookies,
+  sessionCookie,
+  TWO_FACTOR_COOKIE,
+} from "./cookies";
 import {
   DEVICE_COOKIE,
   DEVICE_COOKIE_TTL_MS,
@@ -16,10 +23,8 @@ import {
 } from "./device-cookie";
 import { tenantHostUrl } from "./urls";
 
-const secureCookies = () => process.env.NODE_ENV === "production";
-
 type DeviceCtx = {
-  services: { masterKey: Parameters<typeof deviceKey>[0] };
+  services: { masterKey: Parameters<typeof deviceKey>[0]; env: { NODE_ENV?: string } };
   tenant: { id: string };
   headers: Headers;
   resHeaders: Headers;
@@ -35,7 +40,7 @@ const rememberDevice = (ctx: DeviceCtx, userId: string) =>
       DEVICE_COOKIE,
       issueDeviceToken(deviceKey(ctx.services.masterKey), ctx.tenant.id, userId),
       new Date(Date.now() + DEVICE_COOKIE_TTL_MS),
-      secureCookies(),
+      secureCookies(ctx.services.env),
     ),
   );
 
@@ -77,14 +82,20 @@ export const authRouter = router({
         status: tenant.status,
         plan: tenant.billingPlan,
         schemaName: tenant.schemaName,
-        url: tenantHostUrl(ctx.headers, ctx.services.tenancy.baseDomain, tenant.slug, "/", secureCookies()),
+        url: tenantHostUrl(
+          ctx.headers,
+          ctx.services.tenancy.baseDomain,
+          tenant.slug,
+          "/",
+          secureCookies(ctx.services.env),
+        ),
       },
       continueUrl: tenantHostUrl(
         ctx.headers,
         ctx.services.tenancy.baseDomain,
         tenant.slug,
         `/auth/continue?token=${encodeURIComponent(token)}`,
-        secureCookies(),
+        secureCookies(ctx.services.env),
       ),
     };
   }),
@@ -103,13 +114,23 @@ export const authRouter = router({
         // The account has a second factor: no session yet, a challenge for the code step.
         ctx.resHeaders.append(
           "set-cookie",
-          sessionCookie(TWO_FACTOR_COOKIE, result.challenge, result.challengeExpiresAt, secureCookies()),
+          sessionCookie(
+            TWO_FACTOR_COOKIE,
+            result.challenge,
+            result.challengeExpiresAt,
+            secureCookies(ctx.services.env),
+          ),
         );
         return { user: null, needsCode: true as const };
       }
       ctx.resHeaders.append(
         "set-cookie",
-        sessionCookie(SESSION_COOKIE, result.token, result.session.expiresAt, secureCookies()),
+        sessionCookie(
+          SESSION_COOKIE,
+          result.token,
+          result.session.expiresAt,
+          secureCookies(ctx.services.env),
+        ),
       );
       rememberDevice(ctx, result.session.user.id);
       return { user: result.session.user, needsCode: false as const };
@@ -131,10 +152,10 @@ export const authRouter = router({
         input,
         ctx.meta,
       );
-      ctx.resHeaders.append("set-cookie", clearCookie(TWO_FACTOR_COOKIE, secureCookies()));
+      ctx.resHeaders.append("set-cookie", clearCookie(TWO_FACTOR_COOKIE, secureCookies(ctx.services.env)));
       ctx.resHeaders.append(
         "set-cookie",
-        sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies()),
+        sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies(ctx.services.env)),
       );
       rememberDevice(ctx, session.user.id);
       return { user: session.user };
@@ -142,7 +163,7 @@ export const authRouter = router({
 
   signOut: tenantProcedure.meta({ access: "public" }).mutation(async ({ ctx }) => {
     await ctx.services.auth.signOut(ctx.tenant, readCookie(ctx.headers, SESSION_COOKIE));
-    ctx.resHeaders.append("set-cookie", clearCookie(SESSION_COOKIE, secureCookies()));
+    ctx.resHeaders.append("set-cookie", clearCookie(SESSION_COOKIE, secureCookies(ctx.services.env)));
     return { ok: true };
   }),
 

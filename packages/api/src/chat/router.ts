@@ -10,7 +10,7 @@ import {
   reactOutput,
   threadPageOutput,
 } from "../openapi/outputs";
-import { userActor } from "../routers/tenant";
+import { userActor } from "../services/actor";
 import { authedProcedure, feature, limit, permissionProcedure, router } from "../trpc";
 import {
   addMembersInput,

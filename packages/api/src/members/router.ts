@@ -1,9 +1,9 @@
-import { SESSION_COOKIE, sessionCookie } from "../auth/cookies";
+import { SESSION_COOKIE, secureCookies, sessionCookie } from "../auth/cookies";
 import { can } from "../auth/permissions";
 import { tenantHostUrl } from "../auth/urls";
 import { rest } from "../openapi/meta";
 import { changedRoleOutput, invitedOutput, memberListOutput, okOutput } from "../openapi/outputs";
-import { userActor } from "../routers/tenant";
+import { userActor } from "../services/actor";
 import { type Context, permissionProcedure, router, tenantProcedure } from "../trpc";
 import {
   acceptInvitationInput,
@@ -14,8 +14,6 @@ import {
   memberIdInput,
 } from "./inputs";
 import type { InvitationView } from "./views";
-
-const secureCookies = (ctx: Pick<Context, "services">) => ctx.services.env.NODE_ENV === "production";
 
 /**
  * The link an invitee opens on this tenant's host. There is no mailer yet: outside production the
@@ -32,7 +30,7 @@ function deliverInvitation(
     ctx.services.tenancy.baseDomain,
     slug,
     `/invite/${encodeURIComponent(token)}`,
-    secureCookies(ctx),
+    secureCookies(ctx.services.env),
   );
   if (ctx.services.env.NODE_ENV !== "production")
     console.info(`invite link for ${invitation.email}: ${acceptUrl}`);
@@ -120,7 +118,7 @@ export const membersRouter = router({
     );
     ctx.resHeaders.append(
       "set-cookie",
-      sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies(ctx)),
+      sessionCookie(SESSION_COOKIE, token, session.expiresAt, secureCookies(ctx.services.env)),
     );
     return { user: session.user };
   }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ADMIN_SESSION_COOKIE, clearCookie, readCookie, sessionCookie } from "../auth/cookies";
+import { ADMIN_SESSION_COOKIE, clearCookie, readCookie, secureCookies, sessionCookie } from "../auth/cookies";
 import {
   ADMIN_DEVICE_COOKIE,
   DEVICE_COOKIE_TTL_MS,
@@ -10,8 +10,6 @@ import {
 import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
 import { enforceRateLimit, publicProcedure, router, superAdminProcedure } from "../trpc";
-
-const secure = () => process.env.NODE_ENV === "production";
 
 /** Sign-in for platform administrators, on the admin app only. */
 export const adminAuthRouter = router({
@@ -27,7 +25,7 @@ export const adminAuthRouter = router({
       });
       ctx.resHeaders.append(
         "set-cookie",
-        sessionCookie(ADMIN_SESSION_COOKIE, token, session.expiresAt, secure()),
+        sessionCookie(ADMIN_SESSION_COOKIE, token, session.expiresAt, secureCookies(ctx.services.env)),
       );
       // This browser is this admin's own from now on: the account's back-off no longer applies to it.
       ctx.resHeaders.append(
@@ -36,7 +34,7 @@ export const adminAuthRouter = router({
           ADMIN_DEVICE_COOKIE,
           issueDeviceToken(key, "admin", session.admin.id),
           new Date(Date.now() + DEVICE_COOKIE_TTL_MS),
-          secure(),
+          secureCookies(ctx.services.env),
         ),
       );
       return { admin: session.admin };
@@ -44,7 +42,7 @@ export const adminAuthRouter = router({
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
     await ctx.services.superAdmins.signOut(readCookie(ctx.headers, ADMIN_SESSION_COOKIE));
-    ctx.resHeaders.append("set-cookie", clearCookie(ADMIN_SESSION_COOKIE, secure()));
+    ctx.resHeaders.append("set-cookie", clearCookie(ADMIN_SESSION_COOKIE, secureCookies(ctx.services.env)));
     return { ok: true };
   }),
 

@@ -1,4 +1,4 @@
-import { SESSION_COOKIE, sessionCookie } from "../auth/cookies";
+import { SESSION_COOKIE, secureCookies, sessionCookie } from "../auth/cookies";
 import type { Services } from "../server";
 import type { ResolvedTenant } from "../tenancy/resolver";
 import { requestMeta } from "../trpc";
@@ -27,12 +27,7 @@ export async function continueSignIn(
       status: 303,
       headers: {
         location: to("/").toString(),
-        "set-cookie": sessionCookie(
-          SESSION_COOKIE,
-          session,
-          s.expiresAt,
-          process.env.NODE_ENV === "production",
-        ),
+        "set-cookie": sessionCookie(SESSION_COOKIE, session, s.expiresAt, secureCookies(services.env)),
         "cache-control": "no-store",
         "referrer-policy": "no-referrer",
       },

@@ -13,6 +13,19 @@ export type Actor = {
 
 export const SYSTEM: Actor = { type: "system" };
 
+/** The signed-in user (or API key's service user) of a procedure's context, as an actor. */
+export const userActor = (ctx: {
+  user: { id: string; email: string; role: Actor["role"] };
+  meta: { ip: string | null; userAgent: string | null };
+}): Actor & { id: string } => ({
+  type: "user",
+  id: ctx.user.id,
+  email: ctx.user.email,
+  role: ctx.user.role,
+  ip: ctx.meta.ip ?? undefined,
+  userAgent: ctx.meta.userAgent ?? undefined,
+});
+
 export const isPlatformActor = (a: Actor) => a.type === "system" || a.type === "super_admin";
 
 export function auditActor(a: Actor) {

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { can } from "../auth/permissions";
-import { cancelInput, checkoutInput, planChangeInput, type ReturnUrls } from "../billing/billing-service";
 import { platformOffFeatures } from "../limits/platform-features";
 import { rest } from "../openapi/meta";
 import { billingStatusOutput } from "../openapi/outputs";
+import { userActor } from "../services/actor";
 import { type Context, permissionProcedure, router } from "../trpc";
-import { userActor } from "./tenant";
+import { cancelInput, checkoutInput, planChangeInput, type ReturnUrls } from "./billing-service";
 
 /** This request's own origin (the tenant's host: its subdomain or verified custom domain). */
 function origin(ctx: Pick<Context, "headers" | "services">, slug: string): string {

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { userActor } from "../services/actor";
 import { createApiKeyInput } from "../services/api-key-service";
 import { permissionProcedure, router } from "../trpc";
-import { userActor } from "./tenant";
 
 export const apiKeysRouter = router({
   /** A new key (owners and admins, plan with `apiAccess`). The key is in this answer only. */

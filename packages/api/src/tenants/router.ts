@@ -1,22 +1,10 @@
 import { z } from "zod";
-import { clearCookie, SESSION_COOKIE } from "../auth/cookies";
+import { clearCookie, SESSION_COOKIE, secureCookies } from "../auth/cookies";
 import { AppError } from "../errors";
 import { rest } from "../openapi/meta";
 import { workspaceOutput } from "../openapi/outputs";
-import type { Actor } from "../services/actor";
+import { userActor } from "../services/actor";
 import { permissionProcedure, router, tenantProcedure } from "../trpc";
-
-export const userActor = (ctx: {
-  user: { id: string; email: string; role: Actor["role"] };
-  meta: { ip: string | null; userAgent: string | null };
-}): Actor & { id: string } => ({
-  type: "user",
-  id: ctx.user.id,
-  email: ctx.user.email,
-  role: ctx.user.role,
-  ip: ctx.meta.ip ?? undefined,
-  userAgent: ctx.meta.userAgent ?? undefined,
-});
 
 export const tenantRouter = router({
   /** What anyone on the tenant host may see (sign-in page, branding). */
@@ -69,7 +57,7 @@ export const tenantRouter = router({
         throw new AppError("VALIDATION_FAILED", "Type the workspace address to confirm deletion.");
       }
       await ctx.services.tenants.deleteTenant(ctx.tenant.id, userActor(ctx));
-      ctx.resHeaders.append("set-cookie", clearCookie(SESSION_COOKIE, process.env.NODE_ENV === "production"));
+      ctx.resHeaders.append("set-cookie", clearCookie(SESSION_COOKIE, secureCookies(ctx.services.env)));
       return { ok: true };
     }),
 });
