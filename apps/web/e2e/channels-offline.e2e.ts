@@ -1,10 +1,11 @@
 /**
  * Archiving asks first, keeps the history readable (also from Browse → Archived) and can be undone
  * by an admin; messages sent without a connection stay in view as "Not sent" with Retry and
- * Discard, and go out by themselves when the connection is back.
+ * Discard, and go out by themselves when the connection is back — also when the connection dropped
+ * before the channel's messages had loaded.
  */
 import type { Actor, ResolvedTenant, Services } from "@nchat/api";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createWorkspace,
@@ -99,6 +100,9 @@ describe("archiving and offline sends", () => {
   it("keeps messages sent offline in view with Retry and Discard, and sends them once back online", async () => {
     await page.goto(tenantUrl(slug, `/?c=${launchId}`));
     await page.getByTestId("composer").waitFor(LONG);
+    // The connection drops once the channel's messages are on screen (going offline while they are
+    // still loading is the next test).
+    await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
     await ctx.setOffline(true);
     const composer = page.getByTestId("composer");
     await composer.click();
@@ -123,9 +127,43 @@ describe("archiving and offline sends", () => {
     expect(messages.map((m) => m.body)).not.toContain("Never mind this one");
   });
 
+  it("keeps what was sent while the messages were still loading, and sends it once back online", async () => {
+    // A slow start (a loaded machine): neither the realtime stream nor the first page of messages
+    // has answered when the connection drops.
+    const held: Route[] = [];
+    const slow = /\/api\/trpc\/[^?]*(realtime\.events|chat\.list)/;
+    await page.route(slow, (route) => {
+      held.push(route);
+    });
+    await page.goto(tenantUrl(slug, `/?c=${launchId}`));
+    const composer = page.getByTestId("composer");
+    await composer.waitFor(LONG);
+    await ctx.setOffline(true);
+    await page.unroute(slow);
+    for (const route of held.splice(0)) await route.abort("internetdisconnected").catch(() => {});
+    await page.getByRole("status").filter({ hasText: "Loading messages" }).waitFor();
+    expect(await page.getByTestId("messages").count()).toBe(0);
+
+    await composer.fill("Written while loading");
+    await composer.press("Enter");
+    const pending = page.getByTestId("pending-message").filter({ hasText: "Written while loading" });
+    await pending.getByText("Not sent: you are offline.").waitFor();
+    await pending.getByRole("button", { name: "Retry" }).waitFor();
+    await pending.getByRole("button", { name: "Discard" }).waitFor();
+    await screenshot(page, "offline-02-pending-while-loading");
+
+    await ctx.setOffline(false);
+    await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
+    await page.getByTestId("message").filter({ hasText: "Written while loading" }).waitFor(LONG);
+    await pending.waitFor({ state: "detached" });
+    const { messages } = await services.chat.list(tenant, ownerActor, { channelId: launchId });
+    expect(messages.filter((m) => m.body === "Written while loading")).toHaveLength(1);
+  });
+
   it("sends a message again on Retry after the server could not be reached", async () => {
     await page.goto(tenantUrl(slug, `/?c=${launchId}`));
     await page.getByTestId("composer").waitFor(LONG);
+    await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
     // The browser is online but the send never reaches the server (a dropped connection).
     const sends = /\/api\/trpc\/[^?]*chat\.send/;
     await page.route(sends, (route) => route.abort("connectionreset"));

@@ -31,6 +31,7 @@ import {
   upsertMessage,
   type WireMessage,
 } from "./data";
+import { useSendPendingWhenOnline } from "./pending-messages";
 
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
 type Member = RouterOutputs["members"]["list"]["members"][number];
@@ -88,6 +89,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const me = useSessionUser();
   const router = useRouter();
+  useSendPendingWhenOnline();
 
   // Archived channels too: their history stays readable (the sidebar lists only live ones; Browse
   // lists the archived ones apart).

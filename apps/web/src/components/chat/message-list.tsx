@@ -168,25 +168,28 @@ export function MessageList<P extends MessagePage>({
     q.fetchNextPage,
   ]);
 
-  if (q.isPending)
+  // Not loaded (yet): what was sent from this tab meanwhile stays in view below, with Retry and
+  // Discard — also offline, when the list waits for the connection.
+  if (q.isPending || q.isError)
     return (
-      <div className="message-scroller center-pad">
-        <Spinner label="Loading messages" />
-      </div>
-    );
-  if (q.isError)
-    return (
-      <div className="message-scroller center-pad">
-        <Alert
-          tone="danger"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => q.refetch()}>
-              Retry
-            </Button>
-          }
-        >
-          {errorMessage(q.error)}
-        </Alert>
+      <div className="message-pane">
+        <div className="message-scroller center-pad">
+          {q.isPending ? (
+            <Spinner label="Loading messages" />
+          ) : (
+            <Alert
+              tone="danger"
+              action={
+                <Button variant="secondary" size="sm" onClick={() => q.refetch()}>
+                  Retry
+                </Button>
+              }
+            >
+              {errorMessage(q.error)}
+            </Alert>
+          )}
+        </div>
+        {footer}
       </div>
     );
 

@@ -6,10 +6,11 @@ import { useEffect } from "react";
 import { useTRPCClient } from "@/lib/trpc";
 import { toSignIn } from "../providers";
 import { Button } from "../ui";
-import { type Message, upsertMessage } from "./data";
+import { type Message, rememberLive, upsertMessage } from "./data";
 import {
   discardPending,
   type PendingSend,
+  pendingFailed,
   removePending,
   settleDraft,
   updatePending,
@@ -48,6 +49,8 @@ export async function sendPending(
       parentId: p.parentId,
       attachmentIds: p.attachmentIds,
     });
+    // Also into a page of its channel that is still loading (it may have read before this commit).
+    rememberLive(message);
     upsertMessage(qc, message);
     settleDraft(p.draftKey, p.draftText ?? p.text);
     removePending(p.localId);
@@ -72,25 +75,35 @@ export async function sendPending(
   }
 }
 
+/** Sends a pending message again; the outcome shows on the item. */
+function retry(client: Client, qc: QueryClient, p: PendingSend) {
+  sendPending(client, qc, p, { keepWhenRefused: true }).catch(() => {
+    // shown on the item
+  });
+}
+
+/**
+ * Back online: every message of this tab that failed for want of a connection goes out by itself —
+ * whichever channel is on screen, and whether or not its list has loaded yet. Mounted once, with
+ * the chat (`ChatProvider`).
+ */
+export function useSendPendingWhenOnline() {
+  const client = useTRPCClient();
+  const qc = useQueryClient();
+  useEffect(() => {
+    const again = () => {
+      for (const p of pendingFailed()) if (p.offline) retry(client, qc, p);
+    };
+    window.addEventListener("online", again);
+    return () => window.removeEventListener("online", again);
+  }, [client, qc]);
+}
+
 /** The pending messages of a channel or thread, at the end of its list. */
 export function PendingMessages({ channelId, parentId }: { channelId: string; parentId: number | null }) {
   const list = usePending(channelId, parentId);
   const client = useTRPCClient();
   const qc = useQueryClient();
-  const retry = (p: PendingSend) => {
-    sendPending(client, qc, p, { keepWhenRefused: true }).catch(() => {
-      // shown on the item
-    });
-  };
-
-  // Back online: what failed for want of a connection goes out by itself.
-  useEffect(() => {
-    const again = () => {
-      for (const p of list) if (p.status === "failed" && p.offline) retry(p);
-    };
-    window.addEventListener("online", again);
-    return () => window.removeEventListener("online", again);
-  });
 
   if (list.length === 0) return null;
   return (
@@ -103,7 +116,7 @@ export function PendingMessages({ channelId, parentId }: { channelId: string; pa
           </span>
           {p.status === "failed" ? (
             <span className="pending-actions">
-              <Button size="sm" variant="secondary" onClick={() => retry(p)}>
+              <Button size="sm" variant="secondary" onClick={() => retry(client, qc, p)}>
                 Retry
               </Button>
               <Button size="sm" variant="ghost" onClick={() => discardPending(p)}>
