@@ -166,7 +166,7 @@ describe("tenant procedures", () => {
       { stripeCustomerId: "cus_1" },
       { status: "active" },
     ]) {
-      expect(await rejects(client.call((c) => c.tenant.update(patch)))).toMatchObject({
+      expect(await rejects(client.call((c) => c.tenant.update(patch as never)))).toMatchObject({
         code: "BAD_REQUEST",
         appCode: "VALIDATION_FAILED",
       });

@@ -2,7 +2,7 @@ import { SLUG_MESSAGES, slugProblem } from "@nchat/db";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
-import { createTenantInput } from "../tenants/tenant-service";
+import { assertSlugUsable, createTenantInput } from "../tenants/tenant-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 import { codeInput, twoFactorService } from "../two-factor/two-factor-service";
 import { mustEnrolTwoFactor, signInInput } from "./auth-service";
@@ -61,44 +61,51 @@ export const authRouter = router({
    * Creates a workspace on the Free plan with its owner, from the base domain. The owner continues
    * signed in on the new tenant host through `continueUrl` (a single-use, 2-minute link).
    */
-  signUp: publicProcedure.input(z.unknown()).mutation(async ({ ctx, input }) => {
-    if (ctx.tenant)
-      throw new AppError("FORBIDDEN", "Create workspaces from the main site, not from a workspace.");
-    await enforceRateLimit(ctx, [[AUTH_POLICIES.signupPerIp, ctx.meta.ip ?? "unknown"]]);
-    const parsed = createTenantInput.partial().safeParse(input);
-    const email = parsed.success ? parsed.data.ownerEmail : undefined;
-    const { tenant, ownerId } = await ctx.services.tenants.createTenant(input, {
-      type: "user",
-      email,
-      ip: ctx.meta.ip ?? undefined,
-      userAgent: ctx.meta.userAgent ?? undefined,
-    });
-    const token = await ctx.services.auth.createLoginToken(tenant, ownerId);
-    return {
-      tenant: {
-        id: tenant.id,
-        slug: tenant.slug,
-        name: tenant.name,
-        status: tenant.status,
-        plan: tenant.billingPlan,
-        schemaName: tenant.schemaName,
-        url: tenantHostUrl(
+  signUp: publicProcedure
+    // Before the input is read: every attempt from an address counts, a form refused as invalid too.
+    .use(async ({ ctx, next, getRawInput }) => {
+      if (ctx.tenant)
+        throw new AppError("FORBIDDEN", "Create workspaces from the main site, not from a workspace.");
+      await enforceRateLimit(ctx, [[AUTH_POLICIES.signupPerIp, ctx.meta.ip ?? "unknown"]]);
+      // The address before the rest of the form: the sign-up page shows its problem by its code.
+      const slug = ((await getRawInput()) as { slug?: unknown } | null)?.slug;
+      if (typeof slug === "string") assertSlugUsable(slug);
+      return next();
+    })
+    .input(createTenantInput)
+    .mutation(async ({ ctx, input }) => {
+      const { tenant, ownerId } = await ctx.services.tenants.createTenant(input, {
+        type: "user",
+        email: input.ownerEmail,
+        ip: ctx.meta.ip ?? undefined,
+        userAgent: ctx.meta.userAgent ?? undefined,
+      });
+      const token = await ctx.services.auth.createLoginToken(tenant, ownerId);
+      return {
+        tenant: {
+          id: tenant.id,
+          slug: tenant.slug,
+          name: tenant.name,
+          status: tenant.status,
+          plan: tenant.billingPlan,
+          schemaName: tenant.schemaName,
+          url: tenantHostUrl(
+            ctx.headers,
+            ctx.services.tenancy.baseDomain,
+            tenant.slug,
+            "/",
+            secureCookies(ctx.services.env),
+          ),
+        },
+        continueUrl: tenantHostUrl(
           ctx.headers,
           ctx.services.tenancy.baseDomain,
           tenant.slug,
-          "/",
+          `/auth/continue?token=${encodeURIComponent(token)}`,
           secureCookies(ctx.services.env),
         ),
-      },
-      continueUrl: tenantHostUrl(
-        ctx.headers,
-        ctx.services.tenancy.baseDomain,
-        tenant.slug,
-        `/auth/continue?token=${encodeURIComponent(token)}`,
-        secureCookies(ctx.services.env),
-      ),
-    };
-  }),
+      };
+    }),
 
   signIn: tenantProcedure
     .meta({ access: "signIn" })

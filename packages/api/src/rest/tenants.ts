@@ -4,14 +4,15 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { mustEnrolTwoFactor } from "../auth/auth-service";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "../auth/cookies";
-import { AppError } from "../errors";
+import { AppError, parseInput } from "../errors";
 import { annotateRequest } from "../infra/log";
 import { observeRequest } from "../infra/observe";
 import { createCaller } from "../root";
 import { assertSameOrigin } from "../same-origin";
 import type { Services } from "../server";
-import type { Actor } from "../services/actor";
+import { type Actor, isPlatformActor } from "../services/actor";
 import { assertStatusAllows, type StatusAction } from "../tenancy/status-policy";
+import { type CreateTenantRequest, ownerUpdateInput, platformUpdateInput } from "../tenants/tenant-service";
 import { type AppName, createContext, requestMeta } from "../trpc";
 import { errorResponse, handle, unwrap } from "./respond";
 
@@ -49,8 +50,9 @@ function createTenant(services: Services, request: Request): Promise<Response> {
     const body = await jsonBody(request);
     const resHeaders = new Headers();
     const ctx = await createContext({ services, headers: request.headers, resHeaders, app: "web" });
+    // The procedure validates the body (its input schema); the cast only passes it on.
     const result = await createCaller(ctx)
-      .auth.signUp(body)
+      .auth.signUp(body as CreateTenantRequest)
       .catch((e) => {
         throw unwrap(e);
       });
@@ -173,7 +175,8 @@ function tenantById(services: Services, app: AppName, request: Request, id: stri
         headers: { "cache-control": "no-store" },
       });
     if (method === "PUT") {
-      const updated = await services.tenants.updateTenant(id, body, actor);
+      const patch = parseInput(isPlatformActor(actor) ? platformUpdateInput : ownerUpdateInput, body);
+      const updated = await services.tenants.updateTenant(id, patch, actor);
       return Response.json(await view(services, updated, actor), {
         headers: { "cache-control": "no-store" },
       });

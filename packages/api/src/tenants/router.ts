@@ -5,6 +5,7 @@ import { rest } from "../openapi/meta";
 import { workspaceOutput } from "../openapi/outputs";
 import { userActor } from "../services/actor";
 import { permissionProcedure, router, tenantProcedure } from "../trpc";
+import { ownerUpdateInput } from "./tenant-service";
 
 export const tenantRouter = router({
   /** What anyone on the tenant host may see (sign-in page, branding). */
@@ -43,7 +44,7 @@ export const tenantRouter = router({
 
   /** Name and branding (owner). Plan, limits, features, status and Stripe fields are refused. */
   update: permissionProcedure("tenant:update")
-    .input(z.unknown())
+    .input(ownerUpdateInput)
     .mutation(async ({ ctx, input }) => {
       const t = await ctx.services.tenants.updateTenant(ctx.tenant.id, input, userActor(ctx));
       return { id: t.id, name: t.name, branding: t.branding };

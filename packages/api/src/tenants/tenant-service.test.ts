@@ -1,10 +1,10 @@
 import { PLANS } from "@nchat/billing/plans";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { AppError } from "../errors";
+import { AppError, parseInput } from "../errors";
 import { verifyPassword } from "../passwords";
-import { type Actor, SYSTEM } from "../services/actor";
-import { TenantService } from "./tenant-service";
+import { type Actor, isPlatformActor, SYSTEM } from "../services/actor";
+import { createTenantInput, ownerUpdateInput, platformUpdateInput, TenantService } from "./tenant-service";
 
 const db = testDatabase();
 const changed: string[] = [];
@@ -14,6 +14,20 @@ const service = new TenantService({
   onTenantChanged: (t) => void changed.push(t.id),
 });
 afterAll(() => db.close());
+
+/** As the sign-up procedure and the REST route call the service: the body parsed by its schema first. */
+const createTenant = async (
+  raw: unknown,
+  actor: Actor,
+  opts?: Parameters<TenantService["createTenant"]>[2],
+) => service.createTenant(parseInput(createTenantInput, raw), actor, opts);
+/** As the owner's procedure, the REST route and the admin app call it: the owner's schema, or the platform's. */
+const updateTenant = async (id: string, raw: unknown, actor: Actor) =>
+  service.updateTenant(
+    id,
+    parseInput(isPlatformActor(actor) ? platformUpdateInput : ownerUpdateInput, raw),
+    actor,
+  );
 
 const request = (slug: string, over: Record<string, unknown> = {}) => ({
   name: "Acme Inc",
@@ -44,7 +58,7 @@ const superAdmin: Actor = { type: "super_admin", id: "sa-1", email: "root@nchat.
 describe("TenantService.createTenant", () => {
   it("creates a Free tenant with a hashed owner password, ignoring any plan, limits or features in the body", async () => {
     const slug = uniqueSlug("acme");
-    const { tenant, ownerId } = await service.createTenant(
+    const { tenant, ownerId } = await createTenant(
       request(slug, {
         plan: "enterprise",
         billingPlan: "enterprise",
@@ -69,7 +83,7 @@ describe("TenantService.createTenant", () => {
   });
 
   it("starts a trial when asked", async () => {
-    const { tenant } = await service.createTenant(request(uniqueSlug("trial")), SYSTEM, { trialDays: 14 });
+    const { tenant } = await createTenant(request(uniqueSlug("trial")), SYSTEM, { trialDays: 14 });
     expect(tenant.status).toBe("trial");
     expect(tenant.trialEndsAt!.getTime()).toBeGreaterThan(Date.now() + 13 * 86_400_000);
   });
@@ -86,7 +100,7 @@ describe("TenantService.createTenant", () => {
     ["reserved admin", "admin", "SLUG_RESERVED"],
     ["reserved www", "www", "SLUG_RESERVED"],
   ])("refuses a slug that is %s with a typed error and creates nothing", async (_why, slug, code) => {
-    const err = await expectCode(service.createTenant(request(slug), SYSTEM), code);
+    const err = await expectCode(createTenant(request(slug), SYSTEM), code);
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/workspace address/);
     expect(await tenantCount(slug)).toBe(0);
@@ -99,7 +113,7 @@ describe("TenantService.createTenant", () => {
     ["a missing owner name", { ownerName: undefined }],
   ])("refuses %s with VALIDATION_FAILED and field details", async (_why, over) => {
     const slug = uniqueSlug("val");
-    const err = await expectCode(service.createTenant(request(slug, over), SYSTEM), "VALIDATION_FAILED");
+    const err = await expectCode(createTenant(request(slug, over), SYSTEM), "VALIDATION_FAILED");
     expect(err.details?.fields).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]),
     );
@@ -109,9 +123,9 @@ describe("TenantService.createTenant", () => {
   it("answers SLUG_TAKEN (409) for a duplicate, also under concurrency", async () => {
     const slug = uniqueSlug("dup");
     const results = await Promise.allSettled([
-      service.createTenant(request(slug), SYSTEM),
-      service.createTenant(request(slug), SYSTEM),
-      service.createTenant(request(slug), SYSTEM),
+      createTenant(request(slug), SYSTEM),
+      createTenant(request(slug), SYSTEM),
+      createTenant(request(slug), SYSTEM),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of results.filter((r) => r.status === "rejected")) {
@@ -123,7 +137,7 @@ describe("TenantService.createTenant", () => {
 
 describe("TenantService lookups", () => {
   it("finds by id and slug; unknown, malformed and reserved inputs give null", async () => {
-    const { tenant } = await service.createTenant(request(uniqueSlug("find")), SYSTEM);
+    const { tenant } = await createTenant(request(uniqueSlug("find")), SYSTEM);
     expect((await service.getTenantById(tenant.id))?.slug).toBe(tenant.slug);
     expect((await service.getTenantBySlug(tenant.slug))?.id).toBe(tenant.id);
     expect(await service.getTenantById("not-a-uuid")).toBeNull();
@@ -133,7 +147,7 @@ describe("TenantService lookups", () => {
   });
 
   it("finds by custom domain only once the domain is verified", async () => {
-    const { tenant } = await service.createTenant(request(uniqueSlug("dom")), SYSTEM);
+    const { tenant } = await createTenant(request(uniqueSlug("dom")), SYSTEM);
     const domain = `chat.${tenant.slug}.example`;
     await db.admin`insert into public.tenant_domains (tenant_id, domain, verification_token) values (${tenant.id}, ${domain}, 't')`;
     expect(await service.getTenantByDomain(domain)).toBeNull();
@@ -146,9 +160,9 @@ describe("TenantService lookups", () => {
 
 describe("TenantService.updateTenant", () => {
   it("lets the owner change name and branding, audited with before and after", async () => {
-    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("upd")), SYSTEM);
+    const { tenant, ownerId } = await createTenant(request(uniqueSlug("upd")), SYSTEM);
     const owner: Actor = { type: "user", id: ownerId, role: "owner", ip: "203.0.113.9", userAgent: "vitest" };
-    const updated = await service.updateTenant(
+    const updated = await updateTenant(
       tenant.id,
       { name: "Acme Renamed", branding: { primaryColor: "#112233" } },
       owner,
@@ -175,9 +189,9 @@ describe("TenantService.updateTenant", () => {
     ["status", { status: "active" }],
     ["Stripe fields", { stripeCustomerId: "cus_123" }],
   ])("refuses an owner's attempt to change %s and changes nothing", async (_what, patch) => {
-    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("self")), SYSTEM);
+    const { tenant, ownerId } = await createTenant(request(uniqueSlug("self")), SYSTEM);
     await expectCode(
-      service.updateTenant(tenant.id, patch, { type: "user", id: ownerId, role: "owner" }),
+      updateTenant(tenant.id, patch, { type: "user", id: ownerId, role: "owner" }),
       "VALIDATION_FAILED",
     );
     const after = await service.getTenantById(tenant.id);
@@ -190,9 +204,9 @@ describe("TenantService.updateTenant", () => {
   });
 
   it("clears branding with an empty field (the key is removed) and takes https:// logos only", async () => {
-    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("brand")), SYSTEM);
+    const { tenant, ownerId } = await createTenant(request(uniqueSlug("brand")), SYSTEM);
     const owner: Actor = { type: "user", id: ownerId, role: "owner" };
-    const set = await service.updateTenant(
+    const set = await updateTenant(
       tenant.id,
       {
         branding: {
@@ -209,7 +223,7 @@ describe("TenantService.updateTenant", () => {
       primaryColor: "#112233",
     });
     // As the settings form sends it: every field, the cleared ones empty (or blank).
-    const cleared = await service.updateTenant(
+    const cleared = await updateTenant(
       tenant.id,
       { branding: { appName: "  ", logoUrl: "", primaryColor: "#112233" } },
       owner,
@@ -223,7 +237,7 @@ describe("TenantService.updateTenant", () => {
       "ftp://x.example/l.png",
     ]) {
       const err = await expectCode(
-        service.updateTenant(tenant.id, { branding: { logoUrl } }, owner),
+        updateTenant(tenant.id, { branding: { logoUrl } }, owner),
         "VALIDATION_FAILED",
       );
       expect(err.details?.fields).toEqual([
@@ -234,7 +248,7 @@ describe("TenantService.updateTenant", () => {
   });
 
   it("audits only what changed, and a save that changes nothing leaves no entry", async () => {
-    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("noop")), SYSTEM);
+    const { tenant, ownerId } = await createTenant(request(uniqueSlug("noop")), SYSTEM);
     const owner: Actor = { type: "user", id: ownerId, role: "owner" };
     const entries = async () =>
       db.admin<{ action: string; before: unknown; after: unknown }[]>`
@@ -248,17 +262,13 @@ describe("TenantService.updateTenant", () => {
       require2fa: false,
     };
     // The whole security form saved unchanged, and the name saved unchanged: nothing recorded.
-    await service.updateTenant(tenant.id, { name: "Acme Inc", settings }, owner);
-    await service.updateTenant(tenant.id, { branding: {} }, owner);
+    await updateTenant(tenant.id, { name: "Acme Inc", settings }, owner);
+    await updateTenant(tenant.id, { branding: {} }, owner);
     expect(await entries()).toEqual([]);
 
     // One field changed among five: the entry names that one only.
-    await service.updateTenant(
-      tenant.id,
-      { settings: { ...settings, sessionTimeoutMinutes: 60 * 24 } },
-      owner,
-    );
-    await service.updateTenant(tenant.id, { name: "Acme 2", branding: { appName: "" } }, owner);
+    await updateTenant(tenant.id, { settings: { ...settings, sessionTimeoutMinutes: 60 * 24 } }, owner);
+    await updateTenant(tenant.id, { name: "Acme 2", branding: { appName: "" } }, owner);
     expect(await entries()).toEqual([
       {
         action: "settings.update",
@@ -268,23 +278,23 @@ describe("TenantService.updateTenant", () => {
       { action: "tenant.update", before: { name: "Acme Inc" }, after: { name: "Acme 2" } },
     ]);
     // A super admin re-applying the current plan changes nothing either.
-    await service.updateTenant(tenant.id, { billingPlan: "free", status: "active" }, superAdmin);
+    await updateTenant(tenant.id, { billingPlan: "free", status: "active" }, superAdmin);
     expect(await entries()).toHaveLength(2);
   });
 
   it("refuses members and admins", async () => {
-    const { tenant } = await service.createTenant(request(uniqueSlug("mem")), SYSTEM);
+    const { tenant } = await createTenant(request(uniqueSlug("mem")), SYSTEM);
     await expectCode(
-      service.updateTenant(tenant.id, { name: "Nope" }, { type: "user", id: "u", role: "admin" }),
+      updateTenant(tenant.id, { name: "Nope" }, { type: "user", id: "u", role: "admin" }),
       "FORBIDDEN",
     );
   });
 
   it("lets a super admin change the plan (limits and features follow) and suspend", async () => {
-    const { tenant } = await service.createTenant(request(uniqueSlug("plan")), SYSTEM);
-    const pro = await service.updateTenant(tenant.id, { billingPlan: "pro" }, superAdmin);
+    const { tenant } = await createTenant(request(uniqueSlug("plan")), SYSTEM);
+    const pro = await updateTenant(tenant.id, { billingPlan: "pro" }, superAdmin);
     expect(pro).toMatchObject({ billingPlan: "pro", limits: PLANS.pro.limits, features: PLANS.pro.features });
-    const suspended = await service.updateTenant(tenant.id, { status: "suspended" }, superAdmin);
+    const suspended = await updateTenant(tenant.id, { status: "suspended" }, superAdmin);
     expect(suspended.status).toBe("suspended");
     expect(suspended.suspendedAt).toBeInstanceOf(Date);
     const actions =
@@ -299,7 +309,7 @@ describe("TenantService.updateTenant", () => {
 
 describe("TenantService delete, restore, purge", () => {
   it("soft-deletes (kept, marked deleted), restores to the earlier status, and purges for good", async () => {
-    const { tenant, ownerId } = await service.createTenant(request(uniqueSlug("del")), SYSTEM);
+    const { tenant, ownerId } = await createTenant(request(uniqueSlug("del")), SYSTEM);
     await expectCode(
       service.deleteTenant(tenant.id, { type: "user", id: ownerId, role: "member" }),
       "FORBIDDEN",
@@ -327,7 +337,7 @@ describe("TenantService delete, restore, purge", () => {
 
 describe("TenantService.checkLimits", () => {
   it("agrees with check_tenant_limits", async () => {
-    const { tenant } = await service.createTenant(request(uniqueSlug("chk")), SYSTEM);
+    const { tenant } = await createTenant(request(uniqueSlug("chk")), SYSTEM);
     const free = await service.checkLimits(tenant);
     expect(free).toMatchObject({ exceeded: false, limits: [], atLimit: [] });
     await db.admin.unsafe(
