@@ -2,7 +2,8 @@
 // admin app. The password is read from ADMIN_PASSWORD, or generated and printed once.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { SYSTEM } from "@nchat/api";
+import { createSuperAdminInput, SYSTEM } from "@nchat/api";
+import { parseInput } from "@nchat/api/errors";
 import { prepareRuntime } from "./lib/runtime";
 import { migrateEverything, servicesFromEnv } from "./lib/services";
 
@@ -18,7 +19,7 @@ await migrateEverything();
 const services = await servicesFromEnv();
 try {
   const admin = await services.superAdmins.create(
-    { email: values.email, name: values.name, password },
+    parseInput(createSuperAdminInput, { email: values.email, name: values.name, password }),
     SYSTEM,
   );
   console.log(

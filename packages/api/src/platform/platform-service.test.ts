@@ -2,12 +2,20 @@ import { type Feature, PLANS } from "@nchat/billing/plans";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainService } from "../domains/domain-service";
+import { parseInput } from "../errors";
 import { usagePeriod } from "../limits/usage";
 import type { Services } from "../server";
 import { type Actor, SYSTEM } from "../services/actor";
 import { testServices } from "../testing";
 import type { OverviewCounts } from "./platform-queries";
-import { lastMonths, monthlyRevenue, PlatformService, summarizeOverview } from "./platform-service";
+import {
+  customPlanInput,
+  lastMonths,
+  monthlyRevenue,
+  PlatformService,
+  summarizeOverview,
+  suspendReason,
+} from "./platform-service";
 
 let services: Services;
 let platform: PlatformService;
@@ -231,7 +239,9 @@ describe("actions", () => {
       { limits, features: { ...features, teleport: true } },
       { limits, features: { sso: true } },
     ]) {
-      expect(await rejects(platform.setCustomPlan(t.id, bad as never, admin))).toMatchObject({
+      // As the admin procedure calls it: its input schema first.
+      const setCustom = async () => platform.setCustomPlan(t.id, parseInput(customPlanInput, bad), admin);
+      expect(await rejects(setCustom())).toMatchObject({
         code: "VALIDATION_FAILED",
       });
     }
@@ -251,7 +261,9 @@ describe("actions", () => {
   it("suspends with a reason (in the audit entry) and reactivates", async () => {
     const t = await createTenant(uniqueSlug("susp"));
     await services.resolver.bySlug(t.slug); // cached as active
-    expect(await rejects(platform.suspend(t.id, " ", admin))).toMatchObject({ code: "VALIDATION_FAILED" });
+    const suspend = async (reason: string) =>
+      platform.suspend(t.id, parseInput(suspendReason, reason), admin);
+    expect(await rejects(suspend(" "))).toMatchObject({ code: "VALIDATION_FAILED" });
     await platform.suspend(t.id, "Terms of service violation", admin);
     expect((await services.resolver.bySlug(t.slug))?.status).toBe("suspended");
     expect((await auditOf(t.id))[0]).toMatchObject({

@@ -2,7 +2,7 @@ import { PLAN_IDS, type PlanId } from "@nchat/billing/plans";
 import { z } from "zod";
 import { router, superAdminProcedure } from "../../trpc";
 import { listTenantsInput } from "../platform-queries";
-import { customPlanInput } from "../platform-service";
+import { customPlanInput, suspendReason } from "../platform-service";
 import { adminActor, platform } from "./context";
 
 const tenantId = z.object({ id: z.string().max(100) });
@@ -34,7 +34,7 @@ export const adminTenantsRouter = router({
     }),
 
   suspend: superAdminProcedure
-    .input(tenantId.extend({ reason: z.string().max(2000) }))
+    .input(tenantId.extend({ reason: suspendReason }))
     .mutation(async ({ ctx, input }) => {
       const t = await platform(ctx.services).suspend(input.id, input.reason, adminActor(ctx));
       return { id: t.id, status: t.status };
