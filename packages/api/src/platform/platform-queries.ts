@@ -184,6 +184,7 @@ export const auditLogInput = z.object({
   cursor: z.number().int().positive().optional(),
   limit: z.number().int().min(1).max(200).default(50),
 });
+/** As the admin procedure parses it (`limit` defaults to 50 there and here). */
 export type AuditLogInput = z.input<typeof auditLogInput>;
 
 export type AuditRow = typeof tenantAuditLogs.$inferSelect & {
@@ -194,9 +195,9 @@ export type AuditRow = typeof tenantAuditLogs.$inferSelect & {
 /** Audit entries of every tenant (and of the platform), newest first, by id cursor. */
 export async function auditLogQuery(
   tx: PublicTx,
-  raw: AuditLogInput,
+  input: AuditLogInput,
 ): Promise<{ items: AuditRow[]; nextCursor: number | null }> {
-  const input = auditLogInput.parse(raw);
+  const limit = input.limit ?? 50;
   const where: SQL[] = [];
   if (input.tenant) {
     const t = input.tenant.toLowerCase();
@@ -223,13 +224,13 @@ export async function auditLogQuery(
     .leftJoin(tenants, eq(tenants.id, tenantAuditLogs.tenantId))
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(tenantAuditLogs.id))
-    .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit).map((r) => ({
+    .limit(limit + 1);
+  const page = rows.slice(0, limit).map((r) => ({
     ...r.log,
     tenantSlug: r.tenantSlug,
     tenantName: r.tenantName,
   }));
-  return { items: page, nextCursor: rows.length > input.limit ? page.at(-1)!.id : null };
+  return { items: page, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
 }
 
 // ─── Stripe webhook events ────────────────────────────────────────────────────────────────────────
