@@ -63,7 +63,7 @@ export * from "./rest/respond";
 export * from "./rest/tenants";
 export * from "./rest/tenants-public";
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from "./root";
-export { createServices, databaseConfig, type Services, sharedServices } from "./server";
+export { appServices, createServices, databaseConfig, type Services } from "./server";
 export * from "./services/actor";
 export * from "./services/api-key-service";
 export * from "./tenancy/context";

@@ -15,6 +15,7 @@ import { BillingService } from "./billing/billing-service";
 import { billingConfig } from "./billing/config";
 import { ChatService } from "./chat/chat-service";
 import { DomainService, dnsTxtResolver } from "./domains/domain-service";
+import { AppError } from "./errors";
 import { componentLog, type Logger, processLogger, throttle } from "./infra/log";
 import { registerServicesMetrics } from "./infra/metrics";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
@@ -254,10 +255,24 @@ export async function createServices(
   return services;
 }
 
-const processServices = globalThis as unknown as { nchatServices?: Promise<Services> };
+const scope = globalThis as { nchatServicesByGraph?: Map<unknown, Promise<Services>> };
 
-/** The services of this server process, created once from the process environment. */
-export function sharedServices(): Promise<Services> {
-  processServices.nchatServices ??= createServices(loadEnv(process.env));
-  return processServices.nchatServices;
+/**
+ * The services of this process, created once from the process environment — once per module graph.
+ * Next.js compiles the proxy, the route handlers and the pages into separate module graphs, each with
+ * its own copy of this package and of @trpc/server. A service built from one copy serving another
+ * breaks what copies cannot share: tRPC recognises `tracked()` events by a module-private symbol (SSE
+ * ids, and with them Last-Event-ID resumption, would disappear). So the registry (on globalThis) is
+ * keyed by this copy's AppError class: every graph gets its own set, a development reload of this file
+ * reuses it, a reload of the package (new classes) makes a new one. Outside Next.js (one graph) it is
+ * one set per process. Both apps get their services here.
+ */
+export function appServices(): Promise<Services> {
+  scope.nchatServicesByGraph ??= new Map();
+  let services = scope.nchatServicesByGraph.get(AppError);
+  if (!services) {
+    services = createServices(loadEnv(process.env));
+    scope.nchatServicesByGraph.set(AppError, services);
+  }
+  return services;
 }

@@ -1,3 +1,4 @@
 import "server-only";
 
-export { sharedServices as getServices } from "@nchat/api";
+/** This process's services for this module graph (see appServices in @nchat/api). */
+export { appServices as getServices } from "@nchat/api";
