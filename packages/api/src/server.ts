@@ -130,7 +130,7 @@ export async function createServices(
   // A warning per request while Redis is down would drown everything else: each message at most
   // once per 10 s, with how often it happened (the rate limiter counts its own, see FallbackReporter).
   const log = (component: string) => throttle(componentLog(logger, component));
-  const db = createDatabase(databaseConfig(env));
+  const db = createDatabase({ ...databaseConfig(env), log: componentLog(logger, "database") });
   const masterKey = parseMasterKey(env.MASTER_ENCRYPTION_KEY);
   const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, { cluster: env.REDIS_CLUSTER }) : null;
   const pubsub: PubSub = redis

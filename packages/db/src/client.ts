@@ -42,6 +42,8 @@ export type DatabaseConfig = {
    * credentials in transaction mode.
    */
   listenUrl?: string;
+  /** Where availability changes are reported (the app's structured log; default: the console). */
+  log?: (msg: string, err?: unknown) => void;
   /** Units of tenant/platform work that may wait for or hold an app connection at once (default 200). */
   maxInFlight?: number;
   /** Seconds to wait for a new connection (default 5). */
@@ -160,17 +162,18 @@ export function createDatabase(config: DatabaseConfig): Database {
   const listenUrl =
     config.listenUrl ?? (transactionPooling ? appUrlFor(config.adminUrl, roles, config.appPassword) : appUrl);
   let listener: Sql | undefined;
+  const log =
+    config.log ?? ((msg: string, err?: unknown) => console.warn(msg, err === undefined ? "" : String(err)));
   const availability = new DatabaseAvailability({
     maxInFlight: config.maxInFlight ?? 200,
     onChange: (up, err) =>
       up
-        ? console.warn("database: reachable again")
-        : console.warn("database: unreachable, failing requests fast until it answers:", String(err)),
+        ? log("database: reachable again")
+        : log("database: unreachable, failing requests fast until it answers", err),
     // Rare and worth knowing why: which pools were busy and how many units of work waited.
     onWaitedTooLong: (stats) =>
-      console.warn(
-        "database: a unit of work got no connection within 10 s and was refused (503, retryable):",
-        JSON.stringify({ ...stats, tenantPools: tenantPools.stats() }),
+      log(
+        `database: a unit of work got no connection within 10 s and was refused (503, retryable): ${JSON.stringify({ ...stats, tenantPools: tenantPools.stats() })}`,
       ),
   });
   return {
