@@ -1,8 +1,9 @@
 "use client";
 
+import { type DataColumn, DataTable } from "@nchat/ui/data-table";
 import { EmptyState } from "@nchat/ui/primitives";
 import Link from "next/link";
-import { Fragment, useState } from "react";
+import { useMemo, useState } from "react";
 import { formatDateTime, formatLimitValue, formatRelative } from "@/lib/format";
 import { SkeletonRows } from "./ui";
 
@@ -83,117 +84,130 @@ export function AuditTable({
   stale?: boolean;
 }) {
   const [open, setOpen] = useState<number | null>(null);
-  const cols = showTenant ? 6 : 5;
+  const columns = useMemo<DataColumn<AuditEntry>[]>(
+    () => [
+      {
+        id: "when",
+        header: "When",
+        cellClassName: "nowrap",
+        cellProps: (e) => ({ title: formatDateTime(e.createdAt) }),
+        cell: (e) => formatRelative(e.createdAt),
+      },
+      ...(showTenant
+        ? [
+            {
+              id: "tenant",
+              header: "Tenant",
+              cell: (e: AuditEntry) =>
+                e.tenantId && e.tenantSlug ? (
+                  <Link href={`/tenants/${e.tenantId}`} className="mono nowrap">
+                    {e.tenantSlug}
+                  </Link>
+                ) : (
+                  <span className="muted">{e.tenantId ? "purged" : "platform"}</span>
+                ),
+            },
+          ]
+        : []),
+      {
+        id: "actor",
+        header: "Actor",
+        cell: (e) => (
+          <>
+            <span className="actor-type nowrap">{ACTOR_LABEL[e.actorType] ?? e.actorType}</span>
+            <div className="muted small truncate" title={e.actorEmail ?? e.actorId ?? undefined}>
+              {e.actorEmail ?? e.actorId ?? ""}
+            </div>
+          </>
+        ),
+      },
+      { id: "action", header: "Action", cell: (e) => <code className="action">{e.action}</code> },
+      {
+        id: "change",
+        header: "Change",
+        cellClassName: "muted small change",
+        cell: (e) => changeSummary(e.before, e.after),
+      },
+      {
+        id: "details",
+        header: <span className="sr-only">Details</span>,
+        cellClassName: "num",
+        cell: (e) => (
+          <button
+            type="button"
+            className="btn btn-ghost btn-sm"
+            aria-expanded={open === e.id}
+            aria-controls={`audit-${e.id}`}
+            onClick={() => setOpen(open === e.id ? null : e.id)}
+          >
+            {open === e.id ? "Hide" : "Details"}
+          </button>
+        ),
+      },
+    ],
+    [showTenant, open],
+  );
   return (
     <div className="table-wrap table-scroll">
-      <table className="table table-sticky">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            {showTenant ? <th scope="col">Tenant</th> : null}
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Change</th>
-            <th scope="col">
-              <span className="sr-only">Details</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody aria-busy={loading} className={stale ? "is-stale" : undefined}>
-          {!entries && loading ? (
-            <SkeletonRows cols={cols} rows={8} />
-          ) : !entries || entries.length === 0 ? (
-            <tr>
-              <td colSpan={cols}>
-                <EmptyState title={emptyText} />
-              </td>
-            </tr>
-          ) : (
-            entries.map((e) => (
-              <Fragment key={e.id}>
-                <tr>
-                  <td className="nowrap" title={formatDateTime(e.createdAt)}>
-                    {formatRelative(e.createdAt)}
-                  </td>
-                  {showTenant ? (
-                    <td>
-                      {e.tenantId && e.tenantSlug ? (
-                        <Link href={`/tenants/${e.tenantId}`} className="mono nowrap">
-                          {e.tenantSlug}
-                        </Link>
-                      ) : (
-                        <span className="muted">{e.tenantId ? "purged" : "platform"}</span>
-                      )}
-                    </td>
-                  ) : null}
-                  <td>
-                    <span className="actor-type nowrap">{ACTOR_LABEL[e.actorType] ?? e.actorType}</span>
-                    <div className="muted small truncate" title={e.actorEmail ?? e.actorId ?? undefined}>
-                      {e.actorEmail ?? e.actorId ?? ""}
-                    </div>
-                  </td>
-                  <td>
-                    <code className="action">{e.action}</code>
-                  </td>
-                  <td className="muted small change">{changeSummary(e.before, e.after)}</td>
-                  <td className="num">
-                    <button
-                      type="button"
-                      className="btn btn-ghost btn-sm"
-                      aria-expanded={open === e.id}
-                      aria-controls={`audit-${e.id}`}
-                      onClick={() => setOpen(open === e.id ? null : e.id)}
-                    >
-                      {open === e.id ? "Hide" : "Details"}
-                    </button>
-                  </td>
-                </tr>
-                {open === e.id ? (
-                  <tr className="detail-row" id={`audit-${e.id}`}>
-                    <td colSpan={cols}>
-                      <div className="audit-detail">
-                        <div>
-                          <h3>Before</h3>
-                          <pre className="json">{JSON.stringify(e.before, null, 2) ?? "null"}</pre>
-                        </div>
-                        <div>
-                          <h3>After</h3>
-                          <pre className="json">{JSON.stringify(e.after, null, 2) ?? "null"}</pre>
-                        </div>
-                        <dl className="kv kv-compact">
-                          <div className="kv-row">
-                            <dt>Time</dt>
-                            <dd>{formatDateTime(e.createdAt)}</dd>
-                          </div>
-                          <div className="kv-row">
-                            <dt>Resource</dt>
-                            <dd className="mono">
-                              {e.resourceType}
-                              {e.resourceId ? ` ${e.resourceId}` : ""}
-                            </dd>
-                          </div>
-                          <div className="kv-row">
-                            <dt>Actor id</dt>
-                            <dd className="mono">{e.actorId ?? "—"}</dd>
-                          </div>
-                          <div className="kv-row">
-                            <dt>IP</dt>
-                            <dd className="mono">{e.ip ?? "—"}</dd>
-                          </div>
-                          <div className="kv-row">
-                            <dt>User agent</dt>
-                            <dd className="small">{e.userAgent ?? "—"}</dd>
-                          </div>
-                        </dl>
-                      </div>
-                    </td>
-                  </tr>
-                ) : null}
-              </Fragment>
-            ))
-          )}
-        </tbody>
-      </table>
+      <DataTable
+        className="table table-sticky"
+        columns={columns}
+        rows={entries}
+        getRowId={(e) => String(e.id)}
+        bodyProps={{ "aria-busy": loading, className: stale ? "is-stale" : undefined }}
+        placeholder={!entries && loading ? <SkeletonRows cols={columns.length} rows={8} /> : null}
+        empty={<EmptyState title={emptyText} />}
+        renderRow={(e, cells) => (
+          <>
+            <tr>{cells}</tr>
+            {open === e.id ? <AuditDetail entry={e} cols={columns.length} /> : null}
+          </>
+        )}
+      />
     </div>
+  );
+}
+
+function AuditDetail({ entry: e, cols }: { entry: AuditEntry; cols: number }) {
+  return (
+    <tr className="detail-row" id={`audit-${e.id}`}>
+      <td colSpan={cols}>
+        <div className="audit-detail">
+          <div>
+            <h3>Before</h3>
+            <pre className="json">{JSON.stringify(e.before, null, 2) ?? "null"}</pre>
+          </div>
+          <div>
+            <h3>After</h3>
+            <pre className="json">{JSON.stringify(e.after, null, 2) ?? "null"}</pre>
+          </div>
+          <dl className="kv kv-compact">
+            <div className="kv-row">
+              <dt>Time</dt>
+              <dd>{formatDateTime(e.createdAt)}</dd>
+            </div>
+            <div className="kv-row">
+              <dt>Resource</dt>
+              <dd className="mono">
+                {e.resourceType}
+                {e.resourceId ? ` ${e.resourceId}` : ""}
+              </dd>
+            </div>
+            <div className="kv-row">
+              <dt>Actor id</dt>
+              <dd className="mono">{e.actorId ?? "—"}</dd>
+            </div>
+            <div className="kv-row">
+              <dt>IP</dt>
+              <dd className="mono">{e.ip ?? "—"}</dd>
+            </div>
+            <div className="kv-row">
+              <dt>User agent</dt>
+              <dd className="small">{e.userAgent ?? "—"}</dd>
+            </div>
+          </dl>
+        </div>
+      </td>
+    </tr>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
-import type { RouterInputs } from "@nchat/api";
+import type { RouterInputs, RouterOutputs } from "@nchat/api";
+import { type DataColumn, DataTable } from "@nchat/ui/data-table";
 import { EmptyState, PageHeader } from "@nchat/ui/primitives";
 import { useDebounced } from "@nchat/ui/use-debounced";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
@@ -24,7 +25,64 @@ const SORTS: { key: Sort; label: string }[] = [
 ];
 const PLANS = ["free", "pro", "enterprise", "custom"] as const;
 const STATUSES = ["trial", "active", "past_due", "suspended", "cancelled", "deleted"] as const;
-const COLS = 8;
+type Tenant = RouterOutputs["admin"]["tenants"]["list"]["items"][number];
+
+/** Sortable columns sort on the server (`sort`/`dir` in the URL); the name sorts A→Z first. */
+const COLUMNS: DataColumn<Tenant>[] = [
+  {
+    id: "name",
+    header: "Tenant",
+    sort: { first: "asc" },
+    cell: (t) => (
+      <>
+        <Link href={`/tenants/${t.id}`} className="strong-link">
+          {t.name}
+        </Link>
+        <div className="muted small mono">
+          {t.slug}
+          {t.domains.length ? ` · ${t.domains.join(", ")}` : ""}
+        </div>
+      </>
+    ),
+  },
+  { id: "plan", header: "Plan", cell: (t) => <PlanBadge plan={t.plan} /> },
+  { id: "status", header: "Status", cell: (t) => <StatusBadge status={t.status} /> },
+  {
+    id: "owner",
+    header: "Owner",
+    cellClassName: "truncate",
+    cellProps: (t) => ({ title: t.ownerEmail }),
+    cell: (t) => t.ownerEmail,
+  },
+  {
+    id: "messages",
+    header: "Messages",
+    className: "num",
+    sort: { first: "desc" },
+    cell: (t) => formatNumber(t.usage.messages),
+  },
+  {
+    id: "activeUsers",
+    header: "Active users",
+    className: "num",
+    sort: { first: "desc" },
+    cell: (t) => formatNumber(t.usage.activeUsers),
+  },
+  {
+    id: "storage",
+    header: "Storage",
+    className: "num",
+    sort: { first: "desc" },
+    cell: (t) => formatBytes(t.usage.storageBytes),
+  },
+  {
+    id: "created",
+    header: "Created",
+    sort: { first: "desc" },
+    cellClassName: "nowrap",
+    cell: (t) => formatDate(t.createdAt),
+  },
+];
 
 export function TenantsView() {
   const trpc = useTRPC();
@@ -66,36 +124,12 @@ export function TenantsView() {
   const data = list.data;
   const filtered = !!(urlQ || plan || status);
 
-  const sortBy = (key: Sort) =>
+  const sortBy = (key: Sort, desc: boolean) =>
     set({
       sort: key === "created" ? null : key,
-      dir: key === sort ? (dir === "desc" ? "asc" : null) : key === "name" ? "asc" : null,
+      dir: desc ? null : "asc",
       page: null,
     });
-
-  const header = (key: Sort | null, label: string, className = "") => {
-    if (!key)
-      return (
-        <th scope="col" className={className}>
-          {label}
-        </th>
-      );
-    const active = sort === key;
-    return (
-      <th
-        scope="col"
-        className={`${className} sortable`}
-        aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : "none"}
-      >
-        <button type="button" onClick={() => sortBy(key)} className={active ? "sort-active" : ""}>
-          {label}
-          <span className="sort-icon" aria-hidden="true">
-            {active ? (dir === "asc" ? "▲" : "▼") : "↕"}
-          </span>
-        </button>
-      </th>
-    );
-  };
 
   return (
     <>
@@ -186,68 +220,26 @@ export function TenantsView() {
         ) : (
           <>
             <div className="table-wrap table-scroll">
-              <table className="table table-sticky table-hover">
-                <caption className="sr-only">
-                  Tenants, sorted by {SORTS.find((s) => s.key === sort)?.label}
-                </caption>
-                <thead>
-                  <tr>
-                    {header("name", "Tenant")}
-                    {header(null, "Plan")}
-                    {header(null, "Status")}
-                    {header(null, "Owner")}
-                    {header("messages", "Messages", "num")}
-                    {header("activeUsers", "Active users", "num")}
-                    {header("storage", "Storage", "num")}
-                    {header("created", "Created")}
-                  </tr>
-                </thead>
-                <tbody
-                  aria-busy={list.isFetching}
-                  className={list.isPlaceholderData ? "is-stale" : undefined}
-                >
-                  {!data ? (
-                    <SkeletonRows cols={COLS} rows={10} />
-                  ) : data.items.length === 0 ? (
-                    <tr>
-                      <td colSpan={COLS}>
-                        <EmptyState title={filtered ? "No tenants match these filters." : "No tenants yet."}>
-                          {filtered
-                            ? "Search matches the start of a name, slug, domain or owner email."
-                            : null}
-                        </EmptyState>
-                      </td>
-                    </tr>
-                  ) : (
-                    data.items.map((t) => (
-                      <tr key={t.id}>
-                        <td>
-                          <Link href={`/tenants/${t.id}`} className="strong-link">
-                            {t.name}
-                          </Link>
-                          <div className="muted small mono">
-                            {t.slug}
-                            {t.domains.length ? ` · ${t.domains.join(", ")}` : ""}
-                          </div>
-                        </td>
-                        <td>
-                          <PlanBadge plan={t.plan} />
-                        </td>
-                        <td>
-                          <StatusBadge status={t.status} />
-                        </td>
-                        <td className="truncate" title={t.ownerEmail}>
-                          {t.ownerEmail}
-                        </td>
-                        <td className="num">{formatNumber(t.usage.messages)}</td>
-                        <td className="num">{formatNumber(t.usage.activeUsers)}</td>
-                        <td className="num">{formatBytes(t.usage.storageBytes)}</td>
-                        <td className="nowrap">{formatDate(t.createdAt)}</td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
+              <DataTable
+                className="table table-sticky table-hover"
+                caption={`Tenants, sorted by ${SORTS.find((s) => s.key === sort)?.label}`}
+                captionClassName="sr-only"
+                columns={COLUMNS}
+                rows={data?.items}
+                getRowId={(t) => t.id}
+                sorting={{ id: sort, desc: dir === "desc" }}
+                onSortingChange={(next) => sortBy(next.id as Sort, next.desc)}
+                bodyProps={{
+                  "aria-busy": list.isFetching,
+                  className: list.isPlaceholderData ? "is-stale" : undefined,
+                }}
+                placeholder={!data ? <SkeletonRows cols={COLUMNS.length} rows={10} /> : null}
+                empty={
+                  <EmptyState title={filtered ? "No tenants match these filters." : "No tenants yet."}>
+                    {filtered ? "Search matches the start of a name, slug, domain or owner email." : null}
+                  </EmptyState>
+                }
+              />
             </div>
             {data ? (
               <Pagination

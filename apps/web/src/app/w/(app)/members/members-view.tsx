@@ -2,11 +2,10 @@
 
 import { Dialog } from "@nchat/ui/dialog";
 import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
-import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { PageHeader, Spinner } from "@nchat/ui/primitives";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
-import { useChat } from "@/components/chat/chat-provider";
 import {
   type LimitItem,
   roleAtLeast,
@@ -14,32 +13,22 @@ import {
   useSessionUser,
   useTenantLimits,
 } from "@/components/tenant";
-import { Alert, Avatar, Button, CopyField, describedBy, Field, Meter } from "@/components/ui";
-import { capitalize, formatDate, formatNumber, relativeTime } from "@/lib/format";
-import { type RouterOutputs, useTRPC } from "@/lib/trpc";
-
-type Member = RouterOutputs["members"]["list"]["members"][number];
-type Invitation = RouterOutputs["members"]["list"]["invitations"][number];
-type Role = SessionUser["role"];
-/** Roles an invitation or a role change hands out (ownership is transferred). */
-type AssignableRole = Exclude<Role, "owner">;
-
-const ROLE_HELP: Record<string, string> = {
-  admin: "Manages members, channels and settings",
-  member: "Chats, creates channels",
-  guest: "Chats in channels they are added to",
-};
+import { Alert, Button, CopyField, describedBy, Field, Meter } from "@/components/ui";
+import { capitalize, formatDate, formatNumber } from "@/lib/format";
+import { useTRPC } from "@/lib/trpc";
+import { Invitations } from "./invitations";
+import {
+  type AssignableRole,
+  type Member,
+  MembersTable,
+  ROLE_HELP,
+  type Role,
+  useInvalidateMembers,
+} from "./member-table";
 
 /** Roles `actor` may hand out (mirrors canAssign in packages/api; the API decides). */
 const assignable = (actor: Role): AssignableRole[] =>
   actor === "owner" ? ["admin", "member", "guest"] : actor === "admin" ? ["member", "guest"] : [];
-
-/** Whether `actor` may change or remove `target` (mirrors assertOutranks). */
-const canManage = (actor: SessionUser, target: Member) =>
-  target.id !== actor.id &&
-  target.role !== "owner" &&
-  roleAtLeast(actor.role, "admin") &&
-  (actor.role === "owner" || !roleAtLeast(target.role, actor.role));
 
 export function MembersView() {
   const trpc = useTRPC();
@@ -110,28 +99,12 @@ export function MembersView() {
               {list.data.members.length} {list.data.members.length === 1 ? "member" : "members"}
             </h2>
             <div className="table-scroll">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Role</th>
-                    <th scope="col" className="hide-sm">
-                      Joined
-                    </th>
-                    <th scope="col" className="hide-sm">
-                      Activity
-                    </th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.members.map((m) => (
-                    <MemberRow key={m.id} member={m} me={me} roles={roles} onRemove={() => setRemoving(m)} />
-                  ))}
-                </tbody>
-              </table>
+              <MembersTable
+                members={list.data.members}
+                me={me}
+                roles={roles}
+                onRemove={(m) => setRemoving(m)}
+              />
             </div>
           </section>
           {canInvite ? <Invitations invitations={list.data.invitations} me={me} /> : null}
@@ -187,297 +160,6 @@ function UsersMeter({ users, role }: { users: LimitItem; role: Role }) {
         </Alert>
       ) : null}
     </div>
-  );
-}
-
-function useInvalidateMembers() {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  return () => {
-    void qc.invalidateQueries({ queryKey: trpc.members.list.queryKey() });
-    void qc.invalidateQueries({ queryKey: trpc.ui.limits.queryKey() });
-  };
-}
-
-function MemberRow({
-  member,
-  me,
-  roles,
-  onRemove,
-}: {
-  member: Member;
-  me: SessionUser;
-  /** Roles `me` may give (guest only while guests are allowed). */
-  roles: AssignableRole[];
-  onRemove: () => void;
-}) {
-  const trpc = useTRPC();
-  const { online } = useChat();
-  const invalidate = useInvalidateMembers();
-  const [error, setError] = useState<string | null>(null);
-  const [newRole, setNewRole] = useState<AssignableRole | null>(null);
-  const [confirmReset, setConfirmReset] = useState(false);
-  const resetTwoFactor = useMutation(
-    trpc.members.resetTwoFactor.mutationOptions({
-      onSuccess: () => {
-        setError(null);
-        invalidate();
-      },
-      onError: (e) => setError(errorMessage(e)),
-      onSettled: () => setConfirmReset(false),
-    }),
-  );
-  const changeRole = useMutation(
-    trpc.members.changeRole.mutationOptions({
-      onSuccess: () => {
-        setError(null);
-        setNewRole(null);
-        invalidate();
-      },
-      onError: (e) => {
-        setError(errorMessage(e));
-        setNewRole(null);
-      },
-    }),
-  );
-  const manage = canManage(me, member);
-  return (
-    <tr data-testid={`member-${member.email}`}>
-      <td>
-        <div className="person">
-          <Avatar name={member.name} id={member.id} size={36} />
-          <div>
-            <div className="person-name">
-              {member.name}
-              {member.id === me.id ? <span className="muted"> (you)</span> : null}
-              {member.twoFactor ? (
-                <>
-                  {" "}
-                  <Badge tone="success" label="Signs in with two-factor authentication">
-                    2FA
-                  </Badge>
-                </>
-              ) : null}
-            </div>
-            <div className="person-sub">{member.email}</div>
-            {error ? (
-              <div className="field-error" role="alert">
-                {error}
-              </div>
-            ) : null}
-          </div>
-        </div>
-      </td>
-      <td>
-        {manage ? (
-          <label className="inline-select">
-            <span className="sr-only">Role of {member.name}</span>
-            <select
-              value={member.role}
-              disabled={changeRole.isPending}
-              onChange={(e) => setNewRole(e.target.value as AssignableRole)}
-            >
-              {[...new Set([member.role, ...roles])].map((r) => (
-                <option key={r} value={r} disabled={!(roles as Role[]).includes(r)}>
-                  {capitalize(r)}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : (
-          <Badge tone={member.role === "owner" ? "brand" : "neutral"}>{member.role}</Badge>
-        )}
-      </td>
-      <td className="hide-sm muted">{formatDate(member.createdAt)}</td>
-      <td className="hide-sm muted">
-        {online.has(member.id) ? (
-          <span className="online-label">
-            <span className="presence-dot online" aria-hidden="true" /> Online
-          </span>
-        ) : member.lastSeenAt ? (
-          relativeTime(member.lastSeenAt)
-        ) : (
-          "—"
-        )}
-      </td>
-      <td className="cell-actions">
-        {manage && member.twoFactor ? (
-          <Button
-            variant="ghost"
-            size="sm"
-            onClick={() => setConfirmReset(true)}
-            aria-label={`Reset ${member.name}'s two-factor authentication`}
-          >
-            Reset 2FA
-          </Button>
-        ) : null}
-        {manage ? (
-          <Button variant="ghost" size="sm" onClick={onRemove} aria-label={`Remove ${member.name}`}>
-            Remove
-          </Button>
-        ) : null}
-        {manage && member.twoFactor ? (
-          <Dialog
-            open={confirmReset}
-            onClose={() => setConfirmReset(false)}
-            title={`Reset ${member.name}'s two-factor authentication?`}
-            footer={
-              <>
-                <Button variant="secondary" onClick={() => setConfirmReset(false)}>
-                  Cancel
-                </Button>
-                <Button
-                  variant="danger"
-                  loading={resetTwoFactor.isPending}
-                  onClick={() => resetTwoFactor.mutate({ userId: member.id })}
-                >
-                  Reset two-factor authentication
-                </Button>
-              </>
-            }
-          >
-            <p>
-              For someone who lost their phone and their recovery codes. {member.name} is signed out
-              everywhere, then signs in with their password alone and sets it up again (at once where the
-              workspace requires it). Only do this once you are sure it is them asking.
-            </p>
-          </Dialog>
-        ) : null}
-        {manage ? (
-          <Dialog
-            open={newRole !== null}
-            onClose={() => setNewRole(null)}
-            title={`Change ${member.name}'s role?`}
-            footer={
-              <>
-                <Button variant="secondary" onClick={() => setNewRole(null)}>
-                  Cancel
-                </Button>
-                <Button
-                  loading={changeRole.isPending}
-                  onClick={() => newRole && changeRole.mutate({ userId: member.id, role: newRole })}
-                >
-                  Make {newRole ?? ""}
-                </Button>
-              </>
-            }
-          >
-            {newRole ? (
-              <div className="stack" data-testid="role-change-summary">
-                <p>
-                  <strong>{capitalize(member.role)}</strong> → <strong>{capitalize(newRole)}</strong>
-                </p>
-                <p>
-                  {capitalize(newRole)}s: {ROLE_HELP[newRole]?.toLowerCase()}. Until now:{" "}
-                  {ROLE_HELP[member.role]?.toLowerCase() ?? "owns the workspace"}.
-                </p>
-                <p className="muted small">
-                  {member.name} stays signed in; the new role applies from their next action.
-                </p>
-              </div>
-            ) : null}
-          </Dialog>
-        ) : null}
-      </td>
-    </tr>
-  );
-}
-
-function Invitations({ invitations, me }: { invitations: Invitation[]; me: SessionUser }) {
-  const trpc = useTRPC();
-  const invalidate = useInvalidateMembers();
-  const [link, setLink] = useState<{ email: string; url: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const resend = useMutation(
-    trpc.members.resend.mutationOptions({
-      onSuccess: (r) => {
-        setLink({ email: r.invitation.email, url: r.acceptUrl });
-        invalidate();
-      },
-      onError: (e) => setError(errorMessage(e)),
-    }),
-  );
-  const revoke = useMutation(
-    trpc.members.revoke.mutationOptions({ onSuccess: invalidate, onError: (e) => setError(errorMessage(e)) }),
-  );
-  const now = Date.now();
-  return (
-    <section className="card table-card" aria-labelledby="invitations-title">
-      <h2 id="invitations-title" className="card-title">
-        Pending invitations
-      </h2>
-      {error ? <Alert tone="danger">{error}</Alert> : null}
-      {link ? (
-        <div className="inset">
-          <CopyField id="resent-link" label={`New invitation link for ${link.email}`} value={link.url} />
-        </div>
-      ) : null}
-      {invitations.length === 0 ? (
-        <EmptyState icon="inbox" title="No pending invitations">
-          Invite people by email; they join with the link you share.
-        </EmptyState>
-      ) : (
-        <div className="table-scroll">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col" className="hide-sm">
-                  Expires
-                </th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {invitations.map((inv) => {
-                const expired = new Date(inv.expiresAt).getTime() <= now;
-                const mayManage = me.role === "owner" || inv.role !== "admin";
-                return (
-                  <tr key={inv.id} data-testid={`invitation-${inv.email}`}>
-                    <td>{inv.email}</td>
-                    <td>
-                      <Badge>{inv.role}</Badge>
-                    </td>
-                    <td className="hide-sm">
-                      {expired ? (
-                        <Badge tone="warning">Expired</Badge>
-                      ) : (
-                        <span className="muted">{formatDate(inv.expiresAt)}</span>
-                      )}
-                    </td>
-                    <td className="cell-actions">
-                      {mayManage ? (
-                        <>
-                          <Button
-                            variant="ghost"
-                            size="sm"
-                            loading={resend.isPending && resend.variables?.id === inv.id}
-                            onClick={() => resend.mutate({ id: inv.id })}
-                          >
-                            {expired ? "Resend" : "New link"}
-                          </Button>
-                          <Button
-                            variant="ghost"
-                            size="sm"
-                            onClick={() => revoke.mutate({ id: inv.id })}
-                            aria-label={`Revoke invitation for ${inv.email}`}
-                          >
-                            Revoke
-                          </Button>
-                        </>
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
   );
 }
 

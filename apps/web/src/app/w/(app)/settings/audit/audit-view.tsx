@@ -1,5 +1,6 @@
 "use client";
 
+import { type DataColumn, DataTable } from "@nchat/ui/data-table";
 import { errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
 import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
@@ -160,23 +161,12 @@ export function AuditView() {
       ) : (
         <section className="card table-card" aria-label="Entries">
           <div className="table-scroll">
-            <table className="table audit-table">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col" className="hide-sm">
-                    Change
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <AuditRow key={e.id} entry={e} />
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              className="table audit-table"
+              columns={COLUMNS}
+              rows={items}
+              getRowId={(e) => String(e.id)}
+            />
           </div>
           {q.hasNextPage ? (
             <div className="table-more">
@@ -191,15 +181,28 @@ export function AuditView() {
   );
 }
 
-function AuditRow({ entry }: { entry: Entry }) {
-  return (
-    <tr>
-      <td className="nowrap muted">{formatDateTime(entry.createdAt)}</td>
-      <td>
+const COLUMNS: DataColumn<Entry>[] = [
+  {
+    id: "when",
+    header: "When",
+    cellClassName: "nowrap muted",
+    cell: (entry) => formatDateTime(entry.createdAt),
+  },
+  {
+    id: "who",
+    header: "Who",
+    cell: (entry) => (
+      <>
         <div>{entry.actorEmail ?? entry.actorType}</div>
         {entry.ip ? <div className="person-sub mono">{entry.ip}</div> : null}
-      </td>
-      <td>
+      </>
+    ),
+  },
+  {
+    id: "action",
+    header: "Action",
+    cell: (entry) => (
+      <>
         <Badge
           code
           tone={
@@ -216,13 +219,16 @@ function AuditRow({ entry }: { entry: Entry }) {
           {entry.resourceType}
           {entry.resourceId ? ` · ${entry.resourceId.slice(0, 8)}` : ""}
         </div>
-      </td>
-      <td className="hide-sm">
-        <ChangeSummary before={entry.before} after={entry.after} />
-      </td>
-    </tr>
-  );
-}
+      </>
+    ),
+  },
+  {
+    id: "change",
+    header: "Change",
+    className: "hide-sm",
+    cell: (entry) => <ChangeSummary before={entry.before} after={entry.after} />,
+  },
+];
 
 function ChangeSummary({ before, after }: { before: unknown; after: unknown }) {
   const b = (before && typeof before === "object" ? before : {}) as Record<string, unknown>;
