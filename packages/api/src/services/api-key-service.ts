@@ -16,15 +16,15 @@ export const API_KEY_DISPLAY_LENGTH = 12;
 /** `last_used_at` is written at most this often per key. */
 const TOUCH_AFTER_MS = 60_000;
 
-export const API_KEY_SCOPES = ["read", "write"] as const;
-/** `read`: queries only; `write`: queries and mutations (within the service user's role). */
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+// The input schema (and its scopes) is shared with the browser's form: @nchat/protocol.
+import {
+  API_KEY_SCOPES,
+  type ApiKeyScope,
+  type CreateApiKeyRequest,
+  createApiKeyInput,
+} from "@nchat/protocol/api-keys";
 
-export const createApiKeyInput = z.object({
-  name: z.string().trim().min(1, "Give the key a name.").max(100, "A key name has at most 100 characters."),
-  scope: z.enum(API_KEY_SCOPES, { error: "The scope is read or write." }),
-});
-export type CreateApiKeyRequest = z.output<typeof createApiKeyInput>;
+export { API_KEY_SCOPES, type ApiKeyScope, type CreateApiKeyRequest, createApiKeyInput };
 
 /** A key as listed: never its hash, never the key. */
 export type ApiKeyView = {

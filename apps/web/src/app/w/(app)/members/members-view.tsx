@@ -1,11 +1,14 @@
 "use client";
 
+import { zodResolver } from "@hookform/resolvers/zod";
+import { type InviteFormValues, inviteInput } from "@nchat/protocol/members";
 import { Dialog } from "@nchat/ui/dialog";
 import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
 import { PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
 import {
   type LimitItem,
   roleAtLeast,
@@ -25,6 +28,8 @@ import {
   type Role,
   useInvalidateMembers,
 } from "./member-table";
+
+const INVITE_DEFAULTS: InviteFormValues = { email: "", role: "member" };
 
 /** Roles `actor` may hand out (mirrors canAssign in packages/api; the API decides). */
 const assignable = (actor: Role): AssignableRole[] =>
@@ -178,41 +183,32 @@ function InviteModal({
 }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateMembers();
-  const [email, setEmail] = useState("");
-  const [role, setRole] = useState<AssignableRole>("member");
-  const [errors, setErrors] = useState<{ email?: string; role?: string; form?: string; limit?: boolean }>({});
+  // The server's schema: the same checks, and the same messages, before anything is sent.
+  const form = useForm({ resolver: zodResolver(inviteInput), defaultValues: INVITE_DEFAULTS });
+  const { errors } = form.formState;
+  const role = form.watch("role");
   const invite = useMutation(
     trpc.members.invite.mutationOptions({
       onSuccess: () => invalidate(),
       onError: (e) => {
         const f = fieldErrors(e);
-        const code = appErrorOf(e)?.appCode;
-        setErrors({
-          email: f.email,
-          role: f.role,
-          limit: code === "LIMIT_EXCEEDED",
-          form: f.email || f.role ? undefined : errorMessage(e),
-        });
+        if (f.email) form.setError("email", { message: f.email });
+        if (f.role) form.setError("role", { message: f.role });
+        const limit = appErrorOf(e)?.appCode === "LIMIT_EXCEEDED";
+        if (limit || !(f.email || f.role))
+          form.setError("root.server", {
+            type: limit ? "limit" : "server",
+            message: f.email || f.role ? undefined : errorMessage(e),
+          });
       },
     }),
   );
+  const serverError = errors.root?.server;
 
   function close() {
-    setEmail("");
-    setRole("member");
-    setErrors({});
+    form.reset(INVITE_DEFAULTS);
     invite.reset();
     onClose();
-  }
-
-  function onSubmit(event: FormEvent) {
-    event.preventDefault();
-    if (!/^\S+@\S+\.\S+$/.test(email.trim())) {
-      setErrors({ email: "Enter a valid email address." });
-      return;
-    }
-    setErrors({});
-    invite.mutate({ email: email.trim(), role });
   }
 
   const result = invite.data;
@@ -228,7 +224,7 @@ function InviteModal({
               variant="secondary"
               onClick={() => {
                 invite.reset();
-                setEmail("");
+                form.reset({ ...INVITE_DEFAULTS, role: form.getValues("role") });
               }}
             >
               Invite someone else
@@ -256,8 +252,13 @@ function InviteModal({
           <CopyField id="invite-link" label="Invitation link" value={result.acceptUrl} />
         </div>
       ) : (
-        <form id="invite-form" className="form" onSubmit={onSubmit} noValidate>
-          {errors.limit ? (
+        <form
+          id="invite-form"
+          className="form"
+          onSubmit={form.handleSubmit((values) => invite.mutate(values))}
+          noValidate
+        >
+          {serverError?.type === "limit" ? (
             <Alert
               tone="warning"
               title="Your plan's member limit is reached"
@@ -269,40 +270,33 @@ function InviteModal({
                 ) : null
               }
             >
-              {errors.form}
+              {serverError.message}
             </Alert>
-          ) : errors.form ? (
-            <Alert tone="danger">{errors.form}</Alert>
+          ) : serverError?.message ? (
+            <Alert tone="danger">{serverError.message}</Alert>
           ) : null}
-          <Field label="Email address" id="invite-email" error={errors.email}>
+          <Field label="Email address" id="invite-email" error={errors.email?.message}>
             <input
               id="invite-email"
               type="email"
               autoComplete="off"
               required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              {...describedBy("invite-email", { error: errors.email })}
+              {...form.register("email")}
+              {...describedBy("invite-email", { error: errors.email?.message })}
             />
           </Field>
           <fieldset className="field radio-cards">
             <legend>Role</legend>
             {roles.map((r) => (
               <label key={r} className={`radio-card${role === r ? " selected" : ""}`}>
-                <input
-                  type="radio"
-                  name="invite-role"
-                  value={r}
-                  checked={role === r}
-                  onChange={() => setRole(r)}
-                />
+                <input type="radio" value={r} {...form.register("role")} />
                 <span>
                   <strong>{capitalize(r)}</strong>
                   <span className="muted">{ROLE_HELP[r]}</span>
                 </span>
               </label>
             ))}
-            {errors.role ? <p className="field-error">{errors.role}</p> : null}
+            {errors.role?.message ? <p className="field-error">{errors.role.message}</p> : null}
             {guestsOff ? (
               <p className="muted" data-testid="guests-off-hint">
                 Guests are turned off for this workspace.{" "}

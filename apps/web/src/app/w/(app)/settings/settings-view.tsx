@@ -1,5 +1,12 @@
 "use client";
 
+import { zodResolver } from "@hookform/resolvers/zod";
+import {
+  API_KEY_SCOPES,
+  type CreateApiKeyFormValues,
+  type CreateApiKeyRequest,
+  createApiKeyInput,
+} from "@nchat/protocol/api-keys";
 import { Dialog } from "@nchat/ui/dialog";
 import { errorMessage, fieldErrors } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
@@ -8,6 +15,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type CSSProperties, type FormEvent, type ReactNode, useState } from "react";
+import { useForm } from "react-hook-form";
 import { TenantBrand } from "@/components/brand";
 import { roleAtLeast, useSessionUser, useTenant, useTenantFeature } from "@/components/tenant";
 import { Alert, Button, CopyField, describedBy, Field } from "@/components/ui";
@@ -661,23 +669,38 @@ function TwoFactorRollout() {
   );
 }
 
+const API_KEY_DEFAULTS: CreateApiKeyFormValues = { name: "", scope: "read" };
+
 function ApiKeysSection() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const feature = useTenantFeature("apiAccess");
   const list = useQuery(trpc.apiKeys.list.queryOptions());
   const [open, setOpen] = useState(false);
-  const [name, setName] = useState("");
-  const [scope, setScope] = useState<"read" | "write">("read");
+  // The server's schema: the same checks, and the same messages, before anything is sent.
+  const form = useForm<CreateApiKeyFormValues, unknown, CreateApiKeyRequest>({
+    resolver: zodResolver(createApiKeyInput),
+    defaultValues: API_KEY_DEFAULTS,
+  });
+  const { errors } = form.formState;
+  const scope = form.watch("scope");
   const invalidate = () => qc.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
-  const create = useMutation(trpc.apiKeys.create.mutationOptions({ onSuccess: () => void invalidate() }));
+  const create = useMutation(
+    trpc.apiKeys.create.mutationOptions({
+      onSuccess: () => void invalidate(),
+      onError: (e) => {
+        const f = fieldErrors(e);
+        if (f.name) form.setError("name", { message: f.name });
+        if (f.scope) form.setError("scope", { message: f.scope });
+        if (Object.keys(f).length === 0) form.setError("root.server", { message: errorMessage(e) });
+      },
+    }),
+  );
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSuccess: () => void invalidate() }));
-  const errors = create.error ? fieldErrors(create.error) : {};
-  const formError = create.isError && Object.keys(errors).length === 0 ? errorMessage(create.error) : null;
+  const formError = errors.root?.server?.message ?? null;
   const close = () => {
     setOpen(false);
-    setName("");
-    setScope("read");
+    form.reset(API_KEY_DEFAULTS);
     create.reset();
   };
   const keys = (list.data ?? []).filter((k) => !k.revokedAt);
@@ -774,37 +797,28 @@ function ApiKeysSection() {
           <form
             id="api-key-form"
             className="form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              create.mutate({ name: name.trim(), scope });
-            }}
+            onSubmit={form.handleSubmit((values) => create.mutate(values))}
+            noValidate
           >
             {formError ? <Alert tone="danger">{formError}</Alert> : null}
             <Field
               label="Name"
               id="key-name"
-              error={errors.name}
+              error={errors.name?.message}
               help="What uses this key, e.g. “CI notifier”."
             >
               <input
                 id="key-name"
-                value={name}
                 maxLength={100}
-                onChange={(e) => setName(e.target.value)}
-                {...describedBy("key-name", { error: errors.name, help: true })}
+                {...form.register("name")}
+                {...describedBy("key-name", { error: errors.name?.message, help: true })}
               />
             </Field>
             <fieldset className="field radio-cards">
               <legend>Scope</legend>
-              {(["read", "write"] as const).map((s) => (
+              {API_KEY_SCOPES.map((s) => (
                 <label key={s} className={`radio-card${scope === s ? " selected" : ""}`}>
-                  <input
-                    type="radio"
-                    name="key-scope"
-                    value={s}
-                    checked={scope === s}
-                    onChange={() => setScope(s)}
-                  />
+                  <input type="radio" value={s} {...form.register("scope")} />
                   <span>
                     <strong>{s === "read" ? "Read" : "Read and write"}</strong>
                     <span className="muted">
@@ -813,6 +827,7 @@ function ApiKeysSection() {
                   </span>
                 </label>
               ))}
+              {errors.scope?.message ? <p className="field-error">{errors.scope.message}</p> : null}
             </fieldset>
           </form>
         )}

@@ -1,10 +1,12 @@
 "use client";
 
+import { zodResolver } from "@hookform/resolvers/zod";
+import { type NewMemberFormValues, type NewMemberInput, newMemberInput } from "@nchat/protocol/members";
 import { errorMessage, fieldErrors } from "@nchat/ui/errors";
 import { Badge, Spinner } from "@nchat/ui/primitives";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { type FormEvent, useState } from "react";
+import { useForm } from "react-hook-form";
 import { Alert, Button, describedBy, Field } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
@@ -15,20 +17,20 @@ export function AcceptInvitation({ token }: { token: string }) {
     retry: false,
     staleTime: Infinity,
   });
-  const [name, setName] = useState("");
-  const [password, setPassword] = useState("");
-  const [errors, setErrors] = useState<{ name?: string; password?: string; form?: string }>({});
+  // The server's schema: the same checks, and the same messages, before anything is sent.
+  const form = useForm<NewMemberFormValues, unknown, NewMemberInput>({
+    resolver: zodResolver(newMemberInput),
+    defaultValues: { name: "", password: "" },
+  });
+  const { errors } = form.formState;
   const accept = useMutation(
     trpc.members.acceptInvitation.mutationOptions({
       onSuccess: () => window.location.assign("/"),
       onError: (e) => {
         const f = fieldErrors(e);
-        const next = {
-          name: f.name,
-          password: f.password,
-          form: f.name || f.password ? undefined : errorMessage(e),
-        };
-        setErrors(next);
+        if (f.name) form.setError("name", { message: f.name });
+        if (f.password) form.setError("password", { message: f.password });
+        if (!(f.name || f.password)) form.setError("root.server", { message: errorMessage(e) });
       },
     }),
   );
@@ -62,19 +64,6 @@ export function AcceptInvitation({ token }: { token: string }) {
       </>
     );
 
-  function onSubmit(event: FormEvent) {
-    event.preventDefault();
-    const e: typeof errors = {};
-    if (!name.trim()) e.name = "Enter your name.";
-    if (password.length < 10) e.password = "Use a password of at least 10 characters.";
-    setErrors(e);
-    if (e.name || e.password) {
-      document.getElementById(e.name ? "name" : "password")?.focus();
-      return;
-    }
-    accept.mutate({ token, name: name.trim(), password });
-  }
-
   return (
     <>
       <h1 id="invite-title">Join {inv.tenantName}</h1>
@@ -82,34 +71,34 @@ export function AcceptInvitation({ token }: { token: string }) {
         You were invited as <Badge tone="brand">{inv.role}</Badge> with <strong>{inv.email}</strong>. Choose
         your name and a password to finish.
       </p>
-      <form className="form" onSubmit={onSubmit} noValidate>
-        {errors.form ? <Alert tone="danger">{errors.form}</Alert> : null}
+      <form
+        className="form"
+        onSubmit={form.handleSubmit((values) => accept.mutate({ token, ...values }))}
+        noValidate
+      >
+        {errors.root?.server?.message ? <Alert tone="danger">{errors.root.server.message}</Alert> : null}
         <Field label="Email" id="invite-email">
           <input id="invite-email" type="email" value={inv.email} readOnly autoComplete="username" />
         </Field>
-        <Field label="Your name" id="name" error={errors.name}>
+        <Field label="Your name" id="name" error={errors.name?.message}>
           <input
             id="name"
-            name="name"
             autoComplete="name"
             required
             maxLength={100}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            {...describedBy("name", { error: errors.name })}
+            {...form.register("name")}
+            {...describedBy("name", { error: errors.name?.message })}
           />
         </Field>
-        <Field label="Password" id="password" error={errors.password} help="At least 10 characters.">
+        <Field label="Password" id="password" error={errors.password?.message} help="At least 10 characters.">
           <input
             id="password"
-            name="password"
             type="password"
             autoComplete="new-password"
             required
             minLength={10}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            {...describedBy("password", { error: errors.password, help: true })}
+            {...form.register("password")}
+            {...describedBy("password", { error: errors.password?.message, help: true })}
           />
         </Field>
         <Button type="submit" loading={accept.isPending || accept.isSuccess} className="btn-block">
