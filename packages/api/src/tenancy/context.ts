@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import type { MasterKey } from "@nchat/db";
-import type { ResolvedTenant } from "./resolver";
+import { type ResolvedTenant, resolvedTenantSchema } from "./resolver";
 
 /**
  * The tenant headers the proxy sets on forwarded requests. Any inbound header with this prefix is
@@ -113,17 +113,18 @@ export function readTenantHeaders(headers: Headers, key: Buffer, now = new Date(
   if (typeof iat !== "number" || typeof exp !== "number") return null;
   if (iat > t + CONTEXT_CLOCK_SKEW_MS || exp < t - CONTEXT_CLOCK_SKEW_MS) return null;
   if (exp - iat > CONTEXT_TTL_MS) return null;
-  return {
-    id: parsed.id as string,
-    slug: parsed.slug as string,
-    name: parsed.name as string,
-    schemaName: parsed.schema as string,
-    dbRole: parsed.dbRole as string,
-    status: parsed.status as ResolvedTenant["status"],
-    plan: parsed.plan as ResolvedTenant["plan"],
-    branding: (parsed.branding ?? {}) as Record<string, string>,
-    features: (parsed.features ?? {}) as Record<string, boolean>,
-    rateLimits: (parsed.rateLimits ?? {}) as { perMinute?: number; perHour?: number },
-    trialEndsAt: (parsed.trialEndsAt ?? null) as string | null,
-  };
+  const tenant = resolvedTenantSchema.safeParse({
+    id: parsed.id,
+    slug: parsed.slug,
+    name: parsed.name,
+    schemaName: parsed.schema,
+    dbRole: parsed.dbRole,
+    status: parsed.status,
+    plan: parsed.plan,
+    branding: parsed.branding ?? {},
+    features: parsed.features ?? {},
+    rateLimits: parsed.rateLimits ?? {},
+    trialEndsAt: parsed.trialEndsAt ?? null,
+  });
+  return tenant.success ? tenant.data : null;
 }

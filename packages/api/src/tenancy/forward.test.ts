@@ -125,6 +125,17 @@ describe("forwardRequest: client-supplied tenant headers never win", () => {
     expect(readTenantHeaders(swappedId, key)).toBeNull();
   });
 
+  it("a correctly signed context that is not a tenant (resolvedTenantSchema) is no context", async () => {
+    const tenant = (await resolver.bySlug(a.slug))!;
+    const headers = new Headers({ host: hostOf(a) });
+    setTenantHeaders(headers, tenant, key);
+    expect(readTenantHeaders(headers, key)?.id).toBe(a.id);
+    for (const odd of [{ status: "superuser" }, { plan: "platinum" }, { features: { sso: "yes" } }]) {
+      setTenantHeaders(headers, { ...tenant, ...odd } as never, key);
+      expect(readTenantHeaders(headers, key)).toBeNull();
+    }
+  });
+
   it("answers malformed and overlong hosts with a 400 JSON decision, caching nothing", async () => {
     for (const host of [`${"a".repeat(300)}.nchat.test`, "bad host", "x.nchat.test\u0000"]) {
       const headers = new Headers();

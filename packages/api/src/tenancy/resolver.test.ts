@@ -362,6 +362,21 @@ describe.runIf(redisUrl)("TenantResolver with Redis", () => {
     expect(b.stats.local).toBe(1);
   });
 
+  it("a cached entry that is not a tenant (another version wrote it, or it was tampered with) is read again from the database", async () => {
+    const t = await create();
+    const redis = createRedis(redisUrl!);
+    cleanups.push(() => redis.disconnect());
+    const r = await resolverWith({ redis: true });
+    for (const garbage of ["{not json", JSON.stringify({ id: t.id, slug: t.slug, status: "superuser" })]) {
+      await redis.set(`${namespace}:tenant:slug:${t.slug}`, garbage, "EX", 60);
+      await r.invalidate({ slug: t.slug });
+      await redis.set(`${namespace}:tenant:slug:${t.slug}`, garbage, "EX", 60);
+      const before = r.stats.database;
+      expect(await r.bySlug(t.slug)).toMatchObject({ id: t.id, status: "active" });
+      expect(r.stats.database).toBe(before + 1);
+    }
+  });
+
   it("falls back to the database at once when Redis is unreachable", async () => {
     const t = await create();
     const dead = createRedis("redis://127.0.0.1:1");

@@ -2,27 +2,33 @@ import { randomUUID } from "node:crypto";
 import { type Database, withPlatformAdmin } from "@nchat/db";
 import { sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
+import { z } from "zod";
 import type { PubSub, Unsubscribe } from "../infra/pubsub";
 import type { RedisClient } from "../infra/redis";
 import { type HostTarget, parseHost } from "./host";
 import { KnownNames } from "./known-names";
 
 /** What routing and the request context know about a tenant. No owner, Stripe or limit data. */
-export type ResolvedTenant = {
-  id: string;
-  slug: string;
-  name: string;
-  status: "trial" | "active" | "past_due" | "suspended" | "cancelled" | "deleted";
-  schemaName: string;
-  dbRole: string;
-  plan: "free" | "pro" | "enterprise" | "custom";
-  branding: Record<string, string>;
+export const resolvedTenantSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  status: z.enum(["trial", "active", "past_due", "suspended", "cancelled", "deleted"]),
+  schemaName: z.string(),
+  dbRole: z.string(),
+  plan: z.enum(["free", "pro", "enterprise", "custom"]),
+  branding: z.record(z.string(), z.string()),
   /** Feature flags of the plan (or Custom overrides). */
-  features: Record<string, boolean>;
+  features: z.record(z.string(), z.boolean()),
   /** Per-tenant request rate limits (Custom plans); the plan's apply where absent. */
-  rateLimits?: { perMinute?: number; perHour?: number };
-  trialEndsAt: string | null;
-};
+  rateLimits: z.object({ perMinute: z.number().optional(), perHour: z.number().optional() }).optional(),
+  trialEndsAt: z.string().nullable(),
+});
+/**
+ * One schema for every place a resolved tenant crosses a process boundary — the shared cache (Redis)
+ * and the signed context the proxy forwards (context.ts): what does not match is not trusted.
+ */
+export type ResolvedTenant = z.infer<typeof resolvedTenantSchema>;
 
 export type TenancyConfig = {
   baseDomain: string;
@@ -48,6 +54,18 @@ export type ResolverStats = {
 
 const NONE = "none" as const;
 type Entry = ResolvedTenant | typeof NONE;
+
+/** A cached entry as another process wrote it; undefined when it is not one (read the database). */
+function parseEntry(raw: string): Entry | undefined {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value === NONE) return NONE;
+    const r = resolvedTenantSchema.safeParse(value);
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** TTLs in milliseconds. Negative entries live briefly: a new tenant must not stay unknown for long. */
 export const DEFAULT_TTL = { local: 30_000, remote: 3_600_000, negativeLocal: 5_000, negativeRemote: 30_000 };
@@ -439,9 +457,11 @@ export class TenantResolver {
         const raw = await redis.get(this.redisKey(key));
         if (raw !== null) {
           this.stats.remote++;
-          const entry = JSON.parse(raw) as Entry;
-          this.remember(key, entry, false);
-          return entry === NONE ? null : entry;
+          const entry = parseEntry(raw);
+          if (entry !== undefined) {
+            this.remember(key, entry, false);
+            return entry === NONE ? null : entry;
+          }
         }
       } catch (err) {
         this.stats.redisFailures++;
