@@ -1,3 +1,5 @@
+import { FEATURE_LABELS, PLAN_LABELS } from "@nchat/protocol/plans";
+
 export {
   formatBytes,
   formatGigabytes,
@@ -55,12 +57,9 @@ export function formatRelative(d: Date | string | null | undefined, now = Date.n
   return formatDate(d);
 }
 
-export const PLAN_LABEL: Record<string, string> = {
-  free: "Free",
-  pro: "Pro",
-  enterprise: "Enterprise",
-  custom: "Custom",
-};
+/** Plan and feature names as the server and the workspace app spell them (@nchat/protocol). */
+export const PLAN_LABEL: Record<string, string> = PLAN_LABELS;
+export const FEATURE_LABEL: Record<string, string> = FEATURE_LABELS;
 
 export const STATUS_LABEL: Record<string, string> = {
   trial: "Trial",
@@ -76,20 +75,4 @@ export const RESOURCE_LABEL: Record<string, string> = {
   channels: "Channels",
   storage: "Storage",
   api_calls_month: "API calls this month",
-};
-
-export const FEATURE_LABEL: Record<string, string> = {
-  directMessages: "Direct messages",
-  reactions: "Reactions",
-  fileUploads: "File uploads",
-  threads: "Threads",
-  privateChannels: "Private channels",
-  customBranding: "Custom branding",
-  customDomains: "Custom domains",
-  apiAccess: "API access",
-  analytics: "Analytics",
-  integrations: "Integrations",
-  sso: "Single sign-on",
-  auditLogs: "Audit log export",
-  prioritySupport: "Priority support",
 };

@@ -1,21 +1,9 @@
 import type { Feature } from "@nchat/billing/plans";
+import { FEATURE_LABELS } from "@nchat/protocol/plans";
 import { AppError } from "../errors";
 
-const LABELS: Record<Feature, string> = {
-  directMessages: "Direct messages",
-  reactions: "Reactions",
-  fileUploads: "File uploads",
-  threads: "Threads",
-  privateChannels: "Private channels",
-  customBranding: "Custom branding",
-  customDomains: "Custom domains",
-  apiAccess: "API access",
-  analytics: "Analytics",
-  integrations: "Integrations",
-  sso: "Single sign-on",
-  auditLogs: "Audit log export",
-  prioritySupport: "Priority support",
-};
+/** How people read a feature's name: one spelling, shared with the apps (@nchat/protocol). */
+const LABELS: Record<Feature, string> = FEATURE_LABELS;
 
 export const hasFeature = (features: Record<string, boolean>, feature: Feature) => features[feature] === true;
 

@@ -1,6 +1,7 @@
 "use client";
 
 import { PLANS, type PlanId } from "@nchat/billing/plans";
+import { FEATURE_LABELS, type FeatureKey } from "@nchat/protocol/plans";
 import { Dialog } from "@nchat/ui/dialog";
 import { errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
@@ -349,21 +350,11 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
                   Files up to{" "}
                   {plan.limits.maxUploadMb < 0 ? "any size" : formatMegabytes(plan.limits.maxUploadMb)}
                 </li>
-                {(
-                  [
-                    "threads",
-                    "privateChannels",
-                    "customBranding",
-                    "customDomains",
-                    "apiAccess",
-                    "sso",
-                    "auditLogs",
-                  ] as const
-                )
+                {PLAN_FEATURES
                   // Not what this platform has off (e.g. custom domains without ENABLE_CUSTOM_DOMAINS).
                   .filter((f) => plan.features[f] && !platformOff.includes(f))
                   .map((f) => (
-                    <li key={f}>{FEATURE_LABEL[f]}</li>
+                    <li key={f}>{FEATURE_LABELS[f]}</li>
                   ))}
               </ul>
               {p.current ? (
@@ -460,9 +451,7 @@ function PlanChangeSummary({
     ["API calls / month", limitText(from.limits.apiCallsPerMonth), limitText(next.limits.apiCallsPerMonth)],
     ["Files up to", upload(from.limits.maxUploadMb), upload(next.limits.maxUploadMb)],
   ];
-  const features = (Object.keys(FEATURE_LABEL) as (keyof typeof FEATURE_LABEL)[]).filter(
-    (f) => !platformOff.includes(f),
-  );
+  const features = PLAN_FEATURES.filter((f) => !platformOff.includes(f));
   const gained = features.filter((f) => next.features[f] && !from.features[f]);
   const lost = features.filter((f) => from.features[f] && !next.features[f]);
   return (
@@ -487,8 +476,8 @@ function PlanChangeSummary({
           ))}
         </tbody>
       </table>
-      {gained.length > 0 ? <p>Adds: {gained.map((f) => FEATURE_LABEL[f]).join(", ")}.</p> : null}
-      {lost.length > 0 ? <p>Removes: {lost.map((f) => FEATURE_LABEL[f]).join(", ")}.</p> : null}
+      {gained.length > 0 ? <p>Adds: {gained.map((f) => FEATURE_LABELS[f]).join(", ")}.</p> : null}
+      {lost.length > 0 ? <p>Removes: {lost.map((f) => FEATURE_LABELS[f]).join(", ")}.</p> : null}
       {!up ? (
         <p>
           Nothing is deleted, but nothing new can be added beyond the new limits, and the features it removes
@@ -506,12 +495,13 @@ function PlanChangeSummary({
   );
 }
 
-const FEATURE_LABEL = {
-  threads: "Threads",
-  privateChannels: "Private channels",
-  customBranding: "Custom branding",
-  customDomains: "Custom domain",
-  apiAccess: "API access",
-  sso: "Single sign-on",
-  auditLogs: "Audit log export",
-} as const;
+/** The features a plan card and a plan change list (the basics every plan has are not repeated). */
+const PLAN_FEATURES = [
+  "threads",
+  "privateChannels",
+  "customBranding",
+  "customDomains",
+  "apiAccess",
+  "sso",
+  "auditLogs",
+] as const satisfies readonly FeatureKey[];
