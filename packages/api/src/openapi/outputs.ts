@@ -12,6 +12,7 @@ import type {
   ReactionView,
   ThreadPage,
 } from "../chat/views";
+import type { LimitsOverview } from "../limits/overview";
 import { ASSIGNABLE_ROLES } from "../members/inputs";
 import type { InvitationView, MemberView } from "../members/views";
 
@@ -236,6 +237,22 @@ export const fileOutput = z
   })
   .meta({ id: "File" });
 
+export const usageOutput = z
+  .object({
+    plan,
+    items: z.array(
+      z.object({
+        resource: z.enum(["users", "channels", "storage", "api_calls_month"]),
+        used: z.number().meta({ description: "Storage in bytes; users include pending invitations." }),
+        limit: z.number().meta({ description: "-1: unlimited." }),
+        remaining: z.number().nullable(),
+        state: z.enum(["ok", "approaching", "reached", "over"]),
+      }),
+    ),
+    maxUploadBytes: z.number().nullable().meta({ description: "Largest file; null: unlimited." }),
+  })
+  .meta({ id: "Usage" });
+
 // ─── The schemas describe the views exactly (a typecheck failure otherwise) ─────────────────────
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -249,4 +266,5 @@ same<z.output<typeof reactionOutput>, ReactionView>(true);
 same<z.output<typeof memberOutput>, MemberView>(true);
 same<z.output<typeof invitationOutput>, InvitationView>(true);
 same<z.output<typeof fileOutput>, AttachmentMeta>(true);
+same<z.output<typeof usageOutput>, LimitsOverview>(true);
 same<Omit<z.output<typeof billingStatusOutput>, "platformOff">, BillingStatus>(true);

@@ -128,6 +128,7 @@ describe("the document", () => {
         "DELETE /members/{userId}",
         "GET /workspace",
         "GET /billing",
+        "GET /usage",
         "GET /files/{id}",
       ]),
     );
@@ -184,6 +185,11 @@ describe("reading with a read key", () => {
     expect(billing.data).toMatchObject({
       plan: "pro",
       limits: expect.objectContaining({ users: expect.any(Number) }),
+    });
+    const usage = await client.GET("/usage");
+    expect(usage.data?.items.find((i) => i.resource === "channels")).toMatchObject({
+      used: expect.any(Number),
+      state: expect.stringMatching(/^(ok|approaching|reached|over)$/),
     });
     const members = await client.GET("/members");
     expect(members.data?.members.map((m) => m.email)).toContain(`owner@${a.tenant.slug}.test`);

@@ -299,6 +299,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/usage": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Usage against the plan's limits this month */
+    get: operations["ui-limits"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/workspace": {
     parameters: {
       query?: never;
@@ -547,6 +564,23 @@ export interface components {
       hasOlder: boolean;
       messages: components["schemas"]["Message"][];
       parent: components["schemas"]["Message"];
+    };
+    Usage: {
+      items: {
+        /** @description -1: unlimited. */
+        limit: number;
+        remaining: number | null;
+        /** @enum {string} */
+        resource: "users" | "channels" | "storage" | "api_calls_month";
+        /** @enum {string} */
+        state: "ok" | "approaching" | "reached" | "over";
+        /** @description Storage in bytes; users include pending invitations. */
+        used: number;
+      }[];
+      /** @description Largest file; null: unlimited. */
+      maxUploadBytes: number | null;
+      /** @enum {string} */
+      plan: "free" | "pro" | "enterprise" | "custom";
     };
     UserRef: {
       /** Format: uuid */
@@ -1459,6 +1493,35 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ThreadPage"];
+        };
+      };
+      400: components["responses"]["Error400"];
+      401: components["responses"]["Error401"];
+      402: components["responses"]["Error402"];
+      403: components["responses"]["Error403"];
+      404: components["responses"]["Error404"];
+      409: components["responses"]["Error409"];
+      429: components["responses"]["Error429"];
+      500: components["responses"]["Error500"];
+      503: components["responses"]["Error503"];
+    };
+  };
+  "ui-limits": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Usage"];
         };
       };
       400: components["responses"]["Error400"];

@@ -1,6 +1,8 @@
 import { FEATURES, type Feature, PLANS, type PlanId } from "@nchat/billing/plans";
 import { limitsOverview } from "../limits/overview";
 import { platformOffFeatures } from "../limits/platform-features";
+import { rest } from "../openapi/meta";
+import { usageOutput } from "../openapi/outputs";
 import { authedProcedure, permissionProcedure, router } from "../trpc";
 
 /**
@@ -14,7 +16,11 @@ export const uiRouter = router({
    * / over) and the per-file upload limit.
    */
   limits: authedProcedure
-    .meta({ access: "billing" })
+    .meta({
+      access: "billing",
+      ...rest("GET", "/usage", "Workspace", "Usage against the plan's limits this month"),
+    })
+    .output(usageOutput)
     .query(({ ctx }) => limitsOverview(ctx.services.db, ctx.tenant)),
 
   /**
