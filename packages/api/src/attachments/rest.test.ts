@@ -3,7 +3,8 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { generalChannel } from "../realtime/testkit";
-import { downloadAttachmentRoute, readBodyLimited, uploadAttachmentRoute } from "../rest/attachments";
+import { downloadAttachmentRoute, uploadAttachmentRoute, uploadTooLarge } from "../rest/attachments";
+import { readBodyLimited } from "../rest/body";
 import type { Services } from "../server";
 import { type TestClient, tenantWithOwner } from "../testing";
 import { PNG, servicesWithTempFiles, setLimits, text } from "./testkit";
@@ -195,9 +196,11 @@ describe("POST /api/attachments + GET /api/attachments/:id", () => {
 
   it("readBodyLimited reads at most max + 1 bytes", async () => {
     const body = new Request("http://x/", { method: "POST", body: Buffer.alloc(1000) });
-    expect((await readBodyLimited(body, 1000)).length).toBe(1000);
+    expect((await readBodyLimited(body, 1000, () => uploadTooLarge(1000))).length).toBe(1000);
     await expect(
-      readBodyLimited(new Request("http://x/", { method: "POST", body: Buffer.alloc(1001) }), 1000),
+      readBodyLimited(new Request("http://x/", { method: "POST", body: Buffer.alloc(1001) }), 1000, () =>
+        uploadTooLarge(1000),
+      ),
     ).rejects.toMatchObject({
       code: "LIMIT_EXCEEDED",
     });

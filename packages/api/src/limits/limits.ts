@@ -29,6 +29,36 @@ const MESSAGES: Record<LimitedResource, string> = {
   api_calls_month: "Your plan's monthly API calls are used up. Upgrade for more.",
 };
 
+/** A resource against its limit, as check_tenant_limits reports it. */
+export type ResourceLimit = {
+  resource: string;
+  used: number;
+  limit: number;
+  remaining: number | null;
+  exceeded: boolean;
+  atLimit: boolean;
+};
+
+/** Every resource against its limit, from check_tenant_limits (in the caller's transaction and role). */
+export async function checkTenantLimits(tx: PublicTx, tenantId: string): Promise<ResourceLimit[]> {
+  const rows = await tx.execute<{
+    resource: string;
+    used: string;
+    limit: string;
+    remaining: string | null;
+    exceeded: boolean;
+    at_limit: boolean;
+  }>(sql`select * from public.check_tenant_limits(${tenantId})`);
+  return rows.map((r) => ({
+    resource: r.resource,
+    used: Number(r.used),
+    limit: Number(r.limit),
+    remaining: r.remaining === null ? null : Number(r.remaining),
+    exceeded: r.exceeded,
+    atLimit: r.at_limit,
+  }));
+}
+
 /** One resource's usage and limit, from check_tenant_limits (inside the caller's tenant transaction). */
 export async function resourceUsage(
   tx: PublicTx,

@@ -5,6 +5,7 @@ import { forEachOpenApiProcedure, getPathRegExp, normalizePath, unwrapZodType } 
 import type { z } from "zod";
 import { AppError, asAppError, ERROR_STATUS, retryAfterHeader } from "../errors";
 import { observeRequest } from "../infra/observe";
+import { readBodyLimited } from "../rest/body";
 import { appRouter, createCaller } from "../root";
 import type { Services } from "../server";
 import { type Context, createContext } from "../trpc";
@@ -137,21 +138,12 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
 }
 
 async function readText(request: Request): Promise<string> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new AppError("VALIDATION_FAILED", `The request body can be at most ${MAX_BODY_BYTES} bytes.`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString("utf8");
+  const body = await readBodyLimited(
+    request,
+    MAX_BODY_BYTES,
+    () => new AppError("VALIDATION_FAILED", `The request body can be at most ${MAX_BODY_BYTES} bytes.`),
+  );
+  return body.toString("utf8");
 }
 
 // ─── Responses ─────────────────────────────────────────────────────────────────────────────────────

@@ -3,11 +3,12 @@ import type { Env } from "@nchat/config";
 import type { Database } from "@nchat/db";
 import { withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat/db/public";
-import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte } from "drizzle-orm";
 import { z } from "zod";
 import type { DomainService } from "../domains/domain-service";
 import { verificationRecord } from "../domains/domain-service";
 import { AppError } from "../errors";
+import { checkTenantLimits, type ResourceLimit } from "../limits/limits";
 import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
 import { type Actor, audit } from "../services/actor";
@@ -26,6 +27,8 @@ import {
   webhookListQuery,
   webhookQuery,
 } from "./platform-queries";
+
+export type { ResourceLimit } from "../limits/limits";
 
 /** What the platform service works with: the other services do the writes (audit, cache invalidation). */
 export type PlatformDeps = {
@@ -74,15 +77,6 @@ export type UsageMonth = {
   storageBytes: number;
   apiCalls: number;
   files: number;
-};
-
-export type ResourceLimit = {
-  resource: string;
-  used: number;
-  limit: number;
-  remaining: number | null;
-  exceeded: boolean;
-  atLimit: boolean;
 };
 
 /** The last `n` UTC months, oldest first, ending with the month of `at`. */
@@ -334,24 +328,7 @@ export class PlatformService {
    */
   async limits(t: Pick<Tenant, "id">): Promise<ResourceLimit[] | null> {
     try {
-      const rows = await withPlatformAdmin(this.s.db, (tx) =>
-        tx.execute<{
-          resource: string;
-          used: string;
-          limit: string;
-          remaining: string | null;
-          exceeded: boolean;
-          at_limit: boolean;
-        }>(sql`select * from public.check_tenant_limits(${t.id})`),
-      );
-      return rows.map((r) => ({
-        resource: r.resource,
-        used: Number(r.used),
-        limit: Number(r.limit),
-        remaining: r.remaining === null ? null : Number(r.remaining),
-        exceeded: r.exceeded,
-        atLimit: r.at_limit,
-      }));
+      return await withPlatformAdmin(this.s.db, (tx) => checkTenantLimits(tx, t.id));
     } catch {
       return null;
     }

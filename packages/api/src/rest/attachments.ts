@@ -12,6 +12,7 @@ import type { Services } from "../server";
 import type { ResolvedTenant } from "../tenancy/resolver";
 import { assertStatusAllows } from "../tenancy/status-policy";
 import { createContext, enforceRateLimit } from "../trpc";
+import { readBodyLimited } from "./body";
 import { errorResponse, handle } from "./respond";
 
 /**
@@ -56,30 +57,12 @@ async function authenticate(
   return { tenant, user: session.user, resHeaders };
 }
 
-const tooLarge = (max: number) =>
+/** A file bigger than the plan allows (`max` bytes). */
+export const uploadTooLarge = (max: number) =>
   new AppError("LIMIT_EXCEEDED", `Files can be at most ${max} bytes on your plan.`, {
     resource: "upload_size",
     maxBytes: max,
   });
-
-/** The body, reading at most `max` bytes: one more and the read stops with LIMIT_EXCEEDED. */
-export async function readBodyLimited(request: Request, max: number): Promise<Buffer> {
-  if (!request.body) return Buffer.alloc(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(max);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total);
-}
 
 function decodeFileName(raw: string | null): string {
   if (!raw) return "file";
@@ -122,8 +105,8 @@ function uploadAttachment(services: Services, request: Request): Promise<Respons
       if (declared === null || !/^\d+$/.test(declared)) {
         return errorResponse("VALIDATION_FAILED", "Send the file with a Content-Length.", { status: 411 });
       }
-      if (Number(declared) > max) throw tooLarge(max);
-      const bytes = await readBodyLimited(request, max);
+      if (Number(declared) > max) throw uploadTooLarge(max);
+      const bytes = await readBodyLimited(request, max, () => uploadTooLarge(max));
       // A proxy in front may cut a body short (Next.js buffers at most proxyClientMaxBodySize):
       // never store a truncated file.
       if (bytes.length !== Number(declared)) {

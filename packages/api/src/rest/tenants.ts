@@ -1,6 +1,4 @@
-import { withTenant } from "@nchat/db";
-import { type Tenant, tenantSettings } from "@nchat/db/public";
-import { eq } from "drizzle-orm";
+import type { Tenant } from "@nchat/db/public";
 import { z } from "zod";
 import { mustEnrolTwoFactor } from "../auth/auth-service";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "../auth/cookies";
@@ -13,6 +11,7 @@ import type { Services } from "../server";
 import { type Actor, isPlatformActor } from "../services/actor";
 import { assertStatusAllows, type StatusAction } from "../tenancy/status-policy";
 import { type CreateTenantRequest, ownerUpdateInput, platformUpdateInput } from "../tenants/tenant-service";
+import { workspaceView } from "../tenants/views";
 import { type AppName, createContext, requestMeta } from "../trpc";
 import { errorResponse, handle, unwrap } from "./respond";
 
@@ -113,35 +112,16 @@ async function authorize(
 }
 
 async function view(services: Services, t: Tenant, actor: Actor) {
-  const settings = await withTenant(services.db, t, async ({ db }) => {
-    const [s] = await db.select().from(tenantSettings).where(eq(tenantSettings.tenantId, t.id));
-    return s;
+  // A workspace without a settings row (never after provisioning) shows none; anything else fails.
+  const settings = await services.tenants.getSettings(t).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === "TENANT_NOT_FOUND") return null;
+    throw err;
   });
   return {
-    id: t.id,
-    slug: t.slug,
-    name: t.name,
-    status: t.status,
-    plan: t.billingPlan,
-    billingInterval: t.billingInterval,
+    ...workspaceView(t),
     schemaName: t.schemaName,
-    branding: t.branding,
-    limits: t.limits,
-    features: t.features,
-    trialEndsAt: t.trialEndsAt,
-    currentPeriodEnd: t.currentPeriodEnd,
-    cancelAtPeriodEnd: t.cancelAtPeriodEnd,
-    createdAt: t.createdAt,
     updatedAt: t.updatedAt,
-    settings: settings
-      ? {
-          sessionTimeoutMinutes: settings.sessionTimeoutMinutes,
-          allowGuestAccess: settings.allowGuestAccess,
-          allowedEmailDomains: settings.allowedEmailDomains,
-          messageRetentionDays: settings.messageRetentionDays,
-          require2fa: settings.require2fa,
-        }
-      : null,
+    settings,
     // Billing identifiers and owner contact are for the owner and the platform only.
     owner: { id: t.ownerId, email: t.ownerEmail, name: t.ownerName },
     stripe:

@@ -6,6 +6,7 @@ import { workspaceOutput } from "../openapi/outputs";
 import { userActor } from "../services/actor";
 import { permissionProcedure, router, tenantProcedure } from "../trpc";
 import { ownerUpdateInput } from "./tenant-service";
+import { workspaceView } from "./views";
 
 export const tenantRouter = router({
   /** What anyone on the tenant host may see (sign-in page, branding). */
@@ -25,21 +26,7 @@ export const tenantRouter = router({
     .query(async ({ ctx }) => {
       const t = await ctx.services.tenants.getTenantById(ctx.tenant.id);
       if (!t) throw new AppError("TENANT_NOT_FOUND", "No such workspace.");
-      return {
-        id: t.id,
-        slug: t.slug,
-        name: t.name,
-        status: t.status,
-        plan: t.billingPlan,
-        billingInterval: t.billingInterval,
-        branding: t.branding,
-        limits: t.limits,
-        features: t.features,
-        trialEndsAt: t.trialEndsAt,
-        currentPeriodEnd: t.currentPeriodEnd,
-        cancelAtPeriodEnd: t.cancelAtPeriodEnd,
-        createdAt: t.createdAt,
-      };
+      return workspaceView(t);
     }),
 
   /** Name and branding (owner). Plan, limits, features, status and Stripe fields are refused. */

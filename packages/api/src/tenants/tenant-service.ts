@@ -20,9 +20,10 @@ import {
   tenantSettings,
   tenants,
 } from "@nchat/db/public";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors";
+import { checkTenantLimits, type ResourceLimit } from "../limits/limits";
 import { hashPassword } from "../passwords";
 import { type Actor, audit, auditActor, isPlatformActor } from "../services/actor";
 import {
@@ -39,14 +40,7 @@ export type LimitCheck = {
   limits: string[];
   /** The resources at or above their limit: no further growth. */
   atLimit: string[];
-  resources: {
-    resource: string;
-    used: number;
-    limit: number;
-    remaining: number | null;
-    exceeded: boolean;
-    atLimit: boolean;
-  }[];
+  resources: ResourceLimit[];
 };
 
 export type TenantServiceDeps = {
@@ -291,24 +285,7 @@ export class TenantService {
 
   /** Usage against limits, from the check_tenant_limits SQL function (run under the tenant's role). */
   async checkLimits(tenant: Pick<Tenant, "id" | "schemaName" | "dbRole">): Promise<LimitCheck> {
-    const rows = await withTenant(this.deps.db, tenant, ({ db }) =>
-      db.execute<{
-        resource: string;
-        used: string;
-        limit: string;
-        remaining: string | null;
-        exceeded: boolean;
-        at_limit: boolean;
-      }>(sql`select * from public.check_tenant_limits(${tenant.id})`),
-    );
-    const resources = rows.map((r) => ({
-      resource: r.resource,
-      used: Number(r.used),
-      limit: Number(r.limit),
-      remaining: r.remaining === null ? null : Number(r.remaining),
-      exceeded: r.exceeded,
-      atLimit: r.at_limit,
-    }));
+    const resources = await withTenant(this.deps.db, tenant, ({ db }) => checkTenantLimits(db, tenant.id));
     const limits = resources.filter((r) => r.exceeded).map((r) => r.resource);
     return {
       exceeded: limits.length > 0,
