@@ -140,6 +140,9 @@ describe("two-factor authentication", () => {
     await member.getByRole("button", { name: "Continue" }).click();
     await member.getByTestId("current-user").getByText(MEMBER.name).waitFor(LONG);
     expect(new URL(member.url()).pathname).toBe("/members");
+    // The page has loaded its list (it is live, not just server-rendered HTML whose buttons do
+    // nothing yet) before the member signs out.
+    await member.getByTestId(`member-${MEMBER.email}`).waitFor(LONG);
 
     // Signed out, the password alone no longer signs in: the code is asked for.
     await member.getByRole("button", { name: "Sign out" }).click();
