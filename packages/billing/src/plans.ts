@@ -1,4 +1,5 @@
 import type { TenantFeatures, TenantLimits } from "@nchat/db/public";
+import { PLAN_LABELS } from "@nchat/protocol/plans";
 
 export type PlanId = "free" | "pro" | "enterprise" | "custom";
 export const PLAN_IDS: readonly PlanId[] = ["free", "pro", "enterprise", "custom"];
@@ -73,7 +74,7 @@ const ENTERPRISE: Feature[] = [...PRO, "sso", "auditLogs", "prioritySupport"];
 export const PLANS: Record<PlanId, Plan> = {
   free: {
     id: "free",
-    name: "Free",
+    name: PLAN_LABELS.free,
     price: { month: 0, year: 0 },
     selfServe: true,
     stripePriceEnv: null,
@@ -84,7 +85,7 @@ export const PLANS: Record<PlanId, Plan> = {
   },
   pro: {
     id: "pro",
-    name: "Pro",
+    name: PLAN_LABELS.pro,
     price: { month: 4_900, year: 49_000 },
     selfServe: true,
     stripePriceEnv: { month: "STRIPE_PRICE_PRO_MONTHLY", year: "STRIPE_PRICE_PRO_YEARLY" },
@@ -95,7 +96,7 @@ export const PLANS: Record<PlanId, Plan> = {
   },
   enterprise: {
     id: "enterprise",
-    name: "Enterprise",
+    name: PLAN_LABELS.enterprise,
     price: { month: 19_900, year: 199_000 },
     selfServe: true,
     stripePriceEnv: { month: "STRIPE_PRICE_ENTERPRISE_MONTHLY", year: "STRIPE_PRICE_ENTERPRISE_YEARLY" },
@@ -113,7 +114,7 @@ export const PLANS: Record<PlanId, Plan> = {
   // Custom starts as Enterprise; a super admin overrides limits and features per tenant.
   custom: {
     id: "custom",
-    name: "Custom",
+    name: PLAN_LABELS.custom,
     price: { month: null, year: null },
     selfServe: false,
     stripePriceEnv: null,
