@@ -1,10 +1,6 @@
 /** Helpers for the chat tests (real database; imported by *.test.ts only). */
 import { uniqueSlug } from "@nchat/db/testing";
-import { TRPCError } from "@trpc/server";
-import { getErrorShape } from "@trpc/server/unstable-core-do-not-import";
 import { vi } from "vitest";
-import { ZodError } from "zod";
-import { appRouter } from "../root";
 import type { Services } from "../server";
 import type { Actor } from "../services/actor";
 import { allowGuests, TestClient, tenantWithOwner } from "../testing";
@@ -17,30 +13,13 @@ export type Person = { client: TestClient; user: { id: string; name: string; ema
 
 /**
  * The error of a call that must fail: tRPC code, app code, message, details. An input refused by a
- * procedure's schema (`.input()`) carries a ZodError, not an AppError: for it, the app code, message
- * and fields are those the tRPC error formatter (trpc.ts) gives clients.
+ * procedure's schema arrives as VALIDATION_FAILED with its fields too (trpc.ts maps the ZodError).
  */
 export async function rejects(p: Promise<unknown> | (() => Promise<unknown>)) {
   try {
     await (typeof p === "function" ? p() : p);
   } catch (e) {
     const err = e as { code: string; message: string; cause?: { code?: string; details?: unknown } };
-    if (e instanceof TRPCError && e.cause instanceof ZodError) {
-      const shape = getErrorShape({
-        config: appRouter._def._config,
-        error: e,
-        type: "unknown",
-        path: undefined,
-        input: undefined,
-        ctx: undefined,
-      });
-      return {
-        code: err.code,
-        appCode: shape.data.appCode,
-        message: shape.message,
-        details: { fields: shape.data.fields },
-      };
-    }
     return {
       code: err.code,
       appCode: err.cause?.code ?? err.code,
