@@ -5,7 +5,7 @@ import { forEachOpenApiProcedure, getPathRegExp, normalizePath, unwrapZodType } 
 import type { z } from "zod";
 import { AppError, asAppError, ERROR_STATUS, retryAfterHeader } from "../errors";
 import { observeRequest } from "../infra/observe";
-import { readBodyLimited } from "../rest/body";
+import { readJsonBody } from "../rest/body";
 import { appRouter, createCaller } from "../root";
 import type { Services } from "../server";
 import { type Context, createContext } from "../trpc";
@@ -77,8 +77,6 @@ function findOperation(method: string, subpath: string) {
 
 // ─── Input ─────────────────────────────────────────────────────────────────────────────────────────
 
-const MAX_BODY_BYTES = 256 * 1024;
-
 type AnyZod = z.ZodType & { _zod: { def: { type: string; element?: AnyZod } } };
 
 function inputSchema(procedure: AnyProcedure): AnyZod | null {
@@ -122,28 +120,11 @@ function queryInput(url: URL, shape: Record<string, AnyZod>): Record<string, unk
 }
 
 async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await readText(request);
-  if (text.trim() === "") return {};
-  if (!(request.headers.get("content-type") ?? "").toLowerCase().includes("application/json"))
-    throw new AppError("VALIDATION_FAILED", "Send a JSON body (Content-Type: application/json).");
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new AppError("VALIDATION_FAILED", "The request body is not valid JSON.");
-  }
+  const body = await readJsonBody(request, { optional: true });
+  if (body === undefined) return {};
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new AppError("VALIDATION_FAILED", "The request body must be a JSON object.");
   return body as Record<string, unknown>;
-}
-
-async function readText(request: Request): Promise<string> {
-  const body = await readBodyLimited(
-    request,
-    MAX_BODY_BYTES,
-    () => new AppError("VALIDATION_FAILED", `The request body can be at most ${MAX_BODY_BYTES} bytes.`),
-  );
-  return body.toString("utf8");
 }
 
 // ─── Responses ─────────────────────────────────────────────────────────────────────────────────────

@@ -1,9 +1,10 @@
 import { checkoutInput } from "../billing/billing-service";
-import { AppError, parseInput } from "../errors";
+import { parseInput } from "../errors";
 import { observeRequest } from "../infra/observe";
 import { createCaller } from "../root";
 import type { Services } from "../server";
 import { createContext } from "../trpc";
+import { readJsonBody } from "./body";
 import { errorResponse, handle, unwrap } from "./respond";
 
 /**
@@ -16,17 +17,6 @@ import { errorResponse, handle, unwrap } from "./respond";
  *                               duplicates); 400 bad signature (nothing stored); 500 retry later
  * Errors: { "error": { "code", "message" } }.
  */
-
-async function jsonBody(request: Request): Promise<unknown> {
-  if (!(request.headers.get("content-type") ?? "").includes("application/json")) {
-    throw new AppError("VALIDATION_FAILED", "Send a JSON body (Content-Type: application/json).");
-  }
-  try {
-    return await request.json();
-  } catch {
-    throw new AppError("VALIDATION_FAILED", "The request body is not valid JSON.");
-  }
-}
 
 const post = (request: Request) =>
   request.method.toUpperCase() === "POST"
@@ -54,7 +44,7 @@ export function billingCheckoutRoute(services: Services, request: Request): Prom
   return observed(services, request, "POST /api/billing/checkout", async () => {
     const refused = post(request);
     if (refused) return refused;
-    const input = parseInput(checkoutInput, (await jsonBody(request)) ?? {});
+    const input = parseInput(checkoutInput, (await readJsonBody(request)) ?? {});
     return asCaller(services, request, async (c) => {
       const { url, mode } = await c.billing.checkout(input);
       return { url, mode };

@@ -13,6 +13,7 @@ import { assertStatusAllows, type StatusAction } from "../tenancy/status-policy"
 import { type CreateTenantRequest, ownerUpdateInput, platformUpdateInput } from "../tenants/tenant-service";
 import { workspaceView } from "../tenants/views";
 import { type AppName, createContext, requestMeta } from "../trpc";
+import { readJsonBody } from "./body";
 import { errorResponse, handle, unwrap } from "./respond";
 
 /**
@@ -27,17 +28,6 @@ import { errorResponse, handle, unwrap } from "./respond";
  * Errors: { "error": { "code", "message" } } with 400/401/403/404/409.
  */
 
-async function jsonBody(request: Request): Promise<unknown> {
-  if (!(request.headers.get("content-type") ?? "").includes("application/json")) {
-    throw new AppError("VALIDATION_FAILED", "Send a JSON body (Content-Type: application/json).");
-  }
-  try {
-    return await request.json();
-  } catch {
-    throw new AppError("VALIDATION_FAILED", "The request body is not valid JSON.");
-  }
-}
-
 /** Logged and counted (see observeRequest). */
 export const createTenantRoute = (services: Services, request: Request): Promise<Response> =>
   observeRequest({ log: services.log, app: "web", request, route: "POST /api/tenants/create" }, () =>
@@ -46,7 +36,7 @@ export const createTenantRoute = (services: Services, request: Request): Promise
 
 function createTenant(services: Services, request: Request): Promise<Response> {
   return handle(async () => {
-    const body = await jsonBody(request);
+    const body = await readJsonBody(request);
     const resHeaders = new Headers();
     const ctx = await createContext({ services, headers: request.headers, resHeaders, app: "web" });
     // The procedure validates the body (its input schema); the cast only passes it on.
@@ -147,7 +137,7 @@ function tenantById(services: Services, app: AppName, request: Request, id: stri
     }
     // Cross-site forgery and a bad body are refused before anything is looked up.
     if (method !== "GET") assertSameOrigin(request.headers);
-    const body = method === "PUT" ? await jsonBody(request) : undefined;
+    const body = method === "PUT" ? await readJsonBody(request) : undefined;
     const action = method === "GET" ? "billing" : method === "PUT" ? "write" : "delete";
     const { actor, tenant } = await authorize(services, app, request, id, action);
     if (method === "GET")
