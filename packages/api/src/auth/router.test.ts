@@ -256,3 +256,27 @@ describe("over HTTP", () => {
     expect(ghost.status).toBe(404);
   });
 });
+
+describe("cookie security follows the services' environment", () => {
+  it("production: the session cookie is Secure; development: it is not (plain http on localhost)", async () => {
+    const production = await testServices({ NODE_ENV: "production", BILLING_MODE: "offline" });
+    try {
+      for (const [s, secure] of [
+        [services, false],
+        [production, true],
+      ] as const) {
+        const slug = uniqueSlug("sec");
+        const { client } = await tenantWithOwner(s, slug);
+        const res = await client.http("auth.signIn", {
+          body: { email: `owner@${slug}.test`, password: "owner-password-1" },
+        });
+        expect(res.status).toBe(200);
+        const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+        expect(cookie).toBeDefined();
+        expect(/;\s*Secure/i.test(cookie!)).toBe(secure);
+      }
+    } finally {
+      await production.close();
+    }
+  });
+});
