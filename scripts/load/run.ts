@@ -583,9 +583,10 @@ export async function runLoad(
       }
       const kind = `${what} ${r.status}${r.status === 503 ? (r.retryAfter ? " (Retry-After)" : " (no Retry-After)") : ""}`;
       // Only the PostgreSQL drills may fail requests; the others must not fail any. After a restart a
-      // rare request may still answer 503 + Retry-After well after the restore (seen once or twice a
-      // run on a loaded machine, 9–17 s after it; the cause is not found yet): retryable and counted
-      // as the drill's — a 500, or a 503 without Retry-After, still fails it.
+      // rare request may still answer 503 + Retry-After after the restore, on a loaded machine: a new
+      // connection that hits DATABASE_CONNECT_TIMEOUT (5 s) while other work is answered. Retryable,
+      // counted as the drill's and listed in the row "retryable 503s after the restore" until the
+      // database layer retries such a connection itself — a 500, or a 503 without Retry-After, fails.
       const lateRetry = isPgDrill(drill) && r.status === 503 && !!r.retryAfter && restoredAt !== null;
       const explained = isPgDrill(drill) && (inOutage(t0, t1) || lateRetry);
       if (lateRetry && !inOutage(t0, t1))
