@@ -3,6 +3,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -15,6 +16,17 @@ import {
 } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+/** PostgreSQL's full-text document type (search columns only; never read by the app). */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * What full-text search indexes: English stems (so "deploying" finds "deployed") plus the words as
+ * typed (`simple`: names, stop words, prefixes of the word being typed). One expression, maintained
+ * by PostgreSQL on every insert and edit.
+ */
+const searchDocument = (text: ReturnType<typeof sql>) =>
+  sql`(to_tsvector('english'::regconfig, ${text}) || to_tsvector('simple'::regconfig, ${text}))`;
 
 /**
  * The chat tables of one tenant, in its own schema. This factory is the only definition:
@@ -54,6 +66,15 @@ export function tenantTables(schemaName: string) {
       /** Failed second-factor codes since the last success, and their back-off (as for passwords). */
       twoFactorFailures: integer("two_factor_failures").notNull().default(0),
       twoFactorBlockedUntil: ts("two_factor_blocked_until"),
+      /** IANA time zone name (e.g. "Europe/Berlin"); null until the person (or their browser) sets one. */
+      timeZone: text("time_zone"),
+      /**
+       * The avatar: blob-store keys of the 256 px image and the 64 px thumbnail, both sealed with the
+       * tenant's data key of `avatarKeyVersion`. `avatarUrl` is where members fetch it (null: initials).
+       */
+      avatarKey: text("avatar_key"),
+      avatarThumbKey: text("avatar_thumb_key"),
+      avatarKeyVersion: integer("avatar_key_version"),
       createdAt: ts("created_at").notNull().defaultNow(),
       updatedAt: ts("updated_at").notNull().defaultNow(),
     },
@@ -190,10 +211,12 @@ export function tenantTables(schemaName: string) {
       editedAt: ts("edited_at"),
       deletedAt: ts("deleted_at"),
       createdAt: ts("created_at").notNull().defaultNow(),
+      searchVector: tsvector("search_vector").generatedAlwaysAs(searchDocument(sql`"body"`)),
     },
     (t) => [
       index("messages_channel_idx").on(t.channelId, t.id),
       index("messages_parent_idx").on(t.parentId, t.id).where(sql`${t.parentId} is not null`),
+      index("messages_search_idx").using("gin", t.searchVector),
     ],
   );
 
@@ -246,10 +269,15 @@ export function tenantTables(schemaName: string) {
       storageKey: text("storage_key").notNull().unique(),
       keyVersion: integer("key_version").notNull(),
       createdAt: ts("created_at").notNull().defaultNow(),
+      /** File names split at punctuation ("q3-report.pdf" → q3, report, pdf). */
+      searchVector: tsvector("search_vector").generatedAlwaysAs(
+        searchDocument(sql`regexp_replace("file_name", '[[:punct:]]+', ' ', 'g')`),
+      ),
     },
     (t) => [
       index("attachments_message_idx").on(t.messageId),
       index("attachments_channel_idx").on(t.channelId),
+      index("attachments_search_idx").using("gin", t.searchVector),
     ],
   );
 
