@@ -582,11 +582,12 @@ export async function runLoad(
         if (r.status !== 503 || !r.retryAfter) not503++;
       }
       const kind = `${what} ${r.status}${r.status === 503 ? (r.retryAfter ? " (Retry-After)" : " (no Retry-After)") : ""}`;
-      // Only the PostgreSQL drills may fail requests; the others must not fail any. After a restart a
-      // rare request may still answer 503 + Retry-After after the restore, on a loaded machine: a new
-      // connection that hits DATABASE_CONNECT_TIMEOUT (5 s) while other work is answered. Retryable,
-      // counted as the drill's and listed in the row "retryable 503s after the restore" until the
-      // database layer retries such a connection itself — a 500, or a 503 without Retry-After, fails.
+      // Only the PostgreSQL drills may fail requests; the others must not fail any. After a restart
+      // every pool reconnects at once, and on a loaded machine a new connection can wait out
+      // DATABASE_CONNECT_TIMEOUT (5 s) while other work is answered. The database layer tries such a
+      // unit of work once more (availability.ts); one whose second connect fails too answers 503 +
+      // Retry-After — retryable, counted as the drill's and listed in the row "retryable 503s after
+      // the restore". A 500, or a 503 without Retry-After, fails the drill.
       const lateRetry = isPgDrill(drill) && r.status === 503 && !!r.retryAfter && restoredAt !== null;
       const explained = isPgDrill(drill) && (inOutage(t0, t1) || lateRetry);
       if (lateRetry && !inOutage(t0, t1))

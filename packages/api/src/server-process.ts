@@ -1,4 +1,4 @@
-import { assertStartable, loadEnv } from "@nchat/config";
+import { type Env, loadEnv } from "@nchat/config";
 import { installShutdown } from "./lifecycle";
 
 /**
@@ -7,14 +7,12 @@ import { installShutdown } from "./lifecycle";
  * requests finish, flush usage, close pools and Redis, exit 0).
  */
 export function startServerProcess(source: Record<string, string | undefined> = process.env): void {
-  const env = loadEnv(source);
-  if (source.NEXT_PHASE !== "phase-production-build") {
-    try {
-      assertStartable(env);
-    } catch (err) {
-      console.error((err as Error).message);
-      process.exit(1);
-    }
+  let env: Env;
+  try {
+    env = loadEnv(source); // in production (not while building), also what production requires
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
   }
   installShutdown({ graceMs: env.SHUTDOWN_GRACE_MS, delayMs: env.SHUTDOWN_DELAY_MS });
 }

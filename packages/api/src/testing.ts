@@ -1,15 +1,15 @@
 import { loadEnv } from "@nchat/config";
 import { inject } from "vitest";
+import { SYSTEM } from "./audit/actor";
 import { createCaller } from "./root";
 import { createServices, type Services } from "./server";
-import { SYSTEM } from "./services/actor";
 import { type AppName, createContext } from "./trpc";
 
 export const TEST_BASE_DOMAIN = "nchat.test";
 const MASTER_KEY = Buffer.alloc(32, 7).toString("base64"); // same as @nchat/db/testing's testMasterKey
 
 /** Services over the run's test database (and Redis when the run has one). */
-export function testServices(
+export async function testServices(
   over: Record<string, string> = {},
   opts: Parameters<typeof createServices>[1] = {},
 ): Promise<Services> {

@@ -126,62 +126,114 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       // /api/metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: 404
       // in production, open in development and test.
       METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+      // Outgoing mail. SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465.
+      // Unset: mail is captured in the process (the dev mailbox page and a console line with its
+      // links), never sent and never silently dropped (in production each captured mail is logged as
+      // an error, without its links, and the mailbox page is refused).
+      SMTP_URL: z
+        .string()
+        .regex(/^smtps?:\/\/[^\s]+$/, "smtp://[user:password@]host[:port] or smtps://…")
+        .optional(),
+      // The sender of every mail: an address, or `Name <address>`.
+      MAIL_FROM: z.string().min(3).default("nchat <no-reply@localhost>"),
+      // Background jobs (pg-boss, in PostgreSQL): how many jobs one process works on at once, how
+      // often an idle worker looks for new ones, how often a failed send is tried in all, and the
+      // first retry delay (doubled each time, with jitter).
+      QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+      QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+      MAIL_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(8),
+      MAIL_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+      // false: this process queues jobs but works on none (a deployment with separate workers).
+      QUEUE_WORKER: bool(true),
     },
     runtimeEnv: source,
     emptyStringAsUndefined: true,
+    // Rules across variables, in the schema: what production requires, what contradicts itself.
+    // `next build` runs with NODE_ENV=production but serves nothing, so it is not held to them.
+    createFinalSchema: (shape) =>
+      z.object(shape).superRefine((values, ctx) => {
+        const building = source.NEXT_PHASE === "phase-production-build";
+        for (const { path, message } of crossFieldProblems(values as CrossFields, building))
+          ctx.addIssue({ code: "custom", path: [path], message });
+      }),
+    onValidationError: (issues) => {
+      const lines = issues.map((i) => {
+        const key = i.path?.map((p) => (typeof p === "object" ? p.key : p)).join(".");
+        return key ? `${key}: ${i.message}` : i.message;
+      });
+      throw new Error(
+        `Invalid environment (NODE_ENV=${source.NODE_ENV ?? "development"}):\n  - ${lines.join("\n  - ")}`,
+      );
+    },
   });
-  if (e.REDIS_URL) {
-    try {
-      redisIsCluster(parseRedisUrl(e.REDIS_URL), e.REDIS_CLUSTER);
-    } catch (err) {
-      throw new Error(`Invalid environment variables: REDIS_URL / REDIS_CLUSTER: ${(err as Error).message}`);
-    }
-  }
   return e;
 }
 
 export type Env = ReturnType<typeof loadEnv>;
+/** The variables the rules across fields read. */
+type CrossFields = {
+  NODE_ENV: string;
+  DATABASE_URL?: string;
+  DATABASE_APP_PASSWORD: string;
+  MASTER_ENCRYPTION_KEY?: string;
+  BILLING_MODE?: BillingMode;
+  STRIPE_SECRET_KEY?: string;
+  REDIS_URL?: string;
+  REDIS_CLUSTER?: boolean;
+};
+type Problem = { path: keyof CrossFields; message: string };
+
+/**
+ * What keeps a configuration from serving: in production, missing secrets (DATABASE_URL,
+ * MASTER_ENCRYPTION_KEY), the development DATABASE_APP_PASSWORD, or no explicit BILLING_MODE (offline
+ * billing lets any owner pick any plan for free: never a silent default there); anywhere, a
+ * BILLING_MODE that contradicts the Stripe key, and a REDIS_URL / REDIS_CLUSTER that disagree.
+ */
+function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
+  const problems: Problem[] = [];
+  if (e.BILLING_MODE === "stripe" && !e.STRIPE_SECRET_KEY)
+    problems.push({ path: "BILLING_MODE", message: "BILLING_MODE=stripe needs STRIPE_SECRET_KEY." });
+  if (e.BILLING_MODE === "offline" && e.STRIPE_SECRET_KEY)
+    problems.push({
+      path: "BILLING_MODE",
+      message: "BILLING_MODE=offline but STRIPE_SECRET_KEY is set: choose one.",
+    });
+  if (e.REDIS_URL) {
+    try {
+      redisIsCluster(parseRedisUrl(e.REDIS_URL), e.REDIS_CLUSTER);
+    } catch (err) {
+      problems.push({ path: "REDIS_CLUSTER", message: (err as Error).message });
+    }
+  }
+  if (e.NODE_ENV !== "production" || building) return problems;
+  if (!e.DATABASE_URL) problems.push({ path: "DATABASE_URL", message: "DATABASE_URL is not set." });
+  if (!e.MASTER_ENCRYPTION_KEY)
+    problems.push({
+      path: "MASTER_ENCRYPTION_KEY",
+      message: "MASTER_ENCRYPTION_KEY is not set (generate one: openssl rand -base64 32).",
+    });
+  if (e.DATABASE_APP_PASSWORD === DEV_APP_PASSWORD)
+    problems.push({
+      path: "DATABASE_APP_PASSWORD",
+      message: "DATABASE_APP_PASSWORD is the development default: set a real password.",
+    });
+  if (!e.BILLING_MODE)
+    problems.push({
+      path: "BILLING_MODE",
+      message:
+        'BILLING_MODE is not set: "stripe" (with STRIPE_SECRET_KEY) or "offline" (plans change without payment).',
+    });
+  return problems;
+}
 
 /** The app role's development password (the default of DATABASE_APP_PASSWORD); never in production. */
 export const DEV_APP_PASSWORD = "nchat-app-dev-password";
 
 export type BillingMode = "stripe" | "offline";
 
-/**
- * What keeps this configuration from serving: production without real secrets (a missing
- * MASTER_ENCRYPTION_KEY, the development DATABASE_APP_PASSWORD) or without an explicit BILLING_MODE
- * (offline billing lets any owner pick any plan for free: never a silent default there), and a
- * BILLING_MODE that contradicts the Stripe key. Empty when it may start.
- */
-export function configProblems(e: Env): string[] {
-  const problems: string[] = [];
-  if (e.BILLING_MODE === "stripe" && !e.STRIPE_SECRET_KEY)
-    problems.push("BILLING_MODE=stripe needs STRIPE_SECRET_KEY.");
-  if (e.BILLING_MODE === "offline" && e.STRIPE_SECRET_KEY)
-    problems.push("BILLING_MODE=offline but STRIPE_SECRET_KEY is set: choose one.");
-  if (e.NODE_ENV !== "production") return problems;
-  if (!e.MASTER_ENCRYPTION_KEY)
-    problems.push("MASTER_ENCRYPTION_KEY is not set (generate one: openssl rand -base64 32).");
-  if (e.DATABASE_APP_PASSWORD === DEV_APP_PASSWORD)
-    problems.push("DATABASE_APP_PASSWORD is the development default: set a real password.");
-  if (!e.BILLING_MODE)
-    problems.push(
-      'BILLING_MODE is not set: "stripe" (with STRIPE_SECRET_KEY) or "offline" (plans change without payment).',
-    );
-  return problems;
-}
-
-/** Throws one error naming every problem (see configProblems); the server must not start. */
-export function assertStartable(e: Env): void {
-  const problems = configProblems(e);
-  if (problems.length)
-    throw new Error(`Refusing to start (NODE_ENV=${e.NODE_ENV}):\n  - ${problems.join("\n  - ")}`);
-}
-
 /** How billing works: BILLING_MODE, or (outside production only) stripe with a key, offline without. */
 export function billingMode(e: Env): BillingMode {
   if (e.BILLING_MODE) return e.BILLING_MODE;
-  if (e.NODE_ENV === "production") assertStartable(e);
   return e.STRIPE_SECRET_KEY ? "stripe" : "offline";
 }
 

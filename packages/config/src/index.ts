@@ -1,8 +1,6 @@
 export {
-  assertStartable,
   type BillingMode,
   billingMode,
-  configProblems,
   DEV_APP_PASSWORD,
   type Env,
   env,

@@ -19,6 +19,11 @@ function waitingWork() {
   return { fn, connect, claimed: () => claimed };
 }
 
+async function until(ok: () => boolean) {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 1));
+  if (!ok()) throw new Error("condition not reached");
+}
+
 describe("DatabaseAvailability", () => {
   it("fails fast once the server is unreachable, lets one probe through per interval, and recovers", async () => {
     let now = 0;
@@ -40,20 +45,60 @@ describe("DatabaseAvailability", () => {
     expect(a.stats()).toMatchObject({ outages: 1, refusedDown: 1 });
   });
 
-  it("a connection attempt that fails while other work gets answers does not mark it down", async () => {
+  it("a connection attempt that fails while other work gets answers is tried once more, and never marks it down", async () => {
     const a = new DatabaseAvailability({ maxInFlight: 10 });
-    let failSlowAttempt!: () => void;
-    const slow = a.run(
-      () =>
-        new Promise<never>((_, reject) => {
-          failSlowAttempt = () => reject(Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" }));
-        }),
-    );
+    const timedOut = () => Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" });
+    const attempts: Array<(outcome: "fail" | "connect") => void> = [];
+    const work = (ticket: WorkTicket) =>
+      new Promise<string>((resolve, reject) => {
+        attempts.push((outcome) =>
+          outcome === "fail" ? reject(timedOut()) : resolve(String(ticket.claim())),
+        );
+      });
+    const slow = a.run(work);
     await a.run(async () => "answered meanwhile");
-    failSlowAttempt();
-    await expect(slow).rejects.toMatchObject({ reason: "down" }); // this request still fails (503)…
-    expect(a.up).toBe(true); // …but the next ones are not refused
+    attempts[0]("fail");
+    await until(() => attempts.length === 2); // tried again: nothing of it ran (never claimed)
+    attempts[1]("connect");
+    await expect(slow).resolves.toBe("true");
+    expect(a.stats()).toMatchObject({ connectRetries: 1, outages: 0 });
+
+    // Once only: a second failed connect fails this unit (503) — the database stays up for the rest.
+    const twice = a.run(work);
+    await a.run(async () => "answered meanwhile");
+    attempts[2]("fail");
+    await until(() => attempts.length === 4);
+    attempts[3]("fail");
+    await expect(twice).rejects.toMatchObject({ reason: "down" });
+    expect(a.up).toBe(true);
     await expect(a.run(async () => "next")).resolves.toBe("next");
+  });
+
+  it("a failed connect with no answer from the server since is not retried: the database is down", async () => {
+    const a = new DatabaseAvailability({ maxInFlight: 10 });
+    let calls = 0;
+    await expect(
+      a.run(async () => {
+        calls++;
+        throw Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" });
+      }),
+    ).rejects.toMatchObject({ reason: "down" });
+    expect(calls).toBe(1);
+    expect(a.up).toBe(false);
+    expect(a.stats().connectRetries).toBe(0);
+  });
+
+  it("work that failed after it began is never tried again, whatever the error", async () => {
+    const a = new DatabaseAvailability({ maxInFlight: 10 });
+    let calls = 0;
+    const begun = a.run(async (ticket) => {
+      calls++;
+      ticket.claim();
+      await a.run(async () => "answered meanwhile");
+      throw Object.assign(new Error("lost"), { code: "ECONNREFUSED" });
+    });
+    await expect(begun).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(calls).toBe(1);
   });
 
   it("a server without a free connection slot is busy, not down: that unit fails, the rest go on", async () => {

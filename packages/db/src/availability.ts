@@ -86,6 +86,8 @@ export type AvailabilityStats = {
   refusedBusy: number;
   /** Times the database was marked down. */
   outages: number;
+  /** Units of work tried again after a failed connect while the server answered other work. */
+  connectRetries: number;
 };
 
 export class DatabaseAvailability {
@@ -97,7 +99,7 @@ export class DatabaseAvailability {
   private answers = 0;
   private notBegun = 0;
   private readonly waiting = new Set<(err: DatabaseUnavailableError) => boolean>();
-  private readonly counters = { refusedDown: 0, refusedBusy: 0, outages: 0 };
+  private readonly counters = { refusedDown: 0, refusedBusy: 0, outages: 0, connectRetries: 0 };
 
   constructor(
     private readonly opts: {
@@ -167,7 +169,7 @@ export class DatabaseAvailability {
         return true;
       },
     };
-    const work = fn(ticket);
+    const work = this.attempt(fn, ticket, () => state === "waiting" && this.answers > answersBefore);
     work.catch(() => {}); // an abandoned unit of work may still settle later
     try {
       const result = await Promise.race([work, abandoned]);
@@ -197,6 +199,26 @@ export class DatabaseAvailability {
       if (state === "waiting") this.notBegun--;
       this.inFlight--;
       if (probe) this.probing = false;
+    }
+  }
+
+  /**
+   * Runs `fn`; when its connection attempt failed (nothing of it ran: the ticket was never claimed)
+   * while the server answered other work since it began, it is tried once more. That is a slow or
+   * refused connect on a server that is up — e.g. right after a restart, when every pool reconnects at
+   * once and a connect can wait out `connect_timeout` — and the caller should get its answer, not a 503.
+   */
+  private async attempt<T>(
+    fn: (ticket: WorkTicket) => Promise<T>,
+    ticket: WorkTicket,
+    retryable: () => boolean,
+  ): Promise<T> {
+    try {
+      return await fn(ticket);
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError || !isUnreachable(err) || !retryable()) throw err;
+      this.counters.connectRetries++;
+      return fn(ticket);
     }
   }
 

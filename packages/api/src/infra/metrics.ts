@@ -171,6 +171,12 @@ function createState(): MetricsState {
     [],
     one((s) => s.db.availability.stats().outages),
   );
+  counter(
+    "nchat_db_connect_retries_total",
+    "Units of work tried again after a failed connect while PostgreSQL answered other work",
+    [],
+    one((s) => s.db.availability.stats().connectRetries),
+  );
   gauge("nchat_db_pool_max_connections", "Configured maximum connections per pool", ["pool"], (set) => {
     const byPool = new Map<string, number>();
     const add = (pool: string, sql: { options: { max?: number } }) =>
