@@ -1,4 +1,4 @@
-import type { Actor } from "../services/actor";
+import type { Actor } from "../audit/actor";
 import * as members from "./channel-members";
 import * as channels from "./channels";
 import type {
@@ -15,10 +15,13 @@ import type {
   ReactRequest,
   RemoveMemberRequest,
   SendRequest,
+  SetNotificationSettingsRequest,
   ThreadRequest,
   UpdateChannelRequest,
 } from "./inputs";
 import * as messages from "./messages";
+import * as notificationSettings from "./notification-settings";
+import * as pins from "./pins";
 import * as readState from "./read-state";
 import { type ChatServiceDeps, type ChatTenant, ChatUnitOfWork } from "./unit-of-work";
 
@@ -33,6 +36,8 @@ export type { ChatServiceDeps, ChatTenant } from "./unit-of-work";
  *   channel-members.ts  the member list, join, leave, add and remove people, DMs
  *   messages.ts         post (threads), edit, delete, page, react
  *   read-state.ts       notifications, read position, unread counts, typing
+ *   pins.ts             pin, unpin, a channel's pinned messages
+ *   notification-settings.ts   my notification level and mute per channel
  *   access.ts           who may see / post where (ids, visibility, membership checks)
  *   unit-of-work.ts     the tenant transaction, the caller, publishing events after commit
  *   channel-views.ts, message-views.ts   how channels and messages read (shared queries)
@@ -118,6 +123,27 @@ export class ChatService {
   }
   react(tenant: ChatTenant, actor: Actor, input: ReactRequest) {
     return messages.react(this.work, tenant, actor, input);
+  }
+
+  // ─── Pins ──────────────────────────────────────────────────────────────────────────────────────
+
+  pin(tenant: ChatTenant, actor: Actor, input: MessageRefRequest) {
+    return pins.pin(this.work, tenant, actor, input);
+  }
+  unpin(tenant: ChatTenant, actor: Actor, input: MessageRefRequest) {
+    return pins.unpin(this.work, tenant, actor, input);
+  }
+  pins(tenant: ChatTenant, actor: Actor, input: ChannelRefRequest) {
+    return pins.listPins(this.work, tenant, actor, input);
+  }
+
+  // ─── Notification settings ─────────────────────────────────────────────────────────────────────
+
+  notificationSettings(tenant: ChatTenant, actor: Actor) {
+    return notificationSettings.notificationSettings(this.work, tenant, actor);
+  }
+  setNotificationSettings(tenant: ChatTenant, actor: Actor, input: SetNotificationSettingsRequest) {
+    return notificationSettings.setNotificationSettings(this.work, tenant, actor, input);
   }
 
   // ─── Read state, typing ────────────────────────────────────────────────────────────────────────

@@ -31,7 +31,15 @@ export type DurableChatEvent =
       lastReplyAt: string | null;
     }
   /** Created, renamed, archived, membership changed: clients refetch the channel. */
-  | { type: "channel.updated"; channelId: string };
+  | { type: "channel.updated"; channelId: string }
+  /** A message was pinned or unpinned (pins.ts): clients refetch the channel's pins. */
+  | {
+      type: "pins.changed";
+      channelId: string;
+      messageId: number;
+      pinned: boolean;
+      by: { id: string; name: string };
+    };
 
 /** Ephemeral events: delivered live only, never stored or replayed. */
 export type EphemeralChatEvent =

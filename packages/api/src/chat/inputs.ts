@@ -1,3 +1,4 @@
+import { setNotificationSettingsInput } from "@nchat/protocol/notifications";
 import { z } from "zod";
 
 /** Bounds of chat content (characters are Unicode code points: an emoji counts as one). */
@@ -15,6 +16,8 @@ export const CHAT_LIMITS = {
   unreadCap: 999,
   membersPerCall: 100,
   attachmentsPerMessage: 10,
+  /** Pinned messages per channel (pins.ts). */
+  pinsPerChannel: 100,
 } as const;
 
 const chars = (s: string) => [...s].length;
@@ -181,6 +184,9 @@ export const notificationsInput = z
 
 export const markReadInput = z.object({ channelId: idShape, messageId: messageIdShape });
 
+/** My notification level (null: the default) and/or mute in a channel (@nchat/protocol/notifications). */
+export { setNotificationSettingsInput };
+
 /*
  * What the chat service takes: the parsed (trimmed, bounded) form of each input. Procedures validate
  * with the schemas above in `.input()`; the service does not parse again.
@@ -200,3 +206,4 @@ export type ThreadRequest = z.output<typeof threadInput>;
 export type ReactRequest = z.output<typeof reactInput>;
 export type NotificationsRequest = NonNullable<z.output<typeof notificationsInput>>;
 export type MarkReadRequest = z.output<typeof markReadInput>;
+export type SetNotificationSettingsRequest = z.output<typeof setNotificationSettingsInput>;

@@ -1,10 +1,10 @@
 import type { TenantTables } from "@nchat/db";
 import { and, eq, gt, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import { linkToMessage } from "../attachments/attachment-service";
+import type { Actor } from "../audit/actor";
 import { can } from "../auth/permissions";
 import { AppError } from "../errors";
 import { requireFeature } from "../limits/features";
-import type { Actor } from "../services/actor";
 import {
   assertCanPost,
   channelAccess,
@@ -150,7 +150,7 @@ export async function edit(
 
 /**
  * Deletes a message: its author or an admin (also in archived channels). Soft: `deleted_at` is
- * set and the body becomes "" — the content is gone; its reactions and mentions go too. A reply's
+ * set and the body becomes "" — the content is gone; its reactions, mentions and pin go too. A reply's
  * thread counts are updated. A deleted top-level message stays listed only while it has replies.
  */
 export async function deleteMessage(
@@ -173,6 +173,7 @@ export async function deleteMessage(
     if (!row) throw messageNotFound();
     await db.delete(t.reactions).where(eq(t.reactions.messageId, messageId));
     await db.delete(t.mentions).where(eq(t.mentions.messageId, messageId));
+    await db.delete(t.pins).where(eq(t.pins.messageId, messageId));
     let threadEvent: DurableChatEvent | null = null;
     if (row.parentId !== null) {
       const replies = alias(t, "r");

@@ -1,3 +1,4 @@
+import { userActor } from "../audit/actor";
 import { rest } from "../openapi/meta";
 import {
   addedMembersOutput,
@@ -10,7 +11,6 @@ import {
   reactOutput,
   threadPageOutput,
 } from "../openapi/outputs";
-import { userActor } from "../services/actor";
 import { authedProcedure, feature, limit, permissionProcedure, router } from "../trpc";
 import {
   addMembersInput,
@@ -26,6 +26,7 @@ import {
   reactInput,
   removeMemberInput,
   sendInput,
+  setNotificationSettingsInput,
   threadInput,
   updateChannelInput,
 } from "./inputs";
@@ -180,6 +181,36 @@ export const chatRouter = router({
   notifications: authedProcedure
     .input(notificationsInput)
     .query(({ ctx, input }) => ctx.services.chat.notifications(ctx.tenant, userActor(ctx), input)),
+
+  // ─── Pins ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Pins a message (members of a channel they can post in); live for everyone as `pins.changed`. */
+  pin: authedProcedure
+    .input(messageRefInput)
+    .mutation(({ ctx, input }) => ctx.services.chat.pin(ctx.tenant, userActor(ctx), input)),
+
+  unpin: authedProcedure
+    .input(messageRefInput)
+    .mutation(({ ctx, input }) => ctx.services.chat.unpin(ctx.tenant, userActor(ctx), input)),
+
+  /** A channel's pinned messages, newest pin first. */
+  pins: authedProcedure
+    .input(channelRefInput)
+    .query(({ ctx, input }) => ctx.services.chat.pins(ctx.tenant, userActor(ctx), input)),
+
+  // ─── Notification settings ─────────────────────────────────────────────────────────────────────
+
+  /** My notification level and mute in each channel I am in. */
+  notificationSettings: authedProcedure.query(({ ctx }) =>
+    ctx.services.chat.notificationSettings(ctx.tenant, userActor(ctx)),
+  ),
+
+  setNotificationSettings: authedProcedure
+    .meta({ access: "read" })
+    .input(setNotificationSettingsInput)
+    .mutation(({ ctx, input }) =>
+      ctx.services.chat.setNotificationSettings(ctx.tenant, userActor(ctx), input),
+    ),
 
   // ─── Read state, typing ────────────────────────────────────────────────────────────────────────
 

@@ -44,6 +44,7 @@ const DURABLE_TYPES = new Set<string>([
   "reactions.changed",
   "thread.updated",
   "channel.updated",
+  "pins.changed",
 ]);
 const EPHEMERAL_TYPES = new Set<string>(["typing", "presence", "read.updated", "tenant.updated"]);
 

@@ -3,6 +3,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -190,8 +191,18 @@ export function tenantTables(schemaName: string) {
         .references(() => users.id, { onDelete: "cascade" }),
       role: text("role").notNull().default("member"),
       joinedAt: ts("joined_at").notNull().defaultNow(),
+      /**
+       * What notifies this member here: "all", "mentions" or "nothing"; null is the default (all in
+       * DMs, mentions in channels). `muted`: no unread emphasis and never a notification.
+       */
+      notifyLevel: text("notify_level"),
+      muted: boolean("muted").notNull().default(false),
     },
-    (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("channel_members_user_idx").on(t.userId)],
+    (t) => [
+      primaryKey({ columns: [t.channelId, t.userId] }),
+      index("channel_members_user_idx").on(t.userId),
+      check("channel_members_notify_level_check", sql`"notify_level" in ('all', 'mentions', 'nothing')`),
+    ],
   );
 
   const messages = s.table(
@@ -313,6 +324,22 @@ export function tenantTables(schemaName: string) {
     (t) => [index("events_channel_idx").on(t.channelId, t.id)],
   );
 
+  /** Pinned messages: at most one pin per message, listed per channel (newest pin first). */
+  const pins = s.table(
+    "pins",
+    {
+      messageId: bigint("message_id", { mode: "number" })
+        .primaryKey()
+        .references(() => messages.id, { onDelete: "cascade" }),
+      channelId: uuid("channel_id")
+        .notNull()
+        .references(() => channels.id, { onDelete: "cascade" }),
+      pinnedBy: uuid("pinned_by").references(() => users.id, { onDelete: "set null" }),
+      pinnedAt: ts("pinned_at").notNull().defaultNow(),
+    },
+    (t) => [index("pins_channel_idx").on(t.channelId, t.pinnedAt)],
+  );
+
   /** Who was active in which UTC month ("YYYY-MM"): one row per user per month. */
   const monthlyActiveUsers = s.table(
     "monthly_active_users",
@@ -342,6 +369,7 @@ export function tenantTables(schemaName: string) {
     mentions,
     attachments,
     readState,
+    pins,
     monthlyActiveUsers,
     events,
   };

@@ -18,6 +18,7 @@ export const {
   mentions,
   attachments,
   readState,
+  pins,
   monthlyActiveUsers,
   events,
 } = tenantTables(TEMPLATE_SCHEMA);
