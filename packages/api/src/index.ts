@@ -1,3 +1,4 @@
+export * from "./api-keys/service";
 export {
   type AttachmentMeta,
   AttachmentService,
@@ -10,6 +11,7 @@ export {
 } from "./attachments/attachment-service";
 export * from "./attachments/blob-store";
 export * from "./attachments/keys";
+export * from "./audit/actor";
 export * from "./auth/auth-service";
 export * from "./auth/cookies";
 export * from "./auth/permissions";
@@ -52,7 +54,6 @@ export { hashPassword, verifyPassword } from "./passwords";
 export * from "./platform/platform-queries";
 export * from "./platform/platform-service";
 export * from "./platform/super-admin-service";
-export { avatarRoute, uploadAvatarRoute } from "./profile/rest";
 export * from "./ratelimit/limiter";
 export * from "./ratelimit/policies";
 export * from "./realtime/bus";
@@ -65,8 +66,6 @@ export * from "./rest/tenants";
 export * from "./rest/tenants-public";
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from "./root";
 export { appServices, createServices, databaseConfig, type Services } from "./server";
-export * from "./services/actor";
-export * from "./services/api-key-service";
 export * from "./tenancy/context";
 export * from "./tenancy/forward";
 export * from "./tenancy/host";

@@ -1,6 +1,9 @@
 import { loadEnv } from "@nchat/config";
+import { type TenantRef, withTenant } from "@nchat/db";
+import { uniqueSlug } from "@nchat/db/testing";
 import { inject } from "vitest";
 import { SYSTEM } from "./audit/actor";
+import { SESSION_COOKIE } from "./auth/cookies";
 import { createCaller } from "./root";
 import { createServices, type Services } from "./server";
 import { type AppName, createContext } from "./trpc";
@@ -138,6 +141,26 @@ export async function tenantWithOwner(services: Services, slug: string, password
   const client = new TestClient(services, `${slug}.${TEST_BASE_DOMAIN}`);
   await client.call((c) => c.auth.signIn({ email: `owner@${slug}.test`, password }));
   return { tenant, ownerId, client };
+}
+
+/**
+ * Adds a user with `role` to the tenant (directly, no invitation) and returns them with a client of
+ * `host` signed in as them.
+ */
+export async function memberOf(
+  services: Services,
+  tenant: TenantRef,
+  host: string,
+  role: "admin" | "member" | "guest",
+): Promise<{ id: string; email: string; client: TestClient }> {
+  const email = `${role}-${uniqueSlug("u")}@x.test`;
+  const [user] = await withTenant(services.db, tenant, ({ db, t }) =>
+    db.insert(t.users).values({ email, name: role, role }).returning({ id: t.users.id }),
+  );
+  const { token } = await services.auth.createSession(tenant, user!.id, { ip: null, userAgent: null });
+  const client = new TestClient(services, host);
+  client.cookies.set(SESSION_COOKIE, token);
+  return { id: user!.id, email, client };
 }
 
 export const randomIp = () => `10.${rnd()}.${rnd()}.${rnd()}`;

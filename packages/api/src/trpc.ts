@@ -12,6 +12,7 @@ import type { Feature } from "@nchat/billing/plans";
 import { withTenant } from "@nchat/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import type { ApiKeyScope } from "./api-keys/inputs";
 import { mustEnrolTwoFactor, type RequestMeta, type Session } from "./auth/auth-service";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "./auth/cookies";
 import { atLeast, can, type Permission, type Role } from "./auth/permissions";
@@ -268,7 +269,7 @@ export const authedProcedure = onTenantHost
     // replaces the cookie. `apiKey` tells key traffic from browser sessions (null) to later middleware.
     const bearer = /^bearer\s+(nck_.*)$/i.exec(ctx.headers.get("authorization") ?? "")?.[1]?.trim();
     let session: Session | null;
-    let apiKey: { id: string; scope: "read" | "write" } | null = null;
+    let apiKey: { id: string; scope: ApiKeyScope } | null = null;
     if (bearer) {
       // Keys outlive plans: a tenant downgraded to a plan without API access keeps its keys, unusable.
       requireFeature(ctx.tenant.features, "apiAccess");

@@ -1,6 +1,5 @@
 import type { ReactNode } from "react";
 import { Icon, type IconName } from "./icon";
-import { Tooltip } from "./tooltip";
 
 export type BadgeTone = "neutral" | "brand" | "info" | "danger" | "success" | "warning";
 
@@ -14,22 +13,20 @@ export function Badge({
 }: {
   children: ReactNode;
   tone?: BadgeTone;
-  /** A longer explanation, shown on hover and keyboard focus (a tooltip). */
+  /** A longer explanation, shown on hover. */
   label?: string;
   /** A machine name (an audit action): shown as written, in the mono font. */
   code?: boolean;
   className?: string;
 }) {
-  const badge = (
+  return (
     <span
       className={`badge badge-${tone}${code ? " badge-code" : ""}${className ? ` ${className}` : ""}`}
-      // Focusable when it has an explanation, so that keyboard users get it too.
-      tabIndex={label ? 0 : undefined}
+      title={label}
     >
       {children}
     </span>
   );
-  return label ? <Tooltip label={label}>{badge}</Tooltip> : badge;
 }
 
 /**

@@ -1,10 +1,12 @@
-import { z } from "zod";
-import { userActor } from "../services/actor";
-import { createApiKeyInput } from "../services/api-key-service";
+import { userActor } from "../audit/actor";
 import { permissionProcedure, router } from "../trpc";
+import { apiKeyIdInput, createApiKeyInput } from "./inputs";
 
 export const apiKeysRouter = router({
-  /** A new key (owners and admins, plan with `apiAccess`). The key is in this answer only. */
+  /**
+   * A new key (owners and admins, plan with `apiAccess`; people only, never another key). The key
+   * is in this answer only.
+   */
   create: permissionProcedure("apiKeys:manage")
     .input(createApiKeyInput)
     .mutation(({ ctx, input }) => ctx.services.apiKeys.create(ctx.tenant, userActor(ctx), input)),
@@ -14,6 +16,6 @@ export const apiKeysRouter = router({
 
   /** Revokes a key for good. */
   revoke: permissionProcedure("apiKeys:manage")
-    .input(z.object({ id: z.string().max(100) }))
+    .input(apiKeyIdInput)
     .mutation(({ ctx, input }) => ctx.services.apiKeys.revoke(ctx.tenant, userActor(ctx), input.id)),
 });

@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { type Database, type TenantActor, type TenantRef, withTenant } from "@nchat/db";
+import { type Database, type TenantActor, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
 import { tenants } from "@nchat/db/public";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { type Actor, audit, isPlatformActor } from "../audit/actor";
 import type { SessionUser } from "../auth/auth-service";
 import { can } from "../auth/permissions";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
-import { type Actor, audit, isPlatformActor } from "./actor";
+import type { ApiKeyScope, CreateApiKeyRequest } from "./inputs";
+import { readActiveKey, toScope } from "./principal";
 
 /** Every API key starts with this, so a bearer token can be told apart from other credentials. */
 export const API_KEY_PREFIX = "nck_";
@@ -16,15 +18,7 @@ export const API_KEY_DISPLAY_LENGTH = 12;
 /** `last_used_at` is written at most this often per key. */
 const TOUCH_AFTER_MS = 60_000;
 
-// The input schema (and its scopes) is shared with the browser's form: @nchat/protocol.
-import {
-  API_KEY_SCOPES,
-  type ApiKeyScope,
-  type CreateApiKeyRequest,
-  createApiKeyInput,
-} from "@nchat/protocol/api-keys";
-
-export { API_KEY_SCOPES, type ApiKeyScope, type CreateApiKeyRequest, createApiKeyInput };
+export { API_KEY_SCOPES, type ApiKeyScope, type CreateApiKeyRequest, createApiKeyInput } from "./inputs";
 
 /** A key as listed: never its hash, never the key. */
 export type ApiKeyView = {
@@ -55,8 +49,9 @@ const notFound = () => new AppError("NOT_FOUND", "No such API key in this worksp
 
 /**
  * API keys of a tenant, in the tenant's own schema (through its role): each key acts as its own
- * service user (role member), so keys get exactly the permissions of a member, and a key of tenant
- * A is simply unknown in tenant B's schema. Keys are stored only as their SHA-256; the key itself
+ * service user, so a `read` or `write` key gets exactly the permissions of a member and an `admin`
+ * key those of an admin (while its creator is still an owner or admin: principal.ts), and a key of
+ * tenant A is simply unknown in tenant B's schema. Keys are stored only as their SHA-256; the key itself
  * is returned once, at creation. Every change writes its audit entry in the same transaction.
  */
 export class ApiKeyService {
@@ -81,13 +76,14 @@ export class ApiKeyService {
           throw new AppError("FEATURE_NOT_IN_PLAN", "API access is not included in your plan.", {
             feature: "apiAccess",
           });
+        if (input.scope === "admin") await assertMayGrantAdmin(db, t, actor);
 
         const [serviceUser] = await db
           .insert(t.users)
           .values({
             email: `api-key+${id}@service.invalid`,
             name: `API key: ${input.name}`,
-            role: "member",
+            role: input.scope === "admin" ? "admin" : "member",
             isService: true,
             passwordHash: null,
           })
@@ -187,29 +183,13 @@ export class ApiKeyService {
   async authenticate(tenant: TenantRef, bearer: string | null | undefined): Promise<ApiKeyPrincipal | null> {
     if (!bearer?.startsWith(API_KEY_PREFIX) || bearer.length > 200) return null;
     return withTenant(this.deps.db, tenant, async ({ db, t }) => {
-      const [row] = await db
-        .select({
-          id: t.apiKeys.id,
-          scope: t.apiKeys.scope,
-          lastUsedAt: t.apiKeys.lastUsedAt,
-          user: {
-            id: t.users.id,
-            email: t.users.email,
-            name: t.users.name,
-            role: t.users.role,
-          },
-        })
-        .from(t.apiKeys)
-        .innerJoin(t.users, eq(t.users.id, t.apiKeys.serviceUserId))
-        .where(
-          and(
-            eq(t.apiKeys.keyHash, hashToken(bearer)),
-            isNull(t.apiKeys.revokedAt),
-            isNull(t.users.deactivatedAt),
-            eq(t.users.isService, true),
-          ),
-        );
+      const row = await readActiveKey(db, t, eq(t.apiKeys.keyHash, hashToken(bearer)));
       if (!row) return null;
+      if (!row.role)
+        throw new AppError(
+          "UNAUTHORIZED",
+          "This admin API key is no longer valid: the person who created it is no longer an owner or admin of the workspace.",
+        );
       if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_AFTER_MS) {
         // Conditional, so concurrent requests of one key write once.
         await db
@@ -223,27 +203,43 @@ export class ApiKeyService {
           );
       }
       return {
-        user: { ...row.user, isService: true },
+        user: { ...row.user, role: row.role, isService: true },
         apiKeyId: row.id,
-        scope: toScope(row.scope),
+        scope: row.scope,
       };
     });
   }
 }
 
-/** The router checks `apiKeys:manage` already; the service refuses on its own too. */
+/**
+ * The router checks `apiKeys:manage` already; the service refuses on its own too. Keys are managed by
+ * people: a key (even an admin one) neither creates nor revokes keys.
+ */
 function assertCanManage(actor: Actor) {
   if (isPlatformActor(actor)) return;
+  if (actor.type === "api_key") throw new AppError("FORBIDDEN", "API keys cannot manage API keys.");
   if (!actor.role || !can(actor.role, "apiKeys:manage"))
     throw new AppError("FORBIDDEN", "Only workspace owners and admins can manage API keys.");
+}
+
+/**
+ * An admin key is made only by an owner or admin of the workspace, as they are now (read in the
+ * transaction): it holds their admin powers, and only while they do. The platform makes none.
+ */
+async function assertMayGrantAdmin(db: TenantTx["db"], t: TenantTx["t"], actor: Actor) {
+  const refuse = () =>
+    new AppError("FORBIDDEN", "Only a workspace owner or admin can create an admin API key.");
+  if (actor.type !== "user" || !actor.id || !z.uuid().safeParse(actor.id).success) throw refuse();
+  const [me] = await db
+    .select({ role: t.users.role })
+    .from(t.users)
+    .where(and(eq(t.users.id, actor.id), isNull(t.users.deactivatedAt), eq(t.users.isService, false)));
+  if (me?.role !== "owner" && me?.role !== "admin") throw refuse();
 }
 
 function tenantActor(actor: Actor): TenantActor {
   return { userId: actor.id, userRole: actor.role };
 }
-
-/** Anything but an explicit "write" is read-only. */
-const toScope = (s: string): ApiKeyScope => (s === "write" ? "write" : "read");
 
 function toView(r: {
   id: string;

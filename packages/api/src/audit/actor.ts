@@ -3,35 +3,46 @@ import { tenantAuditLogs } from "@nchat/db/public";
 /** Who performs an action: recorded in the audit log, and deciding what the action may change. */
 export type Actor = {
   type: "system" | "super_admin" | "user" | "api_key";
+  /** Users and API keys: the user acting in the tenant's tables (for a key, its service user). */
   id?: string;
   email?: string;
-  /** For users: their role in the tenant the action targets. */
+  /** For users and API keys: their role in the tenant the action targets. */
   role?: "owner" | "admin" | "member" | "guest";
+  /** For API keys: the key, which the audit log names as the actor. */
+  apiKeyId?: string;
   ip?: string;
   userAgent?: string;
 };
 
 export const SYSTEM: Actor = { type: "system" };
 
-/** The signed-in user (or API key's service user) of a procedure's context, as an actor. */
+/**
+ * The signed-in user of a procedure's context, as an actor — or, for a request authorized by an
+ * API key, the key (acting through its service user).
+ */
 export const userActor = (ctx: {
   user: { id: string; email: string; role: Actor["role"] };
   meta: { ip: string | null; userAgent: string | null };
+  apiKey?: { id: string } | null;
 }): Actor & { id: string } => ({
-  type: "user",
+  type: ctx.apiKey ? "api_key" : "user",
   id: ctx.user.id,
   email: ctx.user.email,
   role: ctx.user.role,
+  ...(ctx.apiKey ? { apiKeyId: ctx.apiKey.id } : {}),
   ip: ctx.meta.ip ?? undefined,
   userAgent: ctx.meta.userAgent ?? undefined,
 });
+
+/** A person or an API key of the tenant (not the platform): what tenant rules check by role. */
+export const isTenantActor = (a: Actor) => a.type === "user" || a.type === "api_key";
 
 export const isPlatformActor = (a: Actor) => a.type === "system" || a.type === "super_admin";
 
 export function auditActor(a: Actor) {
   return {
     actorType: a.type,
-    actorId: a.id ?? null,
+    actorId: (a.type === "api_key" ? a.apiKeyId : undefined) ?? a.id ?? null,
     actorEmail: a.email ?? null,
     ip: a.ip ?? null,
     userAgent: a.userAgent ?? null,

@@ -2,7 +2,7 @@ import type { Stripe } from "@nchat/billing";
 import { type Database, withPlatformAdmin } from "@nchat/db";
 import { billingMeterReports, type Tenant, tenants, tenantUsage } from "@nchat/db/public";
 import { and, eq, inArray, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
-import { SYSTEM } from "../services/actor";
+import { SYSTEM } from "../audit/actor";
 import type { BillingConfig } from "./config";
 import {
   type BillingChange,

@@ -8,8 +8,8 @@ import {
 import { type Database, type PublicTx, withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenantDomains, tenants } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
+import { type Actor, audit } from "../audit/actor";
 import { AppError } from "../errors";
-import { type Actor, audit } from "../services/actor";
 import type { BillingConfig } from "./config";
 
 /**

@@ -1,8 +1,8 @@
 import { type BillingInterval, isDowngrade, PLANS, type Stripe } from "@nchat/billing";
 import { type Database, withPlatformAdmin } from "@nchat/db";
 import type { Tenant } from "@nchat/db/public";
+import type { Actor } from "../audit/actor";
 import { AppError } from "../errors";
-import type { Actor } from "../services/actor";
 import {
   assertFitsPlan,
   type BillingChange,

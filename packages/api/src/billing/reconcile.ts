@@ -2,7 +2,7 @@ import { isMissingResource, readSubscription, type Stripe } from "@nchat/billing
 import { type Database, withPlatformAdmin } from "@nchat/db";
 import { tenants } from "@nchat/db/public";
 import { and, eq, inArray, isNotNull, ne } from "drizzle-orm";
-import { SYSTEM } from "../services/actor";
+import { SYSTEM } from "../audit/actor";
 import type { BillingConfig } from "./config";
 import {
   lockTenantBilling,

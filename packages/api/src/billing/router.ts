@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { userActor } from "../audit/actor";
 import { can } from "../auth/permissions";
 import { platformOffFeatures } from "../limits/platform-features";
 import { rest } from "../openapi/meta";
 import { billingStatusOutput } from "../openapi/outputs";
-import { userActor } from "../services/actor";
 import { type Context, permissionProcedure, router } from "../trpc";
 import { cancelInput, checkoutInput, planChangeInput, type ReturnUrls } from "./billing-service";
 

@@ -10,8 +10,8 @@ import {
 import { type Database, type PublicTx, withPlatformAdmin } from "@nchat/db";
 import { stripeWebhooks, type Tenant, tenants } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
+import { type Actor, audit, SYSTEM } from "../audit/actor";
 import { AppError } from "../errors";
-import { type Actor, audit, SYSTEM } from "../services/actor";
 import type { BillingConfig } from "./config";
 import {
   type AuditEntry,

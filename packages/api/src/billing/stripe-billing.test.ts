@@ -2,8 +2,8 @@ import { PLANS } from "@nchat/billing";
 import type { FakeStripe } from "@nchat/billing/testing";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { tenantWithOwner } from "../testing";
 import { customerIdempotencyKey } from "./stripe-billing-service";
 import {

@@ -1,6 +1,6 @@
 import type { BillingInterval, PlanId, Stripe } from "@nchat/billing";
 import type { Tenant } from "@nchat/db/public";
-import type { Actor } from "../services/actor";
+import type { Actor } from "../audit/actor";
 
 export type BillingMode = "stripe" | "offline";
 

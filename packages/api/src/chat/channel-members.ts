@@ -1,9 +1,9 @@
 import type { TenantRef, TenantTables } from "@nchat/db";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import type { Actor } from "../audit/actor";
 import { can } from "../auth/permissions";
 import { AppError } from "../errors";
 import { requireFeature } from "../limits/features";
-import type { Actor } from "../services/actor";
 import { type Access, activeUsers, channelAccess, channelIdOf, userIdOf } from "./access";
 import { channelView } from "./channel-views";
 import { archivedChannel, forbidden } from "./errors";

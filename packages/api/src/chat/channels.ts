@@ -1,9 +1,9 @@
 import { isUniqueViolation, type TenantRef, type TenantTables } from "@nchat/db";
 import { and, eq, isNotNull, isNull, ne, or, sql } from "drizzle-orm";
+import type { Actor } from "../audit/actor";
 import { can } from "../auth/permissions";
 import { requireFeature } from "../limits/features";
 import { assertWithinLimit } from "../limits/limits";
-import type { Actor } from "../services/actor";
 import { activeUsers, channelAccess, channelIdOf, userIdOf } from "./access";
 import { channelView, channelViews } from "./channel-views";
 import { archivedChannel, forbidden, nameTaken } from "./errors";

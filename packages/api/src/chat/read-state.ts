@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Actor } from "../services/actor";
+import type { Actor } from "../audit/actor";
 import { assertCanPost, channelAccess, channelIdOf, messageIdOf } from "./access";
 import { channelViews } from "./channel-views";
 import { messageNotFound } from "./errors";

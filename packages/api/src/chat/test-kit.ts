@@ -1,8 +1,8 @@
 /** Helpers for the chat tests (real database; imported by *.test.ts only). */
 import { uniqueSlug } from "@nchat/db/testing";
 import { vi } from "vitest";
+import type { Actor } from "../audit/actor";
 import type { Services } from "../server";
-import type { Actor } from "../services/actor";
 import { allowGuests, TestClient, tenantWithOwner } from "../testing";
 import type { ChatTenant } from "./chat-service";
 import type { ChatEventPublisher, TrackedChatEvent } from "./events";

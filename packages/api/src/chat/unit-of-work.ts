@@ -8,9 +8,9 @@ import {
 } from "@nchat/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
+import type { Actor } from "../audit/actor";
 import type { Role } from "../auth/permissions";
 import type { UsageRecorder } from "../limits/usage";
-import type { Actor } from "../services/actor";
 import { unauthorized } from "./errors";
 import type { ChatEventPublisher, TrackedChatEvent } from "./events";
 

@@ -2,10 +2,10 @@ import type { AddressInfo } from "node:net";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import dns2 from "dns2";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Actor, SYSTEM } from "../audit/actor";
 import { AppError } from "../errors";
 import { LocalPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
-import { type Actor, SYSTEM } from "../services/actor";
 import { TenantResolver } from "../tenancy/resolver";
 import { TenantService } from "../tenants/tenant-service";
 import {

@@ -10,9 +10,9 @@ import {
 import { type TenantDomain, tenantDomains, tenants } from "@nchat/db/public";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { type Actor, audit, isTenantActor, SYSTEM } from "../audit/actor";
 import { AppError } from "../errors";
 import { platformDisabled } from "../limits/platform-features";
-import { type Actor, audit, SYSTEM } from "../services/actor";
 import { normalizeHost } from "../tenancy/host";
 import {
   type CustomDomainConfig,
@@ -312,9 +312,9 @@ export class DomainService {
   }
 }
 
-/** Users manage domains as workspace owners or admins; platform actors and API keys pass. */
+/** Users and API keys manage domains as workspace owners or admins; platform actors pass. */
 function assertCanManage(actor: Actor) {
-  if (actor.type === "user" && actor.role !== "owner" && actor.role !== "admin")
+  if (isTenantActor(actor) && actor.role !== "owner" && actor.role !== "admin")
     throw new AppError("FORBIDDEN", "Only workspace owners and admins can manage custom domains.");
 }
 

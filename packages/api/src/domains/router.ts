@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { userActor } from "../audit/actor";
 import { requireFeature } from "../limits/features";
-import { userActor } from "../services/actor";
 import { permissionProcedure, router } from "../trpc";
 
 const id = z.object({ id: z.string().max(100) });

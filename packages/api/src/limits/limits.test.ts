@@ -1,8 +1,8 @@
 import { withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, SYSTEM } from "../audit/actor";
 import type { Services } from "../server";
-import { type Actor, SYSTEM } from "../services/actor";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
 import { assertWithinLimit, limitState } from "./limits";
 

@@ -1,6 +1,7 @@
 import { type Database, isUniqueViolation, type TenantRef, withTenant } from "@nchat/db";
 import { type TenantInvitation, tenantInvitations, tenants } from "@nchat/db/public";
 import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import { type Actor, audit, isTenantActor } from "../audit/actor";
 import type { AuthService, RequestMeta, Session } from "../auth/auth-service";
 import { atLeast, canAssign, type Role } from "../auth/permissions";
 import { hashToken, randomToken } from "../auth/tokens";
@@ -8,7 +9,6 @@ import { AppError } from "../errors";
 import { assertWithinLimit } from "../limits/limits";
 import type { UsageRecorder } from "../limits/usage";
 import { hashPassword } from "../passwords";
-import { type Actor, audit } from "../services/actor";
 import type { InviteInput, NewMemberInput } from "./inputs";
 import { assertGuestsAllowed, currentRole, forbidden, parseId, type Tx, tenantActor } from "./rules";
 import { type InvitationPreview, type InvitationView, invitationRole, toInvitationView } from "./views";
@@ -105,7 +105,7 @@ export class InvitationService {
             email,
             role,
             tokenHash: hashToken(token),
-            invitedBy: actor.type === "user" ? (actor.id ?? null) : null,
+            invitedBy: isTenantActor(actor) ? (actor.id ?? null) : null,
             expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
           })
           .returning();

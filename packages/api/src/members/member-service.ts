@@ -1,11 +1,11 @@
 import { type Database, type TenantRef, withTenant } from "@nchat/db";
 import { tenantInvitations } from "@nchat/db/public";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import { type Actor, audit, isPlatformActor } from "../audit/actor";
 import type { AuthService } from "../auth/auth-service";
 import { canAssign } from "../auth/permissions";
 import { AppError } from "../errors";
 import type { UsageRecorder } from "../limits/usage";
-import { type Actor, audit, isPlatformActor } from "../services/actor";
 import { clearSecondFactor } from "../two-factor/two-factor-service";
 import type { AssignableRole } from "./inputs";
 import { openInvitations } from "./invitation-service";

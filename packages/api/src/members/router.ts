@@ -1,9 +1,9 @@
+import { userActor } from "../audit/actor";
 import { SESSION_COOKIE, secureCookies, sessionCookie } from "../auth/cookies";
 import { can } from "../auth/permissions";
 import { tenantHostUrl } from "../auth/urls";
 import { rest } from "../openapi/meta";
 import { changedRoleOutput, invitedOutput, memberListOutput, okOutput } from "../openapi/outputs";
-import { userActor } from "../services/actor";
 import { type Context, permissionProcedure, router, tenantProcedure } from "../trpc";
 import {
   acceptInvitationInput,

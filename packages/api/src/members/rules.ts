@@ -2,9 +2,10 @@ import type { TenantActor, TenantTx } from "@nchat/db";
 import { tenantSettings } from "@nchat/db/public";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
+import { serviceUserRole } from "../api-keys/principal";
+import { type Actor, isPlatformActor, isTenantActor } from "../audit/actor";
 import { atLeast, type Role } from "../auth/permissions";
 import { AppError } from "../errors";
-import { type Actor, isPlatformActor } from "../services/actor";
 
 /** Who may act on whom among a tenant's members, read from the rows as stored now (in the caller's transaction). */
 
@@ -48,11 +49,13 @@ export function assertOutranks(actorRole: Role, targetRole: Role) {
 
 /**
  * The actor's role now. Users: read (and share-locked) from the tenant's users table, so a role
- * changed or a member removed a moment ago no longer counts. Platform actors act as the owner.
+ * changed or a member removed a moment ago no longer counts; API keys: their key as it is now.
+ * Platform actors act as the owner.
  */
 export async function currentRole(db: Tx, t: TenantTables, actor: Actor): Promise<Role> {
   if (isPlatformActor(actor)) return "owner";
-  if (actor.type !== "user" || !actor.id || !uuid.safeParse(actor.id).success) throw forbidden();
+  if (!isTenantActor(actor) || !actor.id || !uuid.safeParse(actor.id).success) throw forbidden();
+  if (actor.type === "api_key") return keyActorRole(db, t, actor.id);
   const [row] = await db
     .select({ role: t.users.role })
     .from(t.users)
@@ -73,7 +76,7 @@ export async function lockActorAndTarget(
   targetId: string,
 ): Promise<{ actorRole: Role; target: UserRow }> {
   const platform = isPlatformActor(actor);
-  if (!platform && (actor.type !== "user" || !actor.id || !uuid.safeParse(actor.id).success))
+  if (!platform && (!isTenantActor(actor) || !actor.id || !uuid.safeParse(actor.id).success))
     throw forbidden();
   const ids = platform || actor.id === targetId ? [targetId] : [targetId, actor.id!];
   const rows = await db
@@ -85,12 +88,22 @@ export async function lockActorAndTarget(
   let actorRole: Role = "owner";
   if (!platform) {
     const me = rows.find((r) => r.id === actor.id);
-    if (!me || me.deactivatedAt || me.isService) throw forbidden();
-    actorRole = me.role;
+    if (!me || me.deactivatedAt || me.isService !== (actor.type === "api_key")) throw forbidden();
+    actorRole = actor.type === "api_key" ? await keyActorRole(db, t, me.id) : me.role;
   }
   const target = rows.find((r) => r.id === targetId);
   if (!target || target.deactivatedAt || target.isService) throw memberNotFound();
   return { actorRole, target };
+}
+
+/**
+ * An API key's role now: its key must still be valid (not revoked; an admin key's creator still an
+ * owner or admin, api-keys/principal.ts), read in the caller's transaction.
+ */
+async function keyActorRole(db: Tx, t: TenantTables, serviceUserId: string): Promise<Role> {
+  const role = await serviceUserRole(db, t, serviceUserId);
+  if (!role) throw forbidden();
+  return role;
 }
 
 /** A uuid, lower-cased; anything else is no row of ours. */

@@ -1,163 +1,23 @@
-import { readFileSync } from "node:fs";
-import { uniqueSlug } from "@nchat/db/testing";
-import { compileErrors, validate } from "@readme/openapi-parser";
-import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import type { Services } from "../server";
-import type { Actor } from "../services/actor";
-import { randomIp, type TestClient, tenantWithOwner, testServices } from "../testing";
-import { generateTypes, TYPES_FILE } from "./generate-types";
-import { publicApiHandler } from "./handler";
-import type { paths } from "./v1-types";
+import { memberOf, testServices } from "../testing";
+import { api, storedBodies, useServices, type Workspace, workspace } from "./public-api-kit";
 
 /**
- * The public REST API through a client generated from its own document (openapi-typescript's types,
- * committed in v1-types.ts and checked against the live document below, + openapi-fetch), against
- * the real handler, PostgreSQL and Redis of the test run. The client's requests reach the handler as
- * the app server hands them over: with the tenant's Host and the client address set by the server.
+ * The public REST API through a client generated from its own document (public-api-kit.ts): what
+ * each key scope may do, authentication and tenant isolation.
  */
 
 let services: Services;
-const superAdmin: Actor = { type: "super_admin", id: "sa" };
-
-type Workspace = {
-  tenant: { id: string; slug: string; schemaName: string };
-  owner: TestClient;
-  host: string;
-  readKey: string;
-  writeKey: string;
-  readKeyId: string;
-  general: string;
-};
-
-/** The app server's side: Host from the URL, the socket's address (one per client). */
-function serverFetch(ip = randomIp()) {
-  return (request: Request) => {
-    const headers = new Headers(request.headers);
-    headers.set("host", new URL(request.url).host);
-    headers.set("x-nchat-client-address", ip);
-    return publicApiHandler(services, new Request(request, { headers }));
-  };
-}
-
-/** A typed client of the workspace at `host` with this API key (or none). */
-function api(host: string, key?: string | null, extra: Record<string, string> = {}) {
-  return createClient<paths>({
-    baseUrl: `http://${host}/api/v1`,
-    fetch: serverFetch(),
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...extra },
-  });
-}
-
-/** A Pro workspace (API access) with its owner, a read key and a write key. */
-async function workspace(base: string): Promise<Workspace> {
-  const { tenant, client: owner } = await tenantWithOwner(services, uniqueSlug(base));
-  await services.tenants.updateTenant(tenant.id, { billingPlan: "pro" }, superAdmin);
-  await services.resolver.invalidate({ slug: tenant.slug });
-  const read = await owner.call((c) => c.apiKeys.create({ name: "reader", scope: "read" }));
-  const write = await owner.call((c) => c.apiKeys.create({ name: "writer", scope: "write" }));
-  const { channels } = await owner.call((c) => c.chat.channels());
-  const general = channels.find((c) => c.isDefault)!.id;
-  return {
-    tenant,
-    owner,
-    host: owner.host,
-    readKey: read.key,
-    writeKey: write.key,
-    readKeyId: read.id,
-    general,
-  };
-}
-
 let a: Workspace;
 let b: Workspace;
 beforeAll(async () => {
   services = await testServices();
+  useServices(services);
   [a, b] = await Promise.all([workspace("pa"), workspace("pb")]);
 });
 afterAll(() => services.close());
-
-const raw = (host: string, path: string, init: RequestInit = {}) =>
-  serverFetch()(new Request(`http://${host}/api/v1${path}`, init));
-
-async function storedBodies(ws: Workspace, channelId: string): Promise<string[]> {
-  const rows = await services.db.admin.unsafe<{ body: string }[]>(
-    `select body from "${ws.tenant.schemaName}".messages where channel_id = $1 order by id`,
-    [channelId],
-  );
-  return rows.map((r) => r.body);
-}
-
-describe("the document", () => {
-  it("GET /api/v1/openapi.json is a valid OpenAPI 3.1 document of the exposed procedures, served for this host", async () => {
-    const res = await raw(a.host, "/openapi.json");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("application/json");
-    const doc = (await res.json()) as {
-      openapi: string;
-      servers: { url: string }[];
-      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
-    };
-    expect(doc.openapi).toBe("3.1.0");
-    expect(doc.servers).toEqual([{ url: `http://${a.host}/api/v1` }]);
-    const result = await validate(structuredClone(doc) as never);
-    expect(result.valid ? "" : compileErrors(result)).toBe("");
-    expect(result.valid).toBe(true);
-    const ops = Object.entries(doc.paths).flatMap(([p, item]) =>
-      Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`),
-    );
-    expect(ops).toEqual(
-      expect.arrayContaining([
-        "GET /channels",
-        "POST /channels",
-        "GET /channels/{channelId}",
-        "PATCH /channels/{channelId}",
-        "POST /channels/{channelId}/archive",
-        "POST /channels/{channelId}/join",
-        "POST /channels/{channelId}/leave",
-        "GET /channels/{channelId}/members",
-        "GET /channels/{channelId}/messages",
-        "POST /channels/{channelId}/messages",
-        "PATCH /messages/{messageId}",
-        "DELETE /messages/{messageId}",
-        "POST /messages/{messageId}/reactions",
-        "GET /members",
-        "POST /members/invitations",
-        "PATCH /members/{userId}",
-        "DELETE /members/{userId}",
-        "GET /workspace",
-        "GET /billing",
-        "GET /usage",
-        "GET /files/{id}",
-      ]),
-    );
-    // Nothing that was not marked for the public API (sign-in, API keys, admin) is in it.
-    expect(ops.some((o) => /auth|apiKeys|admin|api-keys/i.test(o))).toBe(false);
-    for (const item of Object.values(doc.paths))
-      for (const op of Object.values(item)) {
-        expect(op.security).toEqual([{ apiKey: [] }]);
-        expect(op.responses["429"]).toEqual({ $ref: "#/components/responses/Error429" });
-      }
-  });
-
-  it("the committed client types are what the live document generates", async () => {
-    expect(await generateTypes()).toBe(readFileSync(TYPES_FILE, "utf8"));
-  });
-
-  it("GET /api/v1/docs renders the reference from the document (no scripts)", async () => {
-    const res = await raw(a.host, "/docs");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
-    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
-    const html = await res.text();
-    expect(html).toContain("<title>nchat API reference</title>");
-    expect(html).toContain(`http://${a.host}/api/v1`);
-    expect(html).toContain("<code>/channels/{channelId}/messages</code>");
-    expect(html).toContain('href="openapi.json"');
-    expect(html).not.toMatch(/<script/i);
-  });
-});
 
 describe("reading with a read key", () => {
   it("lists channels and a channel's messages", async () => {
@@ -352,115 +212,165 @@ describe("tenant isolation", () => {
   });
 });
 
-describe("validation", () => {
-  it("a bad body is 400 VALIDATION_FAILED with the fields", async () => {
-    const client = api(a.host, a.writeKey);
-    const res = await client.POST("/channels/{channelId}/messages", {
-      params: { path: { channelId: a.general } },
-      body: { body: "   " },
-    });
-    expect(res.response.status).toBe(400);
-    // The error shape the document declares (components.schemas.Error), as tRPC answers it.
-    expect(res.error).toMatchObject({
-      message: "Write a message first.",
-      code: -32600,
-      data: {
-        code: "BAD_REQUEST",
-        path: "chat.send",
-        appCode: "VALIDATION_FAILED",
-        httpStatus: 400,
-        fields: [{ path: "body", message: "Write a message first." }],
-      },
-    });
-  });
-
-  it("a bad query value is 400 with its field; query values convert to the schema's types", async () => {
-    const client = api(a.host, a.readKey);
-    const bad = await raw(a.host, `/channels/${a.general}/messages?limit=lots`, {
-      headers: { authorization: `Bearer ${a.readKey}` },
-    });
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({
-      data: { appCode: "VALIDATION_FAILED", fields: [expect.objectContaining({ path: "limit" })] },
-    });
-    const tooMany = await client.GET("/channels/{channelId}/messages", {
-      params: { path: { channelId: a.general }, query: { limit: 1000 } },
-    });
-    expect(tooMany.response.status).toBe(400);
-
-    // includeArchived=false is false (not "a non-empty string, so true").
-    const archived = await api(a.host, a.writeKey).POST("/channels", { body: { name: "old-news" } });
-    await api(a.host, a.writeKey).POST("/channels/{channelId}/archive", {
-      params: { path: { channelId: archived.data!.id } },
-    });
-    const without = await client.GET("/channels", { params: { query: { includeArchived: false } } });
-    const withArchived = await client.GET("/channels", { params: { query: { includeArchived: true } } });
-    expect(without.data?.channels.map((c) => c.id)).not.toContain(archived.data!.id);
-    expect(withArchived.data?.channels.map((c) => c.id)).toContain(archived.data!.id);
-  });
-
-  it("malformed JSON is 400; an unknown operation is 404; a known path with another method is 405", async () => {
-    const headers = { authorization: `Bearer ${a.writeKey}`, "content-type": "application/json" };
-    const badJson = await raw(a.host, `/channels/${a.general}/messages`, {
-      method: "POST",
-      headers,
-      body: "{oops",
-    });
-    expect(badJson.status).toBe(400);
-    expect(await badJson.json()).toMatchObject({ data: { appCode: "VALIDATION_FAILED" } });
-    const unknown = await raw(a.host, "/nothing-here", { headers });
-    expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ data: { appCode: "NOT_FOUND" } });
-    expect((await raw(a.host, "/workspace", { method: "DELETE", headers })).status).toBe(405);
-    expect((await raw(a.host, "/workspace", { method: "HEAD", headers })).status).toBe(200);
-  });
-});
-
-describe("rate limits and usage", () => {
-  it("429 RATE_LIMITED with Retry-After once the key's share of the quota is spent", async () => {
-    // Custom plan: 10 requests a minute for the workspace, so 5 for one user (the key's service user).
-    const ws = await workspace("prl");
-    const t = (await services.tenants.getTenantById(ws.tenant.id))!;
-    await services.tenants.updateTenant(
-      ws.tenant.id,
-      { billingPlan: "custom", limits: { ...t.limits, requestsPerMinute: 10, requestsPerHour: 1_000 } },
-      superAdmin,
+describe("administering members with an admin key", () => {
+  /** The member rows as stored: role and whether they were removed. */
+  const stored = async (ws: Workspace, id: string) => {
+    const [row] = await services.db.admin.unsafe<{ role: string; removed: boolean }[]>(
+      `select role::text, deactivated_at is not null as removed from "${ws.tenant.schemaName}".users where id = $1`,
+      [id],
     );
-    await services.resolver.invalidate({ slug: ws.tenant.slug });
-    const client = api(ws.host, ws.readKey);
-    const statuses: number[] = [];
-    let limited: { error?: unknown; response: Response } | undefined;
-    for (let i = 0; i < 12 && !limited; i++) {
-      const res = await client.GET("/channels");
-      statuses.push(res.response.status);
-      if (res.response.status === 429) limited = res;
-    }
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
-    expect(limited).toBeDefined();
-    expect(limited!.error).toMatchObject({ data: { appCode: "RATE_LIMITED", httpStatus: 429 } });
-    expect(Number(limited!.response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    return row;
+  };
+  const auditRows = async (ws: Workspace, resourceId: string) =>
+    services.db.admin<{ action: string; actor_type: string; actor_id: string }[]>`
+      select action, actor_type, actor_id from public.tenant_audit_logs
+      where tenant_id = ${ws.tenant.id} and resource_id = ${resourceId} order by id`;
+
+  it("an admin key invites, changes a role and removes a member, audited with the key as the actor", async () => {
+    const created = await a.owner.call((c) => c.apiKeys.create({ name: "people-bot", scope: "admin" }));
+    const client = api(a.host, created.key);
+
+    const invited = await client.POST("/members/invitations", {
+      body: { email: "new-hire@example.com", role: "member" },
+    });
+    expect(invited.response.status).toBe(200);
+    expect(invited.data?.invitation).toMatchObject({ email: "new-hire@example.com", role: "member" });
+    expect(invited.data?.acceptUrl).toContain(`http://${a.host}/invite/`);
+    // An admin sees the open invitations in the list.
+    const list = await client.GET("/members");
+    expect(list.data?.invitations.map((i) => i.email)).toContain("new-hire@example.com");
+
+    const person = await memberOf(services, a.tenant, a.host, "member");
+    const changed = await client.PATCH("/members/{userId}", {
+      params: { path: { userId: person.id } },
+      body: { role: "guest" },
+    });
+    // Guests are off in this workspace: the admin key is bound by the setting as an admin is.
+    expect(changed.response.status).toBe(403);
+    expect(changed.error).toMatchObject({
+      data: { appCode: "FORBIDDEN", details: { reason: "guests_disabled" } },
+    });
+    const guest = await memberOf(services, a.tenant, a.host, "guest");
+    const promoted = await client.PATCH("/members/{userId}", {
+      params: { path: { userId: guest.id } },
+      body: { role: "member" },
+    });
+    expect(promoted.response.status).toBe(200);
+    expect(promoted.data?.member).toMatchObject({ id: guest.id, role: "member" });
+    expect(await stored(a, guest.id)).toEqual({ role: "member", removed: false });
+
+    const removed = await client.DELETE("/members/{userId}", { params: { path: { userId: person.id } } });
+    expect(removed.response.status).toBe(200);
+    expect(removed.data).toEqual({ ok: true });
+    expect(await stored(a, person.id)).toEqual({ role: "member", removed: true });
+
+    // Every change names the key (its id, as the key list shows it), not a person.
+    const invitationId = invited.data!.invitation.id;
+    expect(await auditRows(a, invitationId)).toEqual([
+      { action: "member.invite", actor_type: "api_key", actor_id: created.id },
+    ]);
+    expect(await auditRows(a, guest.id)).toEqual([
+      { action: "member.role_change", actor_type: "api_key", actor_id: created.id },
+    ]);
+    expect(await auditRows(a, person.id)).toEqual([
+      { action: "member.remove", actor_type: "api_key", actor_id: created.id },
+    ]);
   });
 
-  it("calls are metered like API-key calls over tRPC (monthly API calls, per procedure)", async () => {
-    const ws = await workspace("pus");
-    const usage = async () => {
-      await services.usage.flush();
-      const [u] = await services.db.admin`
-        select api_calls_total::int as total, api_calls_by_endpoint as by from public.tenant_usage
-        where tenant_id = ${ws.tenant.id} and period = to_char(now() at time zone 'utc', 'YYYY-MM')`;
-      const by = (u?.by ?? {}) as Record<string, number>;
-      return { total: u?.total ?? 0, channels: by["chat.channels"] ?? 0, workspace: by["tenant.get"] ?? 0 };
-    };
-    const before = await usage();
-    const client = api(ws.host, ws.readKey);
-    for (let i = 0; i < 3; i++) expect((await client.GET("/channels")).response.status).toBe(200);
-    expect((await client.GET("/workspace")).response.status).toBe(200);
-    // Refused at authentication: not an API call of the workspace.
-    const wrong = await api(ws.host, "nck_wrong-000000000000000000000000000000").GET("/channels");
-    expect(wrong.response.status).toBe(401);
-    const after = await usage();
-    expect(after.total - before.total).toBe(4);
-    expect(after.channels - before.channels).toBe(3);
-    expect(after.workspace - before.workspace).toBe(1);
+  it("an admin key never does what only the owner may: no admins made, none demoted or removed, the owner untouched", async () => {
+    const { key } = await a.owner.call((c) => c.apiKeys.create({ name: "limited", scope: "admin" }));
+    const client = api(a.host, key);
+    const admin = await memberOf(services, a.tenant, a.host, "admin");
+    const person = await memberOf(services, a.tenant, a.host, "member");
+    const owner = (await client.GET("/members")).data!.members.find((m) => m.role === "owner")!;
+    for (const [userId, role] of [
+      [person.id, "admin"],
+      [admin.id, "member"],
+      [owner.id, "member"],
+    ] as const) {
+      const res = await client.PATCH("/members/{userId}", { params: { path: { userId } }, body: { role } });
+      expect(res.response.status).toBe(403);
+      expect(res.error).toMatchObject({ data: { appCode: "FORBIDDEN" } });
+    }
+    for (const userId of [admin.id, owner.id]) {
+      const res = await client.DELETE("/members/{userId}", { params: { path: { userId } } });
+      expect(res.response.status).toBe(403);
+    }
+    const invite = await client.POST("/members/invitations", {
+      body: { email: "boss@example.com", role: "admin" },
+    });
+    expect(invite.response.status).toBe(403);
+    expect(await stored(a, person.id)).toEqual({ role: "member", removed: false });
+    expect(await stored(a, admin.id)).toEqual({ role: "admin", removed: false });
+    expect(await stored(a, owner.id)).toEqual({ role: "owner", removed: false });
+  });
+
+  it("a write key gets 403 FORBIDDEN on invite, role change and removal; nothing changes", async () => {
+    const client = api(a.host, a.writeKey);
+    const person = await memberOf(services, a.tenant, a.host, "member");
+    const invited = await client.POST("/members/invitations", {
+      body: { email: "not-by-a-writer@example.com", role: "member" },
+    });
+    const changed = await client.PATCH("/members/{userId}", {
+      params: { path: { userId: person.id } },
+      body: { role: "guest" },
+    });
+    const removed = await client.DELETE("/members/{userId}", { params: { path: { userId: person.id } } });
+    for (const res of [invited, changed, removed]) {
+      expect(res.response.status).toBe(403);
+      expect(res.error).toMatchObject({ data: { appCode: "FORBIDDEN", httpStatus: 403 } });
+    }
+    expect(await stored(a, person.id)).toEqual({ role: "member", removed: false });
+    const open = await a.owner.call((c) => c.members.list());
+    expect(open.invitations.map((i) => i.email)).not.toContain("not-by-a-writer@example.com");
+  });
+
+  it("an admin key of workspace A on B's host is 401, and changes nothing in B", async () => {
+    const { key } = await a.owner.call((c) => c.apiKeys.create({ name: "a-admin", scope: "admin" }));
+    const victim = await memberOf(services, b.tenant, b.host, "member");
+    const client = api(b.host, key);
+    const invited = await client.POST("/members/invitations", {
+      body: { email: "spy@example.com", role: "member" },
+    });
+    const removed = await client.DELETE("/members/{userId}", { params: { path: { userId: victim.id } } });
+    for (const res of [invited, removed]) {
+      expect(res.response.status).toBe(401);
+      expect(res.error).toMatchObject({ data: { appCode: "UNAUTHORIZED" } });
+    }
+    expect(await stored(b, victim.id)).toEqual({ role: "member", removed: false });
+  });
+
+  it("an admin key works only while its creator is an owner or admin: demoted or removed, it is 401; their write key keeps working", async () => {
+    const creator = await memberOf(services, a.tenant, a.host, "admin");
+    const adminKey = await creator.client.call((c) =>
+      c.apiKeys.create({ name: "by-an-admin", scope: "admin" }),
+    );
+    const writeKey = await creator.client.call((c) =>
+      c.apiKeys.create({ name: "by-an-admin-w", scope: "write" }),
+    );
+    const client = api(a.host, adminKey.key);
+    const person = await memberOf(services, a.tenant, a.host, "member");
+    expect((await client.GET("/members")).response.status).toBe(200);
+
+    await a.owner.call((c) => c.members.changeRole({ userId: creator.id, role: "member" }));
+    const demoted = await client.DELETE("/members/{userId}", { params: { path: { userId: person.id } } });
+    expect(demoted.response.status).toBe(401);
+    expect(demoted.error).toMatchObject({
+      message:
+        "This admin API key is no longer valid: the person who created it is no longer an owner or admin of the workspace.",
+      data: { appCode: "UNAUTHORIZED" },
+    });
+    expect((await client.GET("/members")).response.status).toBe(401);
+    expect(await stored(a, person.id)).toEqual({ role: "member", removed: false });
+    // A read or write key never had more than a member's powers: it does not depend on its creator.
+    expect((await api(a.host, writeKey.key).GET("/channels")).response.status).toBe(200);
+
+    // Made an admin again, the creator's key is back (it is checked on every request, not revoked).
+    await a.owner.call((c) => c.members.changeRole({ userId: creator.id, role: "admin" }));
+    expect((await client.GET("/members")).response.status).toBe(200);
+    // Removed: for good.
+    await a.owner.call((c) => c.members.remove({ userId: creator.id }));
+    expect((await client.GET("/members")).response.status).toBe(401);
+    expect((await api(a.host, writeKey.key).GET("/channels")).response.status).toBe(200);
   });
 });

@@ -1,11 +1,11 @@
 import { type Feature, PLANS } from "@nchat/billing/plans";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, SYSTEM } from "../audit/actor";
 import { DomainService } from "../domains/domain-service";
 import { parseInput } from "../errors";
 import { usagePeriod } from "../limits/usage";
 import type { Services } from "../server";
-import { type Actor, SYSTEM } from "../services/actor";
 import { testServices } from "../testing";
 import type { OverviewCounts } from "./platform-queries";
 import {

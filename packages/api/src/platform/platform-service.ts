@@ -5,13 +5,13 @@ import { withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat/db/public";
 import { and, asc, desc, eq, gte } from "drizzle-orm";
 import { z } from "zod";
+import { type Actor, audit } from "../audit/actor";
 import type { DomainService } from "../domains/domain-service";
 import { verificationRecord } from "../domains/domain-service";
 import { AppError } from "../errors";
 import { checkTenantLimits, type ResourceLimit } from "../limits/limits";
 import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
-import { type Actor, audit } from "../services/actor";
 import type { TenantResolver } from "../tenancy/resolver";
 import type { TenantService } from "../tenants/tenant-service";
 import {

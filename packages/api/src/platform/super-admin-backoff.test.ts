@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { superAdmins } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import { ADMIN_DEVICE_COOKIE } from "../auth/device-cookie";
 import { AppError } from "../errors";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { TestClient, testServices } from "../testing";
 
 let services: Services;

@@ -2,12 +2,12 @@ import { type Database, withPlatformAdmin } from "@nchat/db";
 import { superAdminSessions, superAdmins } from "@nchat/db/public";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { type Actor, audit } from "../audit/actor";
 import type { RequestMeta } from "../auth/auth-service";
 import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken, randomToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { hashPassword, verifyPassword } from "../passwords";
-import { type Actor, audit } from "../services/actor";
 
 export const createSuperAdminInput = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email("Enter a valid email address.")),

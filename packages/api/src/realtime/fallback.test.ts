@@ -4,10 +4,10 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 // The load test's fault proxy (plain node:net): cut() drops connections and refuses new ones.
 import { startTcpProxy } from "../../../../scripts/load/tcp-proxy";
+import { SYSTEM } from "../audit/actor";
 import { LocalPubSub, RedisPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { tenantWithOwner, testServices } from "../testing";
 import { type FeedItem, RealtimeBus } from "./bus";
 import { emit, generalChannel, messageCreated, Subscription, until } from "./testkit";

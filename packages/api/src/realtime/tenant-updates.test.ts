@@ -1,7 +1,7 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { tenantWithOwner, testServices } from "../testing";
 import { addMember, Subscription } from "./testkit";
 

@@ -1,8 +1,8 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import { ADMIN_SESSION_COOKIE, SESSION_COOKIE } from "../auth/cookies";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { type TestClient, tenantWithOwner, testServices } from "../testing";
 import { tenantByIdRoute } from "./tenants";
 

@@ -1,8 +1,8 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import { ADMIN_SESSION_COOKIE, SESSION_COOKIE } from "../auth/cookies";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { randomIp, TEST_BASE_DOMAIN, type TestClient, tenantWithOwner, testServices } from "../testing";
 import { createTenantRoute, tenantByIdRoute } from "./tenants";
 

@@ -1,5 +1,6 @@
 import type { Tenant } from "@nchat/db/public";
 import { z } from "zod";
+import { type Actor, isPlatformActor } from "../audit/actor";
 import { mustEnrolTwoFactor } from "../auth/auth-service";
 import { ADMIN_SESSION_COOKIE, readCookie, SESSION_COOKIE } from "../auth/cookies";
 import { AppError, parseInput } from "../errors";
@@ -8,7 +9,6 @@ import { observeRequest } from "../infra/observe";
 import { createCaller } from "../root";
 import { assertSameOrigin } from "../same-origin";
 import type { Services } from "../server";
-import { type Actor, isPlatformActor } from "../services/actor";
 import { assertStatusAllows, type StatusAction } from "../tenancy/status-policy";
 import { type CreateTenantRequest, ownerUpdateInput, platformUpdateInput } from "../tenants/tenant-service";
 import { workspaceView } from "../tenants/views";

@@ -1,10 +1,10 @@
 import { createHmac } from "node:crypto";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import { LocalPubSub } from "../infra/pubsub";
 import { getTenantByDomain, getTenantBySlug } from "../rest/tenants-public";
 import type { Services } from "../server";
-import { SYSTEM } from "../services/actor";
 import { TenantService } from "../tenants/tenant-service";
 import { testServices } from "../testing";
 import { createContext } from "../trpc";

@@ -6,9 +6,9 @@ import { createDatabase, type Database, migratePublic } from "@nchat/db";
 import { createScratchDatabase } from "@nchat/db/scratch";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { SYSTEM } from "../audit/actor";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
-import { SYSTEM } from "../services/actor";
 import { TenantService } from "../tenants/tenant-service";
 import { DEFAULT_KNOWN, type ResolverStats, TenantResolver } from "./resolver";
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { userActor } from "../audit/actor";
 import { clearCookie, SESSION_COOKIE, secureCookies } from "../auth/cookies";
 import { AppError } from "../errors";
 import { rest } from "../openapi/meta";
 import { workspaceOutput } from "../openapi/outputs";
-import { userActor } from "../services/actor";
 import { permissionProcedure, router, tenantProcedure } from "../trpc";
 import { ownerUpdateInput } from "./tenant-service";
 import { workspaceView } from "./views";

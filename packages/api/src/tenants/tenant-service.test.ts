@@ -1,9 +1,9 @@
 import { PLANS } from "@nchat/billing/plans";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { type Actor, isPlatformActor, SYSTEM } from "../audit/actor";
 import { AppError, parseInput } from "../errors";
 import { verifyPassword } from "../passwords";
-import { type Actor, isPlatformActor, SYSTEM } from "../services/actor";
 import { createTenantInput, ownerUpdateInput, platformUpdateInput, TenantService } from "./tenant-service";
 
 const db = testDatabase();

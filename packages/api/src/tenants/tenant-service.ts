@@ -22,10 +22,10 @@ import {
 } from "@nchat/db/public";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
+import { type Actor, audit, auditActor, isPlatformActor } from "../audit/actor";
 import { AppError } from "../errors";
 import { checkTenantLimits, type ResourceLimit } from "../limits/limits";
 import { hashPassword } from "../passwords";
-import { type Actor, audit, auditActor, isPlatformActor } from "../services/actor";
 import {
   type CreateTenantInput,
   OWNER_KEYS,

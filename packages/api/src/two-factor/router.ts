@@ -1,5 +1,5 @@
+import { userActor } from "../audit/actor";
 import { AppError } from "../errors";
-import { userActor } from "../services/actor";
 import { authedProcedure, router } from "../trpc";
 import { codeInput, disableInput, twoFactorService } from "./two-factor-service";
 

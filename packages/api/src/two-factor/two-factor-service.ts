@@ -6,12 +6,12 @@ import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { TenantKeyring } from "../attachments/keys";
+import { type Actor, audit } from "../audit/actor";
 import type { AuthService, RequestMeta, Session } from "../auth/auth-service";
 import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { verifyPassword } from "../passwords";
-import { type Actor, audit } from "../services/actor";
 
 /** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30 s steps; one step either side. */
 export const TOTP_PARAMS = { algorithm: "SHA1", digits: 6, period: 30 } as const;

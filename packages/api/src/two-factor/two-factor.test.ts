@@ -3,10 +3,10 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { type Actor, SYSTEM } from "../audit/actor";
 import { SESSION_COOKIE, TWO_FACTOR_COOKIE } from "../auth/cookies";
 import { hashPassword } from "../passwords";
 import type { Services } from "../server";
-import { type Actor, SYSTEM } from "../services/actor";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
 
 let services: Services;

@@ -1,11 +1,10 @@
 "use client";
 
-import { LoadError } from "@nchat/ui/alert";
 import { EmptyState, PageHeader } from "@nchat/ui/primitives";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { CHART_COLORS, StackedBars, TrendChart } from "@/components/charts";
-import { Card, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
+import { Card, ErrorState, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
 import {
   formatBytes,
   formatCompact,
@@ -46,7 +45,7 @@ export function OverviewView() {
         }
       />
       {stats.isError ? (
-        <LoadError error={stats.error} onRetry={() => stats.refetch()} />
+        <ErrorState error={stats.error} onRetry={() => stats.refetch()} />
       ) : (
         <>
           <div className="kpis">

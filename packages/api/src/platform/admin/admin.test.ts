@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "../../audit/actor";
 import { ADMIN_SESSION_COOKIE, SESSION_COOKIE } from "../../auth/cookies";
 import { appRouter } from "../../root";
 import type { Services } from "../../server";
-import { SYSTEM } from "../../services/actor";
 import { TestClient, tenantWithOwner, testServices } from "../../testing";
 
 const ADMIN_HOST = "localhost:3001";

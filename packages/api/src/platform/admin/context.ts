@@ -1,5 +1,5 @@
+import type { Actor } from "../../audit/actor";
 import type { Services } from "../../server";
-import type { Actor } from "../../services/actor";
 import { PlatformService } from "../platform-service";
 
 /** The super admin of the request, as recorded in audit entries. */

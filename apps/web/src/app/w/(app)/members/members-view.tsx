@@ -2,7 +2,6 @@
 
 import { zodResolver } from "@hookform/resolvers/zod";
 import { type InviteFormValues, inviteInput } from "@nchat/protocol/members";
-import { LoadError } from "@nchat/ui/alert";
 import { Dialog } from "@nchat/ui/dialog";
 import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
 import { PageHeader, Spinner } from "@nchat/ui/primitives";
@@ -88,7 +87,16 @@ export function MembersView() {
           <Spinner label="Loading members" />
         </div>
       ) : list.isError ? (
-        <LoadError error={list.error} onRetry={() => list.refetch()} />
+        <Alert
+          tone="danger"
+          action={
+            <Button variant="secondary" size="sm" onClick={() => list.refetch()}>
+              Retry
+            </Button>
+          }
+        >
+          {errorMessage(list.error)}
+        </Alert>
       ) : (
         <>
           <section className="card table-card" aria-labelledby="members-list-title">

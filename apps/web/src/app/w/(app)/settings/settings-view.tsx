@@ -2,6 +2,7 @@
 
 import { zodResolver } from "@hookform/resolvers/zod";
 import {
+  API_KEY_SCOPE_LABELS,
   API_KEY_SCOPES,
   type CreateApiKeyFormValues,
   type CreateApiKeyRequest,
@@ -750,7 +751,7 @@ function ApiKeysSection() {
                   <td>{k.name}</td>
                   <td className="mono">{k.prefix}…</td>
                   <td>
-                    <Badge>{k.scope}</Badge>
+                    <Badge>{API_KEY_SCOPE_LABELS[k.scope].label}</Badge>
                   </td>
                   <td className="hide-sm muted">{relativeTime(k.lastUsedAt)}</td>
                   <td className="cell-actions">
@@ -820,10 +821,8 @@ function ApiKeysSection() {
                 <label key={s} className={`radio-card${scope === s ? " selected" : ""}`}>
                   <input type="radio" value={s} {...form.register("scope")} />
                   <span>
-                    <strong>{s === "read" ? "Read" : "Read and write"}</strong>
-                    <span className="muted">
-                      {s === "read" ? "Queries only" : "Can also send messages and make changes"}
-                    </span>
+                    <strong>{API_KEY_SCOPE_LABELS[s].label}</strong>
+                    <span className="muted">{API_KEY_SCOPE_LABELS[s].description}</span>
                   </span>
                 </label>
               ))}
