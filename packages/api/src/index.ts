@@ -54,6 +54,7 @@ export { hashPassword, verifyPassword } from "./passwords";
 export * from "./platform/platform-queries";
 export * from "./platform/platform-service";
 export * from "./platform/super-admin-service";
+export { avatarRoute, uploadAvatarRoute } from "./profile/rest";
 export * from "./ratelimit/limiter";
 export * from "./ratelimit/policies";
 export * from "./realtime/bus";

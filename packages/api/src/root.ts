@@ -9,6 +9,7 @@ import { domainsRouter } from "./domains/router";
 import { membersRouter } from "./members/router";
 import { adminRouter } from "./platform/admin/router";
 import { adminAuthRouter } from "./platform/admin-auth-router";
+import { profileRouter } from "./profile/router";
 import { realtimeRouter } from "./realtime/router";
 import { tenantRouter } from "./tenants/router";
 import { createCallerFactory, router } from "./trpc";
@@ -30,6 +31,7 @@ export const appRouter = router({
   chat: chatRouter,
   ui: uiRouter,
   twoFactor: twoFactorRouter,
+  profile: profileRouter,
 });
 
 export type AppRouter = typeof appRouter;

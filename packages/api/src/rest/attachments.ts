@@ -32,10 +32,15 @@ import { errorResponse, handle } from "./respond";
  * Errors: { "error": { "code", "message" } }; a file the user cannot see is 404 like a missing one.
  */
 
-async function authenticate(
+/**
+ * A REST request of a signed-in person of this host's tenant (session cookie): status rules, same
+ * origin and rate limits for writes, second factor where required. Shared by the file routes.
+ */
+export async function authenticate(
   services: Services,
   request: Request,
   write: boolean,
+  usageName = "rest.attachments.upload",
 ): Promise<{ tenant: ResolvedTenant; user: SessionUser; resHeaders: Headers }> {
   const resHeaders = new Headers();
   const ctx = await createContext({ services, headers: request.headers, resHeaders, app: "web" });
@@ -51,7 +56,7 @@ async function authenticate(
     throw new AppError("TWO_FACTOR_REQUIRED", "This workspace requires two-factor authentication.");
   if (write) {
     await enforceRateLimit({ services, resHeaders }, memberChecks(tenant, session.user.id));
-    services.usage.record(tenant, {}, "rest.attachments.upload");
+    services.usage.record(tenant, {}, usageName);
     if (!session.user.isService) void services.usage.activeUser(tenant, session.user.id);
   }
   return { tenant, user: session.user, resHeaders };
