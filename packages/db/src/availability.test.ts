@@ -55,20 +55,25 @@ describe("DatabaseAvailability", () => {
           outcome === "fail" ? reject(timedOut()) : resolve(String(ticket.claim())),
         );
       });
+    const settle = (i: number, outcome: "fail" | "connect") => {
+      const attempt = attempts[i];
+      if (!attempt) throw new Error(`attempt ${i} was not made`);
+      attempt(outcome);
+    };
     const slow = a.run(work);
     await a.run(async () => "answered meanwhile");
-    attempts[0]("fail");
+    settle(0, "fail");
     await until(() => attempts.length === 2); // tried again: nothing of it ran (never claimed)
-    attempts[1]("connect");
+    settle(1, "connect");
     await expect(slow).resolves.toBe("true");
     expect(a.stats()).toMatchObject({ connectRetries: 1, outages: 0 });
 
     // Once only: a second failed connect fails this unit (503) — the database stays up for the rest.
     const twice = a.run(work);
     await a.run(async () => "answered meanwhile");
-    attempts[2]("fail");
+    settle(2, "fail");
     await until(() => attempts.length === 4);
-    attempts[3]("fail");
+    settle(3, "fail");
     await expect(twice).rejects.toMatchObject({ reason: "down" });
     expect(a.up).toBe(true);
     await expect(a.run(async () => "next")).resolves.toBe("next");
