@@ -11,6 +11,7 @@ import { adminRouter } from "./platform/admin/router";
 import { adminAuthRouter } from "./platform/admin-auth-router";
 import { profileRouter } from "./profile/router";
 import { realtimeRouter } from "./realtime/router";
+import { searchRouter } from "./search/router";
 import { tenantRouter } from "./tenants/router";
 import { createCallerFactory, router } from "./trpc";
 import { twoFactorRouter } from "./two-factor/router";
@@ -29,6 +30,7 @@ export const appRouter = router({
   realtime: realtimeRouter,
   attachments: attachmentsRouter,
   chat: chatRouter,
+  search: searchRouter,
   ui: uiRouter,
   twoFactor: twoFactorRouter,
   profile: profileRouter,

@@ -29,6 +29,7 @@ import { SuperAdminService } from "./platform/super-admin-service";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./ratelimit/limiter";
 import { RealtimeBus } from "./realtime/bus";
 import { PgPresenceStore, RedisPresenceStore } from "./realtime/presence";
+import { SearchService } from "./search/service";
 import { contextKey } from "./tenancy/context";
 import { type TenancyConfig, TenantResolver } from "./tenancy/resolver";
 import { TenantService } from "./tenants/tenant-service";
@@ -58,6 +59,8 @@ export type Services = {
   /** Stripe billing, or offline billing without STRIPE_SECRET_KEY. */
   billing: BillingService;
   chat: ChatService;
+  /** Message search and the quick switcher (chat's visibility rule). */
+  search: SearchService;
   /** Live chat events to every process, and users' event streams. */
   realtime: RealtimeBus;
   /** Encrypted file bodies. */
@@ -225,6 +228,7 @@ export async function createServices(
       usage,
       log: log("chat"),
     }),
+    search: new SearchService({ db, events: realtime, usage, log: log("search") }),
     realtime,
     blobs,
     attachments: new AttachmentService({

@@ -1,5 +1,5 @@
 import type { TenantTables } from "@nchat/db";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Role } from "../auth/permissions";
 import type { AppError } from "../errors";
@@ -42,6 +42,26 @@ export function messageIdOf(raw: number): number {
 
 export const canRead = (kind: ChannelKind, isMember: boolean, role: Role) =>
   isMember || (kind === "public" && role !== "guest");
+
+/**
+ * `canRead` for queries over many channels: the condition on `channels` left-joined to the caller's
+ * own `channel_members` row (null when not a member). Lists and search use this, never a copy.
+ */
+export const readableChannel = (t: TenantTables, me: Me): SQL | undefined =>
+  me.role === "guest"
+    ? isNotNull(t.channelMembers.userId)
+    : or(isNotNull(t.channelMembers.userId), eq(t.channels.kind, "public"));
+
+/** The ids of the channels the caller may read (a subquery). */
+export const readableChannelIds = (db: Tx, t: TenantTables, me: Me) =>
+  db
+    .select({ id: t.channels.id })
+    .from(t.channels)
+    .leftJoin(
+      t.channelMembers,
+      and(eq(t.channelMembers.channelId, t.channels.id), eq(t.channelMembers.userId, me.id)),
+    )
+    .where(readableChannel(t, me));
 
 /** The channel if the caller may read it (NOT_FOUND otherwise), with their membership. */
 export async function channelAccess(

@@ -1,5 +1,6 @@
 import type { TenantTables } from "@nchat/db";
-import { and, asc, eq, inArray, isNotNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { readableChannel } from "./access";
 import { channelNotFound } from "./errors";
 import type { Me, Tx } from "./unit-of-work";
 import type { ChannelView, ChatUserRef } from "./views";
@@ -8,8 +9,7 @@ import type { ChannelView, ChatUserRef } from "./views";
 export async function channelViews(db: Tx, t: TenantTables, me: Me, where?: SQL): Promise<ChannelView[]> {
   const c = t.channels;
   const cm = t.channelMembers;
-  const readable =
-    me.role === "guest" ? isNotNull(cm.userId) : or(isNotNull(cm.userId), eq(c.kind, "public"));
+  const readable = readableChannel(t, me);
   const rows = await db
     .select({
       channel: c,
