@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import type { MasterKey } from "@nchat/db";
-import { type ResolvedTenant, resolvedTenantSchema } from "./resolver";
+import { type ResolvedTenant, resolvedTenantSchema } from "./resolved-tenant";
 
 /**
  * The tenant headers the proxy sets on forwarded requests. Any inbound header with this prefix is

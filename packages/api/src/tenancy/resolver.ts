@@ -1,34 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { type Database, withPlatformAdmin } from "@nchat/db";
-import { sql } from "drizzle-orm";
+import type { Database, withPlatformAdmin } from "@nchat/db";
 import { LRUCache } from "lru-cache";
-import { z } from "zod";
 import type { PubSub, Unsubscribe } from "../infra/pubsub";
 import type { RedisClient } from "../infra/redis";
 import { type HostTarget, parseHost } from "./host";
-import { KnownNames } from "./known-names";
+import { DEFAULT_KNOWN, KnownSet } from "./known-set";
+import {
+  type Entry,
+  NONE,
+  parseEntry,
+  type ResolvedTenant,
+  type ResolvedTenantRow,
+  toResolvedTenant,
+} from "./resolved-tenant";
 
-/** What routing and the request context know about a tenant. No owner, Stripe or limit data. */
-export const resolvedTenantSchema = z.object({
-  id: z.string(),
-  slug: z.string(),
-  name: z.string(),
-  status: z.enum(["trial", "active", "past_due", "suspended", "cancelled", "deleted"]),
-  schemaName: z.string(),
-  dbRole: z.string(),
-  plan: z.enum(["free", "pro", "enterprise", "custom"]),
-  branding: z.record(z.string(), z.string()),
-  /** Feature flags of the plan (or Custom overrides). */
-  features: z.record(z.string(), z.boolean()),
-  /** Per-tenant request rate limits (Custom plans); the plan's apply where absent. */
-  rateLimits: z.object({ perMinute: z.number().optional(), perHour: z.number().optional() }).optional(),
-  trialEndsAt: z.string().nullable(),
-});
-/**
- * One schema for every place a resolved tenant crosses a process boundary — the shared cache (Redis)
- * and the signed context the proxy forwards (context.ts): what does not match is not trusted.
- */
-export type ResolvedTenant = z.infer<typeof resolvedTenantSchema>;
+export type { ResolvedTenant } from "./resolved-tenant";
 
 export type TenancyConfig = {
   baseDomain: string;
@@ -52,50 +38,8 @@ export type ResolverStats = {
   knownQueries: number;
 };
 
-const NONE = "none" as const;
-type Entry = ResolvedTenant | typeof NONE;
-
-/** A cached entry as another process wrote it; undefined when it is not one (read the database). */
-function parseEntry(raw: string): Entry | undefined {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (value === NONE) return NONE;
-    const r = resolvedTenantSchema.safeParse(value);
-    return r.success ? r.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** TTLs in milliseconds. Negative entries live briefly: a new tenant must not stay unknown for long. */
 export const DEFAULT_TTL = { local: 30_000, remote: 3_600_000, negativeLocal: 5_000, negativeRemote: 30_000 };
-
-/** The set of known names (see TenantResolver). Times in milliseconds. */
-export const DEFAULT_KNOWN = {
-  /**
-   * A name missing from the set reads the names of its kind (slugs, domains) created since the last
-   * read: one query, rate-limited per kind to a burst of `refreshBurst`, then one per `refreshMs`.
-   * A scan of random names costs at most that, whatever the number of names. A new tenant whose
-   * invalidation never arrived is found by its first request — during a scan, within `refreshMs`.
-   */
-  refreshMs: 1_000,
-  refreshBurst: 5,
-  /** The whole set is read again this often (in the background): drops purged names. */
-  reloadMs: 3_600_000,
-  /** After a full read failed, the next one is tried no sooner than this. */
-  retryMs: 30_000,
-  /** Names per query while reading the whole set. */
-  pageSize: 50_000,
-  /**
-   * A refresh reads the names created since this long before the previous one, again: a tenant
-   * whose creating transaction began before that read and committed after it is still found.
-   */
-  overlapMs: 300_000,
-};
-
-type NameKind = "slug" | "domain";
-type RefreshState = { asOf: string | null; tokens: number; at: number; running?: Promise<void> };
-const NAME_KINDS: readonly NameKind[] = ["slug", "domain"];
 
 /** The database the resolver uses: its own lookups, and the platform-admin read of the names. */
 export type ResolverDb = Pick<Database, "app" | "availability"> & Parameters<typeof withPlatformAdmin>[0];
@@ -139,26 +83,8 @@ export class TenantResolver {
   };
   /** Identifies this resolver's own messages on the invalidation channel. */
   private readonly origin = randomUUID();
-  /** The names that exist; null until the first full read succeeded (or when disabled). */
-  private known: KnownNames | null = null;
-  /** `clock()` when the set was last read in full / a full read was last attempted. */
-  private knownLoadedAt = Number.NEGATIVE_INFINITY;
-  private knownAttemptedAt = Number.NEGATIVE_INFINITY;
-  private reloading?: Promise<void>;
-  /**
-   * Refreshes, per kind of name (a scan of subdomains does not read domains): the database's clock
-   * at the last read (text, as PostgreSQL wrote it), the token bucket (tokens, `clock()` when last
-   * filled), the refresh in flight.
-   */
-  private readonly refresh: Record<NameKind, RefreshState> = {
-    slug: { asOf: null, tokens: 0, at: Number.NEGATIVE_INFINITY },
-    domain: { asOf: null, tokens: 0, at: Number.NEGATIVE_INFINITY },
-  };
-  /** Names added while a full read runs: they go into the new set too. */
-  private addedDuringReload: string[] | null = null;
-  /** The last full read: names, queries, milliseconds. */
-  knownLoad: { names: number; queries: number; ms: number; bytes: number } | null = null;
-
+  /** The names that exist (null: disabled), kept current as described above. */
+  private readonly known: KnownSet | null;
   constructor(
     private readonly deps: {
       db: ResolverDb;
@@ -175,18 +101,20 @@ export class TenantResolver {
     },
   ) {
     this.local = new LRUCache<string, Entry>({ max: 20_000, ttl: this.ttl.local, ttlAutopurge: false });
+    this.known =
+      deps.known === false
+        ? null
+        : new KnownSet({
+            db: deps.db,
+            config: { ...DEFAULT_KNOWN, ...deps.known },
+            clock: () => deps.clock?.() ?? performance.now(),
+            stats: this.stats,
+            log: deps.log,
+          });
   }
 
   private get ttl() {
     return { ...DEFAULT_TTL, ...this.deps.ttl };
-  }
-
-  private get knownConfig() {
-    return this.deps.known === false ? null : { ...DEFAULT_KNOWN, ...this.deps.known };
-  }
-
-  private clock(): number {
-    return this.deps.clock?.() ?? performance.now();
   }
 
   /**
@@ -204,7 +132,7 @@ export class TenantResolver {
           // cached since.
           if (m.o !== this.origin) {
             this.dropLocal(m.k);
-            this.addKnown(m.k);
+            this.known?.add(m.k);
           }
         } catch {
           // a malformed message changes nothing
@@ -215,12 +143,11 @@ export class TenantResolver {
       {
         onResume: () => {
           this.clearLocal();
-          for (const r of Object.values(this.refresh)) r.at = Number.NEGATIVE_INFINITY;
-          if (this.known) void this.reloadKnown();
+          this.known?.resumed();
         },
       },
     );
-    if (this.knownConfig && !this.known) await this.reloadKnown();
+    if (this.known && !this.known.loaded) await this.known.reload();
     return this;
   }
 
@@ -228,7 +155,7 @@ export class TenantResolver {
     await this.unsubscribe?.();
     this.unsubscribe = undefined;
     // A read in flight finishes before the caller closes the database under it.
-    await Promise.all([this.reloading, this.refresh.slug.running, this.refresh.domain.running]);
+    await this.known?.settle();
   }
 
   /** The tenant a request's Host names, following the tenancy mode. */
@@ -262,7 +189,7 @@ export class TenantResolver {
     ];
     if (list.length === 0) return;
     this.dropLocal(list);
-    this.addKnown(list);
+    this.known?.add(list);
     const redis = this.deps.redis;
     if (redis) {
       // One DEL per key: a tenant's slug and domain keys hash to different Redis Cluster slots, and
@@ -296,145 +223,20 @@ export class TenantResolver {
     return this.known?.size ?? null;
   }
 
-  /** Whether `key` may name a tenant: in the set (after a refresh if due), or no set yet. */
-  private async mayExist(key: string): Promise<boolean> {
-    const cfg = this.knownConfig;
-    if (!cfg || !this.unsubscribe) return true;
-    const now = this.clock();
-    const retry = !this.reloading && now - this.knownAttemptedAt >= cfg.retryMs;
-    if (!this.known) {
-      // The first read failed: every name is looked up until a read in the background succeeds.
-      if (retry) void this.reloadKnown();
-      return true;
-    }
-    if (retry && now - this.knownLoadedAt >= cfg.reloadMs) void this.reloadKnown();
-    if (this.known.has(key)) return true;
-    await this.refreshKnown(key.startsWith("slug:") ? "slug" : "domain", cfg);
-    return this.known.has(key);
+  /** The last full read of the known names: names, queries, milliseconds, bytes. */
+  get knownLoad() {
+    return this.known?.lastLoad ?? null;
   }
 
-  private addKnown(keys: string[]) {
-    // Names invalidated during a full read (the first one too) are added to the set it builds.
-    this.addedDuringReload?.push(...keys);
-    if (this.known) for (const k of keys) this.known.add(k);
-  }
-
-  /**
-   * Reads every name again, in pages; the current set serves until the new one is complete. Runs by
-   * itself (start, every `reloadMs`, after the invalidation channel was down); callers share a read
-   * in flight.
-   */
+  /** Reads every known name again (it runs by itself: at start, every `reloadMs`, after a resume). */
   reloadKnown(): Promise<void> {
-    const cfg = this.knownConfig;
-    if (!cfg) return Promise.resolve();
-    this.reloading ??= (async () => {
-      const started = performance.now();
-      this.knownAttemptedAt = this.clock();
-      this.addedDuringReload = [];
-      const builder = KnownNames.builder();
-      const asOf: Record<NameKind, string | null> = { slug: null, domain: null };
-      let queries = 0;
-      try {
-        for (const kind of NAME_KINDS) {
-          let after = "";
-          for (;;) {
-            const page = await this.knownPage(kind, after, cfg.pageSize);
-            queries++;
-            asOf[kind] ??= page.at;
-            for (const name of page.names) builder.add(`${kind}:${name}`);
-            if (page.names.length < cfg.pageSize) break;
-            after = page.names[page.names.length - 1]!;
-          }
-        }
-        const known = builder.build();
-        for (const k of this.addedDuringReload) known.add(k);
-        this.known = known;
-        this.knownLoadedAt = this.clock();
-        for (const kind of NAME_KINDS) this.refresh[kind].asOf = asOf[kind];
-        this.knownLoad = {
-          names: known.size,
-          queries,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-          bytes: known.bytes,
-        };
-      } catch (err) {
-        this.deps.log?.("tenant cache: reading the known names failed", err);
-      } finally {
-        this.addedDuringReload = null;
-        this.reloading = undefined;
-      }
-    })();
-    return this.reloading;
+    return this.known?.reload() ?? Promise.resolve();
   }
 
-  /**
-   * Adds the names of one kind created (slugs) or verified (domains) since the last read, if the
-   * kind's token bucket allows (see DEFAULT_KNOWN.refreshMs); callers meanwhile share the read.
-   */
-  private refreshKnown(kind: NameKind, cfg: typeof DEFAULT_KNOWN): Promise<void> {
-    const state = this.refresh[kind];
-    if (state.running) return state.running;
-    const since = state.asOf;
-    if (!since) return Promise.resolve();
-    const now = this.clock();
-    state.tokens = Math.min(cfg.refreshBurst, state.tokens + (now - state.at) / cfg.refreshMs);
-    state.at = now;
-    if (state.tokens < 1) return Promise.resolve();
-    state.tokens -= 1;
-    state.running = (async () => {
-      try {
-        const fresh = await this.knownSince(kind, since, cfg.overlapMs);
-        this.addKnown(fresh.names.map((n) => `${kind}:${n}`));
-        state.asOf = fresh.at;
-      } catch (err) {
-        this.deps.log?.("tenant cache: refreshing the known names failed", err);
-      } finally {
-        state.running = undefined;
-      }
-    })();
-    return state.running;
-  }
-
-  /**
-   * One page of names in order (keyset on the unique indexes of slug and of verified domains), with
-   * the database's clock. Platform-admin: the app role cannot list tenants.
-   */
-  private async knownPage(kind: NameKind, after: string, limit: number) {
-    this.stats.knownQueries++;
-    const rows = await withPlatformAdmin(this.deps.db, (tx) =>
-      tx.execute<{ at: string; names: string[] | null }>(
-        kind === "slug"
-          ? sql`select now()::text as at, array(
-              select slug from public.tenants where slug > ${after} order by slug limit ${limit}) as names`
-          : sql`select now()::text as at, array(
-              select domain from public.tenant_domains where status = 'verified' and domain > ${after}
-              order by domain limit ${limit}) as names`,
-      ),
-    );
-    const row = rows[0]!;
-    return { at: row.at, names: row.names ?? [] };
-  }
-
-  /**
-   * Slugs created, or domains verified, since `since` less the overlap. Slugs: a range of the
-   * created_at index. Domains: tenant_domains has no index on verified_at — a scan of that table
-   * (50,000 rows: 6–20 ms here), done only when a missing *domain* asks for it.
-   */
-  private async knownSince(kind: NameKind, since: string, overlapMs: number) {
-    this.stats.knownQueries++;
-    const from = sql`${since}::timestamptz - make_interval(secs => ${overlapMs / 1000})`;
-    const rows = await withPlatformAdmin(this.deps.db, (tx) =>
-      tx.execute<{ at: string; names: string[] | null }>(
-        kind === "slug"
-          ? sql`select now()::text as at, array(
-              select slug from public.tenants where created_at > ${from}) as names`
-          : sql`select now()::text as at, array(
-              select domain from public.tenant_domains
-              where status = 'verified' and (verified_at is null or verified_at > ${from})) as names`,
-      ),
-    );
-    const row = rows[0]!;
-    return { at: row.at, names: row.names ?? [] };
+  /** Whether `key` may name a tenant: in the set of known names, or no set (yet). */
+  private mayExist(key: string): Promise<boolean> | boolean {
+    if (!this.known || !this.unsubscribe) return true;
+    return this.known.mayExist(key);
   }
 
   private async lookup(
@@ -495,37 +297,10 @@ export class TenantResolver {
     const sql = this.deps.db.app;
     const rows = await this.deps.db.availability.run(() =>
       fn === "resolve_tenant_by_slug"
-        ? sql<Row[]>`select * from public.resolve_tenant_by_slug(${value})`.execute()
-        : sql<Row[]>`select * from public.resolve_tenant_by_domain(${value})`.execute(),
+        ? sql<ResolvedTenantRow[]>`select * from public.resolve_tenant_by_slug(${value})`.execute()
+        : sql<ResolvedTenantRow[]>`select * from public.resolve_tenant_by_domain(${value})`.execute(),
     );
     const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id,
-      slug: r.slug,
-      name: r.name,
-      status: r.status,
-      schemaName: r.schema_name,
-      dbRole: r.db_role,
-      plan: r.billing_plan,
-      branding: r.branding ?? {},
-      features: r.features ?? {},
-      rateLimits: r.rate_limits ?? {},
-      trialEndsAt: r.trial_ends_at ? new Date(r.trial_ends_at).toISOString() : null,
-    } satisfies ResolvedTenant;
+    return r ? toResolvedTenant(r) : null;
   }
 }
-
-type Row = {
-  id: string;
-  slug: string;
-  name: string;
-  status: ResolvedTenant["status"];
-  schema_name: string;
-  db_role: string;
-  billing_plan: ResolvedTenant["plan"];
-  branding: Record<string, string> | null;
-  features: Record<string, boolean> | null;
-  rate_limits: { perMinute?: number; perHour?: number } | null;
-  trial_ends_at: Date | null;
-};
