@@ -4,6 +4,7 @@ import { Icon } from "@nchat/ui/icon";
 import { Spinner } from "@nchat/ui/primitives";
 import { type ButtonHTMLAttributes, type ReactNode, useCallback, useState } from "react";
 import { colorFor, initials } from "@/lib/color";
+import { useAvatarUrl } from "./avatars";
 
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
   variant?: "primary" | "secondary" | "ghost" | "danger";
@@ -105,17 +106,40 @@ export function Alert({
   );
 }
 
+/** A person's picture (their profile picture when they have one, see useAvatarUrl), else initials. */
 export function Avatar({ name, id, size = 32 }: { name: string; id?: string; size?: number }) {
+  const src = useAvatarUrl(id, size);
+  const [failed, setFailed] = useState<string | null>(null);
   return (
     <span
       className="avatar"
       aria-hidden="true"
-      style={{ width: size, height: size, background: colorFor(id ?? name), fontSize: size * 0.4 }}
+      data-avatar={src && failed !== src ? "picture" : "initials"}
+      style={{
+        width: size,
+        height: size,
+        background: colorFor(id ?? name),
+        fontSize: size * 0.4,
+        position: "relative",
+        overflow: "hidden",
+      }}
     >
       {initials(name)}
+      {src && failed !== src ? (
+        // biome-ignore lint/performance/noImgElement: pictures served by the API to signed-in members
+        <img src={src} alt="" style={AVATAR_IMG} onError={() => setFailed(src)} />
+      ) : null}
     </span>
   );
 }
+
+const AVATAR_IMG = {
+  position: "absolute",
+  inset: 0,
+  width: "100%",
+  height: "100%",
+  objectFit: "cover",
+} as const;
 
 /** A usage meter: `used` of `limit` (-1 = unlimited), coloured by state. */
 export function Meter({

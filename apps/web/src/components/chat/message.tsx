@@ -9,6 +9,7 @@ import { formatBytes, formatDateTime, formatTime, relativeTime } from "@/lib/for
 import { Markdown, type RenderOptions } from "@/lib/markdown";
 import { fromTokens, toTokens } from "@/lib/mentions";
 import { useTRPC } from "@/lib/trpc";
+import { ProfileCardButton } from "../profile-card";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
@@ -105,6 +106,10 @@ function MessageItemImpl({
           <time className="message-hover-time" dateTime={time.toISOString()} title={formatDateTime(time)}>
             {formatTime(time)}
           </time>
+        ) : message.author ? (
+          <ProfileCardButton userId={author.id} name={author.name} pointerOnly>
+            <Avatar name={author.name} id={author.id} size={36} />
+          </ProfileCardButton>
         ) : (
           <Avatar name={author.name} id={author.id} size={36} />
         )}
@@ -112,7 +117,15 @@ function MessageItemImpl({
       <div className="message-content">
         {!compact ? (
           <div className="message-meta">
-            <span className="message-author">{author.name}</span>
+            <span className="message-author">
+              {message.author ? (
+                <ProfileCardButton userId={author.id} name={author.name}>
+                  {author.name}
+                </ProfileCardButton>
+              ) : (
+                author.name
+              )}
+            </span>
             <time dateTime={time.toISOString()} title={formatDateTime(time)}>
               {formatTime(time)}
             </time>
