@@ -74,7 +74,8 @@ describe("admin console labels", () => {
     const meters = page.locator(".meters");
     await meters.getByText("Unlimited").first().waitFor();
     expect(await meters.textContent()).not.toContain("∞");
-    // The plan change's audit entry: limits.users: 10 → Unlimited, not → -1.
+    // The plan change's audit entry (the "Audit log" tab): limits.users: 10 → Unlimited, not → -1.
+    await page.getByRole("tab", { name: "Audit log" }).click();
     const audit = page.locator(".change").filter({ hasText: "limits.users" });
     await audit.first().waitFor();
     expect(await audit.first().textContent()).toContain("limits.users: 10 → Unlimited");

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { Icon, type IconName } from "./icon";
+import { Tooltip } from "./tooltip";
 
 export type BadgeTone = "neutral" | "brand" | "info" | "danger" | "success" | "warning";
 
@@ -13,20 +14,22 @@ export function Badge({
 }: {
   children: ReactNode;
   tone?: BadgeTone;
-  /** A longer explanation, shown on hover. */
+  /** A longer explanation, shown on hover and keyboard focus (a tooltip). */
   label?: string;
   /** A machine name (an audit action): shown as written, in the mono font. */
   code?: boolean;
   className?: string;
 }) {
-  return (
+  const badge = (
     <span
       className={`badge badge-${tone}${code ? " badge-code" : ""}${className ? ` ${className}` : ""}`}
-      title={label}
+      // Focusable when it has an explanation, so that keyboard users get it too.
+      tabIndex={label ? 0 : undefined}
     >
       {children}
     </span>
   );
+  return label ? <Tooltip label={label}>{badge}</Tooltip> : badge;
 }
 
 /**

@@ -2,12 +2,12 @@
 
 import type { AppRouter } from "@nchat/api";
 import { isUnauthorized } from "@nchat/ui/errors";
+import { ToastProvider } from "@nchat/ui/toast";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 import { TRPCProvider } from "@/lib/trpc";
-import { ToastProvider } from "./toasts";
 
 /** A session that ends while the console is open (expiry, sign-out elsewhere) leads back to sign-in. */
 function toSignIn(error: unknown) {

@@ -1,12 +1,12 @@
 "use client";
 
 import { Icon, type IconName } from "@nchat/ui/icon";
+import { useToast } from "@nchat/ui/toast";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import type { ReactNode } from "react";
 import { useTRPC } from "@/lib/trpc";
-import { useToast } from "./toasts";
 
 const NAV = [
   { href: "/", label: "Overview", icon: "dashboard", match: (p: string) => p === "/" },

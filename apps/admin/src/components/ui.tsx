@@ -1,6 +1,5 @@
 "use client";
 
-import { errorMessage } from "@nchat/ui/errors";
 import { Spinner } from "@nchat/ui/primitives";
 import type { ReactNode } from "react";
 import { PLAN_LABEL, STATUS_LABEL } from "@/lib/format";
@@ -65,20 +64,6 @@ export function SkeletonRows({ rows = 8, cols }: { rows?: number; cols: number }
 
 export function Skeleton({ height = 16, width = "100%" }: { height?: number; width?: string | number }) {
   return <span className="skeleton" style={{ height, width, display: "block" }} aria-hidden="true" />;
-}
-
-export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  return (
-    <div className="error-state" role="alert">
-      <strong>Could not load this.</strong>
-      <p>{errorMessage(error)}</p>
-      {onRetry ? (
-        <button type="button" className="btn btn-secondary btn-sm" onClick={onRetry}>
-          Try again
-        </button>
-      ) : null}
-    </div>
-  );
 }
 
 export function Pagination({

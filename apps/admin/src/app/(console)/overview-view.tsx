@@ -1,10 +1,11 @@
 "use client";
 
+import { LoadError } from "@nchat/ui/alert";
 import { EmptyState, PageHeader } from "@nchat/ui/primitives";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { CHART_COLORS, StackedBars, TrendChart } from "@/components/charts";
-import { Card, ErrorState, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
+import { Card, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
 import {
   formatBytes,
   formatCompact,
@@ -45,7 +46,7 @@ export function OverviewView() {
         }
       />
       {stats.isError ? (
-        <ErrorState error={stats.error} onRetry={() => stats.refetch()} />
+        <LoadError error={stats.error} onRetry={() => stats.refetch()} />
       ) : (
         <>
           <div className="kpis">

@@ -53,7 +53,8 @@ export function MessageList<P extends MessagePage>({
   inThread?: boolean;
   channelArchived?: boolean;
   onFeatureBlocked?: (message: string) => void;
-  /** Changes when the user sent something: scroll to the end. */ scrollSignal?: number;
+  /** Changes when the user sent something: scroll to the end. */
+  scrollSignal?: number;
   label: string;
   enabled?: boolean;
 }) {
@@ -65,7 +66,8 @@ export function MessageList<P extends MessagePage>({
       first.hasOlder && first.messages[0] ? ({ before: first.messages[0].id } as PageParam) : undefined,
     getNextPageParam: (last) =>
       last.hasNewer && last.messages.at(-1) ? ({ after: last.messages.at(-1)!.id } as PageParam) : undefined,
-    // Realtime events keep loaded pages current.    staleTime: Number.POSITIVE_INFINITY,
+    // Realtime events keep loaded pages current (data.ts applies them to every cached channel); the
+    // client's default staleTime (30 s) refetches a channel reopened later, for what a broken stream missed.
     gcTime: 10 * 60_000,
     enabled,
   });

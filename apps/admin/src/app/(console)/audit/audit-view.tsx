@@ -1,10 +1,11 @@
 "use client";
 
+import { LoadError } from "@nchat/ui/alert";
 import { PageHeader } from "@nchat/ui/primitives";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { AuditTable } from "@/components/audit-table";
-import { CursorPagination, ErrorState } from "@/components/ui";
+import { CursorPagination } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 import { useSearchState } from "@/lib/use-search-state";
 
@@ -145,7 +146,7 @@ export function AuditView() {
 
       <div className="card card-flush">
         {log.isError && !log.data ? (
-          <ErrorState error={log.error} onRetry={() => log.refetch()} />
+          <LoadError error={log.error} onRetry={() => log.refetch()} />
         ) : (
           <>
             <AuditTable

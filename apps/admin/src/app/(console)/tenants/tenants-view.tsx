@@ -1,13 +1,14 @@
 "use client";
 
 import type { RouterInputs, RouterOutputs } from "@nchat/api";
+import { LoadError } from "@nchat/ui/alert";
 import { type DataColumn, DataTable } from "@nchat/ui/data-table";
 import { EmptyState, PageHeader } from "@nchat/ui/primitives";
 import { useDebounced } from "@nchat/ui/use-debounced";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import { ErrorState, Pagination, PlanBadge, SkeletonRows, StatusBadge } from "@/components/ui";
+import { Pagination, PlanBadge, SkeletonRows, StatusBadge } from "@/components/ui";
 import { formatBytes, formatDate, formatNumber, formatPeriod, PLAN_LABEL, STATUS_LABEL } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useSearchState } from "@/lib/use-search-state";
@@ -216,7 +217,7 @@ export function TenantsView() {
 
       <div className="card card-flush">
         {list.isError && !data ? (
-          <ErrorState error={list.error} onRetry={() => list.refetch()} />
+          <LoadError error={list.error} onRetry={() => list.refetch()} />
         ) : (
           <>
             <div className="table-wrap table-scroll">

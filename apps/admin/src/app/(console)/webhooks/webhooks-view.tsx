@@ -1,13 +1,14 @@
 "use client";
 
+import { LoadError } from "@nchat/ui/alert";
 import { Dialog } from "@nchat/ui/dialog";
 import { errorMessage } from "@nchat/ui/errors";
 import { Badge, type BadgeTone, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
+import { useToast } from "@nchat/ui/toast";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useEffect, useState } from "react";
-import { useToast } from "@/components/toasts";
-import { CursorPagination, ErrorState, KeyValue, SkeletonRows } from "@/components/ui";
+import { CursorPagination, KeyValue, SkeletonRows } from "@/components/ui";
 import { formatDateTime, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useSearchState } from "@/lib/use-search-state";
@@ -113,7 +114,7 @@ export function WebhooksView() {
 
       <div className="card card-flush">
         {list.isError && !data ? (
-          <ErrorState error={list.error} onRetry={() => list.refetch()} />
+          <LoadError error={list.error} onRetry={() => list.refetch()} />
         ) : (
           <>
             <div className="table-wrap table-scroll">
@@ -254,7 +255,7 @@ function EventViewer({
       }
     >
       {event.isError ? (
-        <ErrorState error={event.error} onRetry={() => event.refetch()} />
+        <LoadError error={event.error} onRetry={() => event.refetch()} />
       ) : !e ? (
         <Spinner label="Loading" />
       ) : (

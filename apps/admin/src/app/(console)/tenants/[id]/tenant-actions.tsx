@@ -3,10 +3,10 @@
 import type { RouterOutputs } from "@nchat/api";
 import { FormDialog } from "@nchat/ui/dialog";
 import { type AppErrorInfo, appErrorOf, errorMessage, fieldError } from "@nchat/ui/errors";
+import { useToast } from "@nchat/ui/toast";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useId, useState } from "react";
-import { useToast } from "@/components/toasts";
 import {
   FEATURE_LABEL,
   formatDate,

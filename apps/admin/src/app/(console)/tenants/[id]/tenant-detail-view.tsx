@@ -1,17 +1,19 @@
 "use client";
 
 import type { RouterOutputs } from "@nchat/api";
+import { LoadError } from "@nchat/ui/alert";
 import { appCodeOf, errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
 import { Menu, MenuItem } from "@nchat/ui/menu";
 import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
+import { Tabs } from "@nchat/ui/tabs";
+import { useToast } from "@nchat/ui/toast";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { AuditTable } from "@/components/audit-table";
 import { CHART_COLORS, TrendChart } from "@/components/charts";
-import { useToast } from "@/components/toasts";
-import { Card, ErrorState, KeyValue, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
+import { Card, KeyValue, PlanBadge, Skeleton, StatusBadge } from "@/components/ui";
 import {
   FEATURE_LABEL,
   formatBytes,
@@ -48,7 +50,7 @@ export function TenantDetailView({ id }: { id: string }) {
             </EmptyState>
           </Card>
         ) : (
-          <ErrorState error={detail.error} onRetry={() => detail.refetch()} />
+          <LoadError error={detail.error} onRetry={() => detail.refetch()} />
         )}
       </>
     );
@@ -183,61 +185,80 @@ export function TenantDetailView({ id }: { id: string }) {
         </Card>
       </div>
 
-      <Card title="Usage history" actions={<span className="muted small">Last 12 months (UTC)</span>}>
-        <div className="grid grid-4 charts-grid">
-          <TrendChart
-            data={d.usageHistory}
-            x="period"
-            y="messages"
-            label="Messages"
-            xFormat={formatPeriod}
-            format={formatCompact}
-            color={CHART_COLORS[0]}
-          />
-          <TrendChart
-            data={d.usageHistory}
-            x="period"
-            y="activeUsers"
-            label="Active users"
-            xFormat={formatPeriod}
-            color={CHART_COLORS[1]}
-            kind="bar"
-          />
-          <TrendChart
-            data={d.usageHistory}
-            x="period"
-            y="storageBytes"
-            label="Storage"
-            xFormat={formatPeriod}
-            format={formatBytes}
-            color={CHART_COLORS[2]}
-          />
-          <TrendChart
-            data={d.usageHistory}
-            x="period"
-            y="apiCalls"
-            label="API calls"
-            xFormat={formatPeriod}
-            format={formatCompact}
-            color={CHART_COLORS[3]}
-            kind="bar"
-          />
-        </div>
-      </Card>
-
-      <Domains detail={d} />
-
-      <Card
-        title="Recent audit entries"
-        actions={
-          <Link href={`/audit?tenant=${encodeURIComponent(t.slug)}`} className="small">
-            Full audit log →
-          </Link>
-        }
-        className="card-flush"
-      >
-        <AuditTable entries={d.audit} emptyText="No audit entries for this workspace." />
-      </Card>
+      <Tabs
+        label="Workspace details"
+        tabs={[
+          {
+            id: "usage",
+            label: "Usage history",
+            content: (
+              <Card title="Usage history" actions={<span className="muted small">Last 12 months (UTC)</span>}>
+                <div className="grid grid-4 charts-grid">
+                  <TrendChart
+                    data={d.usageHistory}
+                    x="period"
+                    y="messages"
+                    label="Messages"
+                    xFormat={formatPeriod}
+                    format={formatCompact}
+                    color={CHART_COLORS[0]}
+                  />
+                  <TrendChart
+                    data={d.usageHistory}
+                    x="period"
+                    y="activeUsers"
+                    label="Active users"
+                    xFormat={formatPeriod}
+                    color={CHART_COLORS[1]}
+                    kind="bar"
+                  />
+                  <TrendChart
+                    data={d.usageHistory}
+                    x="period"
+                    y="storageBytes"
+                    label="Storage"
+                    xFormat={formatPeriod}
+                    format={formatBytes}
+                    color={CHART_COLORS[2]}
+                  />
+                  <TrendChart
+                    data={d.usageHistory}
+                    x="period"
+                    y="apiCalls"
+                    label="API calls"
+                    xFormat={formatPeriod}
+                    format={formatCompact}
+                    color={CHART_COLORS[3]}
+                    kind="bar"
+                  />
+                </div>
+              </Card>
+            ),
+          },
+          {
+            id: "domains",
+            label: `Custom domains (${d.domains.length})`,
+            content: <Domains detail={d} />,
+          },
+          {
+            id: "audit",
+            label: "Audit log",
+            content: (
+              <Card
+                title="Recent audit entries"
+                actions={
+                  <Link href={`/audit?tenant=${encodeURIComponent(t.slug)}`} className="small">
+                    Full audit log →
+                  </Link>
+                }
+                className="card-flush"
+              >
+                <AuditTable entries={d.audit} emptyText="No audit entries for this workspace." />
+              </Card>
+            ),
+          },
+        ]}
+      />
 
       <TenantActionDialogs detail={d} action={action} onClose={() => setAction(null)} />
     </>

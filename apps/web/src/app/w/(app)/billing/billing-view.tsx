@@ -2,6 +2,7 @@
 
 import { PLANS, type PlanId } from "@nchat/billing/plans";
 import { FEATURE_LABELS, type FeatureKey } from "@nchat/protocol/plans";
+import { LoadError } from "@nchat/ui/alert";
 import { Dialog } from "@nchat/ui/dialog";
 import { errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
@@ -56,16 +57,7 @@ export function BillingView() {
     return (
       <main className="page">
         <PageHeader title="Billing" />
-        <Alert
-          tone="danger"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => billing.refetch()}>
-              Retry
-            </Button>
-          }
-        >
-          {errorMessage(billing.error)}
-        </Alert>
+        <LoadError error={billing.error} onRetry={() => billing.refetch()} />
       </main>
     );
 

@@ -2,6 +2,7 @@
 
 import { zodResolver } from "@hookform/resolvers/zod";
 import { type InviteFormValues, inviteInput } from "@nchat/protocol/members";
+import { LoadError } from "@nchat/ui/alert";
 import { Dialog } from "@nchat/ui/dialog";
 import { appErrorOf, errorMessage, fieldErrors } from "@nchat/ui/errors";
 import { PageHeader, Spinner } from "@nchat/ui/primitives";
@@ -87,16 +88,7 @@ export function MembersView() {
           <Spinner label="Loading members" />
         </div>
       ) : list.isError ? (
-        <Alert
-          tone="danger"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => list.refetch()}>
-              Retry
-            </Button>
-          }
-        >
-          {errorMessage(list.error)}
-        </Alert>
+        <LoadError error={list.error} onRetry={() => list.refetch()} />
       ) : (
         <>
           <section className="card table-card" aria-labelledby="members-list-title">

@@ -1,7 +1,7 @@
 "use client";
 
+import { LoadError } from "@nchat/ui/alert";
 import { type DataColumn, DataTable } from "@nchat/ui/data-table";
-import { errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
 import { Badge, EmptyState, PageHeader, Spinner } from "@nchat/ui/primitives";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
@@ -146,16 +146,7 @@ export function AuditView() {
           <Spinner label="Loading the audit log" />
         </div>
       ) : q.isError ? (
-        <Alert
-          tone="danger"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => q.refetch()}>
-              Retry
-            </Button>
-          }
-        >
-          {errorMessage(q.error)}
-        </Alert>
+        <LoadError error={q.error} onRetry={() => q.refetch()} />
       ) : items.length === 0 ? (
         <EmptyState icon="list" title={filtered ? "Nothing matches these filters" : "No entries yet"} />
       ) : (
