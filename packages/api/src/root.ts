@@ -2,10 +2,12 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { apiKeysRouter } from "./api-keys/router";
 import { attachmentsRouter } from "./attachments/router";
 import { auditRouter } from "./audit/router";
+import { accountRouter } from "./auth/account-router";
 import { authRouter } from "./auth/router";
 import { billingRouter } from "./billing/router";
 import { chatRouter } from "./chat/router";
 import { domainsRouter } from "./domains/router";
+import { mailRouter } from "./mail/router";
 import { membersRouter } from "./members/router";
 import { adminRouter } from "./platform/admin/router";
 import { adminAuthRouter } from "./platform/admin-auth-router";
@@ -19,6 +21,8 @@ import { uiRouter } from "./ui/router";
 
 export const appRouter = router({
   auth: authRouter,
+  account: accountRouter,
+  mail: mailRouter,
   tenant: tenantRouter,
   billing: billingRouter,
   audit: auditRouter,

@@ -8,8 +8,10 @@ import {
 } from "@nchat/db";
 import { ApiKeyService } from "./api-keys/service";
 import { AttachmentService } from "./attachments/attachment-service";
-import { type BlobStore, LocalDiskBlobStore } from "./attachments/blob-store";
+import type { BlobStore } from "./attachments/blob-store";
+import { blobStoreFromEnv } from "./attachments/blob-store-s3";
 import { TenantKeyring } from "./attachments/keys";
+import type { AccountService } from "./auth/account-service";
 import { AuthService, type Session } from "./auth/auth-service";
 import { SessionCache } from "./auth/session-cache";
 import { BillingService } from "./billing/billing-service";
@@ -23,6 +25,8 @@ import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub"
 import { createRedis, type RedisClient } from "./infra/redis";
 import { processLifecycle } from "./lifecycle";
 import { UsageRecorder } from "./limits/usage";
+import type { MailService } from "./mail/mail-service";
+import { type MailServices, startMail, stopMail } from "./mail/wiring";
 import { InvitationService } from "./members/invitation-service";
 import { MemberService } from "./members/member-service";
 import { SuperAdminService } from "./platform/super-admin-service";
@@ -66,6 +70,12 @@ export type Services = {
   /** Encrypted file bodies. */
   blobs: BlobStore;
   attachments: AttachmentService;
+  /** Outgoing mail: queued (pg-boss), sent by the workers of every app process, logged per tenant. */
+  mail: MailService;
+  /** Password reset and email verification (tokens sent by mail). */
+  accounts: AccountService;
+  /** The background job queue and its mailer (started with the services, stopped on close). */
+  jobs: MailServices;
   close(): Promise<void>;
 };
 
@@ -117,7 +127,7 @@ export async function createServices(
   env: Env,
   opts: {
     crossProcess?: boolean;
-    /** Where attachments are stored (default: a LocalDiskBlobStore under `.data/files`). */
+    /** Where attachments are stored (default: the store FILES_STORE names, see blobStoreFromEnv). */
     blobs?: BlobStore;
     /** Where logs go (default: the process's logger, LOG_LEVEL). */
     logger?: Logger;
@@ -171,7 +181,8 @@ export async function createServices(
     await resolver.invalidate(t);
     await realtime.tenantChanged(t);
   };
-  const blobs = opts.blobs ?? new LocalDiskBlobStore(env.FILES_DIR);
+  const blobs = opts.blobs ?? blobStoreFromEnv(env);
+  const jobs = await startMail({ env, db, masterKey, auth, logger });
   const tenancy: TenancyConfig = {
     baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
     multiTenant: isMultiTenant(env),
@@ -238,9 +249,16 @@ export async function createServices(
       usage,
       log: log("attachments"),
     }),
+    mail: jobs.mail,
+    accounts: jobs.accounts,
+    jobs,
     async close() {
       unregisterClose();
       unregisterMetrics();
+      // Running jobs finish (or go back to the queue) while the pools are still open.
+      await stopMail(jobs, env.SHUTDOWN_GRACE_MS).catch((err) =>
+        logger.child({ component: "queue" }).error({ err }, "queue: stop failed"),
+      );
       await realtime.close();
       await usage
         .close()

@@ -31,6 +31,8 @@ export async function testServices(
       DATABASE_POOL_MAX: "10",
       NEXT_PUBLIC_BASE_DOMAIN: TEST_BASE_DOMAIN,
       ENABLE_MULTI_TENANCY: "true",
+      // Jobs are queued but not worked, unless a test asks for workers (the mail tests do).
+      QUEUE_WORKER: "false",
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       ...over,
     }),

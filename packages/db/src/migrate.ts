@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import { migrate as drizzleMigrate } from "drizzle-orm/postgres-js/migrator";
 import type { Database, Executor } from "./client";
 import { tenantMigrations as tenantMigrationsTable } from "./public";
+import { installQueue } from "./queue";
 import { applySecurity, tenantSchemaGrantsSql } from "./security";
 import { TEMPLATE_SCHEMA } from "./slug";
 
@@ -73,7 +74,7 @@ export async function migrateTenantSchema(
   return count;
 }
 
-/** Control-plane migrations (drizzle/public) followed by roles, grants and RLS. */
+/** Control-plane migrations (drizzle/public) followed by roles, grants and RLS, then the job queue's schema. */
 export async function migratePublic(db: Database): Promise<void> {
   // The lock lives on one reserved connection; the work runs on the pool while it is held.
   const lock = await db.admin.reserve();
@@ -81,6 +82,7 @@ export async function migratePublic(db: Database): Promise<void> {
     await lock`select pg_advisory_lock(hashtext('nchat:migrate-public'))`;
     await drizzleMigrate(db.adminDb, { migrationsFolder: join(MIGRATIONS_DIR, "public") });
     await applySecurity(db.admin, db.roles, db.config.appPassword);
+    await installQueue(db.config.adminUrl, db.admin, db.roles);
   } finally {
     await lock`select pg_advisory_unlock(hashtext('nchat:migrate-public'))`.catch(() => {});
     lock.release();

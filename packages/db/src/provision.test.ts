@@ -26,6 +26,7 @@ describe("provisionTenant", () => {
     const tables = await db.admin<{ table_name: string }[]>`
       select table_name from information_schema.tables where table_schema = ${tenant.schemaName} order by 1`;
     expect(tables.map((t) => t.table_name)).toEqual([
+      "account_tokens",
       "api_keys",
       "attachments",
       "channel_members",

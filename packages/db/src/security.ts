@@ -23,6 +23,8 @@ const TENANT_SCOPED: Record<string, string> = {
   tenant_migrations: "select",
   stripe_webhooks: "",
   billing_meter_reports: "",
+  // The mail delivery log: requests queue rows, the worker (on the tenant's role too) updates them.
+  mail_deliveries: "select, insert, update",
 };
 
 /** Columns of `tenants` a tenant role may change (never plan, limits, features, status or Stripe). */

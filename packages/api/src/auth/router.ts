@@ -5,6 +5,7 @@ import { AUTH_POLICIES } from "../ratelimit/policies";
 import { assertSlugUsable, createTenantInput } from "../tenants/tenant-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
 import { codeInput, twoFactorService } from "../two-factor/two-factor-service";
+import { tenantOrigin } from "./account-router";
 import { mustEnrolTwoFactor, signInInput } from "./auth-service";
 import {
   clearCookie,
@@ -81,6 +82,13 @@ export const authRouter = router({
         userAgent: ctx.meta.userAgent ?? undefined,
       });
       const token = await ctx.services.auth.createLoginToken(tenant, ownerId);
+      // The owner's address is confirmed by a link mailed to it (queued; a failure here does not
+      // undo the workspace: the banner in the app offers to send it again).
+      await ctx.services.accounts
+        .sendVerification(tenant, ownerId, tenantOrigin(ctx, tenant.slug))
+        .catch((err) =>
+          ctx.services.log.warn({ err, tenantId: tenant.id }, "sign-up: verification mail not queued"),
+        );
       return {
         tenant: {
           id: tenant.id,

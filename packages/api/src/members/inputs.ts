@@ -34,6 +34,8 @@ const token = z.string().max(200);
 
 export const invitationIdInput = z.object({ id });
 export const invitationTokenInput = z.object({ token });
+/** `sendEmail`: also mail the new link to the invitee. */
+export const resendInvitationInput = invitationIdInput.extend({ sendEmail: z.boolean().optional() });
 export const acceptInvitationInput = invitationTokenInput.extend(newMemberInput.shape);
 export const memberIdInput = z.object({ userId: id });
 export const changeRoleInput = memberIdInput.extend({ role: assignableRole });

@@ -1,7 +1,9 @@
+import type { TenantRef } from "@nchat/db";
 import { userActor } from "../audit/actor";
 import { SESSION_COOKIE, secureCookies, sessionCookie } from "../auth/cookies";
 import { can } from "../auth/permissions";
 import { tenantHostUrl } from "../auth/urls";
+import { AppError } from "../errors";
 import { rest } from "../openapi/meta";
 import { changedRoleOutput, invitedOutput, memberListOutput, okOutput } from "../openapi/outputs";
 import { type Context, permissionProcedure, router, tenantProcedure } from "../trpc";
@@ -12,6 +14,7 @@ import {
   invitationTokenInput,
   inviteInput,
   memberIdInput,
+  resendInvitationInput,
 } from "./inputs";
 import type { InvitationView } from "./views";
 
@@ -37,6 +40,37 @@ function deliverInvitation(
   return { invitation, token, acceptUrl };
 }
 
+type MailCtx = Pick<Context, "services"> & {
+  tenant: TenantRef;
+  user: { id: string; name: string; isService: boolean };
+};
+
+/** Only an inviter whose own address is verified may have the workspace mail others in their name. */
+async function assertMayMail(ctx: MailCtx) {
+  const status = ctx.user.isService ? null : await ctx.services.accounts.emailStatus(ctx.tenant, ctx.user.id);
+  if (!status?.verified)
+    throw new AppError(
+      "FORBIDDEN",
+      "Confirm your own email address first: until then the workspace sends no invitation in your name. Copy the link instead.",
+      { reason: "EMAIL_NOT_VERIFIED" },
+    );
+}
+
+/** Mails an invitation's link to the invitee (queued: the request does not wait for SMTP). */
+async function mailInvitation(ctx: MailCtx, sent: ReturnType<typeof deliverInvitation>) {
+  await ctx.services.mail.send(ctx.tenant, {
+    kind: "invitation",
+    to: sent.invitation.email,
+    data: {
+      acceptUrl: sent.acceptUrl,
+      role: sent.invitation.role,
+      inviterName: ctx.user.name,
+      expiresAt: sent.invitation.expiresAt.toISOString(),
+    },
+  });
+  return { ...sent, emailed: true as const };
+}
+
 export const membersRouter = router({
   /** Active members; open invitations only for those who may invite. */
   list: permissionProcedure("members:read")
@@ -58,16 +92,27 @@ export const membersRouter = router({
       return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
     }),
 
+  /** Invites as `invite` does, and mails the link to the invitee (the inviter also gets it back). */
+  inviteByEmail: permissionProcedure("members:invite")
+    .input(inviteInput)
+    .mutation(async ({ ctx, input }) => {
+      await assertMayMail(ctx);
+      const { invitation, token } = await ctx.services.invitations.invite(ctx.tenant, userActor(ctx), input);
+      return mailInvitation(ctx, deliverInvitation(ctx, ctx.tenant.slug, invitation, token));
+    }),
+
   /** A fresh link and 7 more days; the previous link stops working. */
   resend: permissionProcedure("members:invite")
-    .input(invitationIdInput)
+    .input(resendInvitationInput)
     .mutation(async ({ ctx, input }) => {
+      if (input.sendEmail) await assertMayMail(ctx);
       const { invitation, token } = await ctx.services.invitations.resend(
         ctx.tenant,
         userActor(ctx),
         input.id,
       );
-      return deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
+      const sent = deliverInvitation(ctx, ctx.tenant.slug, invitation, token);
+      return input.sendEmail ? mailInvitation(ctx, sent) : sent;
     }),
 
   revoke: permissionProcedure("members:invite")

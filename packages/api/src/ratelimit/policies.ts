@@ -108,4 +108,9 @@ export const AUTH_POLICIES = {
   adminLoginPerIp: { name: "admin-login-ip", limit: 20, window: "15 m" },
   /** Second-factor codes at sign-in (each account also has its own code back-off). */
   twoFactorPerIp: { name: "2fa-ip", limit: 30, window: "15 m" },
+  /** "Forgot password" and resets per client address per workspace, and reset mails per address asked for. */
+  resetPerIp: { name: "reset-ip", limit: 10, window: "15 m" },
+  resetPerAccount: { name: "reset-account", limit: 3, window: "1 h" },
+  /** Verification mails (resend, address changes) per signed-in account. */
+  verificationPerAccount: { name: "verify-account", limit: 5, window: "1 h" },
 } as const satisfies Record<string, RatePolicy>;

@@ -1,4 +1,5 @@
 export * from "./billing-meter-reports";
+export * from "./mail-deliveries";
 export * from "./stripe-webhooks";
 export * from "./super-admins";
 export * from "./tenant-audit-logs";

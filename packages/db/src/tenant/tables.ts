@@ -47,6 +47,8 @@ export function tenantTables(schemaName: string) {
       email: text("email").notNull(),
       name: text("name").notNull(),
       passwordHash: text("password_hash"),
+      /** When the user proved they read mail at `email` (a verification link; null: not yet). */
+      emailVerifiedAt: ts("email_verified_at"),
       role: userRole("role").notNull().default("member"),
       isService: boolean("is_service").notNull().default(false),
       avatarUrl: text("avatar_url"),
@@ -109,6 +111,26 @@ export function tenantTables(schemaName: string) {
     usedAt: ts("used_at"),
     createdAt: ts("created_at").notNull().defaultNow(),
   });
+
+  /**
+   * Single-use tokens sent by mail: "password_reset" (30 minutes) and "email_verification" of
+   * `email` (the account's address, or the new one it is changing to). Hashes only (SHA-256).
+   */
+  const accountTokens = s.table(
+    "account_tokens",
+    {
+      tokenHash: text("token_hash").primaryKey(),
+      userId: uuid("user_id")
+        .notNull()
+        .references(() => users.id, { onDelete: "cascade" }),
+      purpose: text("purpose").$type<"password_reset" | "email_verification">().notNull(),
+      email: text("email").notNull(),
+      expiresAt: ts("expires_at").notNull(),
+      usedAt: ts("used_at"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+    },
+    (t) => [index("account_tokens_user_idx").on(t.userId, t.purpose)],
+  );
 
   /** Single-use recovery codes of a user's second factor (hashes only; shown once at creation). */
   const recoveryCodes = s.table(
@@ -359,6 +381,7 @@ export function tenantTables(schemaName: string) {
     users,
     sessions,
     loginTokens,
+    accountTokens,
     recoveryCodes,
     twoFactorChallenges,
     apiKeys,

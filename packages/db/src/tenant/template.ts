@@ -8,6 +8,7 @@ export const {
   users,
   sessions,
   loginTokens,
+  accountTokens,
   recoveryCodes,
   twoFactorChallenges,
   apiKeys,

@@ -1,0 +1,107 @@
+import { QUEUE_SCHEMA, type QueueName } from "@nchat/db";
+import PgBoss from "pg-boss";
+import type { Logger } from "../infra/log";
+
+/** One job as a handler gets it: its data and where it stands among its tries. */
+export type QueuedJob<T> = { id: string; data: T; retryCount: number; retryLimit: number };
+export type JobHandler<T> = (job: QueuedJob<T>) => Promise<void>;
+export type RetryPolicy = { retryLimit: number; retryDelaySeconds: number };
+
+export type JobQueueConfig = {
+  /** The app role's connection (a transaction pooler is fine: see README, Mail and background jobs). */
+  url: string;
+  /** Work on jobs in this process (else only queue them). */
+  worker: boolean;
+  /** Jobs worked at once (per queue) in this process. */
+  concurrency: number;
+  /** How often an idle worker looks for jobs. */
+  pollSeconds: number;
+  log: Logger;
+};
+
+/**
+ * The background job queue: pg-boss over the app role's connection. pg-boss polls (no LISTEN), keeps
+ * no session state and runs its maintenance as single transactions (`BEGIN; … COMMIT` in one
+ * message), so it works through PgBouncer in transaction mode. Its schema and queues are installed
+ * by the migrations (`installQueue`): here it only checks the version (`migrate: false`).
+ *
+ * Jobs are tried again on failure with exponential back-off (retryDelay · 2^n, pg-boss's jitter). On
+ * `stop` the workers take no new job, the ones running get `graceMs` to finish, and those still
+ * running then are failed back to the queue (retried later, by any process).
+ */
+export class JobQueue {
+  private readonly boss: PgBoss;
+  private readonly handlers = new Map<QueueName, JobHandler<unknown>>();
+  private started = false;
+  private readonly log: Logger;
+
+  constructor(private readonly config: JobQueueConfig) {
+    this.log = config.log.child({ component: "queue" });
+    this.boss = new PgBoss({
+      connectionString: config.url,
+      schema: QUEUE_SCHEMA,
+      max: 2,
+      application_name: "nchat-queue",
+      migrate: false,
+      // Expiry, archiving and deletion of old jobs; every process may run it (pg-boss takes turns).
+      supervise: config.worker,
+      schedule: false,
+    });
+    this.boss.on("error", (err) => this.log.warn({ err }, "queue: pg-boss error"));
+  }
+
+  /** Registers the handler of a queue (before `start`). */
+  handle<T>(name: QueueName, handler: JobHandler<T>): this {
+    this.handlers.set(name, handler as JobHandler<unknown>);
+    return this;
+  }
+
+  async start(): Promise<this> {
+    await this.boss.start();
+    this.started = true;
+    if (!this.config.worker) return this;
+    for (const [name, handler] of this.handlers) {
+      for (let i = 0; i < this.config.concurrency; i++) {
+        await this.boss.work<unknown>(
+          name,
+          { batchSize: 1, pollingIntervalSeconds: this.config.pollSeconds, includeMetadata: true },
+          async (jobs) => {
+            for (const job of jobs)
+              await handler({
+                id: job.id,
+                data: job.data,
+                retryCount: job.retryCount,
+                retryLimit: job.retryLimit,
+              });
+          },
+        );
+      }
+    }
+    return this;
+  }
+
+  /** Queues a job; its id may be given (e.g. recorded in a log row before). */
+  async send(name: QueueName, data: object, retry: RetryPolicy, id?: string): Promise<string> {
+    const jobId = await this.boss.send(name, data, {
+      ...(id ? { id } : {}),
+      retryLimit: retry.retryLimit,
+      retryDelay: retry.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: 15 * 60,
+    });
+    if (!jobId) throw new Error(`queue ${name}: job not created`);
+    return jobId;
+  }
+
+  /** Jobs of a queue by state (tests and checks). */
+  async size(name: QueueName): Promise<number> {
+    return this.boss.getQueueSize(name);
+  }
+
+  /** Stops taking jobs, lets running ones finish within `graceMs`, fails the rest back, closes. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, graceMs), close: true });
+  }
+}

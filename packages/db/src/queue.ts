@@ -1,0 +1,59 @@
+import PgBoss from "pg-boss";
+import type { Sql } from "postgres";
+import type { RoleNames } from "./roles";
+
+/**
+ * The job queue (pg-boss) lives in its own schema of the same database. It is installed and its
+ * queues are created here, on the privileged connection, with the control-plane migrations: at run
+ * time the app role only reads and writes its rows (it owns nothing and creates no table), and no
+ * tenant role can reach the schema at all.
+ */
+export const QUEUE_SCHEMA = "pgboss";
+
+/**
+ * Every queue the app works on, one per kind of background work: mails to send, "forgot password"
+ * requests to look up (later: webhooks, billing jobs).
+ */
+export const QUEUE_NAMES = ["mail", "password-reset"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Installs or upgrades the queue's schema, creates missing queues and grants the app role its rows. */
+export async function installQueue(adminUrl: string, admin: Sql, roles: RoleNames): Promise<void> {
+  const boss = new PgBoss({
+    connectionString: adminUrl,
+    schema: QUEUE_SCHEMA,
+    max: 1,
+    migrate: true,
+    supervise: false,
+    schedule: false,
+    application_name: "nchat-migrate",
+  });
+  let failure: Error | undefined;
+  boss.on("error", (err) => {
+    failure = err;
+  });
+  await boss.start();
+  try {
+    for (const name of QUEUE_NAMES) {
+      if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: "standard" });
+    }
+  } finally {
+    await boss.stop({ graceful: false, wait: true });
+  }
+  if (failure) throw failure;
+  await admin.unsafe(queueGrantsSql(roles)).simple();
+}
+
+const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
+
+/** The app role reads and writes the queue's rows; nobody else (tenant roles included) reaches them. */
+export function queueGrantsSql(r: RoleNames): string {
+  const s = q(QUEUE_SCHEMA);
+  return `
+revoke all on schema ${s} from public;
+revoke execute on all functions in schema ${s} from public;
+grant usage on schema ${s} to ${q(r.app)};
+grant select, insert, update, delete on all tables in schema ${s} to ${q(r.app)};
+grant usage, select on all sequences in schema ${s} to ${q(r.app)};
+`;
+}
