@@ -1,12 +1,13 @@
 import type { TenantRef } from "@nchat/db";
 import type { ChatEventPublisher, DurableChatEvent, TrackedChatEvent } from "../chat/events";
 import type { FeedListener, FeedSource, StreamUser } from "./feed";
+import { FeedShared, type RealtimeBusDeps, type RealtimeBusStats } from "./feed-shared";
 import { eventStream, type StreamItem, type StreamOptions } from "./stream";
-import { FeedShared, type RealtimeBusDeps, type RealtimeBusStats, TenantFeed } from "./tenant-feed";
+import { TenantFeed } from "./tenant-feed";
 import { encodeWire, isDurableEvent, MAX_WIRE_BYTES, realtimeChannel, type WireMessage } from "./wire";
 
 export type { FeedItem, FeedListener, StreamUser } from "./feed";
-export type { RealtimeBusDeps, RealtimeBusStats } from "./tenant-feed";
+export type { RealtimeBusDeps, RealtimeBusStats } from "./feed-shared";
 
 /**
  * Realtime fan-out of chat events to every process. `publish` sends an event on the tenant's own
