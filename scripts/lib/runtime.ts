@@ -46,6 +46,11 @@ export type Runtime = {
 export async function prepareRuntime(opts: { log?: (s: string) => void } = {}): Promise<Runtime> {
   const log = opts.log ?? (() => {});
   if (existsSync(join(ROOT, ".env"))) process.loadEnvFile(join(ROOT, ".env"));
+  // Production: only what the environment says — no generated secrets, no embedded database.
+  if (process.env.NODE_ENV === "production") {
+    loadEnv(process.env);
+    return { env: {}, embedded: false, stop: async () => {} };
+  }
   const secrets = devSecrets();
   const env: Record<string, string> = {
     MASTER_ENCRYPTION_KEY: process.env.MASTER_ENCRYPTION_KEY || secrets.masterKey,

@@ -121,6 +121,14 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
           message: 'a hop count, "none", or a comma-separated list of addresses / CIDR ranges',
         }),
       SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+      // `pnpm start`: where the apps listen, how many processes each runs, and whether pending
+      // migrations are applied before serving (otherwise `pnpm db:migrate` does it).
+      HOST: z.string().min(1).default("0.0.0.0"),
+      WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+      ADMIN_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+      WEB_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+      ADMIN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+      START_MIGRATE: bool(false),
       // Logs: the lowest level written. Unset: info (warn under NODE_ENV=test).
       LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
       // /api/metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: 404
