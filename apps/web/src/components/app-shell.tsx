@@ -13,6 +13,7 @@ import { ChatProvider } from "./chat/chat-provider";
 import { ConnectionBanner } from "./chat/connection-banner";
 import { ChatSidebar } from "./chat/sidebar";
 import { roleAtLeast, useSessionUser, useTenant } from "./tenant";
+import { TimeZoneDefault } from "./time-zone-default";
 import { Avatar } from "./ui";
 
 type NavItem = { href: string; label: string; icon: IconName; show: boolean };
@@ -50,6 +51,7 @@ export function AppShell({ children }: { children: ReactNode }) {
 
   return (
     <ChatProvider>
+      <TimeZoneDefault />
       <div className={`app${open ? " app-drawer-open" : ""}`}>
         <header className="mobile-bar">
           <button

@@ -11,6 +11,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { formatDateTime, relativeTime } from "@/lib/format";
 import { Markdown, plainText } from "@/lib/markdown";
 import { useTRPC, useTRPCClient } from "@/lib/trpc";
+import { ProfileCardButton } from "../profile-card";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Alert, Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
@@ -657,7 +658,9 @@ function ChannelDetails({
                 <Avatar name={m.name} id={m.id} size={30} />
                 <span className="people-pick-name">
                   <strong>
-                    {m.name}
+                    <ProfileCardButton userId={m.id} name={m.name}>
+                      {m.name}
+                    </ProfileCardButton>
                     {m.id === me.id ? <span className="muted"> (you)</span> : null}
                   </strong>
                   <span className="muted small">{m.role}</span>

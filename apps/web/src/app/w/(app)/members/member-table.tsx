@@ -7,6 +7,7 @@ import { Badge } from "@nchat/ui/primitives";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { createContext, type ReactNode, useContext, useState } from "react";
 import { useChat } from "@/components/chat/chat-provider";
+import { ProfileCardButton } from "@/components/profile-card";
 import { roleAtLeast, type SessionUser } from "@/components/tenant";
 import { Avatar, Button } from "@/components/ui";
 import { capitalize, formatDate, relativeTime } from "@/lib/format";
@@ -189,7 +190,9 @@ function MemberName() {
       <Avatar name={member.name} id={member.id} size={36} />
       <div>
         <div className="person-name">
-          {member.name}
+          <ProfileCardButton userId={member.id} name={member.name}>
+            {member.name}
+          </ProfileCardButton>
           {member.id === me.id ? <span className="muted"> (you)</span> : null}
           {member.twoFactor ? (
             <>

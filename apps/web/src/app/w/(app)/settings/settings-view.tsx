@@ -672,7 +672,8 @@ function TwoFactorRollout() {
 
 const API_KEY_DEFAULTS: CreateApiKeyFormValues = { name: "", scope: "read" };
 
-function ApiKeysSection() {
+/** The workspace's API keys (also on Profile, for those who may manage them). */
+export function ApiKeysSection() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const feature = useTenantFeature("apiAccess");
