@@ -2,9 +2,12 @@ import {
   ArrowDown,
   ArrowLeftRight,
   AtSign,
+  Bell,
+  BellOff,
   Building,
   Check,
   ChevronDown,
+  ChevronLeft,
   ChevronRight,
   Copy,
   CreditCard,
@@ -25,6 +28,7 @@ import {
   MessageSquare,
   Paperclip,
   Pencil,
+  Pin,
   Plus,
   Reply,
   ScrollText,
@@ -78,6 +82,10 @@ const ICONS = {
   building: Building,
   log: ScrollText,
   exchange: ArrowLeftRight,
+  pin: Pin,
+  bell: Bell,
+  "bell-off": BellOff,
+  "chevron-left": ChevronLeft,
 } satisfies Record<string, LucideIcon>;
 
 export type IconName = keyof typeof ICONS;

@@ -68,6 +68,8 @@ describe("chat markdown: mentions, lines and what chat leaves as typed", () => {
     const out = html("| a | b |\n| - | - |\n| 1 | 2 |\n\n```ts\nconst x = 1;\n```");
     expect(out).toContain("<table>");
     expect(out).toContain("<td>1</td>");
-    expect(out).toContain('<pre data-lang="ts"><code>const x = 1;</code></pre>');
+    expect(out).toContain(
+      '<pre data-lang="ts"><code class="hljs language-ts"><span class="hljs-keyword">const</span> x = ',
+    );
   });
 });

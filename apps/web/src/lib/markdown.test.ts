@@ -89,4 +89,18 @@ describe("chat markdown", () => {
       broadcast: true,
     });
   });
+
+  it("highlights fenced code in the known languages only, as spans (never HTML from the message)", () => {
+    const out = html("```ts\nconst n: number = 1; // <b>x</b>\n```");
+    expect(out).toContain('<pre data-lang="ts"><code class="hljs language-ts">');
+    expect(out).toContain('<span class="hljs-keyword">const</span>');
+    expect(out).toContain('<span class="hljs-comment">// &lt;b&gt;x&lt;/b&gt;</span>');
+    expect(out).not.toContain("<b>");
+    expect(out).not.toMatch(/\n<\/code>/);
+    // An unknown language (or none) stays plain code, as typed.
+    expect(html("```cobol\nMOVE A TO B\n```")).toMatch(
+      /<pre data-lang="cobol"><code class="[a-z -]*language-cobol">MOVE A TO B<\/code><\/pre>/,
+    );
+    expect(html("```\nplain\n```")).toContain("<pre><code>plain</code></pre>");
+  });
 });

@@ -6,7 +6,8 @@
  * indented code (a "# " or four spaces stay text), images (their text is shown: a message loads
  * nothing from elsewhere). Mentions are the shared grammar (@nchat/protocol: @[Name](user-id),
  * @channel, @here), found by a remark plugin outside code. Link targets are limited to http(s),
- * mailto and same-site paths.
+ * mailto and same-site paths. Fenced code with a language (```ts) is highlighted (rehype-highlight,
+ * the languages of `HIGHLIGHT_LANGUAGES` only; no guessing): spans with `hljs-*` classes, never HTML.
  */
 import {
   findMentions,
@@ -17,7 +18,9 @@ import {
 } from "@nchat/protocol/mentions";
 import type { ComponentProps, ReactNode } from "react";
 import ReactMarkdown, { type Components, type ExtraProps } from "react-markdown";
+import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
+import { HIGHLIGHT_ALIASES, HIGHLIGHT_LANGUAGES } from "./highlight-languages";
 
 export type MentionRenderer = (m: Mention) => ReactNode;
 
@@ -211,10 +214,13 @@ function components(opts: RenderOptions): Components {
       }
       if (kind === "channel" || kind === "here")
         return <>{opts.mention ? opts.mention({ kind }) : `@${kind}`}</>;
-      return <span>{props.children}</span>;
+      // The highlighter's token spans keep their `hljs-*` class; no other class gets through.
+      const token = props.className?.split(" ").every((c) => c.startsWith("hljs-"));
+      return <span className={token ? props.className : undefined}>{props.children}</span>;
     },
-    pre({ node }) {
-      // The code as typed: without the newline the HTML conversion adds at its end.
+    pre({ node, children }) {
+      // The code element (highlighted spans, or the code as typed: rehypeTrimCode dropped the
+      // newline the HTML conversion adds at its end).
       const code = (node as HastNode | undefined)?.children?.find((c) => c.tagName === "code") as
         | (HastNode & { properties?: { className?: unknown } })
         | undefined;
@@ -225,11 +231,15 @@ function components(opts: RenderOptions): Components {
             .find((c) => c.startsWith("language-"))
             ?.slice("language-".length)
         : undefined;
-      return (
-        <pre data-lang={lang || undefined}>
-          <code>{textOf(code).replace(/\n$/, "")}</code>
-        </pre>
-      );
+      return <pre data-lang={lang || undefined}>{children}</pre>;
+    },
+    code({ className, children }) {
+      // Only the highlighter's classes reach the page (`hljs`, `language-*`); its spans carry `hljs-*`.
+      const kept = className
+        ?.split(" ")
+        .filter((c) => c === "hljs" || c.startsWith("language-"))
+        .join(" ");
+      return <code className={kept || undefined}>{children}</code>;
     },
     del: ({ children }) => <s>{children}</s>,
     img: ({ alt }) => <>{alt ?? ""}</>,
@@ -240,12 +250,31 @@ const REMARK_PLUGINS = [remarkChatSyntax, [remarkGfm, { singleTilde: false }], r
   Parameters<typeof ReactMarkdown>[0]["remarkPlugins"]
 >;
 
+/** The code of a fenced block as typed: without the newline the HTML conversion adds at its end. */
+function rehypeTrimCode() {
+  const visit = (node: HastNode) => {
+    if (node.tagName === "pre")
+      for (const code of node.children ?? []) {
+        const last = code.tagName === "code" ? code.children?.at(-1) : undefined;
+        if (last?.type === "text" && last.value?.endsWith("\n")) last.value = last.value.slice(0, -1);
+      }
+    for (const child of node.children ?? []) visit(child);
+  };
+  return (tree: HastNode) => visit(tree);
+}
+
+const REHYPE_PLUGINS = [
+  rehypeTrimCode,
+  [rehypeHighlight, { languages: HIGHLIGHT_LANGUAGES, aliases: HIGHLIGHT_ALIASES, detect: false }],
+] as NonNullable<Parameters<typeof ReactMarkdown>[0]["rehypePlugins"]>;
+
 /** A message body as React elements. */
 export function Markdown({ source, options = {} }: { source: string; options?: RenderOptions }) {
   return (
     <div className="md">
       <ReactMarkdown
         remarkPlugins={REMARK_PLUGINS}
+        rehypePlugins={REHYPE_PLUGINS}
         components={components(options)}
         urlTransform={(url) => safeHref(url) ?? ""}
       >

@@ -31,7 +31,9 @@ import {
   upsertMessage,
   type WireMessage,
 } from "./data";
+import { useDesktopNotifier, useNotificationSettings } from "./notifications";
 import { useSendPendingWhenOnline } from "./pending-messages";
+import { onPinsEvent } from "./pins";
 
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
 type Member = RouterOutputs["members"]["list"]["members"][number];
@@ -116,6 +118,8 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     return () => clearTimeout(t);
   }, []);
   const everLive = useRef(false);
+  const notify = useDesktopNotifier(viewing, channels);
+  const notificationSettings = useNotificationSettings();
 
   // ─── read state ────────────────────────────────────────────────────────────────────────────────
   const unreadKey = trpc.chat.unreadCounts.queryKey();
@@ -237,11 +241,13 @@ export function ChatProvider({ children }: { children: ReactNode }) {
         if (e.type === "message.created") rememberLive(message);
         upsertMessage(qc, message, { keepReactions: e.type === "message.updated" });
         if (e.type === "message.created") onCreated(wire);
+        else onPinsEvent(qc, trpc, { type: e.type, channelId: wire.channelId, messageId: wire.id });
         if (!channelsKnown(wire.channelId))
           void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
         return;
       }
       case "message.deleted":
+        onPinsEvent(qc, trpc, e);
         forgetLive(e.channelId as string, e.messageId as number);
         removeMessage(
           qc,
@@ -262,7 +268,12 @@ export function ChatProvider({ children }: { children: ReactNode }) {
           e.lastReplyAt as string | null,
         );
         return;
+      case "pins.changed":
+        onPinsEvent(qc, trpc, e);
+        return;
       case "channel.updated":
+        // Membership may have changed: my notification settings come with it.
+        void qc.invalidateQueries({ queryKey: trpc.chat.notificationSettings.queryKey() });
         void qc.invalidateQueries({ queryKey: trpc.chat.channels.queryKey() });
         void qc.invalidateQueries({
           queryKey: trpc.chat.channel.queryKey({ channelId: e.channelId as string }),
@@ -336,6 +347,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       setUnread(m.channelId, (u) => ({ ...u, lastReadMessageId: Math.max(u.lastReadMessageId, m.id) }));
       return;
     }
+    notify(m);
     const mentions = mentionsIn(m.body);
     const mentionsMe = mentions.userIds.includes(me.id.toLowerCase()) || mentions.broadcast;
     const v = viewing.current;
@@ -439,7 +451,10 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     [unreadQuery.data],
   );
   useEffect(() => {
-    const memberOf = new Set(channels.filter((c) => c.isMember).map((c) => c.id));
+    // Muted channels do not count in the title (nor show a badge in the sidebar).
+    const memberOf = new Set(
+      channels.filter((c) => c.isMember && !notificationSettings.get(c.id)?.muted).map((c) => c.id),
+    );
     let unread = 0;
     let mentions = 0;
     for (const [id, u] of unreadMap) {
@@ -449,7 +464,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     }
     const base = document.title.replace(/^(\(\d+\+?\)|•) /, "");
     document.title = mentions > 0 ? `(${mentions}) ${base}` : unread > 0 ? `• ${base}` : base;
-  }, [unreadMap, channels]);
+  }, [unreadMap, channels, notificationSettings]);
 
   const members = useMemo(
     () => new Map((membersQuery.data?.members ?? []).map((m) => [m.id.toLowerCase(), m])),

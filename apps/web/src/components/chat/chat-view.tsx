@@ -15,10 +15,13 @@ import { ProfileCardButton } from "../profile-card";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Alert, Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
+import "./chat-features.css";
 import { Composer } from "./composer";
 import { type Channel, type Message, messagesKey, type PageParam, threadKey, withRecent } from "./data";
 import { MessageList } from "./message-list";
+import { NotificationBanner, NotificationSettingsButton } from "./notifications";
 import { PendingMessages } from "./pending-messages";
+import { PinnedButton } from "./pins";
 
 /** The chat page: the channel in `?c=`, a jump target in `?m=`, a thread in `?t=`, mentions in `?view=`. */
 export function ChatView() {
@@ -125,11 +128,20 @@ function ChannelPane({
   const qc = useQueryClient();
   const { unread, setViewing, markRead, typingIn, streamReady } = useChat();
   const me = useSessionUser();
-  // The "New" line: where unread messages began when the channel was opened (none: no line).
-  const [lastRead] = useState(() => {
+  // The "New messages" line: where unread messages began when the channel was opened (null: no
+  // line; undefined: the read state is still loading — the list waits for it).
+  const unreadLoaded = !useQuery({ ...trpc.chat.unreadCounts.queryOptions(), staleTime: 60_000 }).isPending;
+  const firstUnread = () => {
     const u = unread.get(channel.id);
     return u && u.unread > 0 ? u.lastReadMessageId : null;
-  });
+  };
+  const [lastRead, setLastRead] = useState<number | null | undefined>(() =>
+    unreadLoaded ? firstUnread() : undefined,
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the read state arrives
+  useEffect(() => {
+    if (lastRead === undefined && unreadLoaded) setLastRead(firstUnread());
+  }, [unreadLoaded, lastRead]);
   const [sent, setSent] = useState(0);
   const [blocked, setBlocked] = useState<string | null>(null);
   const [details, setDetails] = useState(false);
@@ -183,6 +195,8 @@ function ChannelPane({
           {channel.topic ? <p className="channel-topic">{channel.topic}</p> : null}
         </div>
         <div className="channel-tools">
+          <PinnedButton channel={channel} />
+          <NotificationSettingsButton channel={channel} />
           <button
             type="button"
             className="btn btn-ghost btn-sm"
@@ -201,6 +215,7 @@ function ChannelPane({
           </button>
         </div>
       </header>
+      <NotificationBanner />
       {blocked ? (
         <div className="inline-banner">
           <Alert
@@ -236,7 +251,7 @@ function ChannelPane({
             await client.chat.list.query({ channelId: channel.id, ...(param ?? {}), limit: 50 }),
           )
         }
-        enabled={streamReady}
+        enabled={streamReady && lastRead !== undefined}
         targetId={target}
         lastReadId={lastRead}
         onAtBottom={onAtBottom}

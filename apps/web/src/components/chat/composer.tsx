@@ -12,6 +12,7 @@ import { useTRPC, useTRPCClient } from "@/lib/trpc";
 import { useSessionUser, useTenant, useTenantFeature, useTenantLimits } from "../tenant";
 import { Avatar } from "../ui";
 import { type Message, type MessagesData, messagesPrefix, type ThreadData, threadKey } from "./data";
+import { EmojiPickerPopover, useEmojiAutocomplete } from "./emoji";
 import { EDIT_EVENT } from "./message";
 import { addPending, draftKey, isPendingDraft, readDraft, writeDraft } from "./pending";
 import { isNetworkError, sendPending } from "./pending-messages";
@@ -34,8 +35,10 @@ const TYPING_EVERY_MS = 4_000;
 
 /**
  * The message box: Enter sends, Shift+Enter breaks the line; @ opens mention suggestions (the
- * channel's members, @channel, @here) inserted as the router's mention tokens; files upload with
- * progress (XMLHttpRequest) and go out as file links in the message.
+ * channel's members, @channel, @here) inserted as the router's mention tokens; `:` opens emoji
+ * suggestions (`:tada` → 🎉; a known `:shortcode:` typed whole becomes its emoji) and the smiley
+ * button the emoji picker; files upload with progress (XMLHttpRequest) and go out as file links in
+ * the message.
  */
 export function Composer({
   channelId,
@@ -81,6 +84,14 @@ export function Composer({
   const root = useRef<HTMLDivElement>(null);
   const lastTyping = useRef(0);
   const listId = useId();
+  const [emojiPicker, setEmojiPicker] = useState(false);
+  /** Puts text in the box with the caret at `caret` (an emoji picked or completed). */
+  const applyText = (next: string, caret: number) => {
+    flushSync(() => setText(next));
+    ref.current?.focus();
+    ref.current?.setSelectionRange(caret, caret);
+  };
+  const emoji = useEmojiAutocomplete(applyText);
 
   // Drafts survive switching channels, reloads and signing in again.
   useEffect(() => {
@@ -226,6 +237,8 @@ export function Composer({
     const q = mentionQuery(value, caret);
     setQuery(q);
     setActive(0);
+    if (q) emoji.close();
+    else emoji.onInput(value, caret);
     if (value.trim() && Date.now() - lastTyping.current > TYPING_EVERY_MS) {
       lastTyping.current = Date.now();
       typing.mutate({ channelId });
@@ -233,6 +246,7 @@ export function Composer({
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (emoji.onKeyDown(e)) return;
     if (query && candidates.length > 0) {
       if (e.key === "ArrowDown") {
         e.preventDefault();
@@ -384,6 +398,21 @@ export function Composer({
           ))}
         </div>
       ) : null}
+      {emoji.list}
+      {emojiPicker ? (
+        <EmojiPickerPopover
+          label="Insert an emoji"
+          className="composer-emoji-picker"
+          onClose={() => setEmojiPicker(false)}
+          onPick={(glyph) => {
+            const el = ref.current;
+            const start = el?.selectionStart ?? text.length;
+            const end = el?.selectionEnd ?? start;
+            setEmojiPicker(false);
+            applyText(`${text.slice(0, start)}${glyph}${text.slice(end)}`, start + glyph.length);
+          }}
+        />
+      ) : null}
       {uploads.length > 0 ? (
         <ul className="upload-list" aria-label="Attachments">
           {uploads.map((u) => (
@@ -447,7 +476,12 @@ export function Composer({
           placeholder={parentId ? "Reply…" : `Message ${channelName}`}
           onChange={(e) => onChange(e.target.value, e.target.selectionStart)}
           onKeyDown={onKeyDown}
-          onBlur={() => setTimeout(() => setQuery(null), 150)}
+          onBlur={() =>
+            setTimeout(() => {
+              setQuery(null);
+              emoji.close();
+            }, 150)
+          }
           onPaste={(e) => {
             if (e.clipboardData.files.length) {
               e.preventDefault();
@@ -456,9 +490,9 @@ export function Composer({
           }}
           role="combobox"
           aria-autocomplete="list"
-          aria-expanded={showList}
-          aria-controls={showList ? listId : undefined}
-          aria-activedescendant={showList ? `${listId}-${active}` : undefined}
+          aria-expanded={showList || emoji.open}
+          aria-controls={showList ? listId : emoji.open ? emoji.listId : undefined}
+          aria-activedescendant={showList ? `${listId}-${active}` : emoji.activeId}
           data-testid={parentId ? "thread-composer" : "composer"}
         />
         <div className="composer-tools">
@@ -509,6 +543,18 @@ export function Composer({
           </button>
           <button
             type="button"
+            className="icon-btn"
+            aria-label="Insert an emoji"
+            title="Emoji"
+            aria-expanded={emojiPicker}
+            // (not the picker's "click outside": this button toggles it)
+            onMouseDown={(e) => e.stopPropagation()}
+            onClick={() => setEmojiPicker((v) => !v)}
+          >
+            <Icon name="smile" size={18} />
+          </button>
+          <button
+            type="button"
             className="send-btn"
             aria-label="Send"
             onClick={submit}
@@ -520,7 +566,7 @@ export function Composer({
       </div>
       <p className="composer-help muted small">
         <strong>Enter</strong> to send · <strong>Shift+Enter</strong> for a new line · **bold**, *italic*,
-        `code`
+        `code` · :emoji:
       </p>
     </div>
   );

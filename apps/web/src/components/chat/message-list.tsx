@@ -42,7 +42,10 @@ export function MessageList<P extends MessagePage>({
   initialParam: PageParam;
   /** Scroll to and highlight this message (jump-to-message). */
   targetId?: number | null;
-  /** Show "New" above the first message after this id (when the list opens). */
+  /**
+   * Show "New messages" above the first message after this id: fixed when the first page arrives
+   * (undefined: not known yet — the caller holds the list back until it is; null: no line).
+   */
   lastReadId?: number | null;
   header?: (first: P | undefined) => ReactNode;
   /** After the last message (messages sent from this tab, not confirmed yet). */
@@ -80,8 +83,10 @@ export function MessageList<P extends MessagePage>({
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const initialScrollDone = useRef(false);
   const [highlight, setHighlight] = useState<number | null>(null);
-  // "New" divider: fixed when the list opens, so it does not move while reading.
-  const [newAfter] = useState(lastReadId ?? null);
+  // "New messages" divider: fixed when the first page arrives, so it does not move while reading.
+  const newAfterRef = useRef<number | null | undefined>(undefined);
+  if (newAfterRef.current === undefined && q.data) newAfterRef.current = lastReadId ?? null;
+  const newAfter = newAfterRef.current ?? null;
 
   const messages = q.data?.pages.flatMap((p) => p.messages) ?? [];
   const newestId = messages.at(-1)?.id ?? null;
@@ -237,8 +242,8 @@ export function MessageList<P extends MessagePage>({
                 </div>
               ) : null}
               {showNew ? (
-                <div className="new-divider" data-new-divider>
-                  <span>New</span>
+                <div className="new-divider" data-new-divider data-testid="new-messages-line">
+                  <span>New messages</span>
                 </div>
               ) : null}
               <MessageItem

@@ -9,10 +9,12 @@ import { useSessionUser } from "../tenant";
 import { useChat } from "./chat-provider";
 import type { Channel } from "./data";
 import { BrowseChannelsDialog, CreateChannelDialog, NewDmDialog } from "./dialogs";
+import { useNotificationSettings } from "./notifications";
 
-/** Channels and direct messages with unread and mention badges. */
+/** Channels and direct messages with unread and mention badges (none on muted ones: dimmed instead). */
 export function ChatSidebar() {
   const { channels, channelsLoading, unread, online } = useChat();
+  const notificationSettings = useNotificationSettings();
   const me = useSessionUser();
   const pathname = usePathname();
   const params = useSearchParams();
@@ -27,15 +29,16 @@ export function ChatSidebar() {
   const item = (c: Channel) => {
     const u = unread.get(c.id);
     const isActive = c.id === (active ?? fallbackActive);
-    const unreadCount = isActive ? 0 : (u?.unread ?? 0);
-    const mentions = isActive ? 0 : (u?.mentions ?? 0);
+    const muted = notificationSettings.get(c.id)?.muted ?? false;
+    const unreadCount = isActive || muted ? 0 : (u?.unread ?? 0);
+    const mentions = isActive || muted ? 0 : (u?.mentions ?? 0);
     const other = c.kind === "dm" ? c.dmMembers?.filter((m) => m.id !== me.id) : null;
     const label = c.kind === "dm" ? c.name : c.name;
     return (
       <li key={c.id}>
         <Link
           href={`/?c=${c.id}`}
-          className={`sidebar-link${isActive ? " active" : ""}${unreadCount > 0 || mentions > 0 ? " unread" : ""}`}
+          className={`sidebar-link${isActive ? " active" : ""}${unreadCount > 0 || mentions > 0 ? " unread" : ""}${muted ? " muted-channel" : ""}`}
           aria-current={isActive ? "page" : undefined}
           data-testid={`channel-link-${c.kind === "dm" ? "dm" : c.name}`}
         >
@@ -48,6 +51,11 @@ export function ChatSidebar() {
             <Icon name={c.kind === "private" ? "lock" : "hash"} size={15} />
           )}
           <span className="label">{label}</span>
+          {muted ? (
+            <span className="muted-mark" title="Muted" data-testid="muted-mark">
+              <Icon name="bell-off" size={13} label="Muted" />
+            </span>
+          ) : null}
           {mentions > 0 ? (
             <span className="count-badge mention" data-testid="mention-badge">
               <span aria-hidden="true">@{mentions}</span>

@@ -1,0 +1,314 @@
+/**
+ * Desktop notifications (asked for only on request; raised as the per-channel settings say), pinned
+ * messages live for a second person, `:shortcode:` emoji autocomplete, highlighted code blocks, the
+ * image viewer and the "New messages" line.
+ */
+import { type Actor, createServices, type ResolvedTenant, type Services } from "@nchat/api";
+import { loadEnv } from "@nchat/config";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addMember,
+  createWorkspace,
+  e2e,
+  LONG,
+  launchBrowser,
+  newUserContext,
+  screenshot,
+  screenshotOnFailure,
+  signIn,
+  tenantUrl,
+  uniqueSlug,
+} from "../../../scripts/e2e/harness";
+
+const OWNER = { email: "owner@features.test", name: "Olga Owner", password: "features-password-1" };
+const PEER = { email: "peer@features.test", name: "Pia Peer", password: "features-password-2" };
+
+/** A 1×1 PNG (red, then blue). */
+const PNG = (rgb: string) =>
+  Buffer.from(
+    rgb === "red"
+      ? "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+      : "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPj/HwADBwIAMCbHYQAAAABJRU5ErkJggg==",
+    "base64",
+  );
+
+/**
+ * Records what the page asks of the Notification API: `requestPermission` calls and every
+ * `new Notification(title, { body })` (the real one is still made).
+ */
+function recordNotifications() {
+  const w = window as unknown as {
+    __asked: number;
+    __notified: { title: string; body: string }[];
+    Notification?: typeof Notification;
+  };
+  w.__asked = 0;
+  w.__notified = [];
+  const Native = w.Notification;
+  if (!Native) return;
+  class Recording extends Native {
+    constructor(title: string, options?: NotificationOptions) {
+      super(title, options);
+      w.__notified.push({ title, body: options?.body ?? "" });
+    }
+  }
+  Object.defineProperty(Recording, "permission", { get: () => Native.permission });
+  Object.defineProperty(Recording, "requestPermission", {
+    value: (...args: Parameters<typeof Notification.requestPermission>) => {
+      w.__asked++;
+      return Native.requestPermission(...args);
+    },
+  });
+  w.Notification = Recording;
+}
+
+const notified = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __notified: { title: string; body: string }[] }).__notified);
+const asked = (page: Page) => page.evaluate(() => (window as unknown as { __asked: number }).__asked);
+const messageWith = (page: Page, text: string) => page.getByTestId("message").filter({ hasText: text });
+
+describe("message features", () => {
+  let browser: Browser;
+  // A process of its own: what it sends reaches the pages through pub/sub, like another person's.
+  let services: Services;
+  let tenant: ResolvedTenant;
+  let owner: Actor;
+  let peer: Actor;
+  let ownerCtx: BrowserContext;
+  let peerCtx: BrowserContext;
+  let ownerPage: Page;
+  let peerPage: Page;
+  const slug = uniqueSlug("feat");
+  const ids = { general: "", random: "", side: "", dm: "" };
+
+  beforeAll(async () => {
+    services = await createServices(loadEnv({ ...e2e().env, NODE_ENV: "test" }));
+    ({ tenant, owner } = await createWorkspace(services, {
+      name: "Features Co",
+      slug,
+      owner: OWNER,
+      plan: "enterprise",
+    }));
+    const peerId = await addMember(services, tenant, PEER);
+    peer = { type: "user", id: peerId, email: PEER.email, role: "member" };
+    const { channels } = await services.chat.listChannels(tenant, owner);
+    ids.general = channels.find((c) => c.name === "general")!.id;
+    ids.random = (
+      await services.chat.createChannel(tenant, owner, { name: "random", memberIds: [peerId] })
+    ).id;
+    ids.side = (await services.chat.createChannel(tenant, owner, { name: "side", memberIds: [peerId] })).id;
+    ids.dm = (await services.chat.openDm(tenant, peer, { userIds: [owner.id!] })).id;
+    // The owner muted #random (the server keeps it; the page reads it).
+    await services.chat.setNotificationSettings(tenant, owner, { channelId: ids.random, muted: true });
+
+    browser = await launchBrowser();
+    ownerCtx = await newUserContext(browser);
+    await ownerCtx.grantPermissions(["notifications"], { origin: tenantUrl(slug, "").replace(/\/$/, "") });
+    await ownerCtx.addInitScript(recordNotifications);
+    peerCtx = await newUserContext(browser);
+    await peerCtx.addInitScript(recordNotifications);
+    ownerPage = await ownerCtx.newPage();
+    peerPage = await peerCtx.newPage();
+    await signIn(ownerPage, slug, OWNER);
+    await signIn(peerPage, slug, PEER);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await services?.close();
+  });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+
+  const send = (who: Actor, channelId: string, body: string) =>
+    services.chat.send(tenant, who, { channelId, body });
+
+  it("asks for notification permission only when the person chooses to", async () => {
+    // Permission not granted: a banner offers it; loading the page asked nothing.
+    const banner = peerPage.getByTestId("notifications-banner");
+    await banner.waitFor(LONG);
+    expect(await asked(peerPage)).toBe(0);
+    // Dismissed, it stays away (also after a reload), and nothing was asked.
+    await banner.getByRole("button", { name: "Dismiss" }).click();
+    await banner.waitFor({ state: "detached" });
+    await peerPage.reload();
+    await peerPage.getByTestId("channel-title").waitFor(LONG);
+    expect(await peerPage.getByTestId("notifications-banner").count()).toBe(0);
+    expect(await asked(peerPage)).toBe(0);
+    // The channel's notification settings offer it too: asked once, on that click.
+    await peerPage.getByTestId("notification-settings").click();
+    await peerPage.getByRole("button", { name: "Enable desktop notifications" }).click();
+    await peerPage.waitForFunction(() => (window as unknown as { __asked: number }).__asked === 1);
+    await peerPage.keyboard.press("Escape");
+    // Granted: no banner.
+    expect(await ownerPage.getByTestId("notifications-banner").count()).toBe(0);
+  });
+
+  it("notifies for DMs and mentions, not for muted channels, my own messages or the channel on screen", async () => {
+    await ownerPage.goto(tenantUrl(slug, `/?c=${ids.side}`));
+    await ownerPage.getByTestId("channel-title").filter({ hasText: "side" }).waitFor(LONG);
+    // Settings loaded: #random shows as muted.
+    await ownerPage.getByTestId("channel-link-random").getByTestId("muted-mark").waitFor(LONG);
+    // The stream is live once a message from elsewhere shows up (the channel on screen: no notification).
+    await send(peer, ids.side, "@channel on screen right now");
+    await messageWith(ownerPage, "on screen right now").waitFor(LONG);
+
+    const mention = `@[${OWNER.name}](${owner.id})`;
+    await send(peer, ids.random, `muted news for ${mention}`);
+    await send(peer, ids.general, "general chatter without a mention");
+    await send(owner, ids.dm, "my own words in the DM");
+    await send(peer, ids.general, `${mention} please review`);
+    await send(peer, ids.dm, "psst, a direct message");
+    await ownerPage.waitForFunction(
+      () => (window as unknown as { __notified: unknown[] }).__notified.length >= 2,
+      undefined,
+      LONG,
+    );
+    // Events arrive in order: everything before the last one was decided already.
+    expect(await notified(ownerPage)).toEqual([
+      { title: `${PEER.name} in #general`, body: `@${OWNER.name} please review` },
+      { title: PEER.name, body: "psst, a direct message" },
+    ]);
+    await screenshot(ownerPage, "features-01-notifications");
+
+    // Changing a level takes effect: #general to "Nothing", then a mention there is silent.
+    await ownerPage.goto(tenantUrl(slug, `/?c=${ids.general}`));
+    await ownerPage.getByTestId("notification-settings").click();
+    await ownerPage.getByRole("radio", { name: "Nothing" }).check();
+    await ownerPage.getByRole("radio", { name: "Nothing" }).waitFor();
+    await expect
+      .poll(async () =>
+        (await services.chat.notificationSettings(tenant, owner)).channels.find(
+          (c) => c.channelId === ids.general,
+        ),
+      )
+      .toMatchObject({ level: "nothing" });
+    await ownerPage.keyboard.press("Escape");
+    await ownerPage.goto(tenantUrl(slug, `/?c=${ids.side}`));
+    await ownerPage.getByTestId("channel-title").filter({ hasText: "side" }).waitFor(LONG);
+    await send(peer, ids.side, "another probe on screen");
+    await messageWith(ownerPage, "another probe on screen").waitFor(LONG);
+    await send(peer, ids.general, `${mention} silenced now`);
+    await send(peer, ids.dm, "second direct message");
+    await ownerPage.waitForFunction(
+      () => (window as unknown as { __notified: unknown[] }).__notified.length >= 1,
+      undefined,
+      LONG,
+    );
+    expect(await notified(ownerPage)).toEqual([{ title: PEER.name, body: "second direct message" }]);
+  });
+
+  it("shows the New messages line above the first unread message when a channel opens", async () => {
+    // The owner read #side (it was on screen); three messages arrive while they look elsewhere.
+    await expect
+      .poll(
+        async () =>
+          (await services.chat.unreadCounts(tenant, owner)).channels.find((c) => c.channelId === ids.side)
+            ?.unread,
+        LONG,
+      )
+      .toBe(0);
+    await ownerPage.goto(tenantUrl(slug, `/?c=${ids.random}`));
+    await ownerPage.getByTestId("channel-title").filter({ hasText: "random" }).waitFor(LONG);
+    await send(peer, ids.side, "unread one");
+    await send(peer, ids.side, "unread two");
+    await send(peer, ids.side, "unread three");
+    await ownerPage.getByTestId("channel-link-side").getByTestId("unread-badge").waitFor(LONG);
+    await ownerPage.getByTestId("channel-link-side").click();
+    const line = ownerPage.getByTestId("new-messages-line");
+    await line.waitFor(LONG);
+    const next = await line.evaluate((el) => el.nextElementSibling?.textContent ?? "");
+    expect(next).toContain("unread one");
+    const before = await line.evaluate((el) => el.previousElementSibling?.textContent ?? "");
+    expect(before).toContain("another probe on screen");
+    await screenshot(ownerPage, "features-02-new-messages");
+  });
+
+  it("pins a message and the other person sees it pinned, live, and unpinned again", async () => {
+    const m = await send(owner, ids.general, "Release on Friday at noon");
+    await ownerPage.goto(tenantUrl(slug, `/?c=${ids.general}`));
+    await peerPage.goto(tenantUrl(slug, `/?c=${ids.general}`));
+    const ownMessage = messageWith(ownerPage, "Release on Friday");
+    await ownMessage.waitFor(LONG);
+    await messageWith(peerPage, "Release on Friday").waitFor(LONG);
+    await ownMessage.hover();
+    await ownMessage.getByRole("button", { name: "Pin message" }).click();
+
+    const peerMessage = messageWith(peerPage, "Release on Friday");
+    await peerMessage.getByTestId("pin-mark").waitFor(LONG);
+    await peerPage.getByTestId("pinned-button").click();
+    const item = peerPage.getByTestId("pinned-item").filter({ hasText: "Release on Friday" });
+    await item.waitFor(LONG);
+    expect(await item.textContent()).toContain(`pinned by ${OWNER.name}`);
+    await screenshot(peerPage, "features-03-pinned-list");
+    // Unpinned from the peer's list: gone from the owner's page too.
+    await item.getByRole("button", { name: "Unpin" }).click();
+    await item.waitFor({ state: "detached" });
+    await peerPage.keyboard.press("Escape");
+    await ownMessage.getByTestId("pin-mark").waitFor({ state: "detached", ...LONG });
+    expect((await services.chat.pins(tenant, owner, { channelId: ids.general })).pins).toEqual([]);
+    expect(m.id).toBeGreaterThan(0);
+  });
+
+  it("completes :shortcodes: into emoji in the composer", async () => {
+    const composer = ownerPage.getByTestId("composer");
+    await composer.click();
+    await composer.pressSequentially("Shipped :tad");
+    const option = ownerPage.getByRole("option", { name: /:tada:/ });
+    await option.waitFor(LONG);
+    await composer.press("Enter");
+    expect(await composer.inputValue()).toBe("Shipped 🎉");
+    // A whole shortcode typed with its closing colon becomes the emoji too.
+    await composer.pressSequentially(" :rocket:");
+    await expect.poll(() => composer.inputValue()).toBe("Shipped 🎉 🚀");
+    await composer.press("Enter");
+    await messageWith(peerPage, "Shipped 🎉 🚀").waitFor(LONG);
+  });
+
+  it("renders a fenced code block highlighted", async () => {
+    await send(peer, ids.general, "```ts\nconst answer: number = 42;\n```");
+    const code = ownerPage.locator(".md pre code.hljs").filter({ hasText: "const answer" });
+    await code.waitFor(LONG);
+    expect(await code.locator(".hljs-keyword").first().textContent()).toBe("const");
+    expect(await code.locator(".hljs-number").first().textContent()).toBe("42");
+    await screenshot(ownerPage, "features-04-code");
+  });
+
+  it("opens image attachments in a viewer with previous / next, download, and Escape to close", async () => {
+    const red = await services.attachments.upload(tenant, peer as { id: string }, {
+      channelId: ids.general,
+      fileName: "red.png",
+      contentType: "image/png",
+      bytes: PNG("red"),
+    });
+    const blue = await services.attachments.upload(tenant, peer as { id: string }, {
+      channelId: ids.general,
+      fileName: "blue.png",
+      contentType: "image/png",
+      bytes: PNG("blue"),
+    });
+    await services.chat.send(tenant, peer, {
+      channelId: ids.general,
+      body: "Two colours",
+      attachmentIds: [red.id, blue.id],
+    });
+    const message = messageWith(ownerPage, "Two colours");
+    await message.getByTestId("image-thumbnail").first().waitFor(LONG);
+    await message.getByRole("button", { name: "View red.png" }).click();
+    const viewer = ownerPage.getByRole("dialog", { name: "red.png" });
+    await viewer.getByTestId("image-viewer").waitFor(LONG);
+    expect(await viewer.getByTestId("image-viewer-position").textContent()).toMatch(/^1 of 2/);
+    await viewer.getByRole("button", { name: "Next image" }).click();
+    const second = ownerPage.getByRole("dialog", { name: "blue.png" });
+    await second.waitFor();
+    expect(await second.getByTestId("image-viewer-position").textContent()).toMatch(/^2 of 2/);
+    const download = second.getByRole("link", { name: "Download" });
+    expect(await download.getAttribute("href")).toBe(`/api/attachments/${blue.id}`);
+    expect(await download.getAttribute("download")).toBe("blue.png");
+    await ownerPage.keyboard.press("ArrowLeft");
+    await ownerPage.getByRole("dialog", { name: "red.png" }).waitFor();
+    await screenshot(ownerPage, "features-05-image-viewer");
+    await ownerPage.keyboard.press("Escape");
+    await ownerPage.getByTestId("image-viewer").waitFor({ state: "detached" });
+  });
+});
