@@ -8,6 +8,7 @@ import { usePathname } from "next/navigation";
 import { type ReactNode, Suspense, useEffect, useRef, useState } from "react";
 import { useTRPC } from "@/lib/trpc";
 import { BillingBanner } from "./billing-banner";
+import { EmailBanner } from "./email-banner";
 import { TenantBrand } from "./brand";
 import { ChatProvider } from "./chat/chat-provider";
 import { ConnectionBanner } from "./chat/connection-banner";
@@ -103,6 +104,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         <div className="app-main">
           <ConnectionBanner />
           <BillingBanner />
+          <EmailBanner />
           {children}
         </div>
       </div>
