@@ -179,6 +179,33 @@ describe("change password", () => {
     expect(audit).toEqual([{ action: "user.password_changed" }]);
   });
 
+  it("spends the client address's sign-in budget: past it, attempts and sign-ins are refused", async () => {
+    // Enterprise: the person's share of the request quota is far above the sign-in budget (30).
+    const ws = await workspace(services, "sec-pw-ip", "enterprise");
+    const wrong = { currentPassword: "not-the-password", newPassword: "a-new-password-9" };
+    const outcomes: string[] = [];
+    // The owner's sign-in (same browser, same address) spent one of the 30.
+    for (let i = 0; i < 30; i++) {
+      const err = await rejects(ws.client.call((c) => c.profile.changePassword(wrong)));
+      outcomes.push(`${err.appCode}:${/Too many requests/.test(err.message) ? "address" : "account"}`);
+    }
+    // 29 are let through to the account (wrong, or refused by its back-off), the 30th is not.
+    expect(outcomes[0]).toBe("VALIDATION_FAILED:account");
+    expect(outcomes.slice(1, 29).filter((o) => o.endsWith(":address"))).toEqual([]);
+    expect(outcomes[29]).toBe("RATE_LIMITED:address");
+    // Sign-in from that address shares the budget.
+    const sameAddress = new TestClient(services, ws.client.host, "web", {
+      "x-nchat-client-address": ws.client.ip,
+    });
+    expect(
+      await rejects(
+        sameAddress.call((c) =>
+          c.auth.signIn({ email: `owner@${ws.slug}.test`, password: "owner-password-1" }),
+        ),
+      ),
+    ).toMatchObject({ appCode: "RATE_LIMITED", message: expect.stringMatching(/Too many requests/) });
+  });
+
   it("checks the new password's rules before anything else", async () => {
     const ws = await workspace(services, "sec-pw-rules");
     for (const input of [
