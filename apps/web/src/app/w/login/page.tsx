@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { TenantBrand } from "@/components/brand";
 import { safeNext } from "@/lib/paths";
@@ -36,6 +37,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
         <h1 id="login-title">Sign in to {tenant.branding.appName ?? tenant.name}</h1>
         <p className="form-intro">Use the email and password of your account in this workspace.</p>
         <LoginForm next={next} notice={notice} />
+        <p className="form-footer">
+          <Link href="/forgot-password">Forgot your password?</Link>
+        </p>
         <p className="form-footer">New here? Ask a workspace admin for an invitation.</p>
       </section>
     </main>

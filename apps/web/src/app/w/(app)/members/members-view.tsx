@@ -179,31 +179,39 @@ function InviteModal({
   const form = useForm({ resolver: zodResolver(inviteInput), defaultValues: INVITE_DEFAULTS });
   const { errors } = form.formState;
   const role = form.watch("role");
-  const invite = useMutation(
-    trpc.members.invite.mutationOptions({
-      onSuccess: () => invalidate(),
-      onError: (e) => {
-        const f = fieldErrors(e);
-        if (f.email) form.setError("email", { message: f.email });
-        if (f.role) form.setError("role", { message: f.role });
-        const limit = appErrorOf(e)?.appCode === "LIMIT_EXCEEDED";
-        if (limit || !(f.email || f.role))
-          form.setError("root.server", {
-            type: limit ? "limit" : "server",
-            message: f.email || f.role ? undefined : errorMessage(e),
-          });
-      },
-    }),
-  );
+  // Mailing the link needs the inviter's own address verified (the server checks it too).
+  const emailStatus = useQuery({ ...trpc.account.emailStatus.queryOptions(), enabled: open });
+  const canMail = emailStatus.data?.verified === true;
+  const [sendEmail, setSendEmail] = useState(true);
+  const handlers = {
+    onSuccess: () => invalidate(),
+    onError: (e: unknown) => {
+      const f = fieldErrors(e);
+      if (f.email) form.setError("email", { message: f.email });
+      if (f.role) form.setError("role", { message: f.role });
+      const limit = appErrorOf(e)?.appCode === "LIMIT_EXCEEDED";
+      if (limit || !(f.email || f.role))
+        form.setError("root.server", {
+          type: limit ? "limit" : "server",
+          message: f.email || f.role ? undefined : errorMessage(e),
+        });
+    },
+  };
+  const byLink = useMutation(trpc.members.invite.mutationOptions(handlers));
+  const byEmail = useMutation(trpc.members.inviteByEmail.mutationOptions(handlers));
+  const mailing = sendEmail && canMail;
+  const invite = mailing ? byEmail : byLink;
   const serverError = errors.root?.server;
 
   function close() {
     form.reset(INVITE_DEFAULTS);
-    invite.reset();
+    byLink.reset();
+    byEmail.reset();
     onClose();
   }
 
-  const result = invite.data;
+  const result = byEmail.data ?? byLink.data;
+  const emailed = byEmail.data !== undefined;
   return (
     <Dialog
       open={open}
@@ -215,7 +223,8 @@ function InviteModal({
             <Button
               variant="secondary"
               onClick={() => {
-                invite.reset();
+                byLink.reset();
+                byEmail.reset();
                 form.reset({ ...INVITE_DEFAULTS, role: form.getValues("role") });
               }}
             >
@@ -229,7 +238,7 @@ function InviteModal({
               Cancel
             </Button>
             <Button type="submit" form="invite-form" loading={invite.isPending}>
-              Create invitation
+              {mailing ? "Send invitation" : "Create invitation"}
             </Button>
           </>
         )
@@ -238,8 +247,11 @@ function InviteModal({
       {result ? (
         <div className="stack">
           <Alert tone="success">
-            <strong>{result.invitation.email}</strong> is invited as {result.invitation.role}. Share this link
-            with them — it works once and expires on {formatDate(result.invitation.expiresAt)}.
+            <strong>{result.invitation.email}</strong> is invited as {result.invitation.role}.{" "}
+            {emailed
+              ? "The invitation is on its way by email (Settings → Mail shows its delivery). You can also share this link"
+              : "Share this link with them"}{" "}
+            — it works once and expires on {formatDate(result.invitation.expiresAt)}.
           </Alert>
           <CopyField id="invite-link" label="Invitation link" value={result.acceptUrl} />
         </div>
@@ -247,7 +259,7 @@ function InviteModal({
         <form
           id="invite-form"
           className="form"
-          onSubmit={form.handleSubmit((values) => invite.mutate(values))}
+          onSubmit={form.handleSubmit((values) => (mailing ? byEmail : byLink).mutate(values))}
           noValidate
         >
           {serverError?.type === "limit" ? (
@@ -296,6 +308,24 @@ function InviteModal({
               </p>
             ) : null}
           </fieldset>
+          <label className="switch-row">
+            <input
+              type="checkbox"
+              id="invite-send-email"
+              checked={mailing}
+              disabled={!canMail}
+              onChange={(e) => setSendEmail(e.target.checked)}
+            />
+            <span>
+              Send the invitation by email
+              {emailStatus.data && !canMail ? (
+                <span className="muted" data-testid="invite-email-unverified">
+                  {" "}
+                  — confirm your own email address first (see the banner); until then, copy the link.
+                </span>
+              ) : null}
+            </span>
+          </label>
         </form>
       )}
     </Dialog>

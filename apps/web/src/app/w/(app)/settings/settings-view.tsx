@@ -48,9 +48,14 @@ export function SettingsView() {
         title={<span id="settings-title">Settings</span>}
         description="Your workspace's name, look, address, security and integrations."
         actions={
-          <Link href="/settings/audit" className="btn btn-secondary">
-            <Icon name="list" size={16} /> Audit log
-          </Link>
+          <>
+            <Link href="/settings/mail" className="btn btn-secondary">
+              <Icon name="list" size={16} /> Mail deliveries
+            </Link>
+            <Link href="/settings/audit" className="btn btn-secondary">
+              <Icon name="list" size={16} /> Audit log
+            </Link>
+          </>
         }
       />
       <nav className="toc" aria-label="Settings sections">
