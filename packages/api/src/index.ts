@@ -10,6 +10,8 @@ export {
   maxUploadBytes,
 } from "./attachments/attachment-service";
 export * from "./attachments/blob-store";
+export * from "./attachments/blob-store-copy";
+export * from "./attachments/blob-store-s3";
 export * from "./attachments/keys";
 export * from "./audit/actor";
 export * from "./auth/auth-service";

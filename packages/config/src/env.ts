@@ -58,6 +58,17 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       DATABASE_TENANT_POOL_MAX: z.coerce.number().int().min(1).max(100).default(2),
       // Where attachment files are stored (encrypted). Absolute, or relative to the process's cwd.
       FILES_DIR: z.string().min(1).default(".data/files"),
+      // "disk" (FILES_DIR) or "s3" (an S3 or S3-compatible bucket; `pnpm files:to-s3` copies disk files).
+      FILES_STORE: z.enum(["disk", "s3"]).default("disk"),
+      S3_BUCKET: z.string().min(3).max(63).optional(),
+      // Unset: the SDK's default chain (AWS_REGION, the shared config file).
+      S3_REGION: z.string().min(1).optional(),
+      // An S3-compatible server's URL (MinIO, Ceph, …). Unset: AWS.
+      S3_ENDPOINT: z.string().url().optional(),
+      S3_FORCE_PATH_STYLE: bool(false),
+      // Both or neither. Unset: the SDK's default credential chain (environment, files, instance role).
+      S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+      S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
       // Secrets
       MASTER_ENCRYPTION_KEY: z
         .string()
@@ -188,6 +199,10 @@ type CrossFields = {
   STRIPE_SECRET_KEY?: string;
   REDIS_URL?: string;
   REDIS_CLUSTER?: boolean;
+  FILES_STORE: "disk" | "s3";
+  S3_BUCKET?: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
 };
 type Problem = { path: keyof CrossFields; message: string };
 
@@ -195,7 +210,8 @@ type Problem = { path: keyof CrossFields; message: string };
  * What keeps a configuration from serving: in production, missing secrets (DATABASE_URL,
  * MASTER_ENCRYPTION_KEY), the development DATABASE_APP_PASSWORD, or no explicit BILLING_MODE (offline
  * billing lets any owner pick any plan for free: never a silent default there); anywhere, a
- * BILLING_MODE that contradicts the Stripe key, and a REDIS_URL / REDIS_CLUSTER that disagree.
+ * BILLING_MODE that contradicts the Stripe key, a REDIS_URL / REDIS_CLUSTER that disagree,
+ * FILES_STORE=s3 without S3_BUCKET, and half of an S3 key pair.
  */
 function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
   const problems: Problem[] = [];
@@ -213,6 +229,14 @@ function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
       problems.push({ path: "REDIS_CLUSTER", message: (err as Error).message });
     }
   }
+  if (!e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY)
+    problems.push({
+      path: e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID",
+      message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither (the SDK's chain).",
+    });
+  // A store without a bucket serves nowhere (production included).
+  if (e.FILES_STORE === "s3" && !e.S3_BUCKET)
+    problems.push({ path: "S3_BUCKET", message: "FILES_STORE=s3 needs S3_BUCKET." });
   if (e.NODE_ENV !== "production" || building) return problems;
   if (!e.DATABASE_URL) problems.push({ path: "DATABASE_URL", message: "DATABASE_URL is not set." });
   if (!e.MASTER_ENCRYPTION_KEY)
