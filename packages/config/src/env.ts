@@ -232,7 +232,8 @@ function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
   if (!e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY)
     problems.push({
       path: e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID",
-      message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither (the SDK's chain).",
+      message:
+        "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither (the SDK's chain).",
     });
   // A store without a bucket serves nowhere (production included).
   if (e.FILES_STORE === "s3" && !e.S3_BUCKET)
