@@ -1,4 +1,4 @@
-// `pnpm bench [--tenants N] [--resolution-tenants N] [--scale-tenants N] [--load-seconds S] [--concurrency C] [--processes P] [--pooler URL]`
+// `pnpm bench [--tenants N] [--resolution-tenants N] [--scale-tenants N] [--search-messages N] [--load-seconds S] [--concurrency C] [--processes P] [--pooler URL]`
 // Every benchmark in one run, printed as one table; each figure next to its baseline.
 // Runs against DATABASE_URL's server when set (scratch databases are created and dropped) and Redis
 // when REDIS_URL is set; otherwise an embedded PostgreSQL and in-process replacements.
@@ -11,12 +11,14 @@ import { benchProvision } from "./provision";
 import { benchRealtime } from "./realtime";
 import { benchResolution } from "./resolution";
 import { benchScale } from "./scale";
+import { benchSearch } from "./search";
 
 const { values } = parseArgs({
   options: {
     tenants: { type: "string", default: "1000" },
     "resolution-tenants": { type: "string", default: "10000" },
     "scale-tenants": { type: "string", default: "1000" },
+    "search-messages": { type: "string", default: "1000000" },
     "load-seconds": { type: "string", default: "30" },
     processes: { type: "string", default: "2" },
     concurrency: { type: "string", default: "4" },
@@ -43,6 +45,14 @@ rows.push(
 rows.push(...(await benchMiddleware({ iterations: 3000, log: log("middleware") })));
 rows.push(...(await benchPooler({ pooler: values.pooler, iterations: 2000, log: log("pooler") })));
 rows.push(...(await benchRealtime({ subscribers: 500, messages: 200, log: log("realtime") })));
+rows.push(
+  ...(await benchSearch({
+    messages: Number(values["search-messages"]),
+    small: 10_000,
+    iterations: 40,
+    log: log("search"),
+  })),
+);
 const load = await runLoad({
   tenants: 100,
   users: 3,

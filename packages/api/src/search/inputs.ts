@@ -6,6 +6,8 @@ export const SEARCH_LIMITS = {
   maxPageSize: 50,
   /** "Best match" pages by offset: no deeper than this (refine the query instead). */
   maxOffset: 1_000,
+  /** "Best match" ranks the newest this many matches (see SearchService). */
+  bestWindow: 5_000,
   switcherSize: 20,
 } as const;
 
@@ -27,17 +29,22 @@ const queryText = z
     "Type something to search for.",
   );
 
-export const searchMessagesInput = z.object({
-  q: queryText,
-  /** Newest first (default) or best match first (then newest among equals). */
-  sort: z.enum(["newest", "best"]).default("newest"),
-  limit: z.number().int().min(1).max(SEARCH_LIMITS.maxPageSize).default(SEARCH_LIMITS.pageSize),
-  /**
-   * Where the next page starts: the `nextCursor` of the previous page (newest: the last message id
-   * seen; best: how many results came before).
-   */
-  cursor: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-});
+export const searchMessagesInput = z
+  .object({
+    q: queryText,
+    /** Newest first (default) or best match first (then newest among equals). */
+    sort: z.enum(["newest", "best"]).default("newest"),
+    limit: z.number().int().min(1).max(SEARCH_LIMITS.maxPageSize).default(SEARCH_LIMITS.pageSize),
+    /**
+     * Where the next page starts: the `nextCursor` of the previous page (newest: the last message id
+     * seen; best: how many results came before).
+     */
+    cursor: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .refine((v) => v.sort !== "best" || (v.cursor ?? 0) <= SEARCH_LIMITS.maxOffset, {
+    message: `Best-match results go ${SEARCH_LIMITS.maxOffset} deep: refine the search to see more.`,
+    path: ["cursor"],
+  });
 export type SearchMessagesRequest = z.output<typeof searchMessagesInput>;
 
 export const switcherInput = z.object({

@@ -151,6 +151,7 @@ describe("message search", () => {
       { q: "report", limit: 51 },
       { q: "report", limit: 0 },
       { q: "report", cursor: -1 },
+      { q: "report", sort: "best" as const, cursor: 1001 },
     ])
       expect(await rejects(ws.client.call((c) => c.search.messages(input)))).toMatchObject({
         appCode: "VALIDATION_FAILED",

@@ -12,7 +12,7 @@ import {
   type Tx,
 } from "../chat/unit-of-work";
 import type { ChannelKind, ChatUserRef } from "../chat/views";
-import type { SearchMessagesRequest, SwitcherRequest } from "./inputs";
+import { SEARCH_LIMITS, type SearchMessagesRequest, type SwitcherRequest } from "./inputs";
 import { HEADLINE_OPTIONS, matchQuery, messageFilters } from "./query";
 
 export type SearchHit = {
@@ -91,29 +91,32 @@ async function searchMessages(
     messageFilters(q, filters, sql`${t.attachments}`),
   ];
   if (tsq)
-    // Body or file name: two index scans, then the message rows (an OR across tables would scan).
-    conds.push(sql`m.id in (select id from ${t.messages} where search_vector @@ (${tsq})
-      union all select message_id from ${t.attachments} where message_id is not null and search_vector @@ (${tsq}))`);
+    // Body or file name. `= any(array(…))` keeps both arms indexable (a bitmap OR of the GIN index
+    // and the primary key) and lets "newest" walk the primary key backwards for common words.
+    conds.push(sql`(m.search_vector @@ (${tsq}) or m.id = any(array(select message_id from ${t.attachments}
+      where message_id is not null and search_vector @@ (${tsq}))))`);
   if (!best && input.cursor !== undefined) conds.push(sql`m.id < ${input.cursor}`);
-  const rank = best ? sql`ts_rank_cd(m.search_vector, ${tsq})` : sql`0`;
   const offset = best ? (input.cursor ?? 0) : 0;
-  const order = best ? sql`rank desc, id desc` : sql`id desc`;
   const snippet = tsq
     ? sql`ts_headline('english', translate(p.body, chr(2) || chr(3), ''), ${tsq}, ${HEADLINE_OPTIONS})`
     : sql`left(translate(p.body, chr(2) || chr(3), ''), 240)`;
+  // Best match ranks the newest BEST_WINDOW matches (ranking every match of a common word would
+  // read them all); newest first needs no ranking.
+  const matches = sql`select m.id, m.channel_id, m.parent_id, m.user_id, m.created_at, m.edited_at, m.body,
+      m.search_vector
+    from ${t.messages} m where ${and(...conds)} order by m.id desc`;
+  const page = best
+    ? sql`select w.*, ts_rank_cd(w.search_vector, ${tsq}) as rank
+        from (${matches} limit ${SEARCH_LIMITS.bestWindow}) w
+        order by rank desc, id desc limit ${input.limit + 1} offset ${offset}`
+    : sql`${matches} limit ${input.limit + 1}`;
   const rows = await db.execute<Row>(sql`
     select p.id, p.channel_id, p.parent_id, p.user_id, p.created_at, p.edited_at, ${snippet} as snippet
-    from (
-      select m.id, m.channel_id, m.parent_id, m.user_id, m.created_at, m.edited_at, m.body, ${rank} as rank
-      from ${t.messages} m
-      where ${and(...conds)}
-      order by ${order}
-      limit ${input.limit + 1} offset ${offset}
-    ) p
-    order by ${order}`);
-  const page = [...rows].slice(0, input.limit);
+    from (${page}) p
+    order by ${best ? sql`p.rank desc, p.id desc` : sql`p.id desc`}`);
+  const found = [...rows].slice(0, input.limit);
   const more = rows.length > input.limit;
-  const results = await hits(db, t, me, page, tsq);
+  const results = await hits(db, t, me, found, tsq);
   const last = results.at(-1);
   const nextCursor = !more || !last ? null : best ? offset + results.length : last.id;
   return { results, nextCursor };
