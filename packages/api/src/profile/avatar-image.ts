@@ -1,5 +1,5 @@
 import { AVATAR_MAX_BYTES, AVATAR_SIZES, AVATAR_TYPES } from "@nchat/protocol/profile";
-import sharp, { type Sharp } from "sharp";
+import sharp from "sharp";
 import { sniff } from "../attachments/sniff";
 import { AppError } from "../errors";
 
@@ -41,26 +41,21 @@ export async function avatarImages(bytes: Buffer): Promise<AvatarImages> {
   if (bytes.length > AVATAR_MAX_BYTES) throw avatarTooLarge();
   const type = sniff(bytes);
   if (!isAvatarType(type)) throw notAnImage(type);
-  let source: Sharp;
-  try {
-    // Decode once (upright), then cut both sizes from the decoded pixels.
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, pages: 1 })
+  const open = () => sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, pages: 1, failOn: "error" });
+  // Each size from the original: JPEG and WebP decoders shrink while decoding, so a 12-megapixel
+  // photo is never held in memory at full size.
+  const square = (px: number) =>
+    open()
       .rotate()
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    source = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+      .resize(px, px, { fit: "cover", position: "centre" })
+      .webp({ quality: 85, effort: 4 })
+      .toBuffer();
+  try {
+    const [full, thumb] = await Promise.all([square(AVATAR_SIZES.full), square(AVATAR_SIZES.thumb)]);
+    return { full, thumb };
   } catch {
     throw new AppError("VALIDATION_FAILED", "This image could not be read. Try another file.", {
       reason: "unreadable_image",
     });
   }
-  const square = (px: number) =>
-    source
-      .clone()
-      .resize(px, px, { fit: "cover", position: "centre" })
-      .webp({ quality: 85, effort: 4 })
-      .toBuffer();
-  const [full, thumb] = await Promise.all([square(AVATAR_SIZES.full), square(AVATAR_SIZES.thumb)]);
-  return { full, thumb };
 }
