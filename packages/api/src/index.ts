@@ -53,6 +53,8 @@ export * from "./members/invitation-service";
 export * from "./members/member-service";
 export * from "./members/views";
 export { hashPassword, verifyPassword } from "./passwords";
+export * from "./platform/inputs";
+export * from "./platform/overview";
 export * from "./platform/platform-queries";
 export * from "./platform/platform-service";
 export * from "./platform/super-admin-service";

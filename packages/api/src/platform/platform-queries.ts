@@ -4,31 +4,21 @@
  * them inside a transaction that is rolled back.
  */
 
-import { PLAN_IDS, type PlanId } from "@nchat/billing/plans";
+import type { PlanId } from "@nchat/billing/plans";
 import type { PublicTx } from "@nchat/db";
 import { stripeWebhooks, tenantAuditLogs, tenantDomains, tenants, tenantUsage } from "@nchat/db/public";
 import { and, asc, count, desc, eq, gte, inArray, like, lt, type SQL, sql } from "drizzle-orm";
-import { z } from "zod";
 import { usagePeriod } from "../limits/usage";
-
-export const TENANT_STATUSES = ["trial", "active", "past_due", "suspended", "cancelled", "deleted"] as const;
-export type TenantStatus = (typeof TENANT_STATUSES)[number];
-
-/** Sort keys of the tenants table. Usage keys are this UTC month's figures. */
-export const TENANT_SORTS = ["created", "name", "messages", "activeUsers", "storage", "apiCalls"] as const;
-export type TenantSort = (typeof TENANT_SORTS)[number];
-
-export const listTenantsInput = z.object({
-  /** Part of a name, slug, owner email or custom domain (anywhere in it); or a tenant id. */
-  q: z.string().trim().max(200).optional(),
-  plan: z.enum(PLAN_IDS as [PlanId, ...PlanId[]]).optional(),
-  status: z.enum(TENANT_STATUSES).optional(),
-  sort: z.enum(TENANT_SORTS).default("created"),
-  dir: z.enum(["asc", "desc"]).default("desc"),
-  page: z.number().int().min(1).max(100_000).default(1),
-  pageSize: z.number().int().min(1).max(100).default(25),
-});
-export type ListTenantsInput = z.input<typeof listTenantsInput>;
+import {
+  ACTOR_TYPES,
+  type AuditLogInput,
+  type ListTenantsInput,
+  listTenantsInput,
+  type TenantSort,
+  type TenantStatus,
+  type WebhookListInput,
+  webhookListInput,
+} from "./inputs";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
@@ -169,24 +159,6 @@ export async function listTenantsQuery(
 
 // ─── Audit log across tenants ─────────────────────────────────────────────────────────────────────
 
-export const ACTOR_TYPES = ["system", "super_admin", "user", "api_key"] as const;
-
-export const auditLogInput = z.object({
-  /** A tenant id or slug. */
-  tenant: z.string().trim().max(200).optional(),
-  /** An actor id, an actor type (system, super_admin, user, api_key) or the start of an email. */
-  actor: z.string().trim().max(254).optional(),
-  /** An exact action ("tenant.plan_change"), or a prefix ending in "*" ("tenant.*"). */
-  action: z.string().trim().max(100).optional(),
-  from: z.date().optional(),
-  /** Exclusive. */
-  until: z.date().optional(),
-  cursor: z.number().int().positive().optional(),
-  limit: z.number().int().min(1).max(200).default(50),
-});
-/** As the admin procedure parses it (`limit` defaults to 50 there and here). */
-export type AuditLogInput = z.input<typeof auditLogInput>;
-
 export type AuditRow = typeof tenantAuditLogs.$inferSelect & {
   tenantSlug: string | null;
   tenantName: string | null;
@@ -234,18 +206,6 @@ export async function auditLogQuery(
 }
 
 // ─── Stripe webhook events ────────────────────────────────────────────────────────────────────────
-
-export const webhookListInput = z.object({
-  status: z.string().trim().max(50).optional(),
-  /** An event type, or a prefix ending in "*" ("invoice.*"). */
-  type: z.string().trim().max(100).optional(),
-  /** A tenant id or slug. */
-  tenant: z.string().trim().max(200).optional(),
-  /** Opaque cursor from the previous page. */
-  cursor: z.string().max(200).optional(),
-  limit: z.number().int().min(1).max(200).default(50),
-});
-export type WebhookListInput = z.input<typeof webhookListInput>;
 
 export type WebhookRow = {
   id: string;
@@ -345,91 +305,4 @@ export async function webhookQuery(tx: PublicTx, id: string) {
     .leftJoin(tenants, eq(tenants.id, stripeWebhooks.tenantId))
     .where(eq(stripeWebhooks.id, id));
   return row ? { ...row.event, tenantSlug: row.tenantSlug } : null;
-}
-
-// ─── Overview ─────────────────────────────────────────────────────────────────────────────────────
-
-export type OverviewCounts = {
-  byPlanStatus: { plan: PlanId; status: TenantStatus; interval: "month" | "year"; count: number }[];
-  signupsPerWeek: { week: string; count: number }[];
-  top: {
-    id: string;
-    name: string;
-    slug: string;
-    plan: PlanId;
-    status: TenantStatus;
-    messages: number;
-    activeUsers: number;
-    apiCalls: number;
-    storageBytes: number;
-  }[];
-  month: { messages: number; activeUsers: number; apiCalls: number; storageBytes: number; signups: number };
-};
-
-/** Counts behind the platform overview (one round trip per figure, all index-backed or grouped). */
-export async function overviewQuery(
-  tx: PublicTx,
-  period = usagePeriod(),
-  weeks = 12,
-): Promise<OverviewCounts> {
-  const monthStart = new Date(`${period}-01T00:00:00.000Z`);
-  const [byPlanStatus, signups, top, [month], [monthSignups]] = await Promise.all([
-    tx
-      .select({
-        plan: tenants.billingPlan,
-        status: tenants.status,
-        interval: tenants.billingInterval,
-        count: count(),
-      })
-      .from(tenants)
-      .groupBy(tenants.billingPlan, tenants.status, tenants.billingInterval),
-    tx.execute<{ week: string; count: string }>(sql`
-      select to_char(w, 'YYYY-MM-DD') as week, count(t.id) as count
-      from generate_series(
-             date_trunc('week', now() at time zone 'utc') - make_interval(weeks => ${weeks - 1}),
-             date_trunc('week', now() at time zone 'utc'),
-             interval '1 week') as w
-      left join public.tenants t
-        on t.created_at >= (w at time zone 'utc') and t.created_at < ((w + interval '1 week') at time zone 'utc')
-      group by w order by w`),
-    tx
-      .select({
-        id: tenants.id,
-        name: tenants.name,
-        slug: tenants.slug,
-        plan: tenants.billingPlan,
-        status: tenants.status,
-        messages: tenantUsage.messagesSent,
-        activeUsers: tenantUsage.usersActive,
-        apiCalls: tenantUsage.apiCallsTotal,
-        storageBytes: tenantUsage.storageBytes,
-      })
-      .from(tenantUsage)
-      .innerJoin(tenants, eq(tenants.id, tenantUsage.tenantId))
-      .where(and(eq(tenantUsage.period, period), sql`${tenantUsage.messagesSent} > 0`))
-      .orderBy(desc(tenantUsage.messagesSent), asc(tenants.id))
-      .limit(10),
-    tx
-      .select({
-        messages: sql<string>`coalesce(sum(${tenantUsage.messagesSent}), 0)`,
-        activeUsers: sql<string>`coalesce(sum(${tenantUsage.usersActive}), 0)`,
-        apiCalls: sql<string>`coalesce(sum(${tenantUsage.apiCallsTotal}), 0)`,
-        storageBytes: sql<string>`coalesce(sum(${tenantUsage.storageBytes}), 0)`,
-      })
-      .from(tenantUsage)
-      .where(eq(tenantUsage.period, period)),
-    tx.select({ n: count() }).from(tenants).where(gte(tenants.createdAt, monthStart)),
-  ]);
-  return {
-    byPlanStatus,
-    signupsPerWeek: signups.map((r) => ({ week: r.week, count: Number(r.count) })),
-    top,
-    month: {
-      messages: Number(month?.messages ?? 0),
-      activeUsers: Number(month?.activeUsers ?? 0),
-      apiCalls: Number(month?.apiCalls ?? 0),
-      storageBytes: Number(month?.storageBytes ?? 0),
-      signups: monthSignups?.n ?? 0,
-    },
-  };
 }

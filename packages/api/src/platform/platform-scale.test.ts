@@ -4,7 +4,9 @@ import { testDatabase } from "@nchat/db/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { usagePeriod } from "../limits/usage";
-import { auditLogQuery, type ListTenantsInput, listTenantsQuery, overviewQuery } from "./platform-queries";
+import type { ListTenantsInput } from "./inputs";
+import { overviewQuery } from "./overview";
+import { auditLogQuery, listTenantsQuery } from "./platform-queries";
 
 /**
  * The admin console's queries over 10,000 tenants (20,000 audit entries). The rows are inserted in a

@@ -1,82 +1,20 @@
-import { type Feature, PLANS } from "@nchat/billing/plans";
+import { PLANS } from "@nchat/billing/plans";
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, SYSTEM } from "../audit/actor";
-import { DomainService } from "../domains/domain-service";
-import { parseInput } from "../errors";
+import { SYSTEM } from "../audit/actor";
 import { usagePeriod } from "../limits/usage";
 import type { Services } from "../server";
-import { testServices } from "../testing";
-import type { OverviewCounts } from "./platform-queries";
-import {
-  customPlanInput,
-  lastMonths,
-  monthlyRevenue,
-  PlatformService,
-  summarizeOverview,
-  suspendReason,
-} from "./platform-service";
+import { monthlyRevenue, type OverviewCounts, summarizeOverview } from "./overview";
+import { admin, createTenant, rejects, setUsage, startPlatformKit } from "./platform-kit";
+import { lastMonths, PlatformService } from "./platform-service";
 
+/** What super admins read in the admin console: the tenants table, a tenant's detail, the overview, the logs. */
 let services: Services;
 let platform: PlatformService;
-/** TXT records the fake DNS answers (name → record values). */
-const txt = new Map<string, string[]>();
-const admin: Actor = {
-  type: "super_admin",
-  id: "00000000-0000-4000-8000-0000000000aa",
-  email: "root@platform.test",
-};
-
 beforeAll(async () => {
-  services = await testServices({ ENABLE_CUSTOM_DOMAINS: "true", RETENTION_DAYS: "30" });
-  services.domains = new DomainService({
-    db: services.db,
-    config: { enabled: true, allowlist: [], baseDomain: services.tenancy.baseDomain },
-    resolveTxt: async (name) => {
-      const values = txt.get(name);
-      if (!values) throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
-      return values.map((v) => [v]);
-    },
-    onTenantChanged: (t) => services.resolver.invalidate(t),
-  });
-  platform = new PlatformService(services);
+  ({ services, platform } = await startPlatformKit());
 });
 afterAll(() => services.close());
-
-async function createTenant(slug: string, over: { name?: string; ownerEmail?: string } = {}) {
-  const { tenant } = await services.tenants.createTenant(
-    {
-      name: over.name ?? `Org ${slug}`,
-      slug,
-      ownerEmail: over.ownerEmail ?? `owner@${slug}.test`,
-      ownerName: "Owner",
-      ownerPassword: "owner-password-1",
-    },
-    SYSTEM,
-  );
-  return tenant;
-}
-
-async function setUsage(tenantId: string, period: string, u: { messages?: number; activeUsers?: number }) {
-  await services.db.admin`
-    insert into public.tenant_usage (tenant_id, period, messages_sent, users_active)
-    values (${tenantId}, ${period}, ${u.messages ?? 0}, ${u.activeUsers ?? 0})
-    on conflict (tenant_id, period) do update set messages_sent = excluded.messages_sent,
-      users_active = excluded.users_active`;
-}
-
-async function rejects(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string; details?: Record<string, unknown> };
-  }
-  throw new Error("expected a rejection");
-}
-
-async function auditOf(tenantId: string) {
-  return (await platform.auditLog({ tenant: tenantId, limit: 100 })).items;
-}
 
 describe("tenants table", () => {
   const marker = uniqueSlug("pl").replace("-", "");
@@ -205,164 +143,6 @@ describe("tenant detail", () => {
       code: "TENANT_NOT_FOUND",
     });
     expect(await rejects(platform.tenant("not-a-uuid"))).toMatchObject({ code: "TENANT_NOT_FOUND" });
-  });
-});
-
-describe("actions", () => {
-  it("changes the plan (limits and features follow), audited as the super admin", async () => {
-    const t = await createTenant(uniqueSlug("plan"));
-    const updated = await platform.changePlan(t.id, "enterprise", admin);
-    expect(updated).toMatchObject({ billingPlan: "enterprise", limits: PLANS.enterprise.limits });
-    const [entry] = await auditOf(t.id);
-    expect(entry).toMatchObject({
-      action: "tenant.plan_change",
-      actorType: "super_admin",
-      actorEmail: admin.email,
-      before: expect.objectContaining({ billingPlan: "free" }),
-      after: expect.objectContaining({ billingPlan: "enterprise" }),
-    });
-    expect(await rejects(platform.changePlan(t.id, "enterprise", admin))).toMatchObject({ code: "CONFLICT" });
-    expect((await services.resolver.bySlug(t.slug))?.plan).toBe("enterprise");
-  });
-
-  it("sets Custom limits and features, validated", async () => {
-    const t = await createTenant(uniqueSlug("cust"));
-    const features = Object.fromEntries(
-      Object.keys(PLANS.custom.features).map((f) => [f, f !== "sso"]),
-    ) as Record<Feature, boolean>;
-    const limits = { users: 250, channels: -1, storageGb: 2.5, apiCallsPerMonth: 1_000_000, maxUploadMb: 50 };
-    for (const bad of [
-      { limits: { ...limits, users: -2 }, features },
-      { limits: { ...limits, storageGb: -0.5 }, features },
-      { limits: { ...limits, users: 1.5 }, features },
-      { limits: { users: 1 }, features },
-      { limits, features: { ...features, teleport: true } },
-      { limits, features: { sso: true } },
-    ]) {
-      // As the admin procedure calls it: its input schema first.
-      const setCustom = async () => platform.setCustomPlan(t.id, parseInput(customPlanInput, bad), admin);
-      expect(await rejects(setCustom())).toMatchObject({
-        code: "VALIDATION_FAILED",
-      });
-    }
-    const updated = await platform.setCustomPlan(t.id, { limits, features }, admin);
-    expect(updated).toMatchObject({ billingPlan: "custom", limits, features });
-    expect((await auditOf(t.id))[0]?.action).toBe("tenant.plan_change");
-
-    const again = await platform.setCustomPlan(t.id, { limits: { ...limits, users: 300 }, features }, admin);
-    expect(again.limits.users).toBe(300);
-    expect((await auditOf(t.id))[0]).toMatchObject({
-      action: "tenant.update",
-      before: expect.objectContaining({ limits: expect.objectContaining({ users: 250 }) }),
-      after: expect.objectContaining({ limits: expect.objectContaining({ users: 300 }) }),
-    });
-  });
-
-  it("suspends with a reason (in the audit entry) and reactivates", async () => {
-    const t = await createTenant(uniqueSlug("susp"));
-    await services.resolver.bySlug(t.slug); // cached as active
-    const suspend = async (reason: string) =>
-      platform.suspend(t.id, parseInput(suspendReason, reason), admin);
-    expect(await rejects(suspend(" "))).toMatchObject({ code: "VALIDATION_FAILED" });
-    await platform.suspend(t.id, "Terms of service violation", admin);
-    expect((await services.resolver.bySlug(t.slug))?.status).toBe("suspended");
-    expect((await auditOf(t.id))[0]).toMatchObject({
-      action: "tenant.status_suspended",
-      after: expect.objectContaining({ status: "suspended", reason: "Terms of service violation" }),
-    });
-    expect((await platform.tenant(t.id)).suspension).toMatchObject({
-      reason: "Terms of service violation",
-      by: admin.email,
-    });
-    expect(await rejects(platform.suspend(t.id, "again", admin))).toMatchObject({ code: "CONFLICT" });
-
-    await platform.reactivate(t.id, admin);
-    expect((await services.resolver.bySlug(t.slug))?.status).toBe("active");
-    expect((await auditOf(t.id))[0]?.action).toBe("tenant.status_active");
-    expect((await platform.tenant(t.id)).suspension).toBeNull();
-    expect(await rejects(platform.reactivate(t.id, admin))).toMatchObject({ code: "CONFLICT" });
-  });
-
-  it("soft deletes and restores", async () => {
-    const t = await createTenant(uniqueSlug("del"));
-    await platform.softDelete(t.id, admin);
-    expect((await services.resolver.bySlug(t.slug))?.status).toBe("deleted");
-    expect(await rejects(platform.changePlan(t.id, "pro", admin))).toMatchObject({ code: "CONFLICT" });
-    expect(await rejects(platform.softDelete(t.id, admin))).toMatchObject({ code: "CONFLICT" });
-    await platform.restore(t.id, admin);
-    expect((await services.resolver.bySlug(t.slug))?.status).toBe("active");
-    expect((await auditOf(t.id)).slice(0, 2).map((e) => e.action)).toEqual([
-      "tenant.restore",
-      "tenant.delete",
-    ]);
-  });
-
-  it("purges only deleted tenants past the retention period, with the slug typed", async () => {
-    const t = await createTenant(uniqueSlug("purge"));
-    expect(await rejects(platform.purge(t.id, t.slug, admin))).toMatchObject({ code: "CONFLICT" });
-    await platform.softDelete(t.id, admin);
-    const early = await rejects(platform.purge(t.id, t.slug, admin));
-    expect(early).toMatchObject({ code: "CONFLICT" });
-    expect(early.message).toMatch(/30 days after deletion/);
-    expect((await platform.tenant(t.id)).retention.purgeable).toBe(false);
-
-    await services.db
-      .admin`update public.tenants set deleted_at = now() - interval '31 days' where id = ${t.id}`;
-    expect((await platform.tenant(t.id)).retention.purgeable).toBe(true);
-    expect(await rejects(platform.purge(t.id, "wrong-slug", admin))).toMatchObject({
-      code: "VALIDATION_FAILED",
-    });
-    expect(await platform.purge(t.id, t.slug, admin)).toEqual({ id: t.id, slug: t.slug });
-
-    expect(await services.tenants.getTenantById(t.id)).toBeNull();
-    const [schema] = await services.db.admin`select 1 from pg_namespace where nspname = ${t.schemaName}`;
-    expect(schema).toBeUndefined();
-    const purged = await platform.auditLog({ action: "tenant.purge", actor: admin.email, limit: 200 });
-    expect(purged.items.find((e) => e.resourceId === t.id)).toMatchObject({
-      tenantId: null,
-      before: { slug: t.slug, name: t.name },
-    });
-    expect(await rejects(platform.purge(t.id, t.slug, admin))).toMatchObject({ code: "TENANT_NOT_FOUND" });
-  });
-
-  it("purges at once when the retention period is 0 days", async () => {
-    const zero = new PlatformService({ ...services, env: { ...services.env, RETENTION_DAYS: 0 } });
-    const t = await createTenant(uniqueSlug("zero"));
-    await zero.softDelete(t.id, admin);
-    await zero.purge(t.id, t.slug, admin);
-    expect(await services.tenants.getTenantById(t.id)).toBeNull();
-  });
-
-  it("forces cache invalidation in every layer (audited)", async () => {
-    const t = await createTenant(uniqueSlug("cache"));
-    expect((await services.resolver.bySlug(t.slug))?.name).toBe(t.name);
-    // A change behind the services' back: the cache keeps serving the old name...
-    await services.db.admin`update public.tenants set name = 'Renamed Directly' where id = ${t.id}`;
-    expect((await services.resolver.bySlug(t.slug))?.name).toBe(t.name);
-    // ...until a super admin invalidates it.
-    expect(await platform.invalidateCache(t.id, admin)).toEqual({ slug: t.slug, domains: [] });
-    expect((await services.resolver.bySlug(t.slug))?.name).toBe("Renamed Directly");
-    expect((await auditOf(t.id))[0]).toMatchObject({
-      action: "tenant.cache_invalidate",
-      actorEmail: admin.email,
-    });
-  });
-
-  it("re-runs domain verification as the platform (audited by the domain service)", async () => {
-    const t = await createTenant(uniqueSlug("dom"));
-    const d = await services.domains.addDomain(t, `chat.${t.slug}.example.net`, SYSTEM);
-    const failed = await platform.verifyDomain(t.id, d.id, admin);
-    expect(failed).toMatchObject({ status: "pending", lastError: expect.stringMatching(/not found/) });
-    txt.set(d.record.name, [d.record.value]);
-    expect(await platform.verifyDomain(t.id, d.id, admin)).toMatchObject({
-      status: "verified",
-      lastError: null,
-    });
-    expect((await auditOf(t.id)).slice(0, 2).map((e) => [e.action, e.actorType])).toEqual([
-      ["domain.verify", "super_admin"],
-      ["domain.verify_failed", "super_admin"],
-    ]);
-    expect((await services.resolver.byDomain(d.domain))?.id).toBe(t.id);
   });
 });
 

@@ -4,7 +4,7 @@ import type { Database } from "@nchat/db";
 import { withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat/db/public";
 import { and, asc, desc, eq, gte } from "drizzle-orm";
-import { z } from "zod";
+import type { z } from "zod";
 import { type Actor, audit } from "../audit/actor";
 import type { DomainService } from "../domains/domain-service";
 import { verificationRecord } from "../domains/domain-service";
@@ -14,19 +14,9 @@ import { platformOffFeatures } from "../limits/platform-features";
 import { usagePeriod } from "../limits/usage";
 import type { TenantResolver } from "../tenancy/resolver";
 import type { TenantService } from "../tenants/tenant-service";
-import {
-  type AuditLogInput,
-  auditLogQuery,
-  type ListTenantsInput,
-  listTenantsQuery,
-  type OverviewCounts,
-  overviewQuery,
-  TENANT_STATUSES,
-  type TenantStatus,
-  type WebhookListInput,
-  webhookListQuery,
-  webhookQuery,
-} from "./platform-queries";
+import type { AuditLogInput, customPlanInput, ListTenantsInput, WebhookListInput } from "./inputs";
+import { monthlyRevenue, overviewQuery, PAYING_STATUSES, summarizeOverview } from "./overview";
+import { auditLogQuery, listTenantsQuery, webhookListQuery, webhookQuery } from "./platform-queries";
 
 export type { ResourceLimit } from "../limits/limits";
 
@@ -38,35 +28,6 @@ export type PlatformDeps = {
   domains: DomainService;
   resolver: TenantResolver;
 };
-
-const limit = (max: number, integer = true) =>
-  (integer ? z.number().int() : z.number())
-    .min(-1, "Use -1 for unlimited.")
-    .max(max, `At most ${max.toLocaleString("en-US")}.`)
-    .refine((v) => v === -1 || v >= 0, "Use -1 for unlimited, or 0 and above.");
-
-/** Custom plan: every limit (-1 = unlimited) and every feature, explicitly. */
-export const customPlanInput = z
-  .object({
-    limits: z
-      .object({
-        users: limit(1_000_000),
-        channels: limit(100_000),
-        storageGb: limit(1_000_000, false),
-        apiCallsPerMonth: limit(10_000_000_000),
-        maxUploadMb: limit(10_240, false),
-      })
-      .strict(),
-    features: z.record(z.enum(FEATURES), z.boolean()),
-  })
-  .strict();
-export type CustomPlanInput = z.input<typeof customPlanInput>;
-
-export const suspendReason = z
-  .string()
-  .trim()
-  .min(3, "Give a reason (at least 3 characters).")
-  .max(500, "At most 500 characters.");
 
 /** A month of a tenant's usage (UTC month "YYYY-MM"); missing months are zeros. */
 export type UsageMonth = {
@@ -87,71 +48,6 @@ export function lastMonths(n: number, at = new Date()): string[] {
     out.push(usagePeriod(d));
   }
   return out;
-}
-
-/** Monthly recurring revenue of one tenant in cents (yearly prices / 12); null = price on request. */
-export function monthlyRevenue(plan: PlanId, interval: "month" | "year"): number | null {
-  const price = PLANS[plan].price;
-  if (interval === "year") return price.year === null ? null : price.year / 12;
-  return price.month;
-}
-
-/** Statuses that pay: trials have not paid yet; suspended, cancelled and deleted tenants do not. */
-export const PAYING_STATUSES: readonly TenantStatus[] = ["active", "past_due"];
-
-/** A plan that costs something (Custom: price on request). Free tenants never count as paying. */
-export const isPaidPlan = (plan: PlanId) => PLANS[plan].price.month !== 0 || PLANS[plan].price.year !== 0;
-
-/** The overview from its counts: MRR per plan from the catalog prices (yearly / 12). */
-export function summarizeOverview(counts: OverviewCounts, period: string) {
-  const byPlan = PLAN_IDS.map((plan) => {
-    const rows = counts.byPlanStatus.filter((r) => r.plan === plan);
-    // Paying: a paid plan in a paying status (a Free tenant is active but pays nothing).
-    const paying = isPaidPlan(plan) ? rows.filter((r) => PAYING_STATUSES.includes(r.status)) : [];
-    let mrr = 0;
-    let onRequest = 0;
-    for (const r of paying) {
-      const m = monthlyRevenue(plan, r.interval);
-      if (m === null) onRequest += r.count;
-      else mrr += m * r.count;
-    }
-    return {
-      plan,
-      name: PLANS[plan].name,
-      tenants: rows.reduce((n, r) => n + r.count, 0),
-      paying: paying.reduce((n, r) => n + r.count, 0),
-      mrrCents: Math.round(mrr),
-      /** Paying tenants of a plan without a catalog price (Custom): not in the MRR. */
-      priceOnRequest: onRequest,
-    };
-  });
-  const statuses = new Map<TenantStatus, number>();
-  for (const r of counts.byPlanStatus) statuses.set(r.status, (statuses.get(r.status) ?? 0) + r.count);
-  return {
-    period,
-    totals: {
-      tenants: byPlan.reduce((n, p) => n + p.tenants, 0),
-      paying: byPlan.reduce((n, p) => n + p.paying, 0),
-      mrrCents: byPlan.reduce((n, p) => n + p.mrrCents, 0),
-      ...counts.month,
-    },
-    byPlan,
-    byStatus: TENANT_STATUSES.map((status) => ({ status, count: statuses.get(status) ?? 0 })),
-    /** Tenants per plan and status (billing intervals added up). */
-    byPlanStatus: PLAN_IDS.map((plan) => ({
-      plan,
-      ...Object.fromEntries(
-        TENANT_STATUSES.map((status) => [
-          status,
-          counts.byPlanStatus
-            .filter((r) => r.plan === plan && r.status === status)
-            .reduce((n, r) => n + r.count, 0),
-        ]),
-      ),
-    })) as ({ plan: PlanId } & Record<TenantStatus, number>)[],
-    signupsPerWeek: counts.signupsPerWeek,
-    top: counts.top,
-  };
 }
 
 const notFound = () => new AppError("TENANT_NOT_FOUND", "No such workspace.");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError } from "../../errors";
 import type { Services } from "../../server";
 import { router, superAdminProcedure } from "../../trpc";
-import { auditLogInput, webhookListInput } from "../platform-queries";
+import { auditLogInput, webhookListInput } from "../inputs";
 import { platform } from "./context";
 
 /**

@@ -1,8 +1,7 @@
 import { PLAN_IDS, type PlanId } from "@nchat/billing/plans";
 import { z } from "zod";
 import { router, superAdminProcedure } from "../../trpc";
-import { listTenantsInput } from "../platform-queries";
-import { customPlanInput, suspendReason } from "../platform-service";
+import { customPlanInput, listTenantsInput, suspendReason } from "../inputs";
 import { adminActor, platform } from "./context";
 
 const tenantId = z.object({ id: z.string().max(100) });
