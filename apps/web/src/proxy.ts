@@ -36,8 +36,9 @@ export const config = {
   // apply the status rules and rate limits, and accept no X-Tenant-* header without its signature.
   // Not /api/health (liveness) and /api/health/ready: probes come on any host (a pod's address, an
   // unknown or invalid name) and must not depend on resolving a tenant (nor on its database).
-  // Not /api/metrics either: Prometheus scrapes each process by its address (bearer token).
+  // Not /api/metrics either: Prometheus scrapes each process by its address (bearer token). Nor
+  // /api/tls/ask: the front server asks about names that are not (yet) served, on its own host.
   matcher: [
-    "/((?!_next/static|_next/image|favicon.ico|robots.txt|api/attachments|api/health|api/metrics).*)",
+    "/((?!_next/static|_next/image|favicon.ico|robots.txt|api/attachments|api/health|api/metrics|api/tls).*)",
   ],
 };

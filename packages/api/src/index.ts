@@ -69,6 +69,7 @@ export * from "./rest/billing";
 export * from "./rest/respond";
 export * from "./rest/tenants";
 export * from "./rest/tenants-public";
+export { TLS_ASK_POLICY, tlsAsk } from "./rest/tls-ask";
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from "./root";
 export { appServices, createServices, databaseConfig, type Services } from "./server";
 export * from "./tenancy/context";
