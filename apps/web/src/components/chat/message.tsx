@@ -14,6 +14,9 @@ import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
 import type { Attachment, Message } from "./data";
+import { EmojiPickerPopover } from "./emoji";
+import { ImageThumbnail } from "./image-viewer";
+import { PinButton, usePinnedIds } from "./pins";
 import { looksLikeImage } from "./upload";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "👀", "✅", "🙏", "🔥", "🚀", "💯", "😢"];
@@ -48,6 +51,7 @@ function MessageItemImpl({
   const [error, setError] = useState<string | null>(null);
   const mine = message.author?.id === me.id;
   const deleted = message.deletedAt !== null;
+  const pinned = usePinnedIds(message.channelId).has(message.id) && !deleted;
   // Threads outside the plan: say so on the action itself, before anyone clicks it.
   const threads = useTenantFeature("threads", { enabled: !inThread });
   const threadsLocked = !inThread && !threads.loading && !threads.enabled;
@@ -96,7 +100,7 @@ function MessageItemImpl({
   const time = new Date(message.createdAt);
   return (
     <div
-      className={`message${compact ? " compact" : ""}${highlighted ? " highlighted" : ""}${mentionsMe ? " mentions-me" : ""}`}
+      className={`message${compact ? " compact" : ""}${highlighted ? " highlighted" : ""}${mentionsMe ? " mentions-me" : ""}${pinned ? " pinned" : ""}`}
       id={`message-${message.id}`}
       data-message-id={message.id}
       data-testid="message"
@@ -131,6 +135,11 @@ function MessageItemImpl({
             </time>
           </div>
         ) : null}
+        {pinned ? (
+          <span className="pin-mark" data-testid="pin-mark">
+            <Icon name="pin" size={12} /> Pinned
+          </span>
+        ) : null}
         {deleted ? (
           <p className="message-deleted">This message was deleted.</p>
         ) : editing ? (
@@ -148,7 +157,7 @@ function MessageItemImpl({
         {!deleted && message.attachments.length > 0 ? (
           <div className="attachments">
             {message.attachments.map((a) => (
-              <AttachmentCard key={a.id} attachment={a} />
+              <AttachmentCard key={a.id} attachment={a} message={message} />
             ))}
           </div>
         ) : null}
@@ -241,6 +250,7 @@ function MessageItemImpl({
             </button>
           ) : null}
           <CopyLinkButton message={message} />
+          <PinButton message={message} pinned={pinned} />
           {mine ? (
             <button
               type="button"
@@ -266,7 +276,9 @@ function MessageItemImpl({
         </div>
       ) : null}
       {picker ? (
-        <EmojiPicker
+        <EmojiPickerPopover
+          label="Choose a reaction"
+          className="reaction-picker"
           onPick={(emoji) => {
             setPicker(false);
             react.mutate({ messageId: message.id, emoji });
@@ -394,41 +406,6 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
   );
 }
 
-export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    ref.current?.querySelector("button")?.focus();
-    const onDoc = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) onClose();
-    };
-    document.addEventListener("mousedown", onDoc);
-    return () => document.removeEventListener("mousedown", onDoc);
-  }, [onClose]);
-  return (
-    <div
-      ref={ref}
-      className="emoji-picker"
-      role="dialog"
-      aria-label="Choose a reaction"
-      onKeyDown={(e) => {
-        if (e.key === "Escape") onClose();
-      }}
-    >
-      {QUICK_REACTIONS.map((emoji) => (
-        <button
-          key={emoji}
-          type="button"
-          className="icon-btn"
-          onClick={() => onPick(emoji)}
-          aria-label={`React with ${emoji}`}
-        >
-          {emoji}
-        </button>
-      ))}
-    </div>
-  );
-}
-
 const fileIcon = (name: string): ReactNode => (
   <Icon name={looksLikeImage(name) ? "file" : "file"} size={20} />
 );
@@ -441,13 +418,20 @@ function AttachmentLinkCard({ id, text }: { id: string; text: string }) {
   return <FileCard href={`/api/attachments/${id}`} name={name} size={size} />;
 }
 
-function AttachmentCard({ attachment }: { attachment: Attachment }) {
+/** A file of the message: an image shows a thumbnail that opens the image viewer. */
+function AttachmentCard({ attachment, message }: { attachment: Attachment; message: Message }) {
+  const image = attachment.contentType.startsWith("image/");
   return (
     <FileCard
       href={`/api/attachments/${attachment.id}`}
       name={attachment.fileName}
       size={formatBytes(attachment.sizeBytes)}
-      image={attachment.contentType.startsWith("image/")}
+      image={image}
+      thumbnail={
+        image ? (
+          <ImageThumbnail image={{ ...attachment, messageId: message.id }} channelId={message.channelId} />
+        ) : null
+      }
     />
   );
 }
@@ -457,16 +441,21 @@ function FileCard({
   name,
   size,
   image,
+  thumbnail,
 }: {
   href: string;
   name: string;
   size: string;
   image?: boolean;
+  /** Shown above the card instead of the image link (the image viewer's thumbnail). */
+  thumbnail?: ReactNode;
 }) {
   const isImage = image ?? looksLikeImage(name);
   return (
     <span className="file-card-wrap">
-      {isImage ? (
+      {thumbnail ? (
+        thumbnail
+      ) : isImage ? (
         <a href={href} target="_blank" rel="noopener noreferrer" className="file-image">
           {/* biome-ignore lint/performance/noImgElement: user files served by the API */}
           <img src={href} alt={name} loading="lazy" />
