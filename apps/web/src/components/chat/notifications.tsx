@@ -190,6 +190,10 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
   );
   if (!channel.isMember) return null;
   const fallback = effectiveLevel(channel.kind, null);
+  // While a change is on its way, show it (the server's answer replaces it).
+  const pending = save.isPending ? save.variables : undefined;
+  const level = pending?.level !== undefined ? pending.level : settings.level;
+  const muted = pending?.muted ?? settings.muted;
   return (
     <>
       <button
@@ -209,14 +213,14 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
       >
         <div className="stack">
           {save.isError ? <Alert tone="danger">{errorMessage(save.error)}</Alert> : null}
-          <fieldset className="notify-levels" disabled={save.isPending}>
+          <fieldset className="notify-levels">
             <legend className="small-title">Notify me about</legend>
             {LEVELS.map((l) => (
               <label key={l.value ?? "default"} className="radio-row">
                 <input
                   type="radio"
                   name={`notify-${channel.id}`}
-                  checked={settings.level === l.value}
+                  checked={level === l.value}
                   onChange={() => save.mutate({ channelId: channel.id, level: l.value })}
                 />
                 {l.value === null
@@ -228,7 +232,7 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
           <label className="radio-row">
             <input
               type="checkbox"
-              checked={settings.muted}
+              checked={muted}
               disabled={save.isPending}
               onChange={(e) => save.mutate({ channelId: channel.id, muted: e.target.checked })}
             />
