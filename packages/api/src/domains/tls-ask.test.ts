@@ -4,8 +4,8 @@ import { SYSTEM } from "../audit/actor";
 import { tlsAsk } from "../rest/tls-ask";
 import type { Services } from "../server";
 import { TEST_BASE_DOMAIN, tenantWithOwner, testServices } from "../testing";
+import type { DomainTenant } from "./domain-service";
 import { DomainService } from "./domain-service";
-import type { DomainTenant } from "./names";
 
 /** TXT records the test publishes (name → value). */
 const published = new Map<string, string>();
