@@ -2,7 +2,7 @@
 
 import { AVATAR_MAX_BYTES, AVATAR_TYPES, displayName, timeZone } from "@nchat/protocol/profile";
 import { errorMessage, fieldErrors, RestError } from "@nchat/ui/errors";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type ChangeEvent, type FormEvent, useMemo, useRef, useState } from "react";
 import { useRefreshAvatars } from "@/components/avatars";
@@ -24,21 +24,107 @@ export function DetailsSection({ profile }: { profile: Profile }) {
       <section className="card stack" aria-labelledby="about-heading">
         <h2 id="about-heading">About you</h2>
         <NameForm profile={profile} />
-        <Field
-          label="Email"
-          id="profile-email"
-          help="Changing your email address is not available here yet. Ask an admin of this workspace if it must change."
-        >
-          <input
-            id="profile-email"
-            type="email"
-            value={profile.email}
-            readOnly
-            {...describedBy("profile-email", { help: true })}
-          />
-        </Field>
+        <EmailForm profile={profile} />
         <TimeZoneForm profile={profile} />
       </section>
+    </div>
+  );
+}
+
+/**
+ * The address, whether it is verified, and a change: the password, then the link mailed to the new
+ * address confirms it (the account procedures; the address stays until then).
+ */
+function EmailForm({ profile }: { profile: Profile }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const status = useQuery(trpc.account.emailStatus.queryOptions());
+  const [open, setOpen] = useState(false);
+  const [values, setValues] = useState({ email: "", password: "" });
+  const change = useMutation(
+    trpc.account.changeEmail.mutationOptions({
+      onSuccess: () => {
+        setOpen(false);
+        setValues({ email: "", password: "" });
+        void qc.invalidateQueries({ queryKey: trpc.account.emailStatus.queryKey() });
+      },
+    }),
+  );
+  const errors = fieldErrors(change.error);
+  const general = change.isError && !errors.email && !errors.password ? errorMessage(change.error) : null;
+  const current = status.data?.email ?? profile.email;
+  function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    change.mutate(values);
+  }
+  return (
+    <div className="stack">
+      <Field
+        label="Email"
+        id="profile-email"
+        help={
+          status.data
+            ? status.data.verified
+              ? "Verified."
+              : "Not verified yet: open the link we mailed you."
+            : undefined
+        }
+      >
+        <input
+          id="profile-email"
+          type="email"
+          value={current}
+          readOnly
+          {...describedBy("profile-email", { help: Boolean(status.data) })}
+        />
+      </Field>
+      {status.data?.pendingEmail ? (
+        <Alert tone="info">
+          We sent a link to {status.data.pendingEmail}. Your address changes when you open it.
+        </Alert>
+      ) : null}
+      {change.isSuccess && !status.data?.pendingEmail ? (
+        <Alert tone="success">Check the new address's inbox for the confirmation link.</Alert>
+      ) : null}
+      {open ? (
+        <form className="form" onSubmit={onSubmit} noValidate aria-label="Change email address">
+          {general ? <Alert tone="danger">{general}</Alert> : null}
+          <Field label="New email address" id="new-email" error={errors.email}>
+            <input
+              id="new-email"
+              type="email"
+              autoComplete="email"
+              value={values.email}
+              onChange={(e) => setValues((v) => ({ ...v, email: e.target.value }))}
+              {...describedBy("new-email", { error: errors.email })}
+            />
+          </Field>
+          <Field label="Your password" id="email-password" error={errors.password}>
+            <input
+              id="email-password"
+              type="password"
+              autoComplete="current-password"
+              value={values.password}
+              onChange={(e) => setValues((v) => ({ ...v, password: e.target.value }))}
+              {...describedBy("email-password", { error: errors.password })}
+            />
+          </Field>
+          <div className="form-actions">
+            <Button type="submit" loading={change.isPending}>
+              Send confirmation link
+            </Button>
+            <Button variant="ghost" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+          </div>
+        </form>
+      ) : (
+        <div className="form-actions">
+          <Button variant="secondary" onClick={() => setOpen(true)}>
+            Change email address
+          </Button>
+        </div>
+      )}
     </div>
   );
 }
