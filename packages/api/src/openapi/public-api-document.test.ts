@@ -58,6 +58,7 @@ describe("the document", () => {
         "GET /billing",
         "GET /usage",
         "GET /files/{id}",
+        "GET /search",
       ]),
     );
     // Nothing that was not marked for the public API (sign-in, API keys, admin) is in it.

@@ -299,6 +299,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/search": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Search messages and file names (the search box's grammar in `q`) */
+    get: operations["search-messages"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/usage": {
     parameters: {
       query?: never;
@@ -557,6 +574,46 @@ export interface components {
       /** @description Whether the caller reacted with this emoji. */
       me: boolean;
       userIds: string[];
+    };
+    SearchHit: {
+      author: {
+        /** Format: uuid */
+        id: string;
+        name: string;
+      } | null;
+      channel: {
+        archived: boolean;
+        /** Format: uuid */
+        id: string;
+        /** @enum {string} */
+        kind: "public" | "private" | "dm";
+        /** @description For DMs: the other people's names. */
+        name: string;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      editedAt: string | null;
+      files: {
+        fileName: string;
+        /** Format: uuid */
+        id: string;
+        match: boolean;
+      }[];
+      id: number;
+      /** @description Where the web app shows the message (a path on this host). */
+      link: string;
+      /** @description The thread's first message, for a reply. */
+      parentId: number | null;
+      /** @description The matching part of the body as text pieces; `match` marks what matched. */
+      snippet: {
+        match: boolean;
+        text: string;
+      }[];
+    };
+    SearchPage: {
+      /** @description Pass as `cursor` for the next page; null on the last one. */
+      nextCursor: number | null;
+      results: components["schemas"]["SearchHit"][];
     };
     /** @description The thread's parent and its replies in ascending id order. */
     ThreadPage: {
@@ -1493,6 +1550,40 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ThreadPage"];
+        };
+      };
+      400: components["responses"]["Error400"];
+      401: components["responses"]["Error401"];
+      402: components["responses"]["Error402"];
+      403: components["responses"]["Error403"];
+      404: components["responses"]["Error404"];
+      409: components["responses"]["Error409"];
+      429: components["responses"]["Error429"];
+      500: components["responses"]["Error500"];
+      503: components["responses"]["Error503"];
+    };
+  };
+  "search-messages": {
+    parameters: {
+      query: {
+        cursor?: number;
+        limit?: number;
+        q: string;
+        sort?: "newest" | "best";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SearchPage"];
         };
       };
       400: components["responses"]["Error400"];
