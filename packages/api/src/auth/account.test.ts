@@ -1,14 +1,18 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { linkIn, TestSmtp } from "../mail/test-smtp";
+import { linkIn, ownDatabase, TestSmtp } from "../mail/test-kit";
 import type { Services } from "../server";
 import { TEST_BASE_DOMAIN, TestClient, tenantWithOwner, testServices } from "../testing";
 
 let smtp: TestSmtp;
 let services: Services;
+let own: Awaited<ReturnType<typeof ownDatabase>>;
 beforeAll(async () => {
   smtp = await new TestSmtp().start();
+  // Its own database: its workers take only its jobs (see ownDatabase).
+  own = await ownDatabase("acct");
   services = await testServices({
+    ...own.env,
     SMTP_URL: smtp.url,
     QUEUE_WORKER: "true",
     QUEUE_POLL_SECONDS: "0.5",
@@ -16,8 +20,9 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await services.close();
+  await services?.close();
   await smtp.stop();
+  await own?.drop();
 });
 
 async function failure(p: Promise<unknown>) {

@@ -1,16 +1,19 @@
-import { withTenant } from "@nchat/db";
+import { connect, withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Services } from "../server";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
-import { linkIn, TestSmtp } from "./test-smtp";
+import { linkIn, ownDatabase, TestSmtp } from "./test-kit";
 
 let smtp: TestSmtp;
 let services: Services;
+let own: Awaited<ReturnType<typeof ownDatabase>>;
 beforeAll(async () => {
   smtp = await new TestSmtp().start();
+  own = await ownDatabase("mail");
   services = await testServices({
+    ...own.env,
     SMTP_URL: smtp.url,
     MAIL_FROM: "Workspace mail <mail@nchat.test>",
     QUEUE_WORKER: "true",
@@ -19,8 +22,9 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await services.close();
+  await services?.close();
   await smtp.stop();
+  await own?.drop();
 });
 
 /** Marks a user's address verified (as its link would). */
@@ -38,8 +42,8 @@ async function owner(prefix: string, branding: Record<string, string> = {}) {
   return o;
 }
 
-async function deliveries(tenantId: string) {
-  return services.db.admin<{ status: string; attempts: number; last_error: string | null; kind: string }[]>`
+async function deliveries(tenantId: string, from: Services = services) {
+  return from.db.admin<{ status: string; attempts: number; last_error: string | null; kind: string }[]>`
     select status, attempts, last_error, kind from public.mail_deliveries where tenant_id = ${tenantId} order by created_at`;
 }
 
@@ -127,6 +131,44 @@ describe("the queue", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("lets a job that is being sent finish before the services close (graceful stop)", async () => {
+    vi.spyOn(console, "info").mockImplementation(() => {});
+    const slow = await new TestSmtp(1_500).start();
+    const alone = await ownDatabase("mailstop");
+    const mine = await testServices({
+      ...alone.env,
+      SMTP_URL: slow.url,
+      QUEUE_WORKER: "true",
+      QUEUE_POLL_SECONDS: "0.5",
+      SHUTDOWN_GRACE_MS: "10000",
+    });
+    try {
+      const o = await tenantWithOwner(mine, uniqueSlug("stop"));
+      await mine.accounts.sendVerification(o.tenant, o.ownerId, "http://x.nchat.test");
+      // The worker took it: one try under way, the SMTP server still holding the message.
+      const log = () => deliveries(o.tenant.id, mine);
+      await waitFor(async () => (await log())[0]?.attempts === 1);
+      expect(slow.received).toEqual([]);
+      await mine.close();
+      // The services closed only after the message was accepted, and the log says so.
+      expect(slow.to(`owner@${o.tenant.slug}.test`)).toHaveLength(1);
+      const check = connect(alone.env.DATABASE_URL!, { max: 1 });
+      try {
+        const rows =
+          await check`select status, attempts from public.mail_deliveries where tenant_id = ${o.tenant.id}`;
+        expect(rows).toEqual([{ status: "sent", attempts: 1 }]);
+      } finally {
+        await check.end();
+      }
+    } finally {
+      await mine.close();
+      await slow.stop();
+      await alone.drop();
+    }
+  });
+});
+
 describe("the delivery log", () => {
   it("shows owners and admins their own workspace's deliveries only — in SQL too, as the tenant's role", async () => {
     vi.spyOn(console, "info").mockImplementation(() => {});
@@ -182,7 +224,9 @@ describe("the delivery log", () => {
 describe("without SMTP_URL", () => {
   it("captures mail in the process: the dev mailbox lists it and the console shows its link; production refuses the mailbox", async () => {
     const log = vi.spyOn(console, "info").mockImplementation(() => {});
+    const alone = await ownDatabase("mailcap");
     const dev = await testServices({
+      ...alone.env,
       QUEUE_WORKER: "true",
       QUEUE_POLL_SECONDS: "0.5",
       NODE_ENV: "development",
@@ -203,6 +247,7 @@ describe("without SMTP_URL", () => {
       expect(log.mock.calls.flat().join("\n")).toContain(`mail to ${to}`);
     } finally {
       await dev.close();
+      await alone.drop();
     }
     // Where mail really goes out, and in production, there is no mailbox.
     const withSmtp = new TestClient(services, `x.nchat.test`);

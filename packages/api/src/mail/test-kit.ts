@@ -1,6 +1,37 @@
 import type { AddressInfo } from "node:net";
+import { createDatabase, migratePublic, roleNames, throughPooler } from "@nchat/db";
+import { createScratchDatabase } from "@nchat/db/scratch";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { inject } from "vitest";
+
+/**
+ * A database of its own (on the run's server, migrated) for a test file whose services work on the
+ * queue: workers of other test files, over the run's shared database, would otherwise take its jobs
+ * (and send them to their own SMTP servers). Returns the environment to pass to `testServices`.
+ */
+export async function ownDatabase(label: string) {
+  const run = inject("testDb");
+  const scratch = await createScratchDatabase(run.adminUrl, label);
+  const db = createDatabase(scratch);
+  try {
+    await migratePublic(db);
+  } finally {
+    await db.close();
+  }
+  const env: Record<string, string> = {
+    DATABASE_URL: scratch.adminUrl,
+    DB_ROLE_PREFIX: scratch.rolePrefix,
+    DATABASE_APP_PASSWORD: scratch.appPassword,
+  };
+  // The run's app role goes through a transaction pooler: this database's does too.
+  if (run.appUrl)
+    env.DATABASE_APP_URL = throughPooler(scratch.adminUrl, run.appUrl, {
+      user: roleNames(scratch.rolePrefix).app,
+      password: scratch.appPassword,
+    });
+  return { env, drop: () => scratch.drop() };
+}
 
 export const SMTP_USER = "mailer";
 export const SMTP_PASSWORD = "smtp-test-secret";
@@ -13,6 +44,8 @@ export class TestSmtp {
   readonly received: ParsedMail[] = [];
   private server: SMTPServer | null = null;
   port = 0;
+  /** Answers each message this much later (a slow server). */
+  constructor(private readonly delayMs = 0) {}
 
   /** `smtp://user:password@127.0.0.1:port` (password authentication, no TLS). */
   get url() {
@@ -30,7 +63,8 @@ export class TestSmtp {
           : cb(new Error("Invalid username or password")),
       onData: (stream, _session, cb) => {
         simpleParser(stream)
-          .then((mail) => {
+          .then(async (mail) => {
+            if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
             this.received.push(mail);
             cb();
           })
