@@ -4,7 +4,8 @@ import { AppError } from "../errors";
 import { AUTH_POLICIES } from "../ratelimit/policies";
 import { assertSlugUsable, createTenantInput } from "../tenants/tenant-service";
 import { enforceRateLimit, publicProcedure, router, tenantProcedure } from "../trpc";
-import { codeInput, twoFactorService } from "../two-factor/two-factor-service";
+import { codeInput } from "../two-factor/inputs";
+import { twoFactorService } from "../two-factor/two-factor-service";
 import { tenantOrigin } from "./account-router";
 import { mustEnrolTwoFactor, signInInput } from "./auth-service";
 import {

@@ -6,7 +6,7 @@ import type { AuthService } from "../auth/auth-service";
 import { canAssign } from "../auth/permissions";
 import { AppError } from "../errors";
 import type { UsageRecorder } from "../limits/usage";
-import { clearSecondFactor } from "../two-factor/two-factor-service";
+import { clearSecondFactor } from "../two-factor/codes";
 import type { AssignableRole } from "./inputs";
 import { openInvitations } from "./invitation-service";
 import {

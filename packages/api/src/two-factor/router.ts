@@ -1,7 +1,8 @@
 import { userActor } from "../audit/actor";
 import { AppError } from "../errors";
 import { authedProcedure, router } from "../trpc";
-import { codeInput, disableInput, twoFactorService } from "./two-factor-service";
+import { codeInput, disableInput } from "./inputs";
+import { twoFactorService } from "./two-factor-service";
 
 /** The signed-in person's own second factor (never an API key's). Open while enrolment is required. */
 const ownFactor = authedProcedure.meta({ twoFactor: "enrolment" }).use(({ ctx, next }) => {

@@ -1,34 +1,27 @@
-import { randomInt } from "node:crypto";
-import { type Database, open, seal, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
+import { type Database, seal, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
 import { tenantSettings } from "@nchat/db/public";
-import { and, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
-import { z } from "zod";
 import { TenantKeyring } from "../attachments/keys";
 import { type Actor, audit } from "../audit/actor";
 import type { AuthService, RequestMeta, Session } from "../auth/auth-service";
-import { signInBackoff } from "../auth/sign-in-backoff";
 import { hashToken } from "../auth/tokens";
 import { AppError } from "../errors";
 import { verifyPassword } from "../passwords";
-
-/** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30 s steps; one step either side. */
-export const TOTP_PARAMS = { algorithm: "SHA1", digits: 6, period: 30 } as const;
-const WINDOW = 1;
-export const RECOVERY_CODE_COUNT = 10;
-/** A pending sign-in (auth-service's CHALLENGE_TTL_MS) allows this many codes (the account's code back-off applies to each as well). */
-export const CHALLENGE_MAX_ATTEMPTS = 5;
-/** Recovery codes: 10 characters of an alphabet without look-alikes (~49 bits), shown as xxxxx-xxxxx. */
-const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
-
-export const codeInput = z.object({ code: z.string().trim().min(1, "Enter the code.").max(40) });
-export const disableInput = z.object({
-  password: z.string().min(1, "Enter your password.").max(200),
-  code: z.string().trim().min(1, "Enter a code.").max(40),
-});
-export type CodeInput = z.output<typeof codeInput>;
-export type DisableInput = z.output<typeof disableInput>;
+import {
+  assertCheck,
+  CHALLENGE_MAX_ATTEMPTS,
+  checkCode,
+  clearSecondFactor,
+  matchTotp,
+  normalizeCode,
+  replaceRecoveryCodes,
+  secretAad,
+  TOTP_PARAMS,
+  wrongCode,
+} from "./codes";
+import type { CodeInput, DisableInput } from "./inputs";
 
 export type TwoFactorStatus = {
   enabled: boolean;
@@ -48,49 +41,12 @@ export type Enrolment = {
   qrCode: string;
 };
 
-type CodeCheck =
-  | { ok: true; via: "totp" | "recovery" }
-  | { ok: false; reason: "wrong" | "not_enabled" }
-  | { ok: false; reason: "blocked"; wait: number };
-
-/** What binds a sealed TOTP secret to its tenant and user. */
-const secretAad = (tenantId: string, userId: string) => Buffer.from(`nchat:totp:${tenantId}:${userId}`);
-
-const normalizeCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, "");
-
-export function newRecoveryCode(): string {
-  let s = "";
-  for (let i = 0; i < 10; i++) s += RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)];
-  return `${s.slice(0, 5)}-${s.slice(5)}`;
-}
-
-/** Removes a user's second factor: secret, recovery codes and code back-off (turned off or reset). */
-export async function clearSecondFactor(
-  { db, t }: Pick<TenantTx, "db" | "t">,
-  userId: string,
-): Promise<void> {
-  await db
-    .update(t.users)
-    .set({
-      totpSecret: null,
-      totpEnabledAt: null,
-      totpLastStep: null,
-      twoFactorFailures: 0,
-      twoFactorBlockedUntil: null,
-      updatedAt: new Date(),
-    })
-    .where(eq(t.users.id, userId));
-  await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
-}
-
 /** The signed-in person acting on their own second factor. */
 type SignedIn = Actor & { id: string };
 
 /** One audit entry per change of a second factor (never the secret or a code). */
 const auditOwn = (db: TenantTx["db"], tenant: TenantRef, user: SignedIn, action: string) =>
   audit(db, tenant.id, user, { action, resourceType: "user", resourceId: user.id });
-
-const wrongCode = () => new AppError("UNAUTHORIZED", "That code is not right. Try the current one.");
 
 /**
  * Two-factor authentication of tenant users with TOTP (RFC 6238) and single-use recovery codes.
@@ -182,7 +138,14 @@ export class TwoFactorService {
       if (!u) throw new AppError("NOT_FOUND", "No such user.");
       if (u.enabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already on.");
       if (!u.secret) throw new AppError("VALIDATION_FAILED", "Start the set-up again.");
-      const step = await this.matchTotp({ db, tenant }, userId, u.secret, normalizeCode(code), null);
+      const step = await matchTotp(
+        this.deps.keyring,
+        { db, tenant },
+        userId,
+        u.secret,
+        normalizeCode(code),
+        null,
+      );
       if (step === null) return null;
       await db
         .update(t.users)
@@ -195,7 +158,7 @@ export class TwoFactorService {
         })
         .where(eq(t.users.id, userId));
       await auditOwn(db, tenant, user, "user.two_factor_on");
-      return this.replaceRecoveryCodes({ db, t }, userId);
+      return replaceRecoveryCodes({ db, t }, userId);
     });
     if (!recoveryCodes) throw wrongCode();
     // Cached sessions of this user carry "no second factor": look them up again.
@@ -209,8 +172,8 @@ export class TwoFactorService {
     const [u] = await withTenant(this.deps.db, tenant, ({ db, t }) =>
       db.select({ passwordHash: t.users.passwordHash }).from(t.users).where(eq(t.users.id, userId)),
     );
-    const check = await this.checkCode(tenant, userId, code);
-    this.assertCheck(check);
+    const check = await checkCode(this.deps, tenant, userId, code);
+    assertCheck(check);
     if (!u?.passwordHash || !(await verifyPassword(u.passwordHash, password)))
       throw new AppError("UNAUTHORIZED", "The password is incorrect.");
     await withTenant(this.deps.db, tenant, async (tx) => {
@@ -226,10 +189,10 @@ export class TwoFactorService {
     user: SignedIn,
     { code }: CodeInput,
   ): Promise<{ recoveryCodes: string[] }> {
-    this.assertCheck(await this.checkCode(tenant, user.id, code));
+    assertCheck(await checkCode(this.deps, tenant, user.id, code));
     const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       await auditOwn(db, tenant, user, "user.recovery_codes_renewed");
-      return this.replaceRecoveryCodes({ db, t }, user.id);
+      return replaceRecoveryCodes({ db, t }, user.id);
     });
     return { recoveryCodes };
   }
@@ -267,7 +230,7 @@ export class TwoFactorService {
       return row?.userId ?? null;
     });
     if (!userId) throw expired();
-    this.assertCheck(await this.checkCode(tenant, userId, code));
+    assertCheck(await checkCode(this.deps, tenant, userId, code));
     const spent = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const [row] = await db
         .update(t.twoFactorChallenges)
@@ -278,108 +241,6 @@ export class TwoFactorService {
     });
     if (!spent) throw expired();
     return this.deps.auth.createSession(tenant, userId, meta);
-  }
-
-  /**
-   * Checks a code of an enabled second factor under the account's code back-off: the attempt is
-   * claimed first (refused, uncounted, while a back-off runs), a wrong code counts, a right one
-   * clears it. A TOTP code is accepted only for a time step after the last accepted one (no replay);
-   * a recovery code only once. All in one transaction, so concurrent uses of one code succeed once.
-   */
-  async checkCode(tenant: TenantRef, userId: string, rawCode: string): Promise<CodeCheck> {
-    const code = normalizeCode(rawCode);
-    return withTenant(this.deps.db, tenant, async (tx): Promise<CodeCheck> => {
-      const { db, t } = tx;
-      const enrolled = and(eq(t.users.id, userId), isNotNull(t.users.totpEnabledAt));
-      const [u] = await db
-        .update(t.users)
-        .set({ twoFactorBlockedUntil: signInBackoff.claim(t.users.twoFactorFailures) })
-        .where(and(enrolled, signInBackoff.open(t.users.twoFactorBlockedUntil)))
-        .returning({ secret: t.users.totpSecret, lastStep: t.users.totpLastStep });
-      if (!u) {
-        const [b] = await db
-          .select({ wait: signInBackoff.secondsLeft(t.users.twoFactorBlockedUntil) })
-          .from(t.users)
-          .where(enrolled);
-        return b ? { ok: false, reason: "blocked", wait: b.wait } : { ok: false, reason: "not_enabled" };
-      }
-      let via: "totp" | "recovery" | null = null;
-      if (/^\d{6}$/.test(code) && u.secret) {
-        const step = await this.matchTotp(tx, userId, u.secret, code, u.lastStep);
-        if (step !== null) {
-          await db.update(t.users).set({ totpLastStep: step }).where(eq(t.users.id, userId));
-          via = "totp";
-        }
-      } else if (/^[a-z0-9]{10}$/.test(code)) {
-        const [used] = await db
-          .update(t.recoveryCodes)
-          .set({ usedAt: new Date() })
-          .where(
-            and(
-              eq(t.recoveryCodes.userId, userId),
-              eq(t.recoveryCodes.codeHash, hashToken(code)),
-              isNull(t.recoveryCodes.usedAt),
-            ),
-          )
-          .returning({ id: t.recoveryCodes.id });
-        if (used) via = "recovery";
-      }
-      await db
-        .update(t.users)
-        .set(
-          via
-            ? { twoFactorFailures: 0, twoFactorBlockedUntil: null }
-            : { twoFactorFailures: sql`${t.users.twoFactorFailures} + 1` },
-        )
-        .where(eq(t.users.id, userId));
-      return via ? { ok: true, via } : { ok: false, reason: "wrong" };
-    });
-  }
-
-  private assertCheck(check: CodeCheck): void {
-    if (check.ok) return;
-    if (check.reason === "blocked") {
-      const retryAfter = Math.max(1, check.wait);
-      throw new AppError(
-        "RATE_LIMITED",
-        `Too many wrong codes for this account. Try again in ${retryAfter} s.`,
-        { retryAfter },
-      );
-    }
-    if (check.reason === "not_enabled")
-      throw new AppError("VALIDATION_FAILED", "Two-factor authentication is not on for this account.");
-    throw wrongCode();
-  }
-
-  /** The time step a 6-digit code stands for (now ± one step), if it is after `lastStep`; else null. */
-  private async matchTotp(
-    { db, tenant }: Pick<TenantTx, "db" | "tenant">,
-    userId: string,
-    sealed: string,
-    code: string,
-    lastStep: number | null,
-  ): Promise<number | null> {
-    if (!/^\d{6}$/.test(code)) return null;
-    const { key } = await this.deps.keyring.dataKey(db, tenant);
-    const base32 = open(key, Buffer.from(sealed, "base64"), secretAad(tenant.id, userId)).toString();
-    const totp = new TOTP({ ...TOTP_PARAMS, secret: Secret.fromBase32(base32) });
-    const now = Date.now();
-    const delta = totp.validate({ token: code, timestamp: now, window: WINDOW });
-    if (delta === null) return null;
-    const step = TOTP.counter({ period: TOTP_PARAMS.period, timestamp: now }) + delta;
-    return lastStep === null || step > lastStep ? step : null;
-  }
-
-  private async replaceRecoveryCodes(
-    { db, t }: Pick<TenantTx, "db" | "t">,
-    userId: string,
-  ): Promise<string[]> {
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
-    await db
-      .insert(t.recoveryCodes)
-      .values(codes.map((c) => ({ userId, codeHash: hashToken(normalizeCode(c)) })));
-    return codes;
   }
 }
 

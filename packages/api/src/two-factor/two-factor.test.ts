@@ -1,82 +1,32 @@
 import { withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
-import { Secret, TOTP } from "otpauth";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, SYSTEM } from "../audit/actor";
-import { SESSION_COOKIE, TWO_FACTOR_COOKIE } from "../auth/cookies";
-import { hashPassword } from "../passwords";
+import { SESSION_COOKIE } from "../auth/cookies";
 import type { Services } from "../server";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
+import {
+  addMember,
+  codeOf,
+  enrol,
+  nextStep,
+  PASSWORD,
+  passwordStep,
+  rejects,
+  setRequire2fa,
+  useServices,
+  useStepClock,
+} from "./test-kit";
 
+/** Two-factor authentication: enrolment, a workspace that requires it, a lost second factor. */
 let services: Services;
 beforeAll(async () => {
   services = await testServices();
+  useServices(services);
 });
 afterAll(() => services.close());
-
-// Codes depend on the clock and a code's time step is accepted once: each test moves a faked Date
-// (the service's clock; PostgreSQL's is not faked) a step ahead whenever it needs a fresh code.
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Math.floor(Date.now() / 30_000) * 30_000 + 1_000);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-const nextStep = () => vi.setSystemTime(Date.now() + 30_000);
-
-const PASSWORD = "owner-password-1";
-
-async function rejects(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as {
-      code: string;
-      message: string;
-      cause?: { code?: string; details?: Record<string, unknown> };
-    };
-    return { code: err.code, appCode: err.cause?.code, message: err.message, details: err.cause?.details };
-  }
-  throw new Error("expected a rejection");
-}
-
-const codeOf = (secret: string, offsetSteps = 0) =>
-  new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({
-    timestamp: Date.now() + offsetSteps * 30_000,
-  });
-
-/** Enrols the client's user; returns the secret and the recovery codes. */
-async function enrol(client: TestClient) {
-  const { secret } = await client.call((c) => c.twoFactor.begin());
-  const { recoveryCodes } = await client.call((c) => c.twoFactor.confirm({ code: codeOf(secret) }));
-  nextStep();
-  return { secret, recoveryCodes };
-}
-
-/** A fresh browser on the tenant's host that went through the password step. */
-async function passwordStep(host: string, email: string, password = PASSWORD) {
-  const browser = new TestClient(services, host);
-  const res = await browser.call((c) => c.auth.signIn({ email, password }));
-  return { browser, res };
-}
-
-async function setRequire2fa(tenantId: string, on: boolean) {
-  await services.db
-    .admin`update public.tenant_settings set require_2fa = ${on} where tenant_id = ${tenantId}`;
-}
-
-async function addMember(tenant: { id: string; schemaName: string; dbRole: string }, host: string) {
-  const email = `member-${uniqueSlug("m")}@x.test`;
-  const passwordHash = await hashPassword("member-password-1");
-  await withTenant(services.db, tenant, ({ db, t }) =>
-    db.insert(t.users).values({ email, name: "Member", role: "member", passwordHash }),
-  );
-  const client = new TestClient(services, host);
-  await client.call((c) => c.auth.signIn({ email, password: "member-password-1" }));
-  return { client, email };
-}
+useStepClock();
 
 describe("enrolment", () => {
   it("shows a secret as an otpauth URI, QR code and manual key; a first valid code turns it on", async () => {
@@ -149,186 +99,6 @@ describe("enrolment", () => {
     });
     const { res } = await passwordStep(client.host, `owner@${slug}.test`);
     expect(res).toMatchObject({ needsCode: false });
-  });
-});
-
-describe("sign-in with a second factor", () => {
-  it("without 2FA the password signs in at once", async () => {
-    const slug = uniqueSlug("nofa");
-    const { client } = await tenantWithOwner(services, slug);
-    const { browser, res } = await passwordStep(client.host, `owner@${slug}.test`);
-    expect(res).toMatchObject({ needsCode: false, user: { role: "owner" } });
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
-    expect(browser.cookies.has(TWO_FACTOR_COOKIE)).toBe(false);
-  });
-
-  it("the password step gives a challenge, not a session; the code completes it", async () => {
-    const slug = uniqueSlug("tfin");
-    const { client } = await tenantWithOwner(services, slug);
-    const { secret } = await enrol(client);
-
-    const { browser, res } = await passwordStep(client.host, `owner@${slug}.test`);
-    expect(res).toEqual({ user: null, needsCode: true });
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
-    expect(browser.cookies.has(TWO_FACTOR_COOKIE)).toBe(true);
-    expect(await browser.call((c) => c.auth.me())).toBeNull();
-    expect(await rejects(browser.call((c) => c.tenant.get()))).toMatchObject({ appCode: "UNAUTHORIZED" });
-    // The challenge is no session token.
-    const asSession = new TestClient(services, client.host);
-    asSession.cookies.set(SESSION_COOKIE, browser.cookies.get(TWO_FACTOR_COOKIE)!);
-    expect(await asSession.call((c) => c.auth.me())).toBeNull();
-
-    const done = await browser.call((c) => c.auth.signInCode({ code: codeOf(secret) }));
-    expect(done.user).toMatchObject({ role: "owner" });
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
-    expect(browser.cookies.has(TWO_FACTOR_COOKIE)).toBe(false);
-    expect(await browser.call((c) => c.auth.me())).toMatchObject({
-      user: { role: "owner" },
-      twoFactor: { enabled: true, mustEnrol: false },
-    });
-    // The script path (password only) refuses an account with a second factor.
-    const tenant = (await services.resolver.bySlug(slug))!;
-    await expect(
-      services.auth.signIn(
-        tenant,
-        { email: `owner@${slug}.test`, password: PASSWORD },
-        { ip: null, userAgent: null },
-      ),
-    ).rejects.toMatchObject({ code: "UNAUTHORIZED" });
-  });
-
-  it("a code step without a password step, or after the challenge expired, is refused", async () => {
-    const slug = uniqueSlug("tfexp");
-    const { client } = await tenantWithOwner(services, slug);
-    const { secret } = await enrol(client);
-    const stranger = new TestClient(services, client.host);
-    expect(await rejects(stranger.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-      details: { signInExpired: true },
-    });
-    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
-    vi.setSystemTime(Date.now() + 6 * 60_000);
-    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-      details: { signInExpired: true },
-    });
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
-  });
-
-  it("wrong codes start the account's back-off: attempts during it are refused, even the right code", async () => {
-    const slug = uniqueSlug("tfbad");
-    const { client } = await tenantWithOwner(services, slug);
-    const { secret } = await enrol(client);
-    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
-    const { browser: other } = await passwordStep(client.host, `owner@${slug}.test`);
-    const wrong = codeOf(secret) === "123456" ? "654321" : "123456";
-    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: wrong })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-    });
-    const blocked = await rejects(browser.call((c) => c.auth.signInCode({ code: codeOf(secret) })));
-    expect(blocked).toMatchObject({ code: "TOO_MANY_REQUESTS", appCode: "RATE_LIMITED" });
-    expect(blocked.details?.retryAfter).toBeGreaterThanOrEqual(1);
-    // Another browser with the password does not get around it: the back-off is the account's.
-    expect(await rejects(other.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
-      appCode: "RATE_LIMITED",
-    });
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
-    // Once it ran out, the right code works (PostgreSQL's clock decides the back-off).
-    await new Promise((r) => setTimeout(r, 1_100));
-    await browser.call((c) => c.auth.signInCode({ code: codeOf(secret) }));
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
-  });
-
-  it("a challenge allows a few codes only", async () => {
-    const slug = uniqueSlug("tfmax");
-    const { client, tenant, ownerId } = await tenantWithOwner(services, slug);
-    const { secret } = await enrol(client);
-    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
-    for (let i = 0; i < 5; i++) {
-      // Clear the back-off so only the challenge's own bound is in play.
-      await withTenant(services.db, tenant, ({ db, t }) =>
-        db.update(t.users).set({ twoFactorBlockedUntil: null }).where(eq(t.users.id, ownerId)),
-      );
-      expect(await rejects(browser.call((c) => c.auth.signInCode({ code: "000000" })))).toMatchObject({
-        appCode: "UNAUTHORIZED",
-      });
-    }
-    await withTenant(services.db, tenant, ({ db, t }) =>
-      db.update(t.users).set({ twoFactorBlockedUntil: null }).where(eq(t.users.id, ownerId)),
-    );
-    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: codeOf(secret) })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-      details: { signInExpired: true },
-    });
-  });
-
-  it("a code is accepted once: replaying it (or an older one) in its window is refused", async () => {
-    const slug = uniqueSlug("tfrep");
-    const { client } = await tenantWithOwner(services, slug);
-    const { secret } = await enrol(client);
-    const code = codeOf(secret);
-    const first = await passwordStep(client.host, `owner@${slug}.test`);
-    await first.browser.call((c) => c.auth.signInCode({ code }));
-    expect(first.browser.cookies.has(SESSION_COOKIE)).toBe(true);
-
-    const second = await passwordStep(client.host, `owner@${slug}.test`);
-    expect(await rejects(second.browser.call((c) => c.auth.signInCode({ code })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-    });
-    expect(second.browser.cookies.has(SESSION_COOKIE)).toBe(false);
-    // The previous step's code is still within ±1 step, but older than the one used: refused too.
-    await new Promise((r) => setTimeout(r, 1_100));
-    expect(
-      await rejects(second.browser.call((c) => c.auth.signInCode({ code: codeOf(secret, -1) }))),
-    ).toMatchObject({ appCode: "UNAUTHORIZED" });
-  });
-
-  it("the same code sent twice at once signs in once", async () => {
-    const slug = uniqueSlug("tfrace");
-    const { client } = await tenantWithOwner(services, slug);
-    const { secret } = await enrol(client);
-    const a = await passwordStep(client.host, `owner@${slug}.test`);
-    const b = await passwordStep(client.host, `owner@${slug}.test`);
-    const code = codeOf(secret);
-    const results = await Promise.allSettled([
-      a.browser.call((c) => c.auth.signInCode({ code })),
-      b.browser.call((c) => c.auth.signInCode({ code })),
-    ]);
-    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-  });
-
-  it("a recovery code signs in once", async () => {
-    const slug = uniqueSlug("tfrec");
-    const { client } = await tenantWithOwner(services, slug);
-    const { recoveryCodes } = await enrol(client);
-    const recovery = recoveryCodes[3]!;
-    const first = await passwordStep(client.host, `owner@${slug}.test`);
-    await first.browser.call((c) => c.auth.signInCode({ code: ` ${recovery.toUpperCase()} ` }));
-    expect(first.browser.cookies.has(SESSION_COOKIE)).toBe(true);
-    expect(await first.browser.call((c) => c.twoFactor.status())).toMatchObject({ recoveryCodesLeft: 9 });
-
-    const second = await passwordStep(client.host, `owner@${slug}.test`);
-    expect(await rejects(second.browser.call((c) => c.auth.signInCode({ code: recovery })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-    });
-    expect(second.browser.cookies.has(SESSION_COOKIE)).toBe(false);
-  });
-
-  it("new recovery codes replace the old ones", async () => {
-    const slug = uniqueSlug("tfreg");
-    const { client } = await tenantWithOwner(services, slug);
-    const { secret, recoveryCodes: old } = await enrol(client);
-    const { recoveryCodes } = await client.call((c) =>
-      c.twoFactor.regenerateRecoveryCodes({ code: codeOf(secret) }),
-    );
-    expect(recoveryCodes).toHaveLength(10);
-    const { browser } = await passwordStep(client.host, `owner@${slug}.test`);
-    expect(await rejects(browser.call((c) => c.auth.signInCode({ code: old[0]! })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
-    });
-    await new Promise((r) => setTimeout(r, 1_100));
-    await browser.call((c) => c.auth.signInCode({ code: recoveryCodes[0]! }));
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
   });
 });
 
