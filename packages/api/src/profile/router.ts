@@ -15,7 +15,7 @@ const own = authedProcedure.use(({ ctx, next }) => {
 /**
  * Profiles: one's own (name, time zone, picture, password, sessions) and the card anyone in the
  * workspace sees of a person. Pictures are uploaded and served over REST (`POST /api/profile/avatar`,
- * `GET /api/avatars/:userId`, profile/rest.ts): their bodies are raw bytes.
+ * `GET /api/avatars/:userId`, rest/avatars.ts): their bodies are raw bytes.
  */
 export const profileRouter = router({
   /** The signed-in person's profile. */

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { LocalDiskBlobStore } from "../attachments/blob-store";
 import { SESSION_COOKIE } from "../auth/cookies";
+import { avatarRoute, uploadAvatarRoute } from "../rest/avatars";
 import type { Services } from "../server";
 import { type TestClient, testServices } from "../testing";
-import { avatarRoute, uploadAvatarRoute } from "./rest";
 
 /** Test services whose pictures go to a fresh temporary directory. */
 export async function servicesWithTempBlobs() {

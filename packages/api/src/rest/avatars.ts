@@ -1,13 +1,13 @@
 import { AVATAR_MAX_BYTES } from "@nchat/protocol/profile";
 import { AppError } from "../errors";
 import { observeRequest } from "../infra/observe";
-import { authenticate } from "../rest/attachments";
-import { readBodyLimited } from "../rest/body";
-import { errorResponse, handle } from "../rest/respond";
+import { AVATAR_CONTENT_TYPE, type AvatarSize, avatarTooLarge } from "../profile/avatar-image";
+import { profileServices } from "../profile/services";
 import type { Services } from "../server";
 import { requestMeta } from "../trpc";
-import { AVATAR_CONTENT_TYPE, type AvatarSize, avatarTooLarge } from "./avatar-image";
-import { profileServices } from "./services";
+import { authenticate } from "./attachments";
+import { readBodyLimited } from "./body";
+import { errorResponse, handle } from "./respond";
 
 /**
  * Profile pictures over REST (raw bytes):
