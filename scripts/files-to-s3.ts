@@ -3,9 +3,12 @@
 // keys, as they are (ciphertext). Idempotent and resumable: objects already there with the same size and
 // MD5 are skipped. The disk copies stay unless --delete-local, and then only once verified. Exit code 1
 // if any file failed; run it again to retry them.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { copyDiskToS3, LocalDiskBlobStore, S3BlobStore, s3ConfigFromEnv } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
+import { ROOT } from "./lib/runtime";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +23,7 @@ if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
   process.exit(2);
 }
 
+if (existsSync(join(ROOT, ".env"))) process.loadEnvFile(join(ROOT, ".env"));
 const env = loadEnv(process.env);
 if (!env.S3_BUCKET) {
   console.error("files:to-s3: set S3_BUCKET (and S3_REGION / S3_ENDPOINT / credentials as needed).");

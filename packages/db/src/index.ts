@@ -1,4 +1,11 @@
 export {
+  type AdoptInput,
+  AdoptionRefusedError,
+  type AdoptRefusal,
+  type AdoptResult,
+  adoptSchema,
+} from "./adopt";
+export {
   type AvailabilityStats,
   DatabaseAvailability,
   DatabaseUnavailableError,
@@ -19,6 +26,7 @@ export {
   withCredentials,
 } from "./client";
 export * from "./crypto";
+export { type Layout, layoutDifferences, migrationStatements, probeLayouts, readLayout } from "./layout";
 export { forSchema, MIGRATIONS_DIR, migratePublic, migrateTenantSchema, tenantMigrations } from "./migrate";
 export { type MigrateAllProgress, type MigrateAllResult, migrateAllTenants } from "./migrate-all";
 export {

@@ -1,0 +1,44 @@
+import { type PlanId, planDefaults } from "@nchat/billing/plans";
+import { type AdoptResult, adoptSchema } from "@nchat/db";
+import { type Actor, auditActor, SYSTEM } from "../audit/actor";
+import type { Services } from "../server";
+
+export type AdoptTenantInput = {
+  /** The existing schema (this product's tenant tables, built the single-tenant way). */
+  schema: string;
+  slug: string;
+  /** An active user of that schema: becomes the workspace's owner. */
+  ownerEmail: string;
+  name?: string;
+  /** The plan whose limits and features the workspace gets (default: free). */
+  plan?: PlanId;
+};
+
+/**
+ * Registers an existing schema as a tenant (`adoptSchema`: verified layout, role and grants,
+ * control-plane rows, all or nothing) on the plan's defaults, then tells every process's resolver
+ * that the slug exists now. Refusals are `AdoptionRefusedError`s naming what is wrong.
+ */
+export async function adoptTenant(
+  services: Pick<Services, "db" | "masterKey" | "resolver">,
+  input: AdoptTenantInput,
+  actor: Actor = SYSTEM,
+): Promise<AdoptResult> {
+  const plan = input.plan ?? "free";
+  const result = await adoptSchema(
+    services.db,
+    {
+      schema: input.schema,
+      slug: input.slug,
+      ownerEmail: input.ownerEmail,
+      name: input.name,
+      plan,
+      status: "active",
+      ...planDefaults(plan),
+      audit: auditActor(actor),
+    },
+    { masterKey: services.masterKey },
+  );
+  await services.resolver.invalidate({ slug: input.slug });
+  return result;
+}
