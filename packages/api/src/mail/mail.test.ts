@@ -80,6 +80,8 @@ describe("invitation by email", () => {
       c.members.acceptInvitation({ token, name: "Ann", password: "member-password-1" }),
     );
     expect(accepted.user.email).toBe(invitee);
+    // The invitation went to this address: the new member's address counts as verified (no banner).
+    expect(await visitor.call((c) => c.account.emailStatus())).toMatchObject({ verified: true });
 
     await waitFor(async () => (await deliveries(o.tenant.id))[0]?.status === "sent");
     const [row] = await deliveries(o.tenant.id);

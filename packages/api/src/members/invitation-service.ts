@@ -254,18 +254,20 @@ export class InvitationService {
         if (existing && (!existing.deactivatedAt || existing.isService))
           throw new AppError("CONFLICT", `${email} is already a member of this workspace. Sign in instead.`);
         const now = new Date();
+        // The invitation was addressed to this email (mailed, or its link handed over by the
+        // inviter, who vouches for it): the address counts as verified.
         const user = existing
           ? (
               await db
                 .update(t.users)
-                .set({ name, passwordHash, role, deactivatedAt: null, updatedAt: now })
+                .set({ name, passwordHash, role, deactivatedAt: null, emailVerifiedAt: now, updatedAt: now })
                 .where(eq(t.users.id, existing.id))
                 .returning({ id: t.users.id })
             )[0]!
           : (
               await db
                 .insert(t.users)
-                .values({ email, name, passwordHash, role })
+                .values({ email, name, passwordHash, role, emailVerifiedAt: now })
                 .returning({ id: t.users.id })
             )[0]!;
 
