@@ -24,147 +24,156 @@ const csv = z
       .filter(Boolean),
   );
 
+/** The app role's development password (the default of DATABASE_APP_PASSWORD); never in production. */
+export const DEV_APP_PASSWORD = "nchat-app-dev-password";
+
 /**
- * Every environment variable the server side reads, validated once.
- * `.env.example` documents each of them; keep the two in step.
+ * Every environment variable the server side reads: its schema and default. The comments are for
+ * readers of this file; `.env.example` documents each variable for operators, and
+ * docs/configuration.md is generated from both (`pnpm docs:config`; a test keeps the three in step).
+ */
+export const ENV_SHAPE = {
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  // Database. Unset: the embedded PostgreSQL started by `pnpm dev` / the test setup.
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_APP_URL: z.string().url().optional(),
+  // How DATABASE_APP_URL pools: "transaction" behind PgBouncer/pgcat in transaction mode (no named
+  // prepared statements; LISTEN on DATABASE_LISTEN_URL), "session" for a direct connection.
+  DATABASE_APP_POOL_MODE: z.enum(["session", "transaction"]).default("session"),
+  // Where the app role LISTENs (a session that must stay on one backend). Default: DATABASE_APP_URL
+  // in session mode, DATABASE_URL's server with the app role's credentials in transaction mode.
+  DATABASE_LISTEN_URL: z.string().url().optional(),
+  // Seconds to wait for a new PostgreSQL connection before the request fails (503).
+  DATABASE_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(60).default(5),
+  // Units of work per process that may wait for or hold an app connection; more get 503 at once.
+  DATABASE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(200),
+  // The app role's password. The default is for development only: production refuses it.
+  DATABASE_APP_PASSWORD: z.string().min(1).default(DEV_APP_PASSWORD),
+  DB_ROLE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{1,11}$/, "lowercase letters and digits, 2-12 characters")
+    .default("nchat"),
+  // Tenant work logs in as each tenant's own role, in a small pool per tenant: at most
+  // DATABASE_POOL_MAX connections per process for all tenants, at most DATABASE_TENANT_POOL_MAX
+  // of them one tenant's (so POOL_MAX / TENANT_POOL_MAX tenants have pools open at a time).
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(5000).default(20),
+  DATABASE_TENANT_POOL_MAX: z.coerce.number().int().min(1).max(100).default(2),
+  // Where attachment files are stored (encrypted). Absolute, or relative to the process's cwd.
+  FILES_DIR: z.string().min(1).default(".data/files"),
+  // "disk" (FILES_DIR) or "s3" (an S3 or S3-compatible bucket; `pnpm files:to-s3` copies disk files).
+  FILES_STORE: z.enum(["disk", "s3"]).default("disk"),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  // Unset: the SDK's default chain (AWS_REGION, the shared config file).
+  S3_REGION: z.string().min(1).optional(),
+  // An S3-compatible server's URL (MinIO, Ceph, …). Unset: AWS.
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_FORCE_PATH_STYLE: bool(false),
+  // Both or neither. Unset: the SDK's default credential chain (environment, files, instance role).
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  // Secrets
+  MASTER_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, "base64 of 32 bytes")
+    .optional(),
+  // Multi-tenancy
+  ENABLE_MULTI_TENANCY: bool(false),
+  DISABLE_MULTI_TENANCY: bool(false),
+  DEFAULT_TENANT_SLUG: z.string().default("demo"),
+  NEXT_PUBLIC_BASE_DOMAIN: z.string().min(1).default("localhost"),
+  ENABLE_CUSTOM_DOMAINS: bool(false),
+  ALLOWED_CUSTOM_DOMAINS: csv,
+  // Redis. Unset: in-process cache, limiter and pub/sub. One URL, or a cluster's seed nodes
+  // comma-separated (see ./redis.ts for the format).
+  REDIS_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    })
+    .optional(),
+  // Redis Cluster (ioredis Cluster, keys hash-tagged per tenant). Unset: true when REDIS_URL lists
+  // several nodes.
+  REDIS_CLUSTER: optionalBool,
+  // Billing: "stripe" (needs STRIPE_SECRET_KEY) or "offline" (plan changes apply at once, no
+  // payment: for development and self-hosting without Stripe). Required in production; elsewhere
+  // unset means stripe with a key, offline without.
+  BILLING_MODE: z.enum(["stripe", "offline"]).optional(),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  // Stripe price ids of the self-serve plans (see @nchat/billing/plans).
+  STRIPE_PRICE_PRO_MONTHLY: z.string().optional(),
+  STRIPE_PRICE_PRO_YEARLY: z.string().optional(),
+  STRIPE_PRICE_ENTERPRISE_MONTHLY: z.string().optional(),
+  STRIPE_PRICE_ENTERPRISE_YEARLY: z.string().optional(),
+  // Event name of the Stripe billing meter for API calls above the plan's allowance. Unset: not reported.
+  STRIPE_METER_API_CALLS: z.string().optional(),
+  // Another Stripe API server (a local fake in tests): host, port, protocol.
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+  // Trials: length of the first subscription's trial (0 = none), and what happens to an unpaid one.
+  TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  TRIAL_EXPIRY_ACTION: z.enum(["free", "suspend"]).default("free"),
+  // Days a past-due workspace keeps working before billing suspends it.
+  PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  // Days a soft-deleted tenant is kept before a super admin (or a job) may purge it for good.
+  RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  // Graceful shutdown (SIGTERM/SIGINT): longest wait for requests in flight, and how long new
+  // requests are still served (readiness 503) before the listener closes.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // Which peers may tell the client's address in X-Forwarded-For: unset/"none" (the socket's
+  // address counts), a hop count (that many proxies of ours in front), or their addresses/CIDRs.
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^(none|false|\d+|[0-9a-fA-F.:/,\s]+)$/.test(v.trim() || "none"), {
+      message: 'a hop count, "none", or a comma-separated list of addresses / CIDR ranges',
+    }),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+  // `pnpm start`: where the apps listen, how many processes each runs, and whether pending
+  // migrations are applied before serving (otherwise `pnpm db:migrate` does it).
+  HOST: z.string().min(1).default("0.0.0.0"),
+  WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  ADMIN_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  WEB_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  ADMIN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  START_MIGRATE: bool(false),
+  // Logs: the lowest level written. Unset: info (warn under NODE_ENV=test).
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  // /api/metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: 404
+  // in production, open in development and test.
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  // Outgoing mail. SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465.
+  // Unset: mail is captured in the process (the dev mailbox page and a console line with its
+  // links), never sent and never silently dropped (in production each captured mail is logged as
+  // an error, without its links, and the mailbox page is refused).
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, "smtp://[user:password@]host[:port] or smtps://…")
+    .optional(),
+  // The sender of every mail: an address, or `Name <address>`.
+  MAIL_FROM: z.string().min(3).default("nchat <no-reply@localhost>"),
+  // Background jobs (pg-boss, in PostgreSQL): how many jobs one process works on at once, how
+  // often an idle worker looks for new ones, how often a failed send is tried in all, and the
+  // first retry delay (doubled each time, with jitter).
+  QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+  MAIL_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(8),
+  MAIL_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  // false: this process queues jobs but works on none (a deployment with separate workers).
+  QUEUE_WORKER: bool(true),
+};
+
+/**
+ * The environment, validated once: ENV_SHAPE, then the rules across variables (crossFieldProblems).
  */
 export function loadEnv(source: Record<string, string | undefined> = process.env) {
   const e = createEnv({
-    server: {
-      NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-      // Database. Unset: the embedded PostgreSQL started by `pnpm dev` / the test setup.
-      DATABASE_URL: z.string().url().optional(),
-      DATABASE_APP_URL: z.string().url().optional(),
-      // How DATABASE_APP_URL pools: "transaction" behind PgBouncer/pgcat in transaction mode (no named
-      // prepared statements; LISTEN on DATABASE_LISTEN_URL), "session" for a direct connection.
-      DATABASE_APP_POOL_MODE: z.enum(["session", "transaction"]).default("session"),
-      // Where the app role LISTENs (a session that must stay on one backend). Default: DATABASE_APP_URL
-      // in session mode, DATABASE_URL's server with the app role's credentials in transaction mode.
-      DATABASE_LISTEN_URL: z.string().url().optional(),
-      // Seconds to wait for a new PostgreSQL connection before the request fails (503).
-      DATABASE_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(60).default(5),
-      // Units of work per process that may wait for or hold an app connection; more get 503 at once.
-      DATABASE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(200),
-      // The app role's password. The default is for development only: production refuses it.
-      DATABASE_APP_PASSWORD: z.string().min(1).default(DEV_APP_PASSWORD),
-      DB_ROLE_PREFIX: z
-        .string()
-        .regex(/^[a-z][a-z0-9]{1,11}$/, "lowercase letters and digits, 2-12 characters")
-        .default("nchat"),
-      // Tenant work logs in as each tenant's own role, in a small pool per tenant: at most
-      // DATABASE_POOL_MAX connections per process for all tenants, at most DATABASE_TENANT_POOL_MAX
-      // of them one tenant's (so POOL_MAX / TENANT_POOL_MAX tenants have pools open at a time).
-      DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(5000).default(20),
-      DATABASE_TENANT_POOL_MAX: z.coerce.number().int().min(1).max(100).default(2),
-      // Where attachment files are stored (encrypted). Absolute, or relative to the process's cwd.
-      FILES_DIR: z.string().min(1).default(".data/files"),
-      // "disk" (FILES_DIR) or "s3" (an S3 or S3-compatible bucket; `pnpm files:to-s3` copies disk files).
-      FILES_STORE: z.enum(["disk", "s3"]).default("disk"),
-      S3_BUCKET: z.string().min(3).max(63).optional(),
-      // Unset: the SDK's default chain (AWS_REGION, the shared config file).
-      S3_REGION: z.string().min(1).optional(),
-      // An S3-compatible server's URL (MinIO, Ceph, …). Unset: AWS.
-      S3_ENDPOINT: z.string().url().optional(),
-      S3_FORCE_PATH_STYLE: bool(false),
-      // Both or neither. Unset: the SDK's default credential chain (environment, files, instance role).
-      S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-      S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-      // Secrets
-      MASTER_ENCRYPTION_KEY: z
-        .string()
-        .regex(/^[A-Za-z0-9+/]{43}=$/, "base64 of 32 bytes")
-        .optional(),
-      // Multi-tenancy
-      ENABLE_MULTI_TENANCY: bool(false),
-      DISABLE_MULTI_TENANCY: bool(false),
-      DEFAULT_TENANT_SLUG: z.string().default("demo"),
-      NEXT_PUBLIC_BASE_DOMAIN: z.string().min(1).default("localhost"),
-      ENABLE_CUSTOM_DOMAINS: bool(false),
-      ALLOWED_CUSTOM_DOMAINS: csv,
-      // Redis. Unset: in-process cache, limiter and pub/sub. One URL, or a cluster's seed nodes
-      // comma-separated (see ./redis.ts for the format).
-      REDIS_URL: z
-        .string()
-        .superRefine((v, ctx) => {
-          try {
-            parseRedisUrl(v);
-          } catch (err) {
-            ctx.addIssue({ code: "custom", message: (err as Error).message });
-          }
-        })
-        .optional(),
-      // Redis Cluster (ioredis Cluster, keys hash-tagged per tenant). Unset: true when REDIS_URL lists
-      // several nodes.
-      REDIS_CLUSTER: optionalBool,
-      // Billing: "stripe" (needs STRIPE_SECRET_KEY) or "offline" (plan changes apply at once, no
-      // payment: for development and self-hosting without Stripe). Required in production; elsewhere
-      // unset means stripe with a key, offline without.
-      BILLING_MODE: z.enum(["stripe", "offline"]).optional(),
-      STRIPE_SECRET_KEY: z.string().optional(),
-      STRIPE_WEBHOOK_SECRET: z.string().optional(),
-      // Stripe price ids of the self-serve plans (see @nchat/billing/plans).
-      STRIPE_PRICE_PRO_MONTHLY: z.string().optional(),
-      STRIPE_PRICE_PRO_YEARLY: z.string().optional(),
-      STRIPE_PRICE_ENTERPRISE_MONTHLY: z.string().optional(),
-      STRIPE_PRICE_ENTERPRISE_YEARLY: z.string().optional(),
-      // Event name of the Stripe billing meter for API calls above the plan's allowance. Unset: not reported.
-      STRIPE_METER_API_CALLS: z.string().optional(),
-      // Another Stripe API server (a local fake in tests): host, port, protocol.
-      STRIPE_API_HOST: z.string().optional(),
-      STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-      STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
-      // Trials: length of the first subscription's trial (0 = none), and what happens to an unpaid one.
-      TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(14),
-      TRIAL_EXPIRY_ACTION: z.enum(["free", "suspend"]).default("free"),
-      // Days a past-due workspace keeps working before billing suspends it.
-      PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
-      // Days a soft-deleted tenant is kept before a super admin (or a job) may purge it for good.
-      RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
-      // Graceful shutdown (SIGTERM/SIGINT): longest wait for requests in flight, and how long new
-      // requests are still served (readiness 503) before the listener closes.
-      SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-      // Which peers may tell the client's address in X-Forwarded-For: unset/"none" (the socket's
-      // address counts), a hop count (that many proxies of ours in front), or their addresses/CIDRs.
-      TRUST_PROXY: z
-        .string()
-        .optional()
-        .refine((v) => v === undefined || /^(none|false|\d+|[0-9a-fA-F.:/,\s]+)$/.test(v.trim() || "none"), {
-          message: 'a hop count, "none", or a comma-separated list of addresses / CIDR ranges',
-        }),
-      SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
-      // `pnpm start`: where the apps listen, how many processes each runs, and whether pending
-      // migrations are applied before serving (otherwise `pnpm db:migrate` does it).
-      HOST: z.string().min(1).default("0.0.0.0"),
-      WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-      ADMIN_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
-      WEB_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-      ADMIN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-      START_MIGRATE: bool(false),
-      // Logs: the lowest level written. Unset: info (warn under NODE_ENV=test).
-      LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
-      // /api/metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: 404
-      // in production, open in development and test.
-      METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
-      // Outgoing mail. SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465.
-      // Unset: mail is captured in the process (the dev mailbox page and a console line with its
-      // links), never sent and never silently dropped (in production each captured mail is logged as
-      // an error, without its links, and the mailbox page is refused).
-      SMTP_URL: z
-        .string()
-        .regex(/^smtps?:\/\/[^\s]+$/, "smtp://[user:password@]host[:port] or smtps://…")
-        .optional(),
-      // The sender of every mail: an address, or `Name <address>`.
-      MAIL_FROM: z.string().min(3).default("nchat <no-reply@localhost>"),
-      // Background jobs (pg-boss, in PostgreSQL): how many jobs one process works on at once, how
-      // often an idle worker looks for new ones, how often a failed send is tried in all, and the
-      // first retry delay (doubled each time, with jitter).
-      QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
-      QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
-      MAIL_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(8),
-      MAIL_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
-      // false: this process queues jobs but works on none (a deployment with separate workers).
-      QUEUE_WORKER: bool(true),
-    },
+    server: ENV_SHAPE,
     runtimeEnv: source,
     emptyStringAsUndefined: true,
     // Rules across variables, in the schema: what production requires, what contradicts itself.
@@ -258,9 +267,6 @@ function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
     });
   return problems;
 }
-
-/** The app role's development password (the default of DATABASE_APP_PASSWORD); never in production. */
-export const DEV_APP_PASSWORD = "nchat-app-dev-password";
 
 export type BillingMode = "stripe" | "offline";
 
