@@ -1,7 +1,10 @@
 import { type PlanId, planDefaults } from "@nchat/billing/plans";
-import { type AdoptResult, adoptSchema } from "@nchat/db";
+import { type AdoptResult, adoptSchema, type Database, type MasterKey } from "@nchat/db";
 import { type Actor, auditActor, SYSTEM } from "../audit/actor";
-import type { Services } from "../server";
+import type { TenantResolver } from "./resolver";
+
+/** What adoption needs of the services. */
+export type AdoptDeps = { db: Database; masterKey: MasterKey; resolver: Pick<TenantResolver, "invalidate"> };
 
 export type AdoptTenantInput = {
   /** The existing schema (this product's tenant tables, built the single-tenant way). */
@@ -20,7 +23,7 @@ export type AdoptTenantInput = {
  * that the slug exists now. Refusals are `AdoptionRefusedError`s naming what is wrong.
  */
 export async function adoptTenant(
-  services: Pick<Services, "db" | "masterKey" | "resolver">,
+  services: AdoptDeps,
   input: AdoptTenantInput,
   actor: Actor = SYSTEM,
 ): Promise<AdoptResult> {
