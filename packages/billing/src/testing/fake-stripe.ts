@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one in-memory Stripe double (its state, routes, idempotency replay and
+// scenario helpers share the same store); billing is reworked later and this double with it.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
