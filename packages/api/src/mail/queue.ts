@@ -1,5 +1,6 @@
 import { QUEUE_SCHEMA, type QueueName } from "@nchat/db";
 import PgBoss from "pg-boss";
+import { AppError } from "../errors";
 import type { Logger } from "../infra/log";
 
 /** One job as a handler gets it: its data and where it stands among its tries. */
@@ -40,8 +41,11 @@ export class JobQueue {
     this.boss = new PgBoss({
       connectionString: config.url,
       schema: QUEUE_SCHEMA,
-      max: 2,
+      max: 3,
       application_name: "nchat-queue",
+      // Handed to node-postgres's pool (pg-boss passes its options on): never wait forever for a
+      // connection while PostgreSQL is unreachable.
+      ...({ connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 } as object),
       migrate: false,
       // Expiry, archiving and deletion of old jobs; every process may run it (pg-boss takes turns).
       supervise: config.worker,
@@ -82,13 +86,21 @@ export class JobQueue {
 
   /** Queues a job; its id may be given (e.g. recorded in a log row before). */
   async send(name: QueueName, data: object, retry: RetryPolicy, id?: string): Promise<string> {
-    const jobId = await this.boss.send(name, data, {
-      ...(id ? { id } : {}),
-      retryLimit: retry.retryLimit,
-      retryDelay: retry.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: 15 * 60,
-    });
+    let jobId: string | null;
+    try {
+      jobId = await this.boss.send(name, data, {
+        ...(id ? { id } : {}),
+        retryLimit: retry.retryLimit,
+        retryDelay: retry.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: 15 * 60,
+      });
+    } catch (err) {
+      this.log.warn({ err, queue: name }, "queue: job not queued");
+      throw new AppError("UNAVAILABLE", "The request could not be queued. Try again in a moment.", {
+        retryAfterSeconds: 1,
+      });
+    }
     if (!jobId) throw new Error(`queue ${name}: job not created`);
     return jobId;
   }
