@@ -8,11 +8,12 @@ import { usePathname } from "next/navigation";
 import { type ReactNode, Suspense, useEffect, useRef, useState } from "react";
 import { useTRPC } from "@/lib/trpc";
 import { BillingBanner } from "./billing-banner";
-import { EmailBanner } from "./email-banner";
 import { TenantBrand } from "./brand";
 import { ChatProvider } from "./chat/chat-provider";
 import { ConnectionBanner } from "./chat/connection-banner";
 import { ChatSidebar } from "./chat/sidebar";
+import { EmailBanner } from "./email-banner";
+import { QuickSwitcher } from "./search/quick-switcher";
 import { roleAtLeast, useSessionUser, useTenant } from "./tenant";
 import { TimeZoneDefault } from "./time-zone-default";
 import { Avatar } from "./ui";
@@ -53,6 +54,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   return (
     <ChatProvider>
       <TimeZoneDefault />
+      <QuickSwitcher />
       <div className={`app${open ? " app-drawer-open" : ""}`}>
         <header className="mobile-bar">
           <button

@@ -12,6 +12,7 @@ import { formatDateTime, relativeTime } from "@/lib/format";
 import { Markdown, plainText } from "@/lib/markdown";
 import { useTRPC, useTRPCClient } from "@/lib/trpc";
 import { ProfileCardButton } from "../profile-card";
+import { HeaderSearch } from "../search/message-search";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Alert, Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
@@ -195,6 +196,7 @@ function ChannelPane({
           {channel.topic ? <p className="channel-topic">{channel.topic}</p> : null}
         </div>
         <div className="channel-tools">
+          <HeaderSearch />
           <PinnedButton channel={channel} />
           <NotificationSettingsButton channel={channel} />
           <button
