@@ -3,7 +3,8 @@
 // the workspace <slug>: verifies its layout first (each difference is listed and nothing changes),
 // renames it to tenant_<slug>, brings it to the current tenant migrations, creates the workspace's
 // role, grants, settings, data key and usage, makes the user with that email the owner and writes an
-// audit entry — all in one transaction. Exit code 1 when refused (nothing changed), 2 on bad arguments.
+// audit entry — all in one transaction. --dry-run does all of it and rolls it back. Exit code 1 when
+// refused (nothing changed), 2 on bad arguments.
 import { parseArgs } from "node:util";
 import { adoptTenant, databaseConfig } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
@@ -19,12 +20,13 @@ const { values } = parseArgs({
     "owner-email": { type: "string" },
     name: { type: "string" },
     plan: { type: "string", default: "free" },
+    "dry-run": { type: "boolean", default: false },
   },
 });
 const plan = PLANS.find((p) => p === values.plan);
 if (!values.schema || !values.slug || !values["owner-email"] || !plan) {
   console.error(
-    `usage: pnpm tenant:adopt --schema <existing schema> --slug <slug> --owner-email <email> [--name "Name"] [--plan ${PLANS.join("|")}]`,
+    `usage: pnpm tenant:adopt --schema <existing schema> --slug <slug> --owner-email <email> [--name "Name"] [--plan ${PLANS.join("|")}] [--dry-run]`,
   );
   process.exit(2);
 }
@@ -45,10 +47,13 @@ try {
     ownerEmail: values["owner-email"],
     name: values.name,
     plan,
+    dryRun: values["dry-run"],
   });
   console.log(
     [
-      `tenant:adopt: schema "${values.schema}" is now the workspace "${r.tenant.slug}" (${r.tenant.id})`,
+      r.dryRun
+        ? `tenant:adopt (dry run, rolled back: nothing changed): schema "${values.schema}" can become the workspace "${r.tenant.slug}"`
+        : `tenant:adopt: schema "${values.schema}" is now the workspace "${r.tenant.slug}" (${r.tenant.id})`,
       r.renamedFrom ? `  schema renamed to "${r.tenant.schemaName}"` : `  schema "${r.tenant.schemaName}"`,
       `  role ${r.tenant.dbRole}; owner ${r.tenant.ownerEmail}`,
       `  layout recognized as of migration ${r.recognized}; applied: ${r.applied.join(", ") || "none"}`,

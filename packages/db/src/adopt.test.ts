@@ -202,6 +202,28 @@ describe("an older layout", () => {
   });
 });
 
+describe("a dry run", () => {
+  it("reports what adoption would do and leaves the schema as it was", async () => {
+    const legacy = await buildLegacySchema(db, { upTo: migrations.length - 1 });
+    const slug = uniqueSlug("rehearse");
+    const result = await adoptSchema(db, input(legacy.schema, slug, legacy.ownerEmail), {
+      masterKey: testMasterKey,
+      dryRun: true,
+    });
+    expect(result).toMatchObject({
+      dryRun: true,
+      renamedFrom: legacy.schema,
+      recognized: migrations.at(-2)!.name,
+      applied: [migrations.at(-1)!.name],
+    });
+    expect(await traces(slug, legacy.schema)).toEqual({ tenants: 0, schema: 1, target: 0, roles: 0 });
+    const real = await adoptSchema(db, input(legacy.schema, slug, legacy.ownerEmail), {
+      masterKey: testMasterKey,
+    });
+    expect(real).toMatchObject({ dryRun: false, applied: [migrations.at(-1)!.name] });
+  });
+});
+
 describe("refusals leave nothing behind", () => {
   it("a missing table is named, and nothing is created or renamed", async () => {
     const legacy = await buildLegacySchema(db);
@@ -253,13 +275,12 @@ describe("refusals leave nothing behind", () => {
         )
       ).reason,
     ).toBe("no-schema");
-    expect(
-      (
-        await refusal(
-          adoptSchema(db, input("public", uniqueSlug("x"), "a@b.c"), { masterKey: testMasterKey }),
-        )
-      ).reason,
-    ).toBe("invalid");
+    for (const schema of ["public", "tenant_template", "pg_catalog", "Bad-Name"]) {
+      const err = await refusal(
+        adoptSchema(db, input(schema, uniqueSlug("x"), "a@b.c"), { masterKey: testMasterKey }),
+      );
+      expect(err.reason, schema).toBe("invalid");
+    }
     const { tenant } = await provisionTenant(db, provisionInput(uniqueSlug("taken")), {
       masterKey: testMasterKey,
     });

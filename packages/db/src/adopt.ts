@@ -14,7 +14,7 @@ import {
 } from "./public";
 import { tenantRoleName } from "./roles";
 import { createTenantRoleSql, tenantSchemaGrantsSql } from "./security";
-import { schemaNameForSlug, slugProblem } from "./slug";
+import { schemaNameForSlug, slugProblem, TEMPLATE_SCHEMA } from "./slug";
 
 export type AdoptInput = Pick<ProvisionInput, "plan" | "status" | "limits" | "features" | "audit"> & {
   /** The existing schema, built by this product's tenant migrations under any name. */
@@ -53,10 +53,19 @@ export type AdoptResult = {
   demoted: string[];
   /** Roles that had privileges on the schema or its tables and lost them. */
   revoked: string[];
+  /** A rehearsal (`dryRun`): all of the above was done and rolled back. */
+  dryRun: boolean;
 };
 
+/** Carries a rehearsal's result out of the transaction it rolls back. */
+class Rehearsal extends Error {
+  constructor(readonly result: AdoptResult) {
+    super("dry run");
+  }
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const SYSTEM_SCHEMAS = new Set(["public", "information_schema", "pgboss"]);
+const SYSTEM_SCHEMAS = new Set(["public", "information_schema", "pgboss", TEMPLATE_SCHEMA]);
 const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
 
 /**
@@ -72,7 +81,12 @@ const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
 export async function adoptSchema(
   db: Database,
   input: AdoptInput,
-  opts: { masterKey: MasterKey; migrations?: TenantMigration[] },
+  opts: {
+    masterKey: MasterKey;
+    migrations?: TenantMigration[];
+    /** Do everything, report it, then roll it all back (a rehearsal: nothing stays changed). */
+    dryRun?: boolean;
+  },
 ): Promise<AdoptResult> {
   const from = input.schema;
   if (!SCHEMA_NAME.test(from) || SYSTEM_SCHEMAS.has(from) || from.startsWith("pg_"))
@@ -169,7 +183,7 @@ export async function adoptSchema(
           owner: owner.email,
         },
       });
-      return {
+      const result: AdoptResult = {
         tenant: tenant!,
         ownerId: owner.id,
         renamedFrom: from === schemaName ? null : from,
@@ -177,9 +191,13 @@ export async function adoptSchema(
         applied,
         demoted: demoted.map((r) => r.email),
         revoked,
+        dryRun: !!opts.dryRun,
       };
+      if (opts.dryRun) throw new Rehearsal(result);
+      return result;
     });
   } catch (err) {
+    if (err instanceof Rehearsal) return err.result;
     if (isUniqueViolation(err, "tenants_slug_unique") || isUniqueViolation(err, "tenants_schema_name_unique"))
       throw new AdoptionRefusedError("already-tenant", `The slug "${input.slug}" is already a tenant.`);
     throw err;

@@ -105,6 +105,13 @@ describe("pnpm tenant:adopt", () => {
       "--name",
       "From CLI",
     ];
+    const rehearsal = await run(...args, "--dry-run");
+    expect(rehearsal).toMatchObject({
+      stdout: expect.stringContaining("dry run, rolled back: nothing changed"),
+    });
+    const [none] = await multi.db
+      .admin`select count(*)::int as n from public.tenants where slug = ${cliSlug}`;
+    expect(none!.n).toBe(0);
     const first = await run(...args);
     expect(first).toMatchObject({ stdout: expect.stringContaining(`is now the workspace "${cliSlug}"`) });
     expect(first.stdout).toContain(`schema renamed to "tenant_${cliSlug.replaceAll("-", "_")}"`);

@@ -15,6 +15,8 @@ export type AdoptTenantInput = {
   name?: string;
   /** The plan whose limits and features the workspace gets (default: free). */
   plan?: PlanId;
+  /** Do it all and roll it back: reports what would happen, changes nothing. */
+  dryRun?: boolean;
 };
 
 /**
@@ -40,8 +42,8 @@ export async function adoptTenant(
       ...planDefaults(plan),
       audit: auditActor(actor),
     },
-    { masterKey: services.masterKey },
+    { masterKey: services.masterKey, dryRun: input.dryRun },
   );
-  await services.resolver.invalidate({ slug: input.slug });
+  if (!result.dryRun) await services.resolver.invalidate({ slug: input.slug });
   return result;
 }
