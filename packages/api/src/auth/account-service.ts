@@ -1,8 +1,8 @@
 import { type Database, type TenantRef, withTenant } from "@nchat/db";
 import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import { AppError } from "../errors";
+import type { JobQueue, QueuedJob } from "../jobs/queue";
 import type { MailService } from "../mail/mail-service";
-import type { JobQueue, QueuedJob } from "../mail/queue";
 import { hashPassword, verifyPassword } from "../passwords";
 import type { AuthService } from "./auth-service";
 import { hashToken, randomToken } from "./tokens";

@@ -3,8 +3,8 @@ import { type Database, type MasterKey, open, seal, type TenantRef, withTenant }
 import { mailDeliveries, tenants } from "@nchat/db/public";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Logger } from "../infra/log";
+import type { JobQueue, QueuedJob, RetryPolicy } from "../jobs/queue";
 import type { Mailer } from "./mailer";
-import type { JobQueue, QueuedJob, RetryPolicy } from "./queue";
 import { type MailBrand, type MailRequest, renderMail } from "./templates";
 
 /**

@@ -3,9 +3,9 @@ import { appUrlFor, type Database, type MasterKey } from "@nchat/db";
 import { AccountService, type ResetRequestJob } from "../auth/account-service";
 import type { AuthService } from "../auth/auth-service";
 import type { Logger } from "../infra/log";
+import { JobQueue } from "../jobs/queue";
 import { type MailJob, MailService } from "./mail-service";
 import { CaptureMailer, type Mailer, SmtpMailer } from "./mailer";
-import { JobQueue } from "./queue";
 
 export type MailServices = { queue: JobQueue; mailer: Mailer; mail: MailService; accounts: AccountService };
 
