@@ -6,6 +6,7 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
+import { fetchAvatar, picture, uploadAvatar } from "../profile/testkit";
 import { generalChannel } from "../realtime/testkit";
 import { downloadAttachmentRoute, uploadAttachmentRoute } from "../rest/attachments";
 import type { Services } from "../server";
@@ -131,6 +132,32 @@ describe("an attachment in the S3 store", () => {
     expect(await s3.rawObject(key)).not.toBeNull();
     await svc.attachments.delete(o.tenant, { id: o.ownerId }, id);
     expect(await s3.rawObject(key)).toBeNull();
+  });
+});
+
+describe("an avatar in the S3 store", () => {
+  it("is stored as ciphertext objects and served to the workspace's members only", async () => {
+    const svc = services.s3;
+    const o = await tenantWithOwner(svc, uniqueSlug("s3pic"));
+    const png = await picture("png");
+    expect((await uploadAvatar(svc, o.client, png, { "content-type": "image/png" })).status).toBe(200);
+    const [keys] = await svc.db.admin<{ full: string; thumb: string }[]>`
+      select avatar_key as full, avatar_thumb_key as thumb from ${svc.db.admin(o.tenant.schemaName)}.users
+      where id = ${o.ownerId}`;
+    for (const key of [keys!.full, keys!.thumb]) {
+      const object = await s3.rawObject(key);
+      expect(object).not.toBeNull();
+      expect(object!.subarray(0, 16).toString("latin1")).not.toContain("RIFF"); // not the WebP in clear
+    }
+    const got = await fetchAvatar(svc, o.client, o.ownerId);
+    expect(got.status).toBe(200);
+    expect(
+      Buffer.from(await got.arrayBuffer())
+        .subarray(0, 4)
+        .toString("latin1"),
+    ).toBe("RIFF");
+    const other = await tenantWithOwner(svc, uniqueSlug("s3pic"));
+    expect((await fetchAvatar(svc, other.client, o.ownerId)).status).toBe(404);
   });
 });
 
