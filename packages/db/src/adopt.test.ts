@@ -242,6 +242,31 @@ describe("refusals leave nothing behind", () => {
     expect(owner!.owner).toBe(legacy.legacyRole);
   });
 
+  it("a failure late in the transaction (a migration the old data breaks) rolls everything back", async () => {
+    const legacy = await buildLegacySchema(db, { upTo: migrations.length });
+    const failing = [
+      ...migrations,
+      {
+        name: "9999_only_nowhere_addresses",
+        hash: "test-9999",
+        // Passes on the empty probe schema, fails on rows: after the row, rename, role and grants ran.
+        sql: `ALTER TABLE "tenant_template"."users" ADD CONSTRAINT "users_nowhere_check" CHECK (email like '%@nowhere');`,
+      },
+    ];
+    const slug = uniqueSlug("rollback");
+    const err = await adoptSchema(db, input(legacy.schema, slug, legacy.ownerEmail), {
+      masterKey: testMasterKey,
+      migrations: failing,
+    }).catch((e: unknown) => e);
+    expect(await sqlState(Promise.reject(err))).toBe("23514"); // check_violation
+    expect(await traces(slug, legacy.schema)).toEqual({ tenants: 0, schema: 1, target: 0, roles: 0 });
+    const [state] = await db.admin`
+      select nspowner::regrole::text as owner,
+             (select count(*)::int from ${db.admin(legacy.schema)}.users where role = 'owner') as owners
+      from pg_namespace where nspname = ${legacy.schema}`;
+    expect(state).toEqual({ owner: legacy.legacyRole, owners: 1 });
+  });
+
   it("an owner email that is no user of the schema is refused", async () => {
     const legacy = await buildLegacySchema(db);
     const slug = uniqueSlug("noowner");
