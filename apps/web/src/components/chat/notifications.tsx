@@ -176,6 +176,7 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
   const [open, setOpen] = useState(false);
   const settings = useNotificationSettings().get(channel.id) ?? DEFAULT_NOTIFICATION_SETTINGS;
   const [permission, ask] = useNotificationPermission();
+  const [draft, setDraft] = useState<{ level?: NotifyLevel | null; muted?: boolean } | null>(null);
   const save = useMutation(
     trpc.chat.setNotificationSettings.mutationOptions({
       onSuccess: (saved) =>
@@ -190,10 +191,13 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
   );
   if (!channel.isMember) return null;
   const fallback = effectiveLevel(channel.kind, null);
-  // While a change is on its way, show it (the server's answer replaces it).
-  const pending = save.isPending ? save.variables : undefined;
-  const level = pending?.level !== undefined ? pending.level : settings.level;
-  const muted = pending?.muted ?? settings.muted;
+  // While a change is on its way, show it (the server's answer replaces it; an error restores).
+  const level = draft?.level !== undefined ? draft.level : settings.level;
+  const muted = draft?.muted ?? settings.muted;
+  const change = (next: { level?: NotifyLevel | null; muted?: boolean }) => {
+    setDraft(next);
+    save.mutate({ channelId: channel.id, ...next }, { onSettled: () => setDraft(null) });
+  };
   return (
     <>
       <button
@@ -221,7 +225,7 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
                   type="radio"
                   name={`notify-${channel.id}`}
                   checked={level === l.value}
-                  onChange={() => save.mutate({ channelId: channel.id, level: l.value })}
+                  onChange={() => change({ level: l.value })}
                 />
                 {l.value === null
                   ? `Default (${fallback === "all" ? "all new messages" : "mentions of me"})`
@@ -234,7 +238,7 @@ export function NotificationSettingsButton({ channel }: { channel: Channel }) {
               type="checkbox"
               checked={muted}
               disabled={save.isPending}
-              onChange={(e) => save.mutate({ channelId: channel.id, muted: e.target.checked })}
+              onChange={(e) => change({ muted: e.target.checked })}
             />
             Mute {channel.kind === "dm" ? "this conversation" : "this channel"} (no notifications, no unread
             badge)
