@@ -17,6 +17,8 @@ export type E2EConfig = {
   /** Where screenshots and logs go (git-ignored). */
   artifactsDir: string;
   chromiumPath: string;
+  /** Where the apps send mail (SMTP_URL): a spec that reads mail listens here (TestSmtp). */
+  smtpPort: number;
 };
 
 declare module "vitest" {

@@ -71,6 +71,7 @@ export default async function setup(project: TestProject) {
     await db.close();
     log("control-plane migrations applied");
 
+    const smtpPort = await freePort();
     const env: Record<string, string> = {
       NODE_ENV: "production",
       DATABASE_URL: scratch.adminUrl,
@@ -84,6 +85,12 @@ export default async function setup(project: TestProject) {
       // Domains can be added (no DNS lookup happens until someone presses "Verify now").
       ENABLE_CUSTOM_DOMAINS: "true",
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      // Mail goes to an SMTP server a spec starts on this port when it reads mail (TestSmtp from
+      // packages/api/src/mail/test-kit.ts); until one listens, sends fail and are retried.
+      SMTP_URL: `smtp://mailer:smtp-test-secret@127.0.0.1:${smtpPort}`,
+      MAIL_FROM: "nchat e2e <mail@e2e.test>",
+      QUEUE_POLL_SECONDS: "0.5",
+      MAIL_RETRY_DELAY_SECONDS: "1",
     };
 
     const superAdmin = { email: "root@e2e.test", name: "E2E Super Admin", password: "e2e-admin-password-1" };
@@ -124,6 +131,7 @@ export default async function setup(project: TestProject) {
       env,
       artifactsDir: ARTIFACTS,
       chromiumPath: CHROMIUM,
+      smtpPort,
     };
     project.provide("e2e", config);
     log(`web ${config.webUrl} · admin ${config.adminUrl} · logs in test-artifacts/e2e/logs`);
@@ -252,7 +260,7 @@ function cleanEnv(): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
     if (
-      /^(DATABASE_|DB_ROLE_PREFIX|REDIS_URL|STRIPE_|BILLING_MODE|MASTER_ENCRYPTION_KEY|NEXT_PUBLIC_|ENABLE_|DISABLE_|DEFAULT_TENANT|ALLOWED_CUSTOM|EMBEDDED_PG|VITEST|TEST|NODE_OPTIONS)/.test(
+      /^(DATABASE_|DB_ROLE_PREFIX|REDIS_URL|STRIPE_|BILLING_MODE|MASTER_ENCRYPTION_KEY|NEXT_PUBLIC_|ENABLE_|DISABLE_|DEFAULT_TENANT|ALLOWED_CUSTOM|EMBEDDED_PG|SMTP_|MAIL_|QUEUE_|VITEST|TEST|NODE_OPTIONS)/.test(
         k,
       )
     )
