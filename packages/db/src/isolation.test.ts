@@ -16,6 +16,7 @@ const SHARED_TABLES = [
   "tenant_keys",
   "tenant_migrations",
   "stripe_webhooks",
+  "mail_deliveries",
   "super_admins",
   "super_admin_sessions",
 ];
@@ -55,6 +56,8 @@ describe.each([10, 1])("tenant connections at most %i", (poolMax) => {
                  values (${b.id}, ${`${b.slug}.example.com`}, 'tok')`;
     await db.admin`insert into public.stripe_webhooks (id, type, tenant_id, status, payload)
                  values (${`evt_${b.id}`}, 'invoice.paid', ${b.id}, 'processed', '{}')`;
+    await db.admin`insert into public.mail_deliveries (tenant_id, kind, recipient, subject)
+                 values (${b.id}, 'invitation', 'x@b.test', 'Invited')`;
   });
   afterAll(() => db.close());
 
