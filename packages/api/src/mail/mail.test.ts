@@ -206,6 +206,12 @@ describe("the delivery log", () => {
     await expect(
       withTenant(services.db, bRef, ({ db }) => db.execute(sql`select count(*) from pgboss.job`)),
     ).rejects.toMatchObject({ cause: { code: "42501" } });
+    // The app role (the queue's login) works the queue's rows but changes nothing of its structure.
+    expect(await services.db.app`select count(*)::int as n from pgboss.job`).toHaveLength(1);
+    await expect(services.db.app.unsafe("create table pgboss.evil (id int)")).rejects.toMatchObject({
+      code: "42501",
+    });
+    await expect(services.db.app.unsafe("drop table pgboss.job")).rejects.toMatchObject({ code: "42501" });
   });
 
   it("is for owners and admins: a member is refused", async () => {
