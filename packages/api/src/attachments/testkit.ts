@@ -5,10 +5,12 @@ import { join } from "node:path";
 import { planDefaults } from "@nchat/billing/plans";
 import { type TenantRef, withTenant } from "@nchat/db";
 import type { TenantLimits } from "@nchat/db/public";
+import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
 import { SYSTEM } from "../audit/actor";
+import { generalChannel } from "../realtime/testkit";
 import type { Services } from "../server";
-import { testServices } from "../testing";
+import { tenantWithOwner, testServices } from "../testing";
 import { AttachmentService } from "./attachment-service";
 import { LocalDiskBlobStore } from "./blob-store";
 import { TenantKeyring } from "./keys";
@@ -76,3 +78,48 @@ export const PNG = Buffer.concat([
 export const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from("JFIF body")]);
 export const PDF = Buffer.from("%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n");
 export const text = (s: string) => Buffer.from(s, "utf8");
+
+// ─── For the test files' own services (see useServices) ──────────────────────────────────────────
+
+let services: Services;
+/** The services the helpers below use (the test file's, from its beforeAll). */
+export function useServices(s: Services) {
+  services = s;
+}
+
+export type Owner = Awaited<ReturnType<typeof tenantWithOwner>>;
+
+export async function rejects(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { code?: string; message: string; details?: Record<string, unknown> };
+    return { code: err.code, message: err.message, details: err.details };
+  }
+  throw new Error("expected a rejection");
+}
+
+export async function owned(prefix = "att") {
+  const owner = await tenantWithOwner(services, uniqueSlug(prefix));
+  const general = await generalChannel(services, owner.tenant);
+  return { ...owner, general, user: { id: owner.ownerId } };
+}
+
+export const upload = (
+  o: { tenant: Owner["tenant"]; user: { id: string } },
+  channelId: string,
+  bytes: Buffer,
+  fileName = "f.bin",
+  contentType: string | null = null,
+) => services.attachments.upload(o.tenant, o.user, { channelId, fileName, contentType, bytes });
+
+/** A message row in a channel (the chat service's job; here directly). */
+export async function message(tenant: Owner["tenant"], channelId: string, userId: string) {
+  return withTenant(services.db, tenant, async ({ db, t }) => {
+    const [m] = await db
+      .insert(t.messages)
+      .values({ channelId, userId, body: "see attached" })
+      .returning({ id: t.messages.id });
+    return m!.id;
+  });
+}
