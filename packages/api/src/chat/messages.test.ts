@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one describe block, messages — send, page, thread, react, attach, validate, count — each test a whole story.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../server";
 import { testServices } from "../testing";
