@@ -45,7 +45,10 @@ const ACTIONS = [
   "tenant.status_active",
   "tenant.status_suspended",
   "tenant.update",
+  "user.password_changed",
   "user.recovery_codes_renewed",
+  "user.renamed",
+  "user.sessions_ended",
   "user.two_factor_off",
   "user.two_factor_on",
 ];
