@@ -23,6 +23,7 @@ import { componentLog, type Logger, processLogger, throttle } from "./infra/log"
 import { registerServicesMetrics } from "./infra/metrics";
 import { LocalPubSub, PgPubSub, type PubSub, RedisPubSub } from "./infra/pubsub";
 import { createRedis, type RedisClient } from "./infra/redis";
+import { ScheduledJobs } from "./jobs/service";
 import { processLifecycle } from "./lifecycle";
 import { UsageRecorder } from "./limits/usage";
 import type { MailService } from "./mail/mail-service";
@@ -76,6 +77,8 @@ export type Services = {
   accounts: AccountService;
   /** The background job queue and its mailer (started with the services, stopped on close). */
   jobs: MailServices;
+  /** The scheduled jobs (billing, reconcile, domain re-verification, purge): schedules, runs, "Run now". */
+  scheduledJobs: ScheduledJobs;
   close(): Promise<void>;
 };
 
@@ -131,6 +134,8 @@ export async function createServices(
     blobs?: BlobStore;
     /** Where logs go (default: the process's logger, LOG_LEVEL). */
     logger?: Logger;
+    /** Seconds between the job scheduler's checks (tests; pg-boss's default 30 otherwise). */
+    cronCheckSeconds?: number;
   } = {},
 ): Promise<Services> {
   // Production without real secrets or an explicit billing mode never gets here: loadEnv refuses it.
@@ -182,7 +187,32 @@ export async function createServices(
     await realtime.tenantChanged(t);
   };
   const blobs = opts.blobs ?? blobStoreFromEnv(env);
-  const jobs = await startMail({ env, db, masterKey, auth, logger });
+  let scheduledJobs: ScheduledJobs | undefined;
+  const jobs = await startMail({
+    env,
+    db,
+    masterKey,
+    auth,
+    logger,
+    cronCheckSeconds: opts.cronCheckSeconds,
+    register: (queue) => {
+      scheduledJobs = new ScheduledJobs({
+        db,
+        queue,
+        logger,
+        config: {
+          schedule: env.JOBS_SCHEDULE ?? env.QUEUE_WORKER,
+          crons: {
+            JOB_BILLING_CRON: env.JOB_BILLING_CRON,
+            JOB_RECONCILE_CRON: env.JOB_RECONCILE_CRON,
+            JOB_DOMAINS_CRON: env.JOB_DOMAINS_CRON,
+            JOB_PURGE_CRON: env.JOB_PURGE_CRON,
+          },
+        },
+        services: () => ({ ...services, retentionDays: env.RETENTION_DAYS }),
+      }).register();
+    },
+  });
   const tenancy: TenancyConfig = {
     baseDomain: env.NEXT_PUBLIC_BASE_DOMAIN,
     multiTenant: isMultiTenant(env),
@@ -252,6 +282,7 @@ export async function createServices(
     mail: jobs.mail,
     accounts: jobs.accounts,
     jobs,
+    scheduledJobs: scheduledJobs!,
     async close() {
       unregisterClose();
       unregisterMetrics();
@@ -259,6 +290,7 @@ export async function createServices(
       await stopMail(jobs, env.SHUTDOWN_GRACE_MS).catch((err) =>
         logger.child({ component: "queue" }).error({ err }, "queue: stop failed"),
       );
+      await scheduledJobs?.close();
       await realtime.close();
       await usage
         .close()
@@ -273,6 +305,8 @@ export async function createServices(
   // A graceful shutdown (installShutdown) closes every set of services of the process.
   const unregisterClose = processLifecycle().onClose(() => services.close());
   const unregisterMetrics = registerServicesMetrics(services);
+  // The crons on pg-boss's scheduler (a process with JOBS_SCHEDULE off leaves them as they are).
+  await services.scheduledJobs.schedule();
   return services;
 }
 

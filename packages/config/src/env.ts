@@ -14,6 +14,14 @@ const optionalBool = z
   .optional()
   .transform((v) => (v === undefined || v === "" ? undefined : v === "true" || v === "1"));
 
+/** A cron expression (5 fields, or 6 with seconds first) or "off"; pg-boss checks it fully. */
+const cron = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^(off|\S+( \S+){4,5})$/, 'a cron expression ("5 * * * *") or "off"')
+    .default(fallback);
+
 const csv = z
   .string()
   .optional()
@@ -166,6 +174,16 @@ export const ENV_SHAPE = {
   MAIL_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   // false: this process queues jobs but works on none (a deployment with separate workers).
   QUEUE_WORKER: bool(true),
+  // Scheduled jobs: whether this process runs the scheduler (pg-boss's cron; each tick is sent once
+  // whichever scheduling process is first). Unset: the same as QUEUE_WORKER.
+  JOBS_SCHEDULE: optionalBool,
+  // When each scheduled job runs: cron expressions in UTC (minute hour day-of-month month
+  // day-of-week), or "off" to not schedule that job (it still runs from the admin app or its
+  // command). Billing: trial expiry, grace-period suspension, ended cancellations, metered usage.
+  JOB_BILLING_CRON: cron("5 * * * *"),
+  JOB_RECONCILE_CRON: cron("30 3 * * *"),
+  JOB_DOMAINS_CRON: cron("15 */6 * * *"),
+  JOB_PURGE_CRON: cron("45 4 * * *"),
 };
 
 /**

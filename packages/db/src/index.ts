@@ -37,7 +37,15 @@ export {
   purgeTenant,
   SlugTakenError,
 } from "./provision";
-export { installQueue, QUEUE_NAMES, QUEUE_SCHEMA, type QueueName, queueGrantsSql } from "./queue";
+export {
+  installQueue,
+  QUEUE_NAMES,
+  QUEUE_SCHEMA,
+  type QueueName,
+  queueGrantsSql,
+  SCHEDULED_QUEUE_NAMES,
+  type ScheduledQueueName,
+} from "./queue";
 export { type RoleNames, roleNames, rolePassword, tenantRoleName } from "./roles";
 export * from "./slug";
 export { type TenantTables, tenantTables } from "./tenant/tables";

@@ -11,11 +11,31 @@ import type { RoleNames } from "./roles";
 export const QUEUE_SCHEMA = "pgboss";
 
 /**
- * Every queue the app works on, one per kind of background work: mails to send, "forgot password"
- * requests to look up (later: webhooks, billing jobs).
+ * The scheduled jobs' queues (packages/api/src/jobs/catalog.ts): "stately" — at most one job waiting
+ * and one running per queue, so a run that outlasts its interval is never overlapped by the next tick
+ * (which waits, once, behind it) and a "Run now" while one waits is the one that waits.
  */
-export const QUEUE_NAMES = ["mail", "password-reset"] as const;
+export const SCHEDULED_QUEUE_NAMES = [
+  "billing-jobs",
+  "billing-reconcile",
+  "domains-recheck",
+  "tenants-purge",
+] as const;
+
+/**
+ * Every queue the app works on, one per kind of background work: mails to send, "forgot password"
+ * requests to look up, the scheduled jobs.
+ */
+export const QUEUE_NAMES = ["mail", "password-reset", ...SCHEDULED_QUEUE_NAMES] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
+export type ScheduledQueueName = (typeof SCHEDULED_QUEUE_NAMES)[number];
+
+/**
+ * pg-boss's own queue for cron: a scheduling process's timekeeper puts each due schedule in it (one
+ * per schedule and minute, whichever process gets there first) and moves it to the job's queue.
+ * Created here because creating a queue is DDL, which the app role may not do.
+ */
+const CRON_QUEUE = "__pgboss__send-it";
 
 /** Installs or upgrades the queue's schema, creates missing queues and grants the app role its rows. */
 export async function installQueue(adminUrl: string, admin: Sql, roles: RoleNames): Promise<void> {
@@ -35,8 +55,11 @@ export async function installQueue(adminUrl: string, admin: Sql, roles: RoleName
   await boss.start();
   try {
     for (const name of QUEUE_NAMES) {
-      if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: "standard" });
+      const policy = (SCHEDULED_QUEUE_NAMES as readonly string[]).includes(name) ? "stately" : "standard";
+      if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy });
     }
+    if (!(await boss.getQueue(CRON_QUEUE)))
+      await boss.createQueue(CRON_QUEUE, { name: CRON_QUEUE, policy: "standard" });
   } finally {
     await boss.stop({ graceful: false, wait: true });
   }

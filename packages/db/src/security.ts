@@ -30,7 +30,7 @@ const TENANT_SCOPED: Record<string, string> = {
 /** Columns of `tenants` a tenant role may change (never plan, limits, features, status or Stripe). */
 const TENANT_UPDATABLE_COLUMNS = ["name", "branding", "updated_at"];
 
-const PLATFORM_ONLY = ["super_admins", "super_admin_sessions"];
+const PLATFORM_ONLY = ["super_admins", "super_admin_sessions", "job_runs"];
 
 const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
 

@@ -17,8 +17,18 @@ export type JobQueueConfig = {
   concurrency: number;
   /** How often an idle worker looks for jobs. */
   pollSeconds: number;
+  /**
+   * Run pg-boss's scheduler in this process (cron, `schedule`): every scheduling process checks the
+   * schedules, and pg-boss sends each due one once per tick whichever process gets there (jobs/README).
+   */
+  schedule?: boolean;
+  /** Seconds between the scheduler's checks of the schedules (pg-boss's default 30; tests use less). */
+  cronCheckSeconds?: number;
   log: Logger;
 };
+
+/** How one queue is worked (default: QUEUE_CONCURRENCY jobs at once per process). */
+export type WorkOptions = { concurrency?: number };
 
 /**
  * The background job queue: pg-boss over the app role's connection. pg-boss polls (no LISTEN), keeps
@@ -32,7 +42,7 @@ export type JobQueueConfig = {
  */
 export class JobQueue {
   private readonly boss: PgBoss;
-  private readonly handlers = new Map<QueueName, JobHandler<unknown>>();
+  private readonly handlers = new Map<QueueName, { handler: JobHandler<unknown>; work: WorkOptions }>();
   private started = false;
   private readonly log: Logger;
 
@@ -49,14 +59,20 @@ export class JobQueue {
       migrate: false,
       // Expiry, archiving and deletion of old jobs; every process may run it (pg-boss takes turns).
       supervise: config.worker,
-      schedule: false,
+      schedule: config.schedule ?? false,
+      ...(config.cronCheckSeconds
+        ? {
+            cronMonitorIntervalSeconds: config.cronCheckSeconds,
+            cronWorkerIntervalSeconds: config.cronCheckSeconds,
+          }
+        : {}),
     });
     this.boss.on("error", (err) => this.log.warn({ err }, "queue: pg-boss error"));
   }
 
   /** Registers the handler of a queue (before `start`). */
-  handle<T>(name: QueueName, handler: JobHandler<T>): this {
-    this.handlers.set(name, handler as JobHandler<unknown>);
+  handle<T>(name: QueueName, handler: JobHandler<T>, work: WorkOptions = {}): this {
+    this.handlers.set(name, { handler: handler as JobHandler<unknown>, work });
     return this;
   }
 
@@ -64,8 +80,8 @@ export class JobQueue {
     await this.boss.start();
     this.started = true;
     if (!this.config.worker) return this;
-    for (const [name, handler] of this.handlers) {
-      for (let i = 0; i < this.config.concurrency; i++) {
+    for (const [name, { handler, work }] of this.handlers) {
+      for (let i = 0; i < (work.concurrency ?? this.config.concurrency); i++) {
         await this.boss.work<unknown>(
           name,
           { batchSize: 1, pollingIntervalSeconds: this.config.pollSeconds, includeMetadata: true },
@@ -103,6 +119,46 @@ export class JobQueue {
     }
     if (!jobId) throw new Error(`queue ${name}: job not created`);
     return jobId;
+  }
+
+  /**
+   * Queues a job with pg-boss's options as they are; null when the queue's policy refused it (a
+   * "stately" queue that already has a job waiting).
+   */
+  async trySend(name: QueueName, data: object, options: PgBoss.SendOptions): Promise<string | null> {
+    try {
+      return await this.boss.send(name, data, options);
+    } catch (err) {
+      this.log.warn({ err, queue: name }, "queue: job not queued");
+      throw new AppError("UNAVAILABLE", "The request could not be queued. Try again in a moment.", {
+        retryAfterSeconds: 1,
+      });
+    }
+  }
+
+  /** Sends `data` to the queue at every tick of `cron` (UTC), from whichever scheduling process is first. */
+  async schedule(
+    name: QueueName,
+    cron: string,
+    data: object,
+    options: PgBoss.ScheduleOptions,
+  ): Promise<void> {
+    await this.boss.schedule(name, cron, data, { ...options, tz: "UTC" });
+  }
+
+  async unschedule(name: QueueName): Promise<void> {
+    await this.boss.unschedule(name);
+  }
+
+  /** The schedules as stored (every process may read them, scheduling or not). */
+  async schedules(): Promise<{ name: string; cron: string }[]> {
+    return (await this.boss.getSchedules()).map((s) => ({ name: s.name, cron: s.cron }));
+  }
+
+  /** One job as pg-boss keeps it (until its retention ends), or null. */
+  async job(name: QueueName, id: string): Promise<{ state: string; retryCount: number } | null> {
+    const j = await this.boss.getJobById(name, id);
+    return j ? { state: j.state, retryCount: j.retryCount } : null;
   }
 
   /** Jobs of a queue by state (tests and checks). */

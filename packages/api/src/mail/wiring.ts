@@ -20,6 +20,10 @@ export async function startMail(deps: {
   masterKey: MasterKey;
   auth: AuthService;
   logger: Logger;
+  /** More handlers on the same queue (the scheduled jobs), registered before it starts. */
+  register?: (queue: JobQueue) => void;
+  /** Seconds between the scheduler's checks (tests; pg-boss's default otherwise). */
+  cronCheckSeconds?: number;
 }): Promise<MailServices> {
   const { env, db, logger } = deps;
   const log = logger.child({ component: "mail" });
@@ -28,6 +32,8 @@ export async function startMail(deps: {
     worker: env.QUEUE_WORKER,
     concurrency: env.QUEUE_CONCURRENCY,
     pollSeconds: env.QUEUE_POLL_SECONDS,
+    schedule: env.JOBS_SCHEDULE ?? env.QUEUE_WORKER,
+    cronCheckSeconds: deps.cronCheckSeconds,
     log: logger,
   });
   const mailer: Mailer = env.SMTP_URL
@@ -48,6 +54,7 @@ export async function startMail(deps: {
   queue
     .handle<MailJob>("mail", (job) => mail.deliver(job))
     .handle<ResetRequestJob>("password-reset", (job) => accounts.handleResetRequest(job));
+  deps.register?.(queue);
   await queue.start();
   return { queue, mailer, mail, accounts };
 }

@@ -1,4 +1,5 @@
 export * from "./billing-meter-reports";
+export * from "./job-runs";
 export * from "./mail-deliveries";
 export * from "./stripe-webhooks";
 export * from "./super-admins";

@@ -1,4 +1,5 @@
 import { router } from "../../trpc";
+import { adminJobsRouter } from "./jobs";
 import { adminLogsRouter } from "./logs";
 import { adminOverviewRouter } from "./overview";
 import { adminTenantsRouter } from "./tenants";
@@ -11,4 +12,5 @@ export const adminRouter = router({
   overview: adminOverviewRouter,
   tenants: adminTenantsRouter,
   logs: adminLogsRouter,
+  jobs: adminJobsRouter,
 });
