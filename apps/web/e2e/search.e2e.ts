@@ -76,6 +76,12 @@ describe("search and quick switcher", () => {
   });
 
   it("applies operators and shows them as chips", async () => {
+    // "/" outside a text field goes to the header search.
+    await page.getByTestId("channel-title").click();
+    await page.keyboard.press("/");
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("data-testid")))
+      .toBe("header-search");
     await page.getByTestId("header-search").fill("open in:#ops-room");
     const dialog = page.getByRole("dialog", { name: "Search messages" });
     await dialog.getByText("in:#ops-room", { exact: true }).waitFor(LONG);

@@ -9,7 +9,7 @@ import { Badge, EmptyState, Spinner } from "@nchat/ui/primitives";
 import { useDebounced } from "@nchat/ui/use-debounced";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { formatDateTime, relativeTime } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 import { Button } from "../ui";
@@ -26,10 +26,29 @@ type Sort = "newest" | "best";
 export function HeaderSearch() {
   const [open, setOpen] = useState(false);
   const [text, setText] = useState("");
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+      const el = e.target as HTMLElement | null;
+      if (
+        el?.closest?.(
+          "input, textarea, select, [contenteditable=''], [contenteditable='true'], [role='dialog']",
+        )
+      )
+        return;
+      e.preventDefault();
+      input.current?.focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   return (
     <search className="header-search">
       <Icon name="search" size={15} />
       <input
+        ref={input}
+        aria-keyshortcuts="/"
         type="search"
         aria-label="Search messages"
         placeholder="Search messages"
