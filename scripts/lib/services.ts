@@ -2,9 +2,13 @@ import { createServices, databaseConfig, type Services } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { createDatabase, migrateAllTenants, migratePublic } from "@nchat/db";
 
-/** The services of a script. Migrate first: they use roles the migrations create. */
+/**
+ * The services of a script. Migrate first: they use roles the migrations create. A script queues
+ * jobs but neither works them nor schedules (the app processes do): a short-lived command must not
+ * pick up a queued purge or billing run and stop in the middle of it.
+ */
 export function servicesFromEnv(): Promise<Services> {
-  return createServices(loadEnv(process.env));
+  return createServices(loadEnv({ ...process.env, QUEUE_WORKER: "false", JOBS_SCHEDULE: "false" }));
 }
 
 /** Control-plane migrations, roles and RLS, then every tenant schema. */
