@@ -94,11 +94,11 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Buffer | null> {
     const Key = assertStorageKey(key);
-    const res = await this.send("get", () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })),
-    );
-    if (!res?.Body) return null;
-    return Buffer.from(await res.Body.transformToByteArray());
+    // The body is read inside `send`: a connection lost mid-body is a `blob store` error too.
+    return this.send("get", async () => {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      return res.Body ? Buffer.from(await res.Body.transformToByteArray()) : null;
+    });
   }
 
   /** Size and ETag of a key's object; null when there is none. */
