@@ -18,6 +18,7 @@ const NAV = [
     icon: "exchange",
     match: (p: string) => p.startsWith("/webhooks"),
   },
+  { href: "/jobs", label: "Jobs", icon: "list", match: (p: string) => p.startsWith("/jobs") },
 ] satisfies { href: string; label: string; icon: IconName; match: (p: string) => boolean }[];
 
 /** The console frame: sidebar navigation, the signed-in admin, sign-out; the page beside it. */
