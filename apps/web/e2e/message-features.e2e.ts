@@ -24,12 +24,12 @@ import {
 const OWNER = { email: "owner@features.test", name: "Olga Owner", password: "features-password-1" };
 const PEER = { email: "peer@features.test", name: "Pia Peer", password: "features-password-2" };
 
-/** A 1×1 PNG (red, then blue). */
-const PNG = (rgb: string) =>
+/** An 8×8 PNG, red or blue. */
+const PNG = (colour: "red" | "blue") =>
   Buffer.from(
-    rgb === "red"
-      ? "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
-      : "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPj/HwADBwIAMCbHYQAAAABJRU5ErkJggg==",
+    colour === "red"
+      ? "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4o6aGFTEMLQkAF/tKAS/fz4YAAAAASUVORK5CYII="
+      : "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGNQTX6NFTEMLQkADGRcwcht3uAAAAAASUVORK5CYII=",
     "base64",
   );
 
@@ -298,6 +298,14 @@ describe("message features", () => {
     const viewer = ownerPage.getByRole("dialog", { name: "red.png" });
     await viewer.getByTestId("image-viewer").waitFor(LONG);
     expect(await viewer.getByTestId("image-viewer-position").textContent()).toMatch(/^1 of 2/);
+    // The full image is there (decoded, 8 px wide).
+    await ownerPage.waitForFunction(
+      () =>
+        (document.querySelector('[data-testid="image-viewer"] img') as HTMLImageElement | null)
+          ?.naturalWidth === 8,
+      undefined,
+      LONG,
+    );
     await viewer.getByRole("button", { name: "Next image" }).click();
     const second = ownerPage.getByRole("dialog", { name: "blue.png" });
     await second.waitFor();
