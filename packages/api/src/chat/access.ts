@@ -1,5 +1,5 @@
 import type { TenantTables } from "@nchat/db";
-import { and, eq, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Role } from "../auth/permissions";
 import type { AppError } from "../errors";
@@ -16,7 +16,14 @@ import type { ChannelKind, ChatUserRef } from "./views";
  */
 
 export type ChannelRow = TenantTables["channels"]["$inferSelect"];
-export type MessageRow = TenantTables["messages"]["$inferSelect"];
+/** A message as chat reads it: every column but the search document (`search_vector`, search only). */
+export type MessageRow = Omit<TenantTables["messages"]["$inferSelect"], "searchVector">;
+
+/** The columns of MessageRow, for `select(…)` and `returning(…)`: never the search document. */
+export function messageColumns(t: TenantTables) {
+  const { searchVector: _, ...columns } = getTableColumns(t.messages);
+  return columns;
+}
 export type Access = { me: Me; channel: ChannelRow; member: { role: string } | null };
 export type MessageAccess = Access & { message: MessageRow };
 
@@ -102,7 +109,7 @@ export async function messageAccess(
   messageId: number,
 ): Promise<MessageAccess> {
   const [row] = await db
-    .select({ message: t.messages, channel: t.channels, memberRole: t.channelMembers.role })
+    .select({ message: messageColumns(t), channel: t.channels, memberRole: t.channelMembers.role })
     .from(t.messages)
     .innerJoin(t.channels, eq(t.channels.id, t.messages.channelId))
     .leftJoin(

@@ -1,7 +1,7 @@
 import type { TenantTables } from "@nchat/db";
 import { and, asc, desc, gt, gte, inArray, lt, lte, type SQL, sql } from "drizzle-orm";
 import { attachmentsOf } from "../attachments/attachment-service";
-import type { MessageRow } from "./access";
+import { type MessageRow, messageColumns } from "./access";
 import type { Tx } from "./unit-of-work";
 import type { AttachmentView, ChatUserRef, MessagePage, MessageView, ReactionView } from "./views";
 
@@ -13,7 +13,7 @@ export function alias(t: TenantTables, name: string) {
 }
 
 export function selectMessages(db: Tx, t: TenantTables, where: SQL | undefined) {
-  return db.select().from(t.messages).where(where);
+  return db.select(messageColumns(t)).from(t.messages).where(where);
 }
 
 export function messageView(

@@ -11,6 +11,7 @@ import {
   channelIdOf,
   type MessageRow,
   messageAccess,
+  messageColumns,
   messageIdOf,
 } from "./access";
 import { archivedChannel, forbidden, messageNotFound } from "./errors";
@@ -62,7 +63,7 @@ export async function send(
         ? Promise.resolve([] as MessageRow[])
         : Promise.resolve(
             db
-              .select()
+              .select(messageColumns(t))
               .from(t.messages)
               .where(and(eq(t.messages.id, parentId), eq(t.messages.channelId, channelId)))
               .for("no key update"),
@@ -75,7 +76,10 @@ export async function send(
           .returning({ id: t.channels.id }),
       ),
       Promise.resolve(
-        db.insert(t.messages).values({ channelId, userId: me.id, parentId, body: input.body }).returning(),
+        db
+          .insert(t.messages)
+          .values({ channelId, userId: me.id, parentId, body: input.body })
+          .returning(messageColumns(t)),
       ),
     ]);
     assertCanPost(settled(access));
@@ -134,7 +138,7 @@ export async function edit(
       .update(t.messages)
       .set({ body: input.body, editedAt: new Date() })
       .where(and(eq(t.messages.id, messageId), isNull(t.messages.deletedAt)))
-      .returning();
+      .returning(messageColumns(t));
     if (!row) throw messageNotFound();
     await db.delete(t.mentions).where(eq(t.mentions.messageId, messageId));
     await storeMentions(db, t, row);
@@ -169,7 +173,7 @@ export async function deleteMessage(
       .update(t.messages)
       .set({ body: "", deletedAt: new Date() })
       .where(and(eq(t.messages.id, messageId), isNull(t.messages.deletedAt)))
-      .returning();
+      .returning(messageColumns(t));
     if (!row) throw messageNotFound();
     await db.delete(t.reactions).where(eq(t.reactions.messageId, messageId));
     await db.delete(t.mentions).where(eq(t.mentions.messageId, messageId));
