@@ -7,6 +7,9 @@
 //   WEB_PORT / ADMIN_PORT on HOST). A worker that dies unexpectedly is started again (with a growing
 //   pause if it keeps dying); SIGTERM/SIGINT drain every worker (its own graceful shutdown: readiness
 //   503, requests finish, usage flushed, pools closed) and exit 0 when all of them did.
+// - It runs as `node --import tsx`, not under the tsx command: tsx's own process relays a signal and,
+//   when its child has not acknowledged it within 30 ms (a busy machine), kills the child outright —
+//   no drain. Here SIGTERM reaches this process itself.
 import cluster, { type Worker } from "node:cluster";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
