@@ -33,6 +33,7 @@ describe("search grammar", () => {
     expect(q.prefix).toBe("budget");
     expect(q.operators.map((o) => o.key)).toEqual(["in", "from", "from", "has", "has", "has"]);
     expect(ok("in:ops from:me").in).toEqual(["ops"]);
+    expect(ok("in:@ann").in).toEqual(["@ann"]);
     expect(isSearchable(ok("from:me"))).toBe(true);
   });
 

@@ -6,6 +6,7 @@
  *   "exact phrase"         a phrase: these words in this order (an unclosed quote runs to the end)
  *   -word  -"a phrase"     excluded: no message that matches it
  *   in:#general  in:ops    in that channel (a channel you can see, by name, case-insensitive)
+ *   in:@ann                in your direct messages with that person
  *   from:@ann  from:me     by that person (their name, email or the part of it before "@"; quotes
  *                          for names with spaces: from:"Ann Lee")
  *   has:file  has:link     with an attachment / with a link (http:// or https://)
@@ -37,7 +38,7 @@ export type SearchQuery = {
   prefix: string | null;
   /** Words and phrases no result contains. */
   excluded: string[];
-  /** Channel names (without "#"), any of them. */
+  /** Channel names (without "#"), or "@person" for DMs with them; any of them. */
   in: string[];
   /** People (without "@"; "me" is the caller), any of them. */
   from: string[];

@@ -173,23 +173,27 @@ async function hits(db: Tx, t: TenantTables, me: Me, page: Row[], tsq: SQL | nul
   });
 }
 
-/** Readable channels (not DMs) with one of these names, case-insensitively. */
+/**
+ * Readable channels named so (case-insensitively), and for "@person" the caller's DMs with that
+ * person (as `from:` finds people).
+ */
 async function channelsNamed(db: Tx, t: TenantTables, me: Me, names: string[]): Promise<string[]> {
-  const lower = names.map((n) => n.toLowerCase());
+  const lower = names.filter((n) => !n.startsWith("@")).map((n) => n.toLowerCase());
+  const people = names.filter((n) => n.startsWith("@")).map((n) => n.slice(1));
+  const peopleIds = people.length ? await peopleNamed(db, t, me, people) : [];
+  const cm = t.channelMembers;
+  const dmWith = peopleIds.length
+    ? sql`(${t.channels.kind} = 'dm' and exists (select 1 from ${cm} other
+        where other.channel_id = ${t.channels.id} and other.user_id in ${peopleIds}))`
+    : sql`false`;
+  const named = lower.length
+    ? sql`(${t.channels.kind} <> 'dm' and lower(${t.channels.name}) in ${lower})`
+    : sql`false`;
   const rows = await db
     .select({ id: t.channels.id })
     .from(t.channels)
-    .leftJoin(
-      t.channelMembers,
-      and(eq(t.channelMembers.channelId, t.channels.id), eq(t.channelMembers.userId, me.id)),
-    )
-    .where(
-      and(
-        readableChannel(t, me),
-        sql`${t.channels.kind} <> 'dm'`,
-        sql`lower(${t.channels.name}) in ${lower}`,
-      ),
-    );
+    .leftJoin(cm, and(eq(cm.channelId, t.channels.id), eq(cm.userId, me.id)))
+    .where(and(readableChannel(t, me), sql`(${named} or ${dmWith})`));
   return rows.map((r) => r.id);
 }
 

@@ -79,6 +79,10 @@ describe("search visibility: chat's rule, never a second one", () => {
     );
     expect(await found(bob.client, "zebra in:#old-private ")).toEqual([msgs.oldPrivate]);
     expect(await found(bob.client, "zebra between ")).toEqual([msgs.dm]);
+    // in:@person: one's DMs with them; nobody else's.
+    expect(await found(bob.client, "zebra in:@owner ")).toEqual([msgs.dm]);
+    expect(await found(ann.client, "zebra in:@bob ")).toEqual([]);
+    expect(await found(ann.client, "zebra in:@owner ")).toEqual([]);
     // Naming a channel one cannot see finds nothing (and says nothing about it).
     expect(await found(ann.client, "zebra in:#secret ")).toEqual([]);
     expect(await found(ann.client, "in:#left")).toEqual([]);

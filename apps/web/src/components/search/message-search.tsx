@@ -167,9 +167,9 @@ function SearchDialog({
         <Alert tone="warning">{live.issues.map((i) => i.message).join(" ")}</Alert>
       ) : !ready ? (
         <p className="muted small search-help">
-          Words, "exact phrases", -excluded, <code>in:#channel</code>, <code>from:@person</code>,{" "}
-          <code>has:file</code>, <code>has:link</code>, <code>before:</code>/<code>after:</code>/
-          <code>on:YYYY-MM-DD</code>
+          Words, "exact phrases", -excluded, <code>in:#channel</code>, <code>in:@person</code>,{" "}
+          <code>from:@person</code>, <code>has:file</code>, <code>has:link</code>, <code>before:</code>/
+          <code>after:</code>/<code>on:YYYY-MM-DD</code>
         </p>
       ) : q.isError ? (
         <Alert tone="danger">{errorMessage(q.error)}</Alert>
