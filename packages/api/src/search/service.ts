@@ -117,8 +117,8 @@ async function searchMessages(
   const found = [...rows].slice(0, input.limit);
   const more = rows.length > input.limit;
   const results = await hits(db, t, me, found, tsq);
-  const last = results.at(-1);
-  const nextCursor = !more || !last ? null : best ? offset + results.length : last.id;
+  const last = found.at(-1);
+  const nextCursor = !more || !last ? null : best ? offset + found.length : Number(last.id);
   return { results, nextCursor };
 }
 
