@@ -305,8 +305,11 @@ export async function createServices(
   // A graceful shutdown (installShutdown) closes every set of services of the process.
   const unregisterClose = processLifecycle().onClose(() => services.close());
   const unregisterMetrics = registerServicesMetrics(services);
-  // The crons on pg-boss's scheduler (a process with JOBS_SCHEDULE off leaves them as they are).
-  await services.scheduledJobs.schedule();
+  // The crons on pg-boss's scheduler (a process with JOBS_SCHEDULE off leaves them as they are). A
+  // failure (e.g. the queues of a newer build before `pnpm db:migrate`) does not stop the process.
+  await services.scheduledJobs
+    .schedule()
+    .catch((err) => logger.child({ component: "jobs" }).error({ err }, "jobs: schedules not registered"));
   return services;
 }
 
