@@ -165,5 +165,29 @@ export async function memberOf(
   return { id: user!.id, email, client };
 }
 
+/**
+ * The error of a call that must fail: tRPC code, app code (the typed AppError's, else the tRPC
+ * code), message, details. An input refused by a procedure's schema arrives as VALIDATION_FAILED
+ * with its fields (trpc.ts maps the ZodError).
+ */
+export async function rejects(p: Promise<unknown> | (() => Promise<unknown>)) {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    const err = e as {
+      code: string;
+      message: string;
+      cause?: { code?: string; details?: Record<string, unknown> };
+    };
+    return {
+      code: err.code,
+      appCode: err.cause?.code ?? err.code,
+      message: err.message,
+      details: err.cause?.details,
+    };
+  }
+  throw new Error("expected a rejection");
+}
+
 export const randomIp = () => `10.${rnd()}.${rnd()}.${rnd()}`;
 const rnd = () => Math.floor(Math.random() * 254) + 1;

@@ -1,8 +1,7 @@
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hashToken } from "../auth/tokens";
-import type { Services } from "../server";
-import { TestClient, tenantWithOwner, testServices } from "../testing";
+import { TestClient, tenantWithOwner } from "../testing";
 import {
   auditOf,
   createKey,
@@ -10,19 +9,15 @@ import {
   keyRows,
   proTenant,
   rejects,
+  services,
   signedInAs,
   superAdmin,
-  useServices,
+  useKit,
 } from "./test-kit";
 
 /** API keys as the owner and admins manage them: creating (plan, roles, scopes), listing, revoking, audit. */
 
-let services: Services;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-});
-afterAll(() => services.close());
+useKit();
 
 describe("creating keys", () => {
   it("needs the apiAccess feature of the plan", async () => {

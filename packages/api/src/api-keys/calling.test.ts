@@ -1,19 +1,13 @@
 import { withTenant } from "@nchat/db";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Services } from "../server";
-import { TestClient, testServices } from "../testing";
+import { describe, expect, it } from "vitest";
+import { TestClient } from "../testing";
 import { authedProcedure, createCallerFactory, createContext, router } from "../trpc";
-import { createKey, keyClient, keyRows, proTenant, rejects, superAdmin, useServices } from "./test-kit";
+import { createKey, keyClient, keyRows, proTenant, rejects, services, superAdmin, useKit } from "./test-kit";
 
 /** Requests authorized by an API key: which tenant, which user and role, scopes, plan, last use. */
 
-let services: Services;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-});
-afterAll(() => services.close());
+useKit();
 
 describe("calling with a key", () => {
   it("authenticates on its own tenant's host as the service user", async () => {

@@ -1,27 +1,24 @@
 /** Helpers for the API key tests (real database; imported by *.test.ts only). */
 import { uniqueSlug } from "@nchat/db/testing";
+import { afterAll, beforeAll } from "vitest";
 import type { Actor } from "../audit/actor";
 import type { Services } from "../server";
-import { memberOf, TestClient, tenantWithOwner } from "../testing";
+import { memberOf, TestClient, tenantWithOwner, testServices } from "../testing";
 import type { ApiKeyScope } from "./inputs";
 
-let services: Services;
-/** The services the helpers below use (the test file's, from its beforeAll). */
-export function useServices(s: Services) {
-  services = s;
+/** This test file's services (a live binding: made before its tests by `useKit`, closed after them). */
+export let services: Services;
+/** Registers the file's hooks: its services before the tests, closed after them. */
+export function useKit() {
+  beforeAll(async () => {
+    services = await testServices();
+  });
+  afterAll(() => services.close());
 }
 
 export const superAdmin: Actor = { type: "super_admin", id: "sa" };
 
-export async function rejects(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { code: string; message: string; cause?: { code?: string; details?: unknown } };
-    return { code: err.code, appCode: err.cause?.code, message: err.message, details: err.cause?.details };
-  }
-  throw new Error("expected a rejection");
-}
+export { rejects } from "../testing";
 
 /** A Pro tenant (API access) with its signed-in owner. */
 export async function proTenant(base = "key") {

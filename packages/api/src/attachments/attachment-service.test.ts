@@ -3,10 +3,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { withTenant } from "@nchat/db";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { addMember, createChannel, setMember } from "../realtime/testkit";
-import type { Services } from "../server";
 import { linkToMessage } from "./attachment-service";
 import { sanitizeFileName } from "./file-name";
 import {
@@ -17,24 +16,18 @@ import {
   PDF,
   PNG,
   rejects,
-  servicesWithTempFiles,
+  root,
+  services,
   setLimits,
   storedBytes,
   text,
   upload,
-  useServices,
+  useKit,
 } from "./testkit";
 
 /** Attachments: upload rules, who can download, usage. */
 
-let services: Services;
-let root: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ services, root, cleanup } = await servicesWithTempFiles());
-  useServices(services);
-});
-afterAll(() => cleanup());
+useKit();
 
 describe("upload rules", () => {
   it("the plan's maximum file size (exactly at it passes, one byte more does not), per plan", async () => {

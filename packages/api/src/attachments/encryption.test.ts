@@ -1,22 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { parseMasterKey, withTenant } from "@nchat/db";
 import { testMasterKey } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Services } from "../server";
+import { describe, expect, it } from "vitest";
 import { AttachmentService } from "./attachment-service";
 import { decryptFile, rotateMasterKey, TenantKeyring } from "./keys";
-import { owned, servicesWithTempFiles, storedBytes, text, upload, useServices } from "./testkit";
+import { owned, root, services, storedBytes, text, upload, useKit } from "./testkit";
 
 /** Attachments encrypted at rest: ciphertext only on disk, per-tenant keys, master key rotation. */
 
-let services: Services;
-let root: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ services, root, cleanup } = await servicesWithTempFiles());
-  useServices(services);
-});
-afterAll(() => cleanup());
+useKit();
 
 describe("encryption at rest", () => {
   it("stores ciphertext only, and downloads the plaintext", async () => {

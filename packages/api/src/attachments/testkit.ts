@@ -7,6 +7,7 @@ import { type TenantRef, withTenant } from "@nchat/db";
 import type { TenantLimits } from "@nchat/db/public";
 import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
+import { afterAll, beforeAll } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { generalChannel } from "../realtime/testkit";
 import type { Services } from "../server";
@@ -81,10 +82,17 @@ export const text = (s: string) => Buffer.from(s, "utf8");
 
 // ─── For the test files' own services (see useServices) ──────────────────────────────────────────
 
-let services: Services;
-/** The services the helpers below use (the test file's, from its beforeAll). */
-export function useServices(s: Services) {
-  services = s;
+/** This test file's services and the folder its files go to (live bindings: set before its tests by `useKit`). */
+export let services: Services;
+export let root: string;
+
+/** Registers the file's hooks: services whose files go to a fresh folder before the tests, both gone after them. */
+export function useKit() {
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ services, root, cleanup } = await servicesWithTempFiles());
+  });
+  afterAll(() => cleanup());
 }
 
 export type Owner = Awaited<ReturnType<typeof tenantWithOwner>>;

@@ -152,21 +152,4 @@ export async function channelCount(services: Services, schemaName: string): Prom
 }
 
 /** Catches a tRPC/AppError rejection: tRPC code, app code, message, details. */
-export async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as {
-      code: string;
-      message: string;
-      cause?: { code?: string; details?: Record<string, unknown> };
-    };
-    return {
-      code: err.code,
-      appCode: err.cause?.code ?? err.code,
-      message: err.message,
-      details: err.cause?.details,
-    };
-  }
-  throw new Error("expected a rejection");
-}
+export { rejects as rejection } from "../testing";

@@ -11,24 +11,7 @@ import type { ChatEventPublisher, TrackedChatEvent } from "./events";
 export type Host = { tenant: { id: string }; client: TestClient };
 export type Person = { client: TestClient; user: { id: string; name: string; email: string }; actor: Actor };
 
-/**
- * The error of a call that must fail: tRPC code, app code, message, details. An input refused by a
- * procedure's schema arrives as VALIDATION_FAILED with its fields too (trpc.ts maps the ZodError).
- */
-export async function rejects(p: Promise<unknown> | (() => Promise<unknown>)) {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    const err = e as { code: string; message: string; cause?: { code?: string; details?: unknown } };
-    return {
-      code: err.code,
-      appCode: err.cause?.code ?? err.code,
-      message: err.message,
-      details: err.cause?.details,
-    };
-  }
-  throw new Error("expected a rejection");
-}
+export { rejects } from "../testing";
 
 export const actorOf = (user: { id: string }, role: Actor["role"] = "member"): Actor => ({
   type: "user",

@@ -1,9 +1,8 @@
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { hashToken } from "../auth/tokens";
-import type { Services } from "../server";
-import { TEST_BASE_DOMAIN, testServices } from "../testing";
+import { TEST_BASE_DOMAIN } from "../testing";
 
 import {
   accept,
@@ -12,24 +11,17 @@ import {
   member,
   quiet,
   rejects,
+  services,
   tenantWithOwner,
+  useKit,
   usersByEmail,
-  useServices,
   visitor,
   waitFor,
 } from "./test-kit";
 
 /** Invitations: invite, preview, accept, resend, revoke, who may invite whom. */
 
-let services: Services;
-beforeAll(async () => {
-  services = await testServices();
-});
-afterAll(() => services.close());
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-beforeAll(() => useServices(services));
+useKit();
 
 describe("invitations", () => {
   it("invite → preview → accept creates the user with the role, joins default channels, signs them in", async () => {

@@ -1,8 +1,7 @@
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
-import type { Services } from "../server";
-import { tenantWithOwner as newTenantWithOwner, TestClient, testServices } from "../testing";
+import { tenantWithOwner as newTenantWithOwner, TestClient } from "../testing";
 import { GUESTS_DISABLED_MESSAGE } from "./rules";
 
 import {
@@ -12,23 +11,16 @@ import {
   member,
   type Owner,
   rejects,
+  services,
   tenantWithOwner,
+  useKit,
   usersByEmail,
-  useServices,
   visitor,
 } from "./test-kit";
 
 /** Members: the Allow guests setting, roles and removal, tenant isolation. */
 
-let services: Services;
-beforeAll(async () => {
-  services = await testServices();
-});
-afterAll(() => services.close());
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-beforeAll(() => useServices(services));
+useKit();
 
 describe("the Allow guests setting", () => {
   const setGuests = (owner: Owner, on: boolean) =>

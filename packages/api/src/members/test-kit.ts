@@ -1,13 +1,20 @@
 /** Helpers for the members tests (real database; *.test.ts only). */
 import { uniqueSlug } from "@nchat/db/testing";
-import { vi } from "vitest";
+import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import type { Services } from "../server";
-import { allowGuests, tenantWithOwner as newTenantWithOwner, TestClient } from "../testing";
+import { allowGuests, tenantWithOwner as newTenantWithOwner, TestClient, testServices } from "../testing";
 
-let services: Services;
-/** The services the helpers below use (the test file's, from its beforeAll). */
-export function useServices(s: Services) {
-  services = s;
+/** This test file's services (a live binding: made before its tests by `useKit`, closed after them). */
+export let services: Services;
+/** Registers the file's hooks: its services before the tests, closed after them. Mocks (quiet()) end with each test. */
+export function useKit() {
+  beforeAll(async () => {
+    services = await testServices();
+  });
+  afterAll(() => services.close());
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 }
 
 /** A tenant with "Allow guests" on (most tests here invite guests); see "the Allow guests setting". */
@@ -19,15 +26,7 @@ export async function tenantWithOwner(...args: Parameters<typeof newTenantWithOw
 export type Owner = Awaited<ReturnType<typeof tenantWithOwner>>;
 export type Role = "admin" | "member" | "guest";
 
-export async function rejects(p: Promise<unknown> | (() => Promise<unknown>)) {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    const err = e as { code: string; message: string; cause?: { code?: string; details?: unknown } };
-    return { code: err.code, appCode: err.cause?.code, message: err.message, details: err.cause?.details };
-  }
-  throw new Error("expected a rejection");
-}
+export { rejects } from "../testing";
 
 export const quiet = () => vi.spyOn(console, "info").mockImplementation(() => {});
 

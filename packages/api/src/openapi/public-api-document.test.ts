@@ -1,21 +1,12 @@
 import { readFileSync } from "node:fs";
 import { compileErrors, validate } from "@readme/openapi-parser";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Services } from "../server";
-import { testServices } from "../testing";
+import { describe, expect, it } from "vitest";
 import { generateTypes, TYPES_FILE } from "./generate-types";
-import { raw, useServices, type Workspace, workspace } from "./public-api-kit";
+import { a, raw, useKit } from "./public-api-kit";
 
 /** The public REST API's document: valid OpenAPI 3.1 of the exposed procedures, the committed client types, the reference page. */
 
-let services: Services;
-let a: Workspace;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-  a = await workspace("pa");
-});
-afterAll(() => services.close());
+useKit("pa");
 
 describe("the document", () => {
   it("GET /api/v1/openapi.json is a valid OpenAPI 3.1 document of the exposed procedures, served for this host", async () => {

@@ -1,9 +1,10 @@
 /** The public REST API's test kit: a typed client of a workspace's host and Pro workspaces with keys (tests only). */
 import { uniqueSlug } from "@nchat/db/testing";
 import createClient from "openapi-fetch";
+import { afterAll, beforeAll } from "vitest";
 import type { Actor } from "../audit/actor";
 import type { Services } from "../server";
-import { randomIp, type TestClient, tenantWithOwner } from "../testing";
+import { randomIp, type TestClient, tenantWithOwner, testServices } from "../testing";
 import { publicApiHandler } from "./handler";
 import type { paths } from "./v1-types";
 
@@ -14,10 +15,21 @@ import type { paths } from "./v1-types";
  * client address set by the server.
  */
 
-let services: Services;
-/** The services the helpers below use (the test file's, from its beforeAll). */
-export function useServices(s: Services) {
-  services = s;
+/** This test file's services and workspaces (live bindings: made before its tests by `useKit`). */
+export let services: Services;
+export let a: Workspace;
+/** Only when `useKit` was asked for two workspaces. */
+export let b: Workspace;
+
+/** Registers the file's hooks: its services and a Pro workspace per base name before the tests (`a`, `b`), services closed after them. */
+export function useKit(...bases: string[]) {
+  beforeAll(async () => {
+    services = await testServices();
+    const made = await Promise.all(bases.map((base) => workspace(base)));
+    a = made[0]!;
+    if (made[1]) b = made[1];
+  });
+  afterAll(() => services.close());
 }
 
 export const superAdmin: Actor = { type: "super_admin", id: "sa" };

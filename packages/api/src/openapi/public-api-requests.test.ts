@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Services } from "../server";
-import { testServices } from "../testing";
-import { api, raw, superAdmin, useServices, type Workspace, workspace } from "./public-api-kit";
+import { describe, expect, it } from "vitest";
+import { a, api, raw, services, superAdmin, useKit, workspace } from "./public-api-kit";
 
 /** The public REST API's requests: input validation and its errors, rate limits and usage metering. */
 
-let services: Services;
-let a: Workspace;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-  a = await workspace("pa");
-});
-afterAll(() => services.close());
+useKit("pa");
 
 describe("validation", () => {
   it("a bad body is 400 VALIDATION_FAILED with the fields", async () => {

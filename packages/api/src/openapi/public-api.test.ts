@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
-import type { Services } from "../server";
-import { memberOf, testServices } from "../testing";
-import { api, storedBodies, useServices, type Workspace, workspace } from "./public-api-kit";
+import { memberOf } from "../testing";
+import { a, api, b, services, storedBodies, useKit, type Workspace } from "./public-api-kit";
 
 /**
  * The public REST API through a client generated from its own document (public-api-kit.ts): what
  * each key scope may do, authentication and tenant isolation.
  */
 
-let services: Services;
-let a: Workspace;
-let b: Workspace;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-  [a, b] = await Promise.all([workspace("pa"), workspace("pb")]);
-});
-afterAll(() => services.close());
+useKit("pa", "pb");
 
 describe("reading with a read key", () => {
   it("lists channels and a channel's messages", async () => {

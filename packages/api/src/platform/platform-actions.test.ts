@@ -1,20 +1,14 @@
 import { type Feature, PLANS } from "@nchat/billing/plans";
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { parseInput } from "../errors";
-import type { Services } from "../server";
 import { customPlanInput, suspendReason } from "./inputs";
-import { admin, auditOf, createTenant, rejects, startPlatformKit, txt } from "./platform-kit";
+import { admin, auditOf, createTenant, platform, rejects, services, txt, useKit } from "./platform-kit";
 import { PlatformService } from "./platform-service";
 
 /** What super admins do to a tenant: plan, Custom limits, suspension, deletion and purge, cache, domains. */
-let services: Services;
-let platform: PlatformService;
-beforeAll(async () => {
-  ({ services, platform } = await startPlatformKit());
-});
-afterAll(() => services.close());
+useKit();
 
 describe("actions", () => {
   it("changes the plan (limits and features follow), audited as the super admin", async () => {

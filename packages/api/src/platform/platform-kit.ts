@@ -1,12 +1,14 @@
 /** Helpers for the platform service tests (real database; *.test.ts only). */
+import { afterAll, beforeAll } from "vitest";
 import { type Actor, SYSTEM } from "../audit/actor";
 import { DomainService } from "../domains/domain-service";
 import type { Services } from "../server";
 import { testServices } from "../testing";
 import { PlatformService } from "./platform-service";
 
-let services: Services;
-let platform: PlatformService;
+/** This test file's services and platform service (live bindings: made before its tests by `useKit`). */
+export let services: Services;
+export let platform: PlatformService;
 
 /** TXT records the domain service's resolver answers, by name (tests set them). */
 export const txt = new Map<string, string[]>();
@@ -16,8 +18,16 @@ export const admin: Actor = {
   email: "root@platform.test",
 };
 
+/** Registers the file's hooks: services made before its tests (startPlatformKit), closed after them. */
+export function useKit() {
+  beforeAll(async () => {
+    await startPlatformKit();
+  });
+  afterAll(() => services.close());
+}
+
 /** Services with custom domains on (DNS answered from `txt`), a 30-day retention, and the platform service. */
-export async function startPlatformKit() {
+async function startPlatformKit() {
   services = await testServices({ ENABLE_CUSTOM_DOMAINS: "true", RETENTION_DAYS: "30" });
   services.domains = new DomainService({
     db: services.db,

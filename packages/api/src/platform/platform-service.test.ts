@@ -1,20 +1,14 @@
 import { PLANS } from "@nchat/billing/plans";
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { usagePeriod } from "../limits/usage";
-import type { Services } from "../server";
 import { monthlyRevenue, type OverviewCounts, summarizeOverview } from "./overview";
-import { admin, createTenant, rejects, setUsage, startPlatformKit } from "./platform-kit";
+import { admin, createTenant, platform, rejects, services, setUsage, useKit } from "./platform-kit";
 import { lastMonths, PlatformService } from "./platform-service";
 
 /** What super admins read in the admin console: the tenants table, a tenant's detail, the overview, the logs. */
-let services: Services;
-let platform: PlatformService;
-beforeAll(async () => {
-  ({ services, platform } = await startPlatformKit());
-});
-afterAll(() => services.close());
+useKit();
 
 describe("tenants table", () => {
   const marker = uniqueSlug("pl").replace("-", "");

@@ -49,14 +49,20 @@ const PUBSUB_MODES: ["PostgreSQL LISTEN/NOTIFY" | "Redis pub/sub", "pg" | "redis
   ...(redisUrl ? [["Redis pub/sub", "redis"] as ["Redis pub/sub", "redis"]] : []),
 ];
 
+/** This process's pub/sub of the mode (closed after the file's tests). */
+async function pubsubOf(mode: "pg" | "redis") {
+  const publisher = mode === "redis" ? createRedis(redisUrl!) : null;
+  if (publisher) await redisReady(publisher);
+  const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db);
+  cleanups.push(() => publisher?.disconnect());
+  cleanups.push(() => pubsub.close());
+  return pubsub;
+}
+
 describe.each(PUBSUB_MODES)("invalidation across processes via %s", (_name, mode) => {
   it("an update in this process is seen by the other process's cache", async () => {
     const t = await create();
-    const publisher = mode === "redis" ? createRedis(redisUrl!) : null;
-    if (publisher) await redisReady(publisher);
-    const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db);
-    cleanups.push(() => publisher?.disconnect());
-    cleanups.push(() => pubsub.close());
+    const pubsub = await pubsubOf(mode);
     const here = await resolverWith({ redis: mode === "redis", pubsub });
     const service = new TenantService({
       db,
@@ -83,11 +89,7 @@ describe.each(PUBSUB_MODES)("invalidation across processes via %s", (_name, mode
   });
 
   it("a tenant created here resolves in the other process: at once when invalidated, within the refresh interval when not", async () => {
-    const publisher = mode === "redis" ? createRedis(redisUrl!) : null;
-    if (publisher) await redisReady(publisher);
-    const pubsub = publisher ? new RedisPubSub(publisher) : new PgPubSub(db);
-    cleanups.push(() => publisher?.disconnect());
-    cleanups.push(() => pubsub.close());
+    const pubsub = await pubsubOf(mode);
     const here = await resolverWith({ redis: mode === "redis", pubsub });
     // One refresh per second, no burst: only the invalidation can make the first lookup succeed.
     const refreshMs = 1_000;

@@ -1,20 +1,13 @@
 import { withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SESSION_COOKIE, TWO_FACTOR_COOKIE } from "../auth/cookies";
-import type { Services } from "../server";
-import { TestClient, tenantWithOwner, testServices } from "../testing";
-import { codeOf, enrol, PASSWORD, passwordStep, rejects, useServices, useStepClock } from "./test-kit";
+import { TestClient, tenantWithOwner } from "../testing";
+import { codeOf, enrol, PASSWORD, passwordStep, rejects, services, useKit } from "./test-kit";
 
 /** Signing in with a second factor: the challenge, codes, back-off, replays, recovery codes. */
-let services: Services;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-});
-afterAll(() => services.close());
-useStepClock();
+useKit();
 
 describe("sign-in with a second factor", () => {
   it("without 2FA the password signs in at once", async () => {

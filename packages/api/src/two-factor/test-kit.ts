@@ -2,15 +2,20 @@
 import { withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { Secret, TOTP } from "otpauth";
-import { afterEach, beforeEach, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 import { hashPassword } from "../passwords";
 import type { Services } from "../server";
-import { TestClient } from "../testing";
+import { TestClient, testServices } from "../testing";
 
-let services: Services;
-/** The services the helpers below use (the test file's, from its beforeAll). */
-export function useServices(s: Services) {
-  services = s;
+/** This test file's services (a live binding: made before its tests by `useKit`, closed after them). */
+export let services: Services;
+/** Registers the file's hooks: its services before the tests, closed after them. Codes follow a faked clock (useStepClock). */
+export function useKit() {
+  beforeAll(async () => {
+    services = await testServices();
+  });
+  afterAll(() => services.close());
+  useStepClock();
 }
 
 /**
@@ -30,19 +35,7 @@ export const nextStep = () => vi.setSystemTime(Date.now() + 30_000);
 
 export const PASSWORD = "owner-password-1";
 
-export async function rejects(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as {
-      code: string;
-      message: string;
-      cause?: { code?: string; details?: Record<string, unknown> };
-    };
-    return { code: err.code, appCode: err.cause?.code, message: err.message, details: err.cause?.details };
-  }
-  throw new Error("expected a rejection");
-}
+export { rejects } from "../testing";
 
 export const codeOf = (secret: string, offsetSteps = 0) =>
   new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({

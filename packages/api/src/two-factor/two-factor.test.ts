@@ -1,11 +1,10 @@
 import { withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Actor, SYSTEM } from "../audit/actor";
 import { SESSION_COOKIE } from "../auth/cookies";
-import type { Services } from "../server";
-import { TestClient, tenantWithOwner, testServices } from "../testing";
+import { TestClient, tenantWithOwner } from "../testing";
 import {
   addMember,
   codeOf,
@@ -14,19 +13,13 @@ import {
   PASSWORD,
   passwordStep,
   rejects,
+  services,
   setRequire2fa,
-  useServices,
-  useStepClock,
+  useKit,
 } from "./test-kit";
 
 /** Two-factor authentication: enrolment, a workspace that requires it, a lost second factor. */
-let services: Services;
-beforeAll(async () => {
-  services = await testServices();
-  useServices(services);
-});
-afterAll(() => services.close());
-useStepClock();
+useKit();
 
 describe("enrolment", () => {
   it("shows a secret as an otpauth URI, QR code and manual key; a first valid code turns it on", async () => {
