@@ -229,12 +229,17 @@ describe("refusals leave nothing behind", () => {
     const legacy = await buildLegacySchema(db);
     await db.admin.unsafe(`drop table "${legacy.schema}".reactions`);
     await db.admin.unsafe(`alter table "${legacy.schema}".users add column nickname text`);
+    await db.admin.unsafe(`alter table "${legacy.schema}".channels alter column topic type varchar(80)`);
     const slug = uniqueSlug("broken");
     const err = await refusal(
       adoptSchema(db, input(legacy.schema, slug, legacy.ownerEmail), { masterKey: testMasterKey }),
     );
     expect(err.reason).toBe("layout");
-    expect(err.problems).toEqual(['missing table "reactions"', 'unexpected column "users"."nickname"']);
+    expect(err.problems).toEqual([
+      'column "channels"."topic" is character varying(80), expected text',
+      'missing table "reactions"',
+      'unexpected column "users"."nickname"',
+    ]);
     expect(err.message).toContain('missing table "reactions"');
     expect(await traces(slug, legacy.schema)).toEqual({ tenants: 0, schema: 1, target: 0, roles: 0 });
     const [owner] =

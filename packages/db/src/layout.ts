@@ -5,12 +5,15 @@ import type { TenantMigration } from "./migrate";
 import { TEMPLATE_SCHEMA } from "./slug";
 
 /**
- * The layout of a schema as far as adoption compares it: its tables (views too) with their column
- * names, and the names of its indexes and constraints (some migrations change only those). Names
- * only: equal names after the same migrations mean the same definitions, drizzle-kit names them.
+ * The layout of a schema as far as adoption compares it: its tables (views too) with their columns
+ * and column types, its enum types with their labels, and the names of its indexes and constraints
+ * (some migrations change only those; drizzle-kit names them after what they cover).
  */
 export type Layout = {
-  tables: Map<string, Set<string>>;
+  /** table → column → type (a type of the schema itself by its bare name, so layouts of two schemas compare). */
+  tables: Map<string, Map<string, string>>;
+  /** enum → its labels in order, e.g. `user_role(owner,admin,member,guest)`. */
+  enums: Set<string>;
   indexes: Set<string>;
   constraints: Set<string>;
 };
@@ -25,26 +28,35 @@ export function migrationStatements(migrationSql: string, schema: string): strin
 }
 
 export async function readLayout(d: Executor, schema: string): Promise<Layout> {
-  const columns = await d.execute<{ table: string; column: string | null }>(sql`
-    select c.relname as "table", a.attname as "column"
+  const columns = await d.execute<{ table: string; column: string | null; type: string | null }>(sql`
+    select c.relname as "table", a.attname as "column",
+           case when t.typnamespace = c.relnamespace then t.typname
+                else format_type(a.atttypid, a.atttypmod) end as "type"
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace
     left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-    where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v', 'm', 'f')`);
+    left join pg_type t on t.oid = a.atttypid
+    where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v', 'm', 'f')
+    order by c.relname, a.attnum`);
+  const enums = await d.execute<{ name: string }>(sql`
+    select t.typname || '(' || string_agg(e.enumlabel, ',' order by e.enumsortorder) || ')' as name
+    from pg_type t join pg_namespace n on n.oid = t.typnamespace join pg_enum e on e.enumtypid = t.oid
+    where n.nspname = ${schema} group by t.typname order by 1`);
   const indexes = await d.execute<{ name: string }>(sql`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schema} and c.relkind in ('i', 'I')`);
+    where n.nspname = ${schema} and c.relkind in ('i', 'I') order by 1`);
   const constraints = await d.execute<{ name: string }>(sql`
     select conname as name from pg_constraint k join pg_namespace n on n.oid = k.connamespace
-    where n.nspname = ${schema} and k.contype <> 'n'`);
-  const tables = new Map<string, Set<string>>();
+    where n.nspname = ${schema} and k.contype <> 'n' order by 1`);
+  const tables = new Map<string, Map<string, string>>();
   for (const r of columns) {
-    const set = tables.get(r.table) ?? new Set<string>();
-    if (r.column) set.add(r.column);
-    tables.set(r.table, set);
+    const map = tables.get(r.table) ?? new Map<string, string>();
+    if (r.column) map.set(r.column, r.type ?? "");
+    tables.set(r.table, map);
   }
   return {
     tables,
+    enums: new Set(enums.map((r) => r.name)),
     indexes: new Set(indexes.map((r) => r.name)),
     constraints: new Set(constraints.map((r) => r.name)),
   };
@@ -82,11 +94,17 @@ export function layoutDifferences(actual: Layout, expected: Layout): string[] {
       out.push(`missing table "${table}"`);
       continue;
     }
-    for (const c of columns) if (!have.has(c)) out.push(`missing column "${table}"."${c}"`);
-    for (const c of have) if (!columns.has(c)) out.push(`unexpected column "${table}"."${c}"`);
+    for (const [c, type] of columns) {
+      const got = have.get(c);
+      if (got === undefined) out.push(`missing column "${table}"."${c}"`);
+      else if (got !== type) out.push(`column "${table}"."${c}" is ${got}, expected ${type}`);
+    }
+    for (const c of have.keys()) if (!columns.has(c)) out.push(`unexpected column "${table}"."${c}"`);
   }
   for (const table of actual.tables.keys())
     if (!expected.tables.has(table)) out.push(`unexpected table "${table}"`);
+  for (const e of expected.enums) if (!actual.enums.has(e)) out.push(`missing or different enum ${e}`);
+  for (const e of actual.enums) if (!expected.enums.has(e)) out.push(`unexpected enum ${e}`);
   // Indexes and constraints of a missing table are already said.
   const missingTable = (name: string) =>
     [...expected.tables.keys()].some((t) => !actual.tables.has(t) && name.startsWith(`${t}_`));

@@ -119,7 +119,10 @@ describe("pnpm files:to-s3", () => {
       env: { PATH: process.env.PATH, NODE_ENV: "test", FILES_DIR: dir, ...s3Env(s3) },
     });
 
-  it("dry run, copy, then a second run that skips everything; a summary each time", async () => {
+  // Each run starts a process: generous timeouts on a busy machine.
+  it("dry run, copy, then a second run that skips everything; a summary each time", {
+    timeout: 120_000,
+  }, async () => {
     const dry = await run("--dry-run");
     expect(dry.stdout).toContain(
       "files:to-s3 (dry run): 6 files, 6 to copy, 0 already in the bucket, 0 failed",
@@ -135,7 +138,7 @@ describe("pnpm files:to-s3", () => {
     for (const key of files.keys()) expect(await exists(disk.path(key))).toBe(false);
   });
 
-  it("refuses to run without a bucket", async () => {
+  it("refuses to run without a bucket", { timeout: 120_000 }, async () => {
     const err = await promisify(execFile)(join(root, "node_modules/.bin/tsx"), ["scripts/files-to-s3.ts"], {
       cwd: root,
       env: { PATH: process.env.PATH, NODE_ENV: "test", FILES_DIR: dir },

@@ -92,10 +92,16 @@ describe("pnpm tenant:adopt", () => {
       },
     }).catch((e: { code: number; stdout: string; stderr: string }) => e);
 
-  it("adopts, then refuses a second time; a broken layout is refused with what differs", async () => {
-    const other = await buildLegacySchema(multi.db);
-    const cliSlug = uniqueSlug("cli");
-    const args = [
+  // Each run starts a process that loads the services: generous timeouts on a busy machine.
+  const SLOW = 120_000;
+  let other: LegacySchema;
+  let args: string[];
+  let cliSlug: string;
+
+  it("--dry-run rehearses and changes nothing; then the adoption", { timeout: SLOW }, async () => {
+    other = await buildLegacySchema(multi.db);
+    cliSlug = uniqueSlug("cli");
+    args = [
       "--schema",
       other.schema,
       "--slug",
@@ -117,13 +123,19 @@ describe("pnpm tenant:adopt", () => {
     expect(first.stdout).toContain(`schema renamed to "tenant_${cliSlug.replaceAll("-", "_")}"`);
     const [row] = await multi.db.admin`select name, billing_plan from public.tenants where slug = ${cliSlug}`;
     expect(row).toEqual({ name: "From CLI", billing_plan: "free" });
+  });
 
+  it("the same command again is refused", { timeout: SLOW }, async () => {
     const again = await run(...args);
     expect(again).toMatchObject({
       code: 1,
       stderr: expect.stringContaining(`The slug "${cliSlug}" is already a tenant`),
     });
+  });
 
+  it("a broken layout is refused with what differs; bad arguments are a usage error", {
+    timeout: SLOW,
+  }, async () => {
     const broken = await buildLegacySchema(multi.db);
     await multi.db.admin.unsafe(`drop table "${broken.schema}".pins`);
     const refused = await run(
@@ -135,7 +147,6 @@ describe("pnpm tenant:adopt", () => {
       broken.ownerEmail,
     );
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('missing table "pins"') });
-
     expect(await run("--schema", broken.schema)).toMatchObject({
       code: 2,
       stderr: expect.stringContaining("usage:"),
