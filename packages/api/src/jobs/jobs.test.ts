@@ -256,3 +256,56 @@ describe("a failing job", () => {
     }
   });
 });
+
+describe("one run of a job at a time", () => {
+  it("a run started while another process runs the job is recorded skipped (the job's lock)", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    const base = JOBS.find((j) => j.name === "tenants-purge")!;
+    const slow: JobDefinition = {
+      ...base,
+      run: async () => {
+        started();
+        await gate;
+        return { summary: { purged: 0 }, errors: [] };
+      },
+    };
+    const off = {
+      JOB_BILLING_CRON: "off",
+      JOB_RECONCILE_CRON: "off",
+      JOB_DOMAINS_CRON: "off",
+      JOB_PURGE_CRON: "off",
+    };
+    // Two instances: two processes, each with its own lock connection.
+    const make = () =>
+      new ScheduledJobs({
+        db: services.db,
+        queue: services.jobs.queue,
+        logger: services.log,
+        config: { schedule: false, crons: off },
+        services: () => ({ ...services, retentionDays: 30 }),
+        jobs: [slow],
+      });
+    const [a, b] = [make(), make()];
+    try {
+      const first = a.runHere("tenants-purge", "command line");
+      await running;
+      const second = await b.runHere("tenants-purge", "command line");
+      expect(second).toMatchObject({ status: "skipped", trigger: "manual", requestedBy: "command line" });
+      release();
+      expect(await first).toMatchObject({ status: "ok", summary: { purged: 0 } });
+      // The lock is free again.
+      expect(await b.runHere("tenants-purge", "command line")).toMatchObject({ status: "ok" });
+    } finally {
+      release();
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -55,6 +55,13 @@ export class JobRuns {
     });
   }
 
+  /** The runs of one queue job (its tries), oldest first. */
+  byQueueJob(queueJobId: string): Promise<JobRun[]> {
+    return withPlatformAdmin(this.db, (tx) =>
+      tx.select().from(jobRuns).where(eq(jobRuns.queueJobId, queueJobId)).orderBy(jobRuns.startedAt),
+    );
+  }
+
   /** The newest runs of one job. */
   recent(job: string, limit = 20): Promise<JobRun[]> {
     return withPlatformAdmin(this.db, (tx) =>

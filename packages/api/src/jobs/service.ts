@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { appUrlFor, connect, type Database, withPlatformAdmin } from "@nchat/db";
 import cronParser from "cron-parser";
 import { type Actor, audit } from "../audit/actor";
@@ -156,6 +156,19 @@ export class ScheduledJobs {
       }),
     );
     return { job: job.name, queueJobId: id };
+  }
+
+  /**
+   * Runs a job in this process at once (`pnpm jobs:run`), recorded like a queued run (trigger
+   * `manual`) and under the same lock: never at the same time as a queued run of the job.
+   */
+  async runHere(name: string, requestedBy: string) {
+    const job = this.jobs.find((j) => j.name === name);
+    if (!job) throw new AppError("NOT_FOUND", "No such job.");
+    const id = randomUUID();
+    await this.execute(job, { id, data: { trigger: "manual", requestedBy }, retryCount: 0, retryLimit: 0 });
+    const [run] = await this.runs.byQueueJob(id);
+    return run!;
   }
 
   /** Runs a failed or partial run's job again; audited. */
