@@ -1,9 +1,10 @@
 import { loadEnv } from "@nchat/config";
 import { type TenantRef, withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { SYSTEM } from "./audit/actor";
 import { SESSION_COOKIE } from "./auth/cookies";
+import { AppError } from "./errors";
 import { createCaller } from "./root";
 import { createServices, type Services } from "./server";
 import { type AppName, createContext } from "./trpc";
@@ -187,6 +188,17 @@ export async function rejects(p: Promise<unknown> | (() => Promise<unknown>)) {
     };
   }
   throw new Error("expected a rejection");
+}
+
+/** The AppError a service call must fail with, checked to have this code. */
+export async function expectCode(p: Promise<unknown>, code: string): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).code).toBe(code);
+  return err as AppError;
 }
 
 export const randomIp = () => `10.${rnd()}.${rnd()}.${rnd()}`;

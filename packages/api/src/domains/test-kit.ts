@@ -6,9 +6,8 @@
 import type { AddressInfo } from "node:net";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import dns2 from "dns2";
-import { afterAll, beforeAll, expect, inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { type Actor, SYSTEM } from "../audit/actor";
-import { AppError } from "../errors";
 import { LocalPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
 import { TenantResolver } from "../tenancy/resolver";
@@ -114,15 +113,17 @@ export function unpublish(domain: string) {
   txt.delete(`_nchat-verify.${domain}`);
 }
 
-export async function expectCode(p: Promise<unknown>, code: string) {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  return err as AppError;
+/** A new workspace with a domain whose record is published and verified. */
+export async function verifiedDomain() {
+  const { tenant, owner } = await createTenant();
+  const domain = uniqueDomain();
+  const added = await domains.addDomain(tenant, domain, owner);
+  publish(domain, [added.record.value]);
+  await domains.verifyDomain(tenant, added.id, owner);
+  return { tenant, owner, domain, added };
 }
+
+export { expectCode } from "../testing";
 
 export async function storedFor(tenantId: string) {
   return db.admin`select domain, status, last_error from public.tenant_domains where tenant_id = ${tenantId}`;

@@ -16,6 +16,7 @@ import {
   silent,
   uniqueDomain,
   unpublish,
+  verifiedDomain,
 } from "./test-kit";
 
 /** Custom domains after they are added: verification through DNS, removal, the periodic recheck. */
@@ -105,11 +106,7 @@ describe("DomainService.verifyDomain", () => {
   });
 
   it("marks a domain verified before as failed when its record is gone", async () => {
-    const { tenant, owner } = await createTenant();
-    const domain = uniqueDomain();
-    const added = await domains.addDomain(tenant, domain, owner);
-    publish(domain, [added.record.value]);
-    await domains.verifyDomain(tenant, added.id, owner);
+    const { tenant, owner, domain, added } = await verifiedDomain();
     expect((await resolver.byDomain(domain))?.id).toBe(tenant.id);
     unpublish(domain);
     const failed = await domains.verifyDomain(tenant, added.id, owner);
@@ -124,11 +121,7 @@ describe("DomainService.verifyDomain", () => {
 
 describe("DomainService.removeDomain", () => {
   it("removes a verified domain, audited, and it stops resolving", async () => {
-    const { tenant, owner } = await createTenant();
-    const domain = uniqueDomain();
-    const added = await domains.addDomain(tenant, domain, owner);
-    publish(domain, [added.record.value]);
-    await domains.verifyDomain(tenant, added.id, owner);
+    const { tenant, owner, domain, added } = await verifiedDomain();
     expect((await resolver.byDomain(domain))?.id).toBe(tenant.id);
 
     await domains.removeDomain(tenant, added.id, owner);

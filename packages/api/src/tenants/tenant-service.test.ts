@@ -2,8 +2,9 @@ import { PLANS } from "@nchat/billing/plans";
 import { testDatabase, testMasterKey, uniqueSlug } from "@nchat/db/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Actor, isPlatformActor, SYSTEM } from "../audit/actor";
-import { AppError, parseInput } from "../errors";
+import { parseInput } from "../errors";
 import { verifyPassword } from "../passwords";
+import { expectCode } from "../testing";
 import { createTenantInput, ownerUpdateInput, platformUpdateInput, TenantService } from "./tenant-service";
 
 const db = testDatabase();
@@ -37,16 +38,6 @@ const request = (slug: string, over: Record<string, unknown> = {}) => ({
   ownerPassword: "correct horse battery",
   ...over,
 });
-
-async function expectCode(p: Promise<unknown>, code: string) {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  return err as AppError;
-}
 
 async function tenantCount(slug: string) {
   const [r] = await db.admin`select count(*)::int as n from public.tenants where slug = ${slug}`;
