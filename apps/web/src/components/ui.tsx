@@ -6,6 +6,8 @@ import { type ButtonHTMLAttributes, type ReactNode, useCallback, useState } from
 import { colorFor, initials } from "@/lib/color";
 import { useAvatarUrl } from "./avatars";
 
+export { Alert } from "@nchat/ui/alert";
+
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
   variant?: "primary" | "secondary" | "ghost" | "danger";
   size?: "sm" | "md";
@@ -80,30 +82,6 @@ export function describedBy(id: string, opts: { error?: string | null; help?: bo
     "aria-invalid": opts.error ? true : undefined,
     "aria-describedby": ids.length ? ids.join(" ") : undefined,
   } as const;
-}
-
-export function Alert({
-  tone = "info",
-  title,
-  children,
-  action,
-  role,
-}: {
-  tone?: "info" | "success" | "warning" | "danger";
-  title?: ReactNode;
-  children?: ReactNode;
-  action?: ReactNode;
-  role?: "alert" | "status";
-}) {
-  return (
-    <div className={`alert alert-${tone}`} role={role ?? (tone === "danger" ? "alert" : "status")}>
-      <div className="alert-body">
-        {title ? <strong className="alert-title">{title}</strong> : null}
-        {children ? <div>{children}</div> : null}
-      </div>
-      {action ? <div className="alert-action">{action}</div> : null}
-    </div>
-  );
 }
 
 /** A person's picture (their profile picture when they have one, see useAvatarUrl), else initials. */
