@@ -1,8 +1,9 @@
 /**
  * Profiles in a real browser: the first visit takes the browser's time zone; the owner changes
  * their name (the sidebar follows) and time zone, uploads a picture and sees it next to their
- * message in chat; a teammate's name in a message opens their profile card (role, local time) and
- * its "Message" button opens the DM with them.
+ * message in chat and in the member list; the Security tab lists this device's session and a wrong
+ * current password is a field error; a teammate's name in a message opens their profile card (role,
+ * local time) and its "Message" button opens the DM with them.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -146,6 +147,22 @@ describe("profiles", () => {
     await row.locator("[data-avatar=picture] img").waitFor(LONG);
     const beaRow = page.getByTestId(`member-${bea.email}`);
     expect(await beaRow.locator("[data-avatar]").first().getAttribute("data-avatar")).toBe("initials");
+    await page.goto(tenantUrl(slug, "/"));
+    await page.getByTestId("composer").waitFor(LONG);
+  });
+
+  it("lists this device's session and refuses a wrong current password on the form", async () => {
+    await page.goto(tenantUrl(slug, "/profile"));
+    await page.getByRole("tab", { name: "Security" }).click();
+    const current = page.locator("[data-testid=session][data-current]");
+    await current.getByText("This device").waitFor(LONG);
+    await page.getByLabel("Current password").fill("not-my-password");
+    await page.getByLabel("New password").fill("a-brand-new-password-1");
+    await page.getByRole("button", { name: "Change password" }).click();
+    // A field error; the page stays (an UNAUTHORIZED answer would send the browser to sign-in).
+    await page.getByText("The current password is incorrect.").first().waitFor(LONG);
+    expect(new URL(page.url()).pathname).toBe("/profile");
+    await screenshot(page, "profile-security");
     await page.goto(tenantUrl(slug, "/"));
     await page.getByTestId("composer").waitFor(LONG);
   });
