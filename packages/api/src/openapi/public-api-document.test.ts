@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { describe, expect, it } from "vitest";
 import { generateTypes, TYPES_FILE } from "./generate-types";
-import { a, raw, useKit } from "./public-api-kit";
+import { a, raw, useKit } from "./test-kit";
 
 /** The public REST API's document: valid OpenAPI 3.1 of the exposed procedures, the committed client types, the reference page. */
 

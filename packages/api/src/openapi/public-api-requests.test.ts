@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { a, api, raw, services, superAdmin, useKit, workspace } from "./public-api-kit";
+import { a, api, raw, services, superAdmin, useKit, workspace } from "./test-kit";
 
 /** The public REST API's requests: input validation and its errors, rate limits and usage metering. */
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { memberOf } from "../testing";
-import { a, api, b, services, storedBodies, useKit, type Workspace } from "./public-api-kit";
+import { a, api, b, services, storedBodies, useKit, type Workspace } from "./test-kit";
 
 /**
- * The public REST API through a client generated from its own document (public-api-kit.ts): what
+ * The public REST API through a client generated from its own document (test-kit.ts): what
  * each key scope may do, authentication and tenant isolation.
  */
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { parseInput } from "../errors";
 import { customPlanInput, suspendReason } from "./inputs";
-import { admin, auditOf, createTenant, platform, rejects, services, txt, useKit } from "./platform-kit";
 import { PlatformService } from "./platform-service";
+import { admin, auditOf, createTenant, platform, rejects, services, txt, useKit } from "./test-kit";
 
 /** What super admins do to a tenant: plan, Custom limits, suspension, deletion and purge, cache, domains. */
 useKit();

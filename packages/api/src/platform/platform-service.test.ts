@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { usagePeriod } from "../limits/usage";
 import { monthlyRevenue, type OverviewCounts, summarizeOverview } from "./overview";
-import { admin, createTenant, platform, rejects, services, setUsage, useKit } from "./platform-kit";
 import { lastMonths, PlatformService } from "./platform-service";
+import { admin, createTenant, platform, rejects, services, setUsage, useKit } from "./test-kit";
 
 /** What super admins read in the admin console: the tenants table, a tenant's detail, the overview, the logs. */
 useKit();

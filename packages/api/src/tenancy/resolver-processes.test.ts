@@ -8,7 +8,7 @@ import { PgPubSub, RedisPubSub } from "../infra/pubsub";
 import { createRedis, redisReady } from "../infra/redis";
 import { TenantService } from "../tenants/tenant-service";
 import type { ResolverStats } from "./resolver";
-import { create, resolverKit, resolverWith } from "./resolver-kit";
+import { create, resolverKit, resolverWith } from "./test-kit";
 
 /** Two processes: invalidations over LISTEN/NOTIFY or Redis pub/sub, and names that arrive without one. */
 

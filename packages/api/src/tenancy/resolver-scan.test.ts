@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LocalPubSub } from "../infra/pubsub";
 import { DEFAULT_KNOWN } from "./known-set";
 import { TenantResolver } from "./resolver";
-import { counting, manualClock, resolverKit } from "./resolver-kit";
+import { counting, manualClock, resolverKit } from "./test-kit";
 
 /** Scans of random hosts against 10,000 tenants: what the set of known names bounds. */
 

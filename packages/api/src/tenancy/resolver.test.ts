@@ -4,7 +4,7 @@ import { LocalPubSub } from "../infra/pubsub";
 import { createRedis } from "../infra/redis";
 import { DEFAULT_KNOWN } from "./known-set";
 import { TenantResolver } from "./resolver";
-import { counting, create, manualClock, resolverKit, resolverWith } from "./resolver-kit";
+import { counting, create, manualClock, resolverKit, resolverWith } from "./test-kit";
 
 /** One process's tenant resolution: the caches, the set of known names, Redis and its failure. */
 
