@@ -275,27 +275,22 @@ describe("message features", () => {
   });
 
   it("opens image attachments in a viewer with previous / next, download, and Escape to close", async () => {
-    const red = await services.attachments.upload(tenant, peer as { id: string }, {
-      channelId: ids.general,
-      fileName: "red.png",
-      contentType: "image/png",
-      bytes: PNG("red"),
-    });
-    const blue = await services.attachments.upload(tenant, peer as { id: string }, {
-      channelId: ids.general,
-      fileName: "blue.png",
-      contentType: "image/png",
-      bytes: PNG("blue"),
-    });
-    await services.chat.send(tenant, peer, {
-      channelId: ids.general,
-      body: "Two colours",
-      attachmentIds: [red.id, blue.id],
-    });
+    // The peer uploads two pictures from the composer (the files live where the web app keeps them).
+    await peerPage.getByTestId("file-input").setInputFiles([
+      { name: "red.png", mimeType: "image/png", buffer: PNG("red") },
+      { name: "blue.png", mimeType: "image/png", buffer: PNG("blue") },
+    ]);
+    await expect.poll(() => peerPage.getByTestId("upload").getByText("ready to send").count(), LONG).toBe(2);
+    await peerPage.getByTestId("composer").fill("Two colours");
+    await peerPage.getByTestId("composer").press("Enter");
     const message = messageWith(ownerPage, "Two colours");
-    await message.getByTestId("image-thumbnail").first().waitFor(LONG);
-    await message.getByRole("button", { name: "View red.png" }).click();
-    const viewer = ownerPage.getByRole("dialog", { name: "red.png" });
+    const thumbs = message.getByTestId("image-thumbnail");
+    await thumbs.nth(1).waitFor(LONG);
+    // (The two uploads ran at once: either may come first.)
+    const first = (await thumbs.first().getAttribute("aria-label"))!.replace(/^View /, "");
+    const other = first === "red.png" ? "blue.png" : "red.png";
+    await thumbs.first().click();
+    const viewer = ownerPage.getByRole("dialog", { name: first });
     await viewer.getByTestId("image-viewer").waitFor(LONG);
     expect(await viewer.getByTestId("image-viewer-position").textContent()).toMatch(/^1 of 2/);
     // The full image is there (decoded, 8 px wide).
@@ -307,14 +302,14 @@ describe("message features", () => {
       LONG,
     );
     await viewer.getByRole("button", { name: "Next image" }).click();
-    const second = ownerPage.getByRole("dialog", { name: "blue.png" });
+    const second = ownerPage.getByRole("dialog", { name: other });
     await second.waitFor();
     expect(await second.getByTestId("image-viewer-position").textContent()).toMatch(/^2 of 2/);
     const download = second.getByRole("link", { name: "Download" });
-    expect(await download.getAttribute("href")).toBe(`/api/attachments/${blue.id}`);
-    expect(await download.getAttribute("download")).toBe("blue.png");
+    expect(await download.getAttribute("href")).toMatch(/^\/api\/attachments\/[0-9a-f-]{36}$/);
+    expect(await download.getAttribute("download")).toBe(other);
     await ownerPage.keyboard.press("ArrowLeft");
-    await ownerPage.getByRole("dialog", { name: "red.png" }).waitFor();
+    await ownerPage.getByRole("dialog", { name: first }).waitFor();
     await screenshot(ownerPage, "features-05-image-viewer");
     await ownerPage.keyboard.press("Escape");
     await ownerPage.getByTestId("image-viewer").waitFor({ state: "detached" });
