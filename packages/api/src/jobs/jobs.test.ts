@@ -178,9 +178,11 @@ describe("two scheduling processes", () => {
       const seen = new Set([await cronOn()]);
       await waitFor(async () => seen.add(await cronOn()).size >= 4);
       expect(await scheduled()).toHaveLength(1);
-      const jobs =
-        await a`select id from pgboss.job where name = 'domains-recheck' and data->>'trigger' = 'schedule'`;
-      expect(jobs).toHaveLength(1);
+      const jobs = await a<{ retry_limit: number; expire_in: string }[]>`
+        select retry_limit, expire_in::text from pgboss.job
+        where name = 'domains-recheck' and data->>'trigger' = 'schedule'`;
+      // One queue job, carrying the catalog's retry policy and expiry.
+      expect(jobs).toEqual([{ retry_limit: 2, expire_in: "01:00:00" }]);
     } finally {
       await one.close();
       await two.close();
@@ -302,6 +304,25 @@ describe("one run of a job at a time", () => {
       expect(await first).toMatchObject({ status: "ok", summary: { purged: 0 } });
       // The lock is free again.
       expect(await b.runHere("tenants-purge", "command line")).toMatchObject({ status: "ok" });
+      // A run where some workspaces failed is partial, with their errors; it can be retried.
+      const partial = new ScheduledJobs({
+        db: services.db,
+        queue: services.jobs.queue,
+        logger: services.log,
+        config: { schedule: false, crons: off },
+        services: () => ({ ...services, retentionDays: 30 }),
+        jobs: [
+          {
+            ...slow,
+            run: async () => ({ summary: { purged: 1 }, errors: [{ tenant: "acme", error: "boom" }] }),
+          },
+        ],
+      });
+      const run = await partial.runHere("tenants-purge", "command line");
+      expect(run).toMatchObject({ status: "partial", errors: [{ tenant: "acme", error: "boom" }] });
+      const [overview] = await partial.overview();
+      expect(overview!.failures.map((f) => f.id)).toContain(run.id);
+      await partial.close();
     } finally {
       release();
       await a.close();
