@@ -112,6 +112,11 @@ describe("Run now from the admin app", () => {
     await services.db
       .admin`update public.tenants set deleted_at = now() - interval '40 days' where id = ${tenant.id}`;
 
+    // A run older than the history's half year, forgotten after the next run.
+    const [old] = await services.db.admin<{ id: string }[]>`
+      insert into public.job_runs (job, trigger, status, started_at)
+      values ('tenants-purge', 'schedule', 'ok', now() - interval '181 days') returning id`;
+
     const { queueJobId } = await admin.call((c) => c.admin.jobs.runNow({ name: "tenants-purge" }));
     const [run] = await finished(services, queueJobId);
     expect(run).toMatchObject({ status: "ok", trigger: "manual", attempt: 1 });
@@ -119,6 +124,7 @@ describe("Run now from the admin app", () => {
     expect((run!.summary as { purged: number }).purged).toBeGreaterThanOrEqual(1);
     const left = await services.db.admin`select 1 from public.tenants where id = ${tenant.id}`;
     expect(left).toHaveLength(0);
+    expect(await services.db.admin`select 1 from public.job_runs where id = ${old!.id}`).toHaveLength(0);
 
     const audit = await services.db.admin<{ actor_email: string; after: { queueJobId: string } }[]>`
       select actor_email, after from public.tenant_audit_logs

@@ -6,6 +6,9 @@ import type { JobResult } from "./catalog";
 export type RunTrigger = "schedule" | "manual" | "retry";
 export type RunStatus = "running" | "ok" | "partial" | "failed" | "skipped";
 
+/** Days a run stays in the history. */
+export const RUN_HISTORY_DAYS = 180;
+
 /** What a queued job carries: why it runs (a scheduled tick carries `{}`: a schedule). */
 export type JobData = { trigger?: RunTrigger; requestedBy?: string; retryOf?: string };
 
@@ -45,6 +48,15 @@ export class JobRuns {
           error: outcome.error ?? null,
         })
         .where(eq(jobRuns.id, id)),
+    );
+  }
+
+  /** Forgets a job's runs that started more than `days` ago (the history is kept for half a year). */
+  prune(job: string, days = RUN_HISTORY_DAYS) {
+    return withPlatformAdmin(this.db, (tx) =>
+      tx
+        .delete(jobRuns)
+        .where(and(eq(jobRuns.job, job), sql`${jobRuns.startedAt} < now() - make_interval(days => ${days})`)),
     );
   }
 

@@ -120,6 +120,9 @@ export class ScheduledJobs {
     } finally {
       this.running.delete(job.name);
       await unlock();
+      await this.runs
+        .prune(job.name)
+        .catch((err) => this.log.warn({ err, job: job.name }, "job: old runs not pruned"));
     }
   }
 
