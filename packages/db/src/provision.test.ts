@@ -36,6 +36,7 @@ describe("provisionTenant", () => {
       "mentions",
       "messages",
       "monthly_active_users",
+      "pins",
       "reactions",
       "read_state",
       "sessions",
