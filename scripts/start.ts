@@ -8,14 +8,17 @@
 //   pause if it keeps dying); SIGTERM/SIGINT drain every worker (its own graceful shutdown: readiness
 //   503, requests finish, usage flushed, pools closed) and exit 0 when all of them did.
 // - It runs as `node --import tsx`, not under the tsx command: tsx's own process relays a signal and,
-//   when its child has not acknowledged it within 30 ms (a busy machine), kills the child outright —
-//   no drain. Here SIGTERM reaches this process itself.
+//   when its child has not acknowledged it within 30 ms (a busy machine), kills the child outright.
+//   Here SIGTERM reaches this process itself.
 import cluster, { type Worker } from "node:cluster";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadEnv } from "@nchat/config";
-import { ROOT } from "./lib/runtime";
+
+// Not from ./lib/runtime: that module loads the embedded PostgreSQL, whose exit hook answers SIGTERM with
+// process.exit(143) — the primary would leave before its workers drained.
+const ROOT = join(import.meta.dirname, "..");
 
 type AppName = "web" | "admin";
 const APPS: Record<AppName, { dir: string }> = {
