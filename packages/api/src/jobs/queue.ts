@@ -1,7 +1,7 @@
 import { QUEUE_SCHEMA, type QueueName } from "@nchat/db";
 import PgBoss from "pg-boss";
 import { AppError } from "../errors";
-import type { Logger } from "../infra/log";
+import { componentLog, type Logger, throttle } from "../infra/log";
 
 /** One job as a handler gets it: its data and where it stands among its tries. */
 export type QueuedJob<T> = { id: string; data: T; retryCount: number; retryLimit: number };
@@ -67,7 +67,10 @@ export class JobQueue {
           }
         : {}),
     });
-    this.boss.on("error", (err) => this.log.warn({ err }, "queue: pg-boss error"));
+    // While PostgreSQL is down every poll fails: at most one line per 10 s, with how many (the
+    // other components' rule for a dependency that is down).
+    const warn = throttle(componentLog(config.log, "queue"));
+    this.boss.on("error", (err) => warn("queue: pg-boss error", err));
   }
 
   /** Registers the handler of a queue (before `start`). */
