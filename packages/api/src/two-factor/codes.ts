@@ -60,7 +60,17 @@ export async function clearSecondFactor(
   await db.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId));
 }
 
-export const wrongCode = () => new AppError("UNAUTHORIZED", "That code is not right. Try the current one.");
+const WRONG_CODE = "That code is not right. Try the current one.";
+
+/** A wrong code at sign-in: the caller is not signed in (401). */
+export const wrongCode = () => new AppError("UNAUTHORIZED", WRONG_CODE);
+
+/**
+ * A wrong code in a form of a signed-in person (confirm, turn off, new recovery codes): a field error,
+ * never 401 — the app takes any UNAUTHORIZED for "your session ended" and signs the person out.
+ */
+export const wrongCodeField = () =>
+  new AppError("VALIDATION_FAILED", WRONG_CODE, { fields: [{ path: "code", message: WRONG_CODE }] });
 
 /**
  * Checks a code of an enabled second factor under the account's code back-off: the attempt is
@@ -123,8 +133,8 @@ export async function checkCode(
   });
 }
 
-/** A failed check as the error the caller answers. */
-export function assertCheck(check: CodeCheck): void {
+/** A failed check as the error the caller answers (`wrong`: the error of a wrong code). */
+export function assertCheck(check: CodeCheck, wrong: () => AppError = wrongCode): void {
   if (check.ok) return;
   if (check.reason === "blocked") {
     const retryAfter = Math.max(1, check.wait);
@@ -136,7 +146,7 @@ export function assertCheck(check: CodeCheck): void {
   }
   if (check.reason === "not_enabled")
     throw new AppError("VALIDATION_FAILED", "Two-factor authentication is not on for this account.");
-  throw wrongCode();
+  throw wrong();
 }
 
 /** The time step a 6-digit code stands for (now ± one step), if it is after `lastStep`; else null. */

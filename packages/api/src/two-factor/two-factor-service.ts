@@ -19,7 +19,7 @@ import {
   replaceRecoveryCodes,
   secretAad,
   TOTP_PARAMS,
-  wrongCode,
+  wrongCodeField,
 } from "./codes";
 import type { CodeInput, DisableInput } from "./inputs";
 
@@ -160,7 +160,7 @@ export class TwoFactorService {
       await auditOwn(db, tenant, user, "user.two_factor_on");
       return replaceRecoveryCodes({ db, t }, userId);
     });
-    if (!recoveryCodes) throw wrongCode();
+    if (!recoveryCodes) throw wrongCodeField();
     // Cached sessions of this user carry "no second factor": look them up again.
     await this.deps.auth.refreshUserSessions(tenant, userId);
     return { recoveryCodes };
@@ -173,9 +173,11 @@ export class TwoFactorService {
       db.select({ passwordHash: t.users.passwordHash }).from(t.users).where(eq(t.users.id, userId)),
     );
     const check = await checkCode(this.deps, tenant, userId, code);
-    assertCheck(check);
+    assertCheck(check, wrongCodeField);
     if (!u?.passwordHash || !(await verifyPassword(u.passwordHash, password)))
-      throw new AppError("UNAUTHORIZED", "The password is incorrect.");
+      throw new AppError("VALIDATION_FAILED", "The password is incorrect.", {
+        fields: [{ path: "password", message: "The password is incorrect." }],
+      });
     await withTenant(this.deps.db, tenant, async (tx) => {
       await clearSecondFactor(tx, userId);
       await auditOwn(tx.db, tenant, user, "user.two_factor_off");
@@ -189,7 +191,7 @@ export class TwoFactorService {
     user: SignedIn,
     { code }: CodeInput,
   ): Promise<{ recoveryCodes: string[] }> {
-    assertCheck(await checkCode(this.deps, tenant, user.id, code));
+    assertCheck(await checkCode(this.deps, tenant, user.id, code), wrongCodeField);
     const recoveryCodes = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       await auditOwn(db, tenant, user, "user.recovery_codes_renewed");
       return replaceRecoveryCodes({ db, t }, user.id);

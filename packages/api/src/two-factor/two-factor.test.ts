@@ -52,9 +52,12 @@ describe("enrolment", () => {
     expect(row?.secret).not.toContain(e.secret);
     expect(Buffer.from(row!.secret!, "base64").toString()).not.toContain(e.secret);
 
+    // A wrong code is the form's field error, not 401: the app would take that for a lost session.
     expect(await rejects(client.call((c) => c.twoFactor.confirm({ code: "000000" })))).toMatchObject({
-      appCode: "UNAUTHORIZED",
+      appCode: "VALIDATION_FAILED",
+      details: { fields: [{ path: "code" }] },
     });
+    expect(await client.call((c) => c.twoFactor.status())).toMatchObject({ pending: true }); // still signed in
     const { recoveryCodes } = await client.call((c) => c.twoFactor.confirm({ code: codeOf(e.secret) }));
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
@@ -83,7 +86,13 @@ describe("enrolment", () => {
       await rejects(
         client.call((c) => c.twoFactor.disable({ password: "wrong-password", code: codeOf(secret) })),
       ),
-    ).toMatchObject({ appCode: "UNAUTHORIZED" });
+    ).toMatchObject({ appCode: "VALIDATION_FAILED", details: { fields: [{ path: "password" }] } });
+    nextStep();
+    expect(
+      await rejects(client.call((c) => c.twoFactor.disable({ password: PASSWORD, code: "000000" }))),
+    ).toMatchObject({ appCode: "VALIDATION_FAILED", details: { fields: [{ path: "code" }] } });
+    expect(await client.call((c) => c.twoFactor.status())).toMatchObject({ enabled: true }); // still signed in, still on
+    await new Promise((r) => setTimeout(r, 1_100)); // the wrong code's back-off (1 s) runs out
     nextStep();
     await client.call((c) => c.twoFactor.disable({ password: PASSWORD, code: codeOf(secret) }));
     expect(await client.call((c) => c.twoFactor.status())).toMatchObject({
