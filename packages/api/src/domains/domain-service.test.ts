@@ -1,7 +1,6 @@
 import { uniqueSlug } from "@nchat/db/testing";
 import { describe, expect, it } from "vitest";
 import { normalizeCustomDomain, verificationRecord } from "./domain-service";
-
 import {
   auditActions,
   BASE,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
-
 import {
   auditActions,
   BASE,

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { hashToken } from "../auth/tokens";
 import { TEST_BASE_DOMAIN } from "../testing";
-
 import {
   accept,
   auditActions,

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { tenantWithOwner as newTenantWithOwner, TestClient } from "../testing";
 import { GUESTS_DISABLED_MESSAGE } from "./rules";
-
 import {
   accept,
   auditActions,
