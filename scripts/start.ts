@@ -112,8 +112,9 @@ async function primary() {
       env.SHUTDOWN_DELAY_MS + env.SHUTDOWN_GRACE_MS + 10_000,
     );
     deadline.unref();
-    cluster.on("exit", (_w, code) => {
-      if (code !== 0) exitCode = 1;
+    cluster.on("exit", (_w, code, signal) => {
+      // A worker still starting has no handler yet and ends by the signal itself: nothing to drain.
+      if (code !== 0 && signal !== "SIGTERM" && signal !== "SIGINT") exitCode = 1;
       if (appOf.size === 0) {
         console.log("[start] stopped");
         process.exit(exitCode);
