@@ -215,7 +215,10 @@ describe("message features", () => {
     await send(peer, ids.side, "unread three");
     await ownerPage.getByTestId("channel-link-side").getByTestId("unread-badge").waitFor(LONG);
     await ownerPage.getByTestId("channel-link-side").click();
-    const line = ownerPage.getByTestId("new-messages-line");
+    // (#random, muted, has a line of its own: look in #side's pane once it is there.)
+    const pane = ownerPage.getByRole("region", { name: "side", exact: true });
+    await messageWith(ownerPage, "unread three").waitFor(LONG);
+    const line = pane.getByTestId("new-messages-line");
     await line.waitFor(LONG);
     const next = await line.evaluate((el) => el.nextElementSibling?.textContent ?? "");
     expect(next).toContain("unread one");
@@ -250,7 +253,7 @@ describe("message features", () => {
     expect(m.id).toBeGreaterThan(0);
   });
 
-  it("completes :shortcodes: into emoji in the composer", async () => {
+  it("completes :shortcodes: into emoji in the composer; the emoji picker searches, for the composer and reactions", async () => {
     const composer = ownerPage.getByTestId("composer");
     await composer.click();
     await composer.pressSequentially("Shipped :tad");
@@ -263,6 +266,24 @@ describe("message features", () => {
     await expect.poll(() => composer.inputValue()).toBe("Shipped 🎉 🚀");
     await composer.press("Enter");
     await messageWith(peerPage, "Shipped 🎉 🚀").waitFor(LONG);
+
+    // The picker: search, pick, and the emoji is in the box.
+    await ownerPage.getByRole("button", { name: "Insert an emoji" }).click();
+    const picker = ownerPage.getByTestId("emoji-picker");
+    await picker.locator('input[type="search"]').fill("rocket");
+    await picker.getByRole("button", { name: "🚀", exact: true }).first().click();
+    await picker.waitFor({ state: "detached" });
+    expect(await composer.inputValue()).toBe("🚀");
+    await composer.fill("");
+
+    // The same picker serves reactions.
+    const peerMessage = messageWith(peerPage, "Shipped 🎉 🚀");
+    await peerMessage.hover();
+    await peerMessage.getByRole("button", { name: "More reactions" }).click();
+    const reactionPicker = peerPage.getByTestId("emoji-picker");
+    await reactionPicker.locator('input[type="search"]').fill("tada");
+    await reactionPicker.getByRole("button", { name: "🎉", exact: true }).first().click();
+    await messageWith(ownerPage, "Shipped 🎉 🚀").getByRole("button", { name: /^🎉 1/ }).waitFor(LONG);
   });
 
   it("renders a fenced code block highlighted", async () => {
