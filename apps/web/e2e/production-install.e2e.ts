@@ -335,7 +335,11 @@ describe("a production install (pnpm start behind Caddy)", () => {
       expect(server.output()).toMatch(
         new RegExp(`web worker ${victim} exited with SIGKILL; starting another`),
       );
-      expect(await healthy(webPort)).toBe(true);
+      expect(await healthy(webPort)).toBe(true); // the other worker serves meanwhile
+      const ready = `ready on http://localhost:${webPort}`;
+      await until("the replacement to serve", () =>
+        server.output().split(ready).length - 1 >= 3 ? true : undefined,
+      );
     });
 
     it("drains every worker on SIGTERM and exits 0", async () => {
