@@ -71,10 +71,11 @@ describe("calling with a key", () => {
     // Admin-only reads are open to it…
     expect(await admin.call((c) => c.audit.list({ limit: 5 }))).toMatchObject({ items: expect.any(Array) });
     // …the owner's powers are not: name and branding, deletion, billing.
+    // One at a time (thunks): a refusal must never be left unawaited.
     for (const call of [
-      admin.call((c) => c.tenant.update({ name: "Via admin key" })),
-      admin.call((c) => c.tenant.delete({ confirmSlug: tenant.slug })),
-      admin.call((c) => c.billing.cancel()),
+      () => admin.call((c) => c.tenant.update({ name: "Via admin key" })),
+      () => admin.call((c) => c.tenant.delete({ confirmSlug: tenant.slug })),
+      () => admin.call((c) => c.billing.cancel()),
     ]) {
       expect(await rejects(call)).toMatchObject({ code: "FORBIDDEN", appCode: "FORBIDDEN" });
     }
