@@ -65,7 +65,7 @@ describe("mail from the app", () => {
     await page.goto(tenantUrl(slug, "/members"));
     await page.getByRole("button", { name: "Invite people" }).click();
     const dialog = page.getByRole("dialog");
-    await dialog.getByLabel("Email address").fill(INVITEE);
+    await dialog.getByLabel("Email address", { exact: true }).fill(INVITEE);
     const sendByEmail = dialog.getByRole("checkbox", { name: /Send the invitation by email/ });
     await expect.poll(() => sendByEmail.isEnabled(), LONG).toBe(true);
     expect(await sendByEmail.isChecked()).toBe(true);

@@ -153,7 +153,7 @@ describe("settings controls", () => {
       const invite = async () => {
         await page.getByRole("button", { name: "Invite people" }).click();
         const dialog = page.getByRole("dialog", { name: "Invite people" });
-        await dialog.getByLabel("Email address").waitFor(LONG);
+        await dialog.getByLabel("Email address", { exact: true }).waitFor(LONG);
         // Focus starts in the first field, not on the header's Close button.
         await expect.poll(() => page.evaluate(() => document.activeElement?.id), LONG).toBe("invite-email");
         const roles = await dialog

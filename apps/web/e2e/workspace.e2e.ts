@@ -87,7 +87,7 @@ describe("a workspace from sign-up to a paid plan", () => {
     await owner.getByRole("heading", { name: "Members", exact: true }).waitFor();
     await owner.getByTestId("users-limit").getByText("1 of 10 users").waitFor(LONG);
     await owner.getByRole("button", { name: "Invite people" }).click();
-    await owner.getByLabel("Email address").fill(MEMBER.email);
+    await owner.getByLabel("Email address", { exact: true }).fill(MEMBER.email);
     await owner.getByRole("button", { name: "Create invitation" }).click();
     const link = owner.getByLabel("Invitation link", { exact: true });
     await link.waitFor(LONG);
