@@ -207,6 +207,7 @@ export async function createServices(
             JOB_RECONCILE_CRON: env.JOB_RECONCILE_CRON,
             JOB_DOMAINS_CRON: env.JOB_DOMAINS_CRON,
             JOB_PURGE_CRON: env.JOB_PURGE_CRON,
+            JOB_MENTIONS_CRON: env.JOB_MENTIONS_CRON,
           },
         },
         services: () => ({ ...services, retentionDays: env.RETENTION_DAYS }),

@@ -184,6 +184,9 @@ export const ENV_SHAPE = {
   JOB_RECONCILE_CRON: cron("30 3 * * *"),
   JOB_DOMAINS_CRON: cron("15 */6 * * *"),
   JOB_PURGE_CRON: cron("45 4 * * *"),
+  JOB_MENTIONS_CRON: cron("*/5 * * * *"),
+  // Minutes a person must have been away before their mentions and DMs are mailed (one digest).
+  MENTION_EMAIL_DELAY_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
 };
 
 /**

@@ -20,6 +20,7 @@ export const SCHEDULED_QUEUE_NAMES = [
   "billing-reconcile",
   "domains-recheck",
   "tenants-purge",
+  "mention-digests",
 ] as const;
 
 /**

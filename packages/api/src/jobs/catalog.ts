@@ -5,6 +5,8 @@ import { and, eq, isNotNull, lte } from "drizzle-orm";
 import { SYSTEM } from "../audit/actor";
 import type { BillingService } from "../billing/billing-service";
 import type { DomainService } from "../domains/domain-service";
+import type { MailService } from "../mail/mail-service";
+import { runMentionDigests } from "../mail/mention-digest";
 import type { TenantService } from "../tenants/tenant-service";
 
 /** What a job's run did: counts for the summary, and the tenants it could not do (a partial run). */
@@ -20,6 +22,8 @@ export type JobDeps = {
   domains: Pick<DomainService, "recheckAll">;
   tenants: Pick<TenantService, "purgeTenant">;
   retentionDays: number;
+  mail: Pick<MailService, "send">;
+  env: Pick<Env, "MENTION_EMAIL_DELAY_MINUTES" | "NODE_ENV" | "NEXT_PUBLIC_BASE_DOMAIN">;
 };
 
 export type JobDefinition = {
@@ -139,6 +143,26 @@ export const JOBS: readonly JobDefinition[] = [
     retryDelaySeconds: 600,
     expireInSeconds: 4 * 60 * 60,
     run: (deps) => purgeAfterRetention(deps),
+  },
+  {
+    name: "mention-digests",
+    title: "Mention emails",
+    description:
+      "Mails one digest to each person away for MENTION_EMAIL_DELAY_MINUTES with unread mentions or direct messages (mention emails on, muted channels left out); each message is mailed once.",
+    cronVar: "JOB_MENTIONS_CRON",
+    retryLimit: 1,
+    retryDelaySeconds: 60,
+    expireInSeconds: 30 * 60,
+    async run(deps) {
+      const proto = deps.env.NODE_ENV === "production" ? "https" : "http";
+      const r = await runMentionDigests({
+        db: deps.db,
+        mail: deps.mail,
+        delayMinutes: deps.env.MENTION_EMAIL_DELAY_MINUTES,
+        tenantUrl: (slug) => `${proto}://${slug}.${deps.env.NEXT_PUBLIC_BASE_DOMAIN}`,
+      });
+      return { summary: { tenants: r.tenants, mailed: r.mailed }, errors: r.errors };
+    },
   },
 ];
 

@@ -72,6 +72,7 @@ describe("the catalog on pg-boss's scheduler", () => {
       "billing-jobs": "5 * * * *",
       "billing-reconcile": "30 3 * * *",
       "domains-recheck": "15 */6 * * *",
+      "mention-digests": "*/5 * * * *",
     });
     const list = await admin.call((c) => c.admin.jobs.list());
     expect(list.map((j) => j.name)).toEqual(JOBS.map((j) => j.name));
@@ -171,6 +172,7 @@ describe("two scheduling processes", () => {
       JOB_BILLING_CRON: "off",
       JOB_RECONCILE_CRON: "off",
       JOB_PURGE_CRON: "off",
+      JOB_MENTIONS_CRON: "off",
     };
     const one = await testServices(env, { cronCheckSeconds: 1 });
     const two = await testServices(env, { cronCheckSeconds: 1 });
@@ -234,6 +236,7 @@ describe("a failing job", () => {
           JOB_RECONCILE_CRON: "off",
           JOB_DOMAINS_CRON: "off",
           JOB_PURGE_CRON: "off",
+          JOB_MENTIONS_CRON: "off",
         },
       },
       services: () => ({ ...services, retentionDays: 30 }),
@@ -289,6 +292,7 @@ describe("one run of a job at a time", () => {
       JOB_RECONCILE_CRON: "off",
       JOB_DOMAINS_CRON: "off",
       JOB_PURGE_CRON: "off",
+      JOB_MENTIONS_CRON: "off",
     };
     // Two instances: two processes, each with its own lock connection.
     const make = () =>

@@ -9,12 +9,21 @@ export type MailData = {
   invitation: { acceptUrl: string; role: string; inviterName: string | null; expiresAt: string };
   password_reset: { resetUrl: string; name: string; expiresInMinutes: number };
   email_verification: { verifyUrl: string; name: string; expiresInHours: number; change: boolean };
+  mention_digest: {
+    name: string;
+    /** The messages listed (at most MENTION_DIGEST_LIMIT), each with its deep link. */
+    items: { channel: string; author: string; excerpt: string; url: string }[];
+    /** How many more there are beyond the list. */
+    more: number;
+    openUrl: string;
+  };
 };
 export type MailKind = keyof MailData;
 export const MAIL_KINDS = [
   "invitation",
   "password_reset",
   "email_verification",
+  "mention_digest",
 ] as const satisfies MailKind[];
 
 /** A mail to send: its kind, recipient and what its template needs. */
@@ -98,6 +107,20 @@ const templates: { [K in MailKind]: (data: MailData[K], brand: MailBrand) => Bod
     action: { label: "Confirm this address", url: d.verifyUrl },
     footer: "If you did not ask for this, you can ignore this mail.",
   }),
+  mention_digest: (d, brand) => {
+    const total = d.items.length + d.more;
+    return {
+      subject: `${total} new ${total === 1 ? "message" : "messages"} for you in ${brand.workspaceName}`,
+      lines: [
+        `Hello ${d.name},`,
+        `while you were away you were mentioned or sent a direct message in ${brand.workspaceName}:`,
+        ...d.items.map((i) => `${i.channel} · ${i.author}: ${i.excerpt} — ${i.url}`),
+        ...(d.more > 0 ? [`and ${d.more} more.`] : []),
+      ],
+      action: { label: `Open ${appName(brand)}`, url: d.openUrl },
+      footer: "You get this mail because mention emails are on in your profile; turn them off there.",
+    };
+  },
 };
 
 /** Subject, plain text and HTML of a mail, in the workspace's branding. */

@@ -80,6 +80,10 @@ export function tenantTables(schemaName: string) {
       avatarKey: text("avatar_key"),
       avatarThumbKey: text("avatar_thumb_key"),
       avatarKeyVersion: integer("avatar_key_version"),
+      /** "Email me about mentions and DMs when I'm away" (on by default). */
+      mentionEmails: boolean("mention_emails").notNull().default(true),
+      /** Newest message the last mention digest covered (null: none sent yet); nothing older is mailed again. */
+      mentionDigestAt: ts("mention_digest_at"),
       createdAt: ts("created_at").notNull().defaultNow(),
       updatedAt: ts("updated_at").notNull().defaultNow(),
     },
