@@ -5,16 +5,17 @@ import { AVATAR_MAX_BYTES } from "@nchat/protocol/profile";
 import { eq, sql } from "drizzle-orm";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { servicesWithTempFiles } from "../attachments/testkit";
 import { generalId, person, rejects, type Workspace, workspace } from "../chat/test-kit";
 import type { Services } from "../server";
 import { TestClient } from "../testing";
-import { fetchAvatar, picture, servicesWithTempBlobs, uploadAvatar } from "./testkit";
+import { fetchAvatar, picture, uploadAvatar } from "./testkit";
 
 let services: Services;
 let root: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => {
-  ({ services, root, cleanup } = await servicesWithTempBlobs());
+  ({ services, root, cleanup } = await servicesWithTempFiles());
 });
 afterAll(() => cleanup());
 

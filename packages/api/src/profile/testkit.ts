@@ -1,28 +1,8 @@
-// Helpers for the profile tests (not used by the product).
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import sharp from "sharp";
-import { LocalDiskBlobStore } from "../attachments/blob-store";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { avatarRoute, uploadAvatarRoute } from "../rest/avatars";
 import type { Services } from "../server";
-import { type TestClient, testServices } from "../testing";
-
-/** Test services whose pictures go to a fresh temporary directory. */
-export async function servicesWithTempBlobs() {
-  const services = await testServices();
-  const root = await mkdtemp(join(tmpdir(), "nchat-avatars-"));
-  services.blobs = new LocalDiskBlobStore(root);
-  return {
-    services,
-    root,
-    async cleanup() {
-      await services.close();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
+import type { TestClient } from "../testing";
 
 /** A real image: a `width`×`height` gradient-free colour block, as PNG or JPEG (with EXIF if asked). */
 export async function picture(
