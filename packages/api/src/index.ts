@@ -70,6 +70,7 @@ export * from "./rest/respond";
 export * from "./rest/tenants";
 export * from "./rest/tenants-public";
 export { TLS_ASK_POLICY, tlsAsk } from "./rest/tls-ask";
+export { unsubscribeRoute } from "./rest/unsubscribe";
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from "./root";
 export { appServices, createServices, databaseConfig, type Services } from "./server";
 export * from "./tenancy/adopt";

@@ -1,5 +1,5 @@
 import type { Env } from "@nchat/config";
-import { type Database, type ScheduledQueueName, withPlatformAdmin } from "@nchat/db";
+import { type Database, type MasterKey, type ScheduledQueueName, withPlatformAdmin } from "@nchat/db";
 import { tenants } from "@nchat/db/public";
 import { and, eq, isNotNull, lte } from "drizzle-orm";
 import { SYSTEM } from "../audit/actor";
@@ -7,6 +7,7 @@ import type { BillingService } from "../billing/billing-service";
 import type { DomainService } from "../domains/domain-service";
 import type { MailService } from "../mail/mail-service";
 import { runMentionDigests } from "../mail/mention-digest";
+import { unsubscribeKey } from "../mail/unsubscribe";
 import type { TenantService } from "../tenants/tenant-service";
 
 /** What a job's run did: counts for the summary, and the tenants it could not do (a partial run). */
@@ -23,6 +24,7 @@ export type JobDeps = {
   tenants: Pick<TenantService, "purgeTenant">;
   retentionDays: number;
   mail: Pick<MailService, "send">;
+  masterKey: MasterKey;
   env: Pick<Env, "MENTION_EMAIL_DELAY_MINUTES" | "NODE_ENV" | "NEXT_PUBLIC_BASE_DOMAIN">;
 };
 
@@ -160,6 +162,7 @@ export const JOBS: readonly JobDefinition[] = [
         mail: deps.mail,
         delayMinutes: deps.env.MENTION_EMAIL_DELAY_MINUTES,
         tenantUrl: (slug) => `${proto}://${slug}.${deps.env.NEXT_PUBLIC_BASE_DOMAIN}`,
+        unsubscribeKey: unsubscribeKey(deps.masterKey),
       });
       return { summary: { tenants: r.tenants, mailed: r.mailed }, errors: r.errors };
     },

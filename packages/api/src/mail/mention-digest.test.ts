@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mentionToken } from "../chat/mentions";
 import { generalId, type Person, person, type Workspace, workspace } from "../chat/test-kit";
 import { jobByName } from "../jobs/catalog";
+import { unsubscribeRoute } from "../rest/unsubscribe";
 import type { Services } from "../server";
-import { testServices } from "../testing";
+import { randomIp, testServices } from "../testing";
 import { digestTenant, type MentionDigestDeps, runMentionDigests } from "./mention-digest";
-import { ownDatabase, TestSmtp } from "./test-kit";
+import { linkIn, ownDatabase, TestSmtp } from "./test-kit";
+import { unsubscribeKey } from "./unsubscribe";
 
 let smtp: TestSmtp;
 let services: Services;
@@ -27,6 +29,7 @@ beforeAll(async () => {
     mail: services.mail,
     delayMinutes: 10,
     tenantUrl: (slug) => `http://${slug}.nchat.test`,
+    unsubscribeKey: unsubscribeKey(services.masterKey),
   };
 });
 afterAll(async () => {
@@ -160,5 +163,69 @@ describe("mention digests", () => {
     expect(b.text).not.toContain("secret of one");
     expect(b.text).not.toContain("not for two");
     expect((await runMentionDigests(deps)).mailed).toBe(0);
+  });
+
+  it("carry an unsubscribe link: GET only asks, POST turns mention emails off; other tokens are refused", async () => {
+    const { ws, ann, send } = await setup("dgun");
+    const other = await setup("dgunx");
+    await seen(ws, ann, 30);
+    await send(`${mentionToken(ann.user)} ping`);
+    expect(await digestTenant(deps, at(ws))).toBe(1);
+    const mail = await smtp.waitFor(ann.user.email);
+    const link = linkIn(mail, `http://${ws.slug}.nchat.test/api/unsubscribe?t=`);
+    // The raw header lines (mailparser folds List-* headers into one parsed "list" header).
+    expect(mail.headerLines.find((h) => h.key === "list-unsubscribe")?.line.replace(/\r?\n\s+/g, " ")).toBe(
+      `List-Unsubscribe: <${link}>`,
+    );
+    expect(mail.headerLines.find((h) => h.key === "list-unsubscribe-post")?.line).toBe(
+      "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+    );
+    expect(mail.html).toContain("Turn off these emails");
+
+    const call = (method: string, url: string) =>
+      unsubscribeRoute(
+        services,
+        new Request(url, {
+          method,
+          headers: { host: new URL(url).host, "x-nchat-client-address": randomIp() },
+        }),
+      );
+    const prefOf = async (w: Workspace, p: Person) => {
+      const a = services.db.admin;
+      const [row] = await a<
+        { on: boolean }[]
+      >`select mention_emails as on from ${a(w.tenant.schemaName)}.users
+        where id = ${p.user.id}`;
+      return row!.on;
+    };
+    const token = new URL(link).searchParams.get("t")!;
+
+    // Opening the link (as a mail scanner would) changes nothing.
+    const shown = await call("GET", link);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).toContain('<form method="post">');
+    expect(await prefOf(ws, ann)).toBe(true);
+
+    // Tampered, or used at another workspace's address (same user id format): refused.
+    const tampered = `${token.slice(0, -2)}${token.endsWith("AA") ? "BB" : "AA"}`;
+    for (const url of [
+      `http://${ws.slug}.nchat.test/api/unsubscribe?t=${tampered}`,
+      `http://${ws.slug}.nchat.test/api/unsubscribe?t=${other.ann.user.id}.${token.split(".")[1]}`,
+      `http://${other.ws.slug}.nchat.test/api/unsubscribe?t=${token}`,
+      `http://${ws.slug}.nchat.test/api/unsubscribe`,
+    ]) {
+      const res = await call("POST", url);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    }
+    expect(await prefOf(ws, ann)).toBe(true);
+    expect(await prefOf(other.ws, other.ann)).toBe(true);
+
+    const done = await call("POST", link);
+    expect(done.status).toBe(200);
+    expect(await prefOf(ws, ann)).toBe(false);
+    // Off: no more digests.
+    await send(`${mentionToken(ann.user)} after unsubscribing`);
+    expect(await digestTenant(deps, at(ws))).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { type Database, type TenantRef, withPlatformAdmin, withTenant } from "@n
 import { tenants } from "@nchat/db/public";
 import { inArray, sql } from "drizzle-orm";
 import type { MailService } from "./mail-service";
+import { unsubscribeToken } from "./unsubscribe";
 
 /** At most this many messages are listed in one digest ("and N more" for the rest). */
 export const MENTION_DIGEST_LIMIT = 20;
@@ -13,6 +14,8 @@ export type MentionDigestDeps = {
   delayMinutes: number;
   /** The workspace's own address (`https://acme.example.com`): the digest's links start with it. */
   tenantUrl: (slug: string) => string;
+  /** The key of unsubscribe links (unsubscribeKey of the master key). */
+  unsubscribeKey: Buffer;
 };
 
 export type MentionDigestReport = {
@@ -94,6 +97,7 @@ export async function digestTenant(
           })),
           more: Math.max(0, total - items.length),
           openUrl: `${base}/`,
+          unsubscribeUrl: `${base}/api/unsubscribe?t=${unsubscribeToken(deps.unsubscribeKey, "mention-emails", tenant.id, user.id)}`,
         },
       });
       // Everything up to now that qualified is covered: listed, or counted in "and N more".

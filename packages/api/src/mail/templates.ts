@@ -16,6 +16,8 @@ export type MailData = {
     /** How many more there are beyond the list. */
     more: number;
     openUrl: string;
+    /** Turns mention emails off without signing in (a signed link; also the List-Unsubscribe header). */
+    unsubscribeUrl: string;
   };
 };
 export type MailKind = keyof MailData;
@@ -32,7 +34,13 @@ export type MailRequest = { [K in MailKind]: { kind: K; to: string; data: MailDa
 /** The workspace a mail speaks for: its name and, from its settings, the app name and logo. */
 export type MailBrand = { workspaceName: string; branding: TenantBranding };
 
-export type RenderedMail = { subject: string; text: string; html: string };
+export type RenderedMail = {
+  subject: string;
+  text: string;
+  html: string;
+  /** Extra headers (List-Unsubscribe). */
+  headers?: Record<string, string>;
+};
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -48,7 +56,15 @@ const logoUrl = (brand: MailBrand) => {
 const colour = (brand: MailBrand) =>
   /^#[0-9a-f]{3,8}$/i.test(brand.branding.primaryColor ?? "") ? brand.branding.primaryColor! : "#4f46e5";
 
-type Body = { subject: string; lines: string[]; action: { label: string; url: string }; footer: string };
+type Body = {
+  subject: string;
+  lines: string[];
+  action: { label: string; url: string };
+  footer: string;
+  /** A link under the footer (unsubscribe), and the mail's extra headers. */
+  footerLink?: { label: string; url: string };
+  headers?: Record<string, string>;
+};
 
 /** The one layout of every mail: the same words as plain text and as simple HTML. */
 function layout(brand: MailBrand, body: Body): RenderedMail {
@@ -61,6 +77,7 @@ function layout(brand: MailBrand, body: Body): RenderedMail {
     `${body.action.label}: ${body.action.url}`,
     "",
     body.footer,
+    ...(body.footerLink ? [`${body.footerLink.label}: ${body.footerLink.url}`] : []),
   ].join("\n");
   const logo = logoUrl(brand);
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#111;max-width:560px;margin:0 auto;padding:24px">
@@ -69,8 +86,9 @@ ${body.lines.map((l) => `<p>${esc(l)}</p>`).join("\n")}
 <p><a href="${esc(body.action.url)}" style="display:inline-block;background:${colour(brand)};color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">${esc(body.action.label)}</a></p>
 <p style="font-size:13px;color:#555">Or open this link: <a href="${esc(body.action.url)}">${esc(body.action.url)}</a></p>
 <p style="font-size:13px;color:#555">${esc(body.footer)}</p>
+${body.footerLink ? `<p style="font-size:13px"><a href="${esc(body.footerLink.url)}">${esc(body.footerLink.label)}</a></p>` : ""}
 </body></html>`;
-  return { subject: body.subject, text, html };
+  return { subject: body.subject, text, html, ...(body.headers ? { headers: body.headers } : {}) };
 }
 
 const templates: { [K in MailKind]: (data: MailData[K], brand: MailBrand) => Body } = {
@@ -118,7 +136,12 @@ const templates: { [K in MailKind]: (data: MailData[K], brand: MailBrand) => Bod
         ...(d.more > 0 ? [`and ${d.more} more.`] : []),
       ],
       action: { label: `Open ${appName(brand)}`, url: d.openUrl },
-      footer: "You get this mail because mention emails are on in your profile; turn them off there.",
+      footer: "You get this mail because mention emails are on in your profile.",
+      footerLink: { label: "Turn off these emails", url: d.unsubscribeUrl },
+      headers: {
+        "List-Unsubscribe": `<${d.unsubscribeUrl}>`,
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      },
     };
   },
 };
