@@ -44,10 +44,12 @@ export const timeZone = z
     return canonical;
   });
 
-/** Name and time zone, each optional: only what is sent changes. */
+/** Name, time zone and mention emails, each optional: only what is sent changes. */
 export const updateProfileInput = z.object({
   name: displayName.optional(),
   timeZone: timeZone.optional(),
+  /** "Email me about mentions and DMs when I'm away". */
+  mentionEmails: z.boolean().optional(),
 });
 export type UpdateProfileInput = z.output<typeof updateProfileInput>;
 

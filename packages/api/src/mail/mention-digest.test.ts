@@ -126,8 +126,10 @@ describe("mention digests", () => {
     await seen(ws, bob, 30);
     await seen(ws, cid, 30);
     await seen(ws, dan, 30);
-    const a = services.db.admin;
-    await a`update ${a(ws.tenant.schemaName)}.users set mention_emails = false where id = ${bob.user.id}`;
+    // Bob turns them off on his profile (and the profile shows it).
+    expect((await bob.client.call((c) => c.profile.me())).mentionEmails).toBe(true);
+    const off = await bob.client.call((c) => c.profile.update({ mentionEmails: false }));
+    expect(off.mentionEmails).toBe(false);
     await cid.client.call((c) => c.chat.setNotificationSettings({ channelId: general, muted: true }));
     const m = await send(`${[ann, bob, cid, dan].map((p) => mentionToken(p.user)).join(" ")} hello`);
     await dan.client.call((c) => c.chat.markRead({ channelId: general, messageId: m.id }));

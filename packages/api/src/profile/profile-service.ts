@@ -20,6 +20,8 @@ export type ProfileView = {
   timeZone: string | null;
   /** Where members fetch the picture (`&size=thumb` for 64 px); null: initials. */
   avatarUrl: string | null;
+  /** Mention digests by mail while away (on by default; the mail's unsubscribe link turns it off). */
+  mentionEmails: boolean;
 };
 
 /** What anyone in the workspace sees of a person (the profile card). */
@@ -76,6 +78,7 @@ export class ProfileService {
           role: t.users.role,
           timeZone: t.users.timeZone,
           avatarUrl: t.users.avatarUrl,
+          mentionEmails: t.users.mentionEmails,
         })
         .from(t.users)
         .where(and(eq(t.users.id, userId), isNull(t.users.deactivatedAt)));
@@ -95,7 +98,7 @@ export class ProfileService {
       tenant,
       async ({ db, t }) => {
         const [before] = await db
-          .select({ name: t.users.name, timeZone: t.users.timeZone })
+          .select({ name: t.users.name, timeZone: t.users.timeZone, mentionEmails: t.users.mentionEmails })
           .from(t.users)
           .where(and(eq(t.users.id, user.id), isNull(t.users.deactivatedAt)))
           .for("update");
@@ -103,10 +106,14 @@ export class ProfileService {
         const name = input.name !== undefined && input.name !== before.name ? input.name : undefined;
         const timeZone =
           input.timeZone !== undefined && input.timeZone !== before.timeZone ? input.timeZone : undefined;
-        if (name === undefined && timeZone === undefined) return false;
+        const mentionEmails =
+          input.mentionEmails !== undefined && input.mentionEmails !== before.mentionEmails
+            ? input.mentionEmails
+            : undefined;
+        if (name === undefined && timeZone === undefined && mentionEmails === undefined) return false;
         await db
           .update(t.users)
-          .set({ name, timeZone, updatedAt: new Date() })
+          .set({ name, timeZone, mentionEmails, updatedAt: new Date() })
           .where(eq(t.users.id, user.id));
         if (name !== undefined)
           await audit(db, tenant.id, user, {

@@ -10,6 +10,7 @@ import { LocalTime } from "@/components/profile-card";
 import { browserTimeZone } from "@/components/time-zone-default";
 import { Alert, Avatar, Button, describedBy, Field } from "@/components/ui";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
+import { MentionEmailsForm } from "./mention-emails-form";
 
 type Profile = RouterOutputs["profile"]["me"];
 
@@ -26,6 +27,10 @@ export function DetailsSection({ profile }: { profile: Profile }) {
         <NameForm profile={profile} />
         <EmailForm profile={profile} />
         <TimeZoneForm profile={profile} />
+      </section>
+      <section className="card stack" aria-labelledby="email-notifications-heading">
+        <h2 id="email-notifications-heading">Email notifications</h2>
+        <MentionEmailsForm profile={profile} />
       </section>
     </div>
   );
