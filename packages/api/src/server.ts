@@ -208,6 +208,7 @@ export async function createServices(
             JOB_DOMAINS_CRON: env.JOB_DOMAINS_CRON,
             JOB_PURGE_CRON: env.JOB_PURGE_CRON,
             JOB_MENTIONS_CRON: env.JOB_MENTIONS_CRON,
+            JOB_BILLING_NOTICES_CRON: env.JOB_BILLING_NOTICES_CRON,
           },
         },
         services: () => ({ ...services, retentionDays: env.RETENTION_DAYS }),

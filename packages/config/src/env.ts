@@ -185,6 +185,7 @@ export const ENV_SHAPE = {
   JOB_DOMAINS_CRON: cron("15 */6 * * *"),
   JOB_PURGE_CRON: cron("45 4 * * *"),
   JOB_MENTIONS_CRON: cron("*/5 * * * *"),
+  JOB_BILLING_NOTICES_CRON: cron("20 * * * *"),
   // Minutes a person must have been away before their mentions and DMs are mailed (one digest).
   MENTION_EMAIL_DELAY_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
 };

@@ -21,6 +21,7 @@ export const SCHEDULED_QUEUE_NAMES = [
   "domains-recheck",
   "tenants-purge",
   "mention-digests",
+  "billing-notices",
 ] as const;
 
 /**

@@ -5,6 +5,7 @@ import { and, eq, isNotNull, lte } from "drizzle-orm";
 import { SYSTEM } from "../audit/actor";
 import type { BillingService } from "../billing/billing-service";
 import type { DomainService } from "../domains/domain-service";
+import { runBillingNotices } from "../mail/billing-notices";
 import type { MailService } from "../mail/mail-service";
 import { runMentionDigests } from "../mail/mention-digest";
 import { unsubscribeKey } from "../mail/unsubscribe";
@@ -156,18 +157,35 @@ export const JOBS: readonly JobDefinition[] = [
     retryDelaySeconds: 60,
     expireInSeconds: 30 * 60,
     async run(deps) {
-      const proto = deps.env.NODE_ENV === "production" ? "https" : "http";
       const r = await runMentionDigests({
         db: deps.db,
         mail: deps.mail,
         delayMinutes: deps.env.MENTION_EMAIL_DELAY_MINUTES,
-        tenantUrl: (slug) => `${proto}://${slug}.${deps.env.NEXT_PUBLIC_BASE_DOMAIN}`,
+        tenantUrl: tenantUrl(deps),
         unsubscribeKey: unsubscribeKey(deps.masterKey),
       });
       return { summary: { tenants: r.tenants, mailed: r.mailed }, errors: r.errors };
     },
   },
+  {
+    name: "billing-notices",
+    title: "Billing notices",
+    description:
+      "Mails workspace owners when their trial ends within 3 days (once per trial) and when a payment failed or the workspace is past due (once per failure).",
+    cronVar: "JOB_BILLING_NOTICES_CRON",
+    retryLimit: 2,
+    retryDelaySeconds: 120,
+    expireInSeconds: 30 * 60,
+    async run(deps) {
+      const r = await runBillingNotices({ db: deps.db, mail: deps.mail, tenantUrl: tenantUrl(deps) });
+      return { summary: { trialEnding: r.trialEnding, paymentFailed: r.paymentFailed }, errors: r.errors };
+    },
+  },
 ];
+
+/** A workspace's own address, for links in mail sent by jobs (no request to take the host from). */
+const tenantUrl = (deps: JobDeps) => (slug: string) =>
+  `${deps.env.NODE_ENV === "production" ? "https" : "http"}://${slug}.${deps.env.NEXT_PUBLIC_BASE_DOMAIN}`;
 
 export function jobByName(name: string): JobDefinition | undefined {
   return JOBS.find((j) => j.name === name);

@@ -73,6 +73,7 @@ describe("the catalog on pg-boss's scheduler", () => {
       "billing-reconcile": "30 3 * * *",
       "domains-recheck": "15 */6 * * *",
       "mention-digests": "*/5 * * * *",
+      "billing-notices": "20 * * * *",
     });
     const list = await admin.call((c) => c.admin.jobs.list());
     expect(list.map((j) => j.name)).toEqual(JOBS.map((j) => j.name));
@@ -173,6 +174,7 @@ describe("two scheduling processes", () => {
       JOB_RECONCILE_CRON: "off",
       JOB_PURGE_CRON: "off",
       JOB_MENTIONS_CRON: "off",
+      JOB_BILLING_NOTICES_CRON: "off",
     };
     const one = await testServices(env, { cronCheckSeconds: 1 });
     const two = await testServices(env, { cronCheckSeconds: 1 });
@@ -237,6 +239,7 @@ describe("a failing job", () => {
           JOB_DOMAINS_CRON: "off",
           JOB_PURGE_CRON: "off",
           JOB_MENTIONS_CRON: "off",
+          JOB_BILLING_NOTICES_CRON: "off",
         },
       },
       services: () => ({ ...services, retentionDays: 30 }),
@@ -293,6 +296,7 @@ describe("one run of a job at a time", () => {
       JOB_DOMAINS_CRON: "off",
       JOB_PURGE_CRON: "off",
       JOB_MENTIONS_CRON: "off",
+      JOB_BILLING_NOTICES_CRON: "off",
     };
     // Two instances: two processes, each with its own lock connection.
     const make = () =>

@@ -23,6 +23,7 @@ beforeAll(async () => {
     QUEUE_WORKER: "true",
     QUEUE_POLL_SECONDS: "0.5",
     JOB_MENTIONS_CRON: "off",
+    JOB_BILLING_NOTICES_CRON: "off",
   });
   deps = {
     db: services.db,

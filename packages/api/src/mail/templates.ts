@@ -19,6 +19,9 @@ export type MailData = {
     /** Turns mention emails off without signing in (a signed link; also the List-Unsubscribe header). */
     unsubscribeUrl: string;
   };
+  trial_ending: { name: string; endsAt: string; billingUrl: string };
+  /** `amount` in the smallest unit of the currency (cents), when known. */
+  payment_failed: { name: string; amount: number | null; billingUrl: string };
 };
 export type MailKind = keyof MailData;
 export const MAIL_KINDS = [
@@ -26,6 +29,8 @@ export const MAIL_KINDS = [
   "password_reset",
   "email_verification",
   "mention_digest",
+  "trial_ending",
+  "payment_failed",
 ] as const satisfies MailKind[];
 
 /** A mail to send: its kind, recipient and what its template needs. */
@@ -144,6 +149,28 @@ const templates: { [K in MailKind]: (data: MailData[K], brand: MailBrand) => Bod
       },
     };
   },
+  trial_ending: (d, brand) => ({
+    subject: `The trial of ${brand.workspaceName} ends soon`,
+    lines: [
+      `Hello ${d.name},`,
+      `the trial of ${brand.workspaceName} ends on ${new Date(d.endsAt).toUTCString()}.`,
+      "Choose a plan before then to keep everything as it is.",
+    ],
+    action: { label: "Choose a plan", url: d.billingUrl },
+    footer: "You get this mail as the owner of the workspace.",
+  }),
+  payment_failed: (d, brand) => ({
+    subject: `A payment for ${brand.workspaceName} failed`,
+    lines: [
+      `Hello ${d.name},`,
+      d.amount !== null
+        ? `we could not collect the latest payment (${(d.amount / 100).toFixed(2)}) for ${brand.workspaceName}.`
+        : `we could not collect the latest payment for ${brand.workspaceName}.`,
+      "Please update the payment method to keep the workspace running.",
+    ],
+    action: { label: "Update billing", url: d.billingUrl },
+    footer: "You get this mail as the owner of the workspace.",
+  }),
 };
 
 /** Subject, plain text and HTML of a mail, in the workspace's branding. */
