@@ -64,6 +64,8 @@ export async function createContext(opts: CreateContextOptions) {
     app: opts.app,
     tenant: tenant ?? null,
     meta: requestMeta(headers),
+    /** Rate-limit decisions of this HTTP request by caller: a tRPC batch is one request. */
+    rateDecisions: new Map<string, Promise<void>>(),
   };
 }
 
@@ -214,13 +216,21 @@ const onTenantHost = publicProcedure.use(({ ctx, type, meta, next }) => {
  * users (and API keys) spend their per-user share, then the tenant's per-minute and per-hour quota.
  */
 async function limitRequest(
-  ctx: Pick<Context, "services" | "resHeaders" | "meta"> & { tenant: ResolvedTenant },
+  ctx: Pick<Context, "services" | "resHeaders" | "meta" | "rateDecisions"> & { tenant: ResolvedTenant },
   userId: string | null,
 ) {
-  await enforceRateLimit(
-    ctx,
-    userId ? memberChecks(ctx.tenant, userId) : anonymousChecks(ctx.tenant.id, ctx.meta.ip),
-  );
+  // One decision per HTTP request and caller: the calls of a batch (a page asks for several things
+  // at once) share it, as they share the request.
+  const key = userId ?? "anonymous";
+  let decision = ctx.rateDecisions.get(key);
+  if (!decision) {
+    decision = enforceRateLimit(
+      ctx,
+      userId ? memberChecks(ctx.tenant, userId) : anonymousChecks(ctx.tenant.id, ctx.meta.ip),
+    );
+    ctx.rateDecisions.set(key, decision);
+  }
+  await decision;
 }
 
 /**

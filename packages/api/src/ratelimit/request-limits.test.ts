@@ -82,6 +82,29 @@ describe("members", () => {
   });
 });
 
+describe("a tRPC batch", () => {
+  it("is one request: its calls share one decision (a page asks for several things at once)", async () => {
+    const ws = await workspace(services, "rl-batch");
+    const member = await person(services, ws);
+    const share = Math.ceil(60 * USER_SHARE);
+    const single = await statuses(share - 1, () => member.client.http("chat.channels"));
+    expect(ok(single)).toBe(share - 1);
+    // Five calls in one HTTP request spend the last unit of the share together…
+    const batch = await member.client.http(
+      "chat.channels,chat.unreadCounts,members.list,ui.features,auth.me?batch=1",
+    );
+    expect(batch.status).toBe(200);
+    const results = (await batch.json()) as { error?: unknown }[];
+    expect(results).toHaveLength(5);
+    expect(results.filter((r) => r.error)).toEqual([]);
+    // …so the next request is the one over it — and all calls of a batch over it are refused alike.
+    expect((await member.client.http("chat.channels")).status).toBe(429);
+    const refused = await member.client.http("chat.channels,chat.unreadCounts?batch=1");
+    const answers = (await refused.json()) as { error?: { json?: { data?: { appCode?: string } } } }[];
+    expect(answers.map((a) => a.error?.json?.data?.appCode)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+  });
+});
+
 describe("addressBucket", () => {
   it("counts IPv6 by its /64 and IPv4-mapped addresses as IPv4", () => {
     expect(addressBucket("2001:db8:1:2:aaaa::1")).toBe(addressBucket("2001:db8:1:2:ffff:1:2:3"));
