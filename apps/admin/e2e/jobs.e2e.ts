@@ -70,7 +70,7 @@ describe("Jobs page", () => {
     const row = page.getByTestId("job-domains-recheck");
     const before = (await row.getAttribute("data-last-run")) ?? "";
     await row.getByRole("button", { name: "Run Domain re-verification now" }).click();
-    await page.getByText("Run queued").waitFor();
+    await page.getByText("Run queued", { exact: true }).waitFor();
     await page
       .locator(
         `tr[data-testid="job-domains-recheck"]:not([data-last-run="${before}"]):not([data-last-run=""])`,

@@ -59,6 +59,7 @@ describe("two-factor authentication", () => {
     const owner = await ctx.newPage();
     await signIn(owner, slug, OWNER);
     await owner.goto(tenantUrl(slug, "/profile"));
+    await owner.getByRole("tab", { name: "Security" }).click();
     const section = owner.locator("section", {
       has: owner.getByRole("heading", { name: "Two-factor authentication" }),
     });
@@ -84,6 +85,7 @@ describe("two-factor authentication", () => {
 
     // Turned off with the password and a recovery code: the password alone signs in again.
     await owner.goto(tenantUrl(slug, "/profile"));
+    await owner.getByRole("tab", { name: "Security" }).click();
     await section.getByLabel("Your password").fill(OWNER.password);
     await section.getByLabel("Code to turn off").fill(recovery);
     await section.getByRole("button", { name: "Turn off two-factor authentication" }).click();
