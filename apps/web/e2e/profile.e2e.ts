@@ -7,6 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unsubscribeKey, unsubscribeToken } from "../../../packages/api/src/mail/unsubscribe";
 import {
   addMember,
   createWorkspace,
@@ -163,6 +164,61 @@ describe("profiles", () => {
     await page.getByText("The current password is incorrect.").first().waitFor(LONG);
     expect(new URL(page.url()).pathname).toBe("/profile");
     await screenshot(page, "profile-security");
+    await page.goto(tenantUrl(slug, "/"));
+    await page.getByTestId("composer").waitFor(LONG);
+  });
+
+  it("turns mention emails off and on with the Profile checkbox, and off with the mail's unsubscribe link", async () => {
+    const stored = async () => {
+      const services = await harnessServices();
+      try {
+        const sql = services.db.admin;
+        const [row] = await sql<{ on: boolean }[]>`
+          select mention_emails as on from ${sql(schema)}.users where id = ${ownerId}`;
+        return row!.on;
+      } finally {
+        await services.close();
+      }
+    };
+    await page.goto(tenantUrl(slug, "/profile"));
+    const box = page.getByLabel("Email me about mentions and DMs when I'm away");
+    await box.waitFor(LONG);
+    expect(await box.isChecked()).toBe(true);
+    await box.uncheck();
+    await until(async () => !(await stored()), "mention emails off");
+    await page.reload();
+    await box.waitFor(LONG);
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    await until(stored, "mention emails on");
+    await screenshot(page, "profile-mention-emails");
+
+    // The link of a digest, opened without signing in: a confirm page; the button turns them off.
+    const services = await harnessServices();
+    let token = "";
+    try {
+      const [t] = await services.db.admin<
+        { id: string }[]
+      >`select id from public.tenants where slug = ${slug}`;
+      token = unsubscribeToken(unsubscribeKey(services.masterKey), "mention-emails", t!.id, ownerId);
+    } finally {
+      await services.close();
+    }
+    const visitor = await newUserContext(browser);
+    try {
+      const link = await visitor.newPage();
+      await link.goto(tenantUrl(slug, `/api/unsubscribe?t=${token}`));
+      await link.getByRole("heading", { name: "Stop mention emails?" }).waitFor(LONG);
+      expect(await stored()).toBe(true);
+      await link.getByRole("button", { name: "Turn off mention emails" }).click();
+      await link.getByRole("heading", { name: "Mention emails are off" }).waitFor(LONG);
+      expect(await stored()).toBe(false);
+    } finally {
+      await visitor.close();
+    }
+    await page.reload();
+    await box.waitFor(LONG);
+    expect(await box.isChecked()).toBe(false);
     await page.goto(tenantUrl(slug, "/"));
     await page.getByTestId("composer").waitFor(LONG);
   });

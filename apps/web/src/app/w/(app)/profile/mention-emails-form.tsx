@@ -2,6 +2,7 @@
 
 import { errorMessage } from "@nchat/ui/errors";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Alert } from "@/components/ui";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
@@ -11,9 +12,15 @@ type Profile = RouterOutputs["profile"]["me"];
 export function MentionEmailsForm({ profile }: { profile: Profile }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
+  // The box follows the click at once; a refused change puts it back.
+  const [on, setOn] = useState(profile.mentionEmails);
   const save = useMutation(
     trpc.profile.update.mutationOptions({
-      onSuccess: (updated) => qc.setQueryData(trpc.profile.me.queryKey(), updated),
+      onSuccess: (updated) => {
+        qc.setQueryData(trpc.profile.me.queryKey(), updated);
+        setOn(updated.mentionEmails);
+      },
+      onError: () => setOn(profile.mentionEmails),
     }),
   );
   return (
@@ -21,9 +28,12 @@ export function MentionEmailsForm({ profile }: { profile: Profile }) {
       <label className="radio-row">
         <input
           type="checkbox"
-          checked={profile.mentionEmails}
+          checked={on}
           disabled={save.isPending}
-          onChange={(e) => save.mutate({ mentionEmails: e.target.checked })}
+          onChange={(e) => {
+            setOn(e.target.checked);
+            save.mutate({ mentionEmails: e.target.checked });
+          }}
         />
         Email me about mentions and DMs when I'm away
       </label>
