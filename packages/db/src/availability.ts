@@ -62,7 +62,11 @@ export class DatabaseUnavailableError extends Error {
   override readonly name = "DatabaseUnavailableError";
   readonly code = "DATABASE_UNAVAILABLE";
   constructor(
-    readonly reason: "down" | "busy",
+    /**
+     * down: unreachable; busy: no connection in time; lost: the connection broke during the work,
+     * before its COMMIT was sent — nothing of it was saved, so it may simply be tried again.
+     */
+    readonly reason: "down" | "busy" | "lost",
     /** Seconds after which a retry may succeed. */
     readonly retryAfterSeconds: number,
     options?: { cause?: unknown },
@@ -70,7 +74,9 @@ export class DatabaseUnavailableError extends Error {
     super(
       reason === "down"
         ? "The database is unreachable; try again shortly."
-        : "The database is overloaded; try again shortly.",
+        : reason === "lost"
+          ? "The connection to the database was lost before anything was saved; try again."
+          : "The database is overloaded; try again shortly.",
       options,
     );
   }
@@ -176,7 +182,8 @@ export class DatabaseAvailability {
       this.markUp();
       return result;
     } catch (err) {
-      if (err instanceof DatabaseUnavailableError && err.reason === "busy") throw err;
+      // Neither says the server is down: one unit of work failed, the others go on.
+      if (err instanceof DatabaseUnavailableError && err.reason !== "down") throw err;
       if (hasCode(err, FULL)) {
         this.counters.refusedBusy++;
         throw new DatabaseUnavailableError("busy", 1, { cause: err });

@@ -40,3 +40,21 @@ describe("withTenant runs on the tenant's own login, its context pipelined with 
     expect(ran).toBe(false);
   });
 });
+
+describe("a connection lost in the middle of the work", () => {
+  it("before COMMIT: nothing is saved, and the caller gets a retryable 'lost', not an unknown outcome", async () => {
+    const marker = `lost-${uniqueSlug("m")}`;
+    const err = await withTenant(db, tenant, async ({ db: tx, t }) => {
+      await tx.insert(t.channels).values({ name: marker, kind: "public" });
+      // The backend ends under the work (a restart, a failover, pg_terminate_backend).
+      await tx.execute(sql`select pg_terminate_backend(pg_backend_pid())`);
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: "DatabaseUnavailableError", reason: "lost", retryAfterSeconds: 1 });
+    const stored = await withTenant(db, tenant, ({ db: tx, t }) =>
+      tx.select().from(t.channels).where(sql`${t.channels.name} = ${marker}`),
+    );
+    expect(stored).toEqual([]);
+    // One lost connection says nothing about the server: the next unit of work runs.
+    expect(db.availability.up).toBe(true);
+  });
+});

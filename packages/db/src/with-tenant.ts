@@ -44,22 +44,37 @@ export async function withTenant<T>(
 ): Promise<T> {
   return database.availability.run((ticket) =>
     database.tenantPools.run(tenant.dbRole, (pool) =>
-      retryBeforeWorkBegan((started) =>
-        pool.transaction(async (db) => {
-          if (!ticket.claim()) throw new DatabaseUnavailableError("down", 1); // the caller gave up on it
-          // Pipelined with the first statements of `fn` (same connection, one write) and sent before
-          // them: its query starts here, synchronously, before `fn` is even called.
-          const context = db
-            .execute(sql`select set_config('app.tenant_id', ${tenant.id}, true),
+      retryBeforeWorkBegan((started) => {
+        let begun = false;
+        let workDone = false;
+        return pool
+          .transaction(async (db) => {
+            if (!ticket.claim()) throw new DatabaseUnavailableError("down", 1); // the caller gave up on it
+            // Pipelined with the first statements of `fn` (same connection, one write) and sent before
+            // them: its query starts here, synchronously, before `fn` is even called.
+            const context = db
+              .execute(sql`select set_config('app.tenant_id', ${tenant.id}, true),
         set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`)
-            .then(() => started());
-          const work = fn({ db, t: tablesFor(tenant.schemaName), tenant });
-          const [c, w] = await Promise.allSettled([context, work]);
-          if (c.status === "rejected") throw c.reason;
-          if (w.status === "rejected") throw w.reason;
-          return w.value;
-        }),
-      ),
+              .then(() => {
+                begun = true;
+                started();
+              });
+            const work = fn({ db, t: tablesFor(tenant.schemaName), tenant });
+            const [c, w] = await Promise.allSettled([context, work]);
+            if (c.status === "rejected") throw c.reason;
+            if (w.status === "rejected") throw w.reason;
+            workDone = true; // from here on COMMIT is sent: a lost connection leaves the outcome unknown
+            return w.value;
+          })
+          .catch((err: unknown) => {
+            // The connection broke during the work, before COMMIT: PostgreSQL rolled it back, nothing
+            // was saved — a retryable 503, not an unknown outcome. (Before the work began, the caller
+            // retries on another connection.)
+            if (begun && !workDone && connectionLost(err))
+              throw new DatabaseUnavailableError("lost", 1, { cause: err });
+            throw err;
+          });
+      }),
     ),
   );
 }
