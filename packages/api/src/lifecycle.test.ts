@@ -196,7 +196,8 @@ describe("graceful shutdown of a server process", () => {
     const exit = await server.exited;
     expect(exit, server.stderr()).toMatchObject({ code: 0 });
     expect(exit.at - signalledAt).toBeGreaterThanOrEqual(1_000);
-    expect(exit.at - signalledAt).toBeLessThan(4_000);
+    // Not held by the stuck request (30 s): the bound leaves room for a loaded machine.
+    expect(exit.at - signalledAt).toBeLessThan(20_000);
     expect(await stuck).toBe("cut");
     expect((await usageByEndpoint(tenant.id))["tenant.get"]).toBe(3);
   });

@@ -45,7 +45,6 @@ export async function withTenant<T>(
   return database.availability.run((ticket) =>
     database.tenantPools.run(tenant.dbRole, (pool) =>
       retryBeforeWorkBegan((started) => {
-        let begun = false;
         let workDone = false;
         return pool
           .transaction(async (db) => {
@@ -55,10 +54,7 @@ export async function withTenant<T>(
             const context = db
               .execute(sql`select set_config('app.tenant_id', ${tenant.id}, true),
         set_config('app.user_id', ${actor.userId ?? ""}, true), set_config('app.user_role', ${actor.userRole ?? ""}, true)`)
-              .then(() => {
-                begun = true;
-                started();
-              });
+              .then(() => started());
             const work = fn({ db, t: tablesFor(tenant.schemaName), tenant });
             const [c, w] = await Promise.allSettled([context, work]);
             if (c.status === "rejected") throw c.reason;
@@ -67,10 +63,10 @@ export async function withTenant<T>(
             return w.value;
           })
           .catch((err: unknown) => {
-            // The connection broke during the work, before COMMIT: PostgreSQL rolled it back, nothing
-            // was saved — a retryable 503, not an unknown outcome. (Before the work began, the caller
-            // retries on another connection.)
-            if (begun && !workDone && connectionLost(err))
+            // The connection broke before COMMIT was sent: PostgreSQL rolled it back, nothing was
+            // saved — a retryable 503, not an unknown outcome. Before the work began it is also tried
+            // once more on another connection (the cause keeps the connection's error for that).
+            if (!workDone && connectionLost(err))
               throw new DatabaseUnavailableError("lost", 1, { cause: err });
             throw err;
           });
