@@ -1,4 +1,4 @@
-import { type Database, open, seal, type TenantRef, withTenant } from "@nchat/db";
+import { type Database, open, seal, type TenantRef, type TenantTx, withTenant } from "@nchat/db";
 import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { type BlobStore, newStorageKey } from "../attachments/blob-store";
@@ -54,6 +54,26 @@ const noAvatar = () => new AppError("NOT_FOUND", "No profile picture.");
 const avatarAad = (tenantId: string, userId: string, storageKey: string) =>
   Buffer.from(`nchat:avatar:${tenantId}:${userId}:${storageKey}`);
 
+/**
+ * Locks the person's own row for a change and returns what the changes compare or replace.
+ * NOT_FOUND once they are deactivated (a change then has nothing to change).
+ */
+async function lockOwnRow({ db, t }: Pick<TenantTx, "db" | "t">, userId: string) {
+  const [row] = await db
+    .select({
+      name: t.users.name,
+      timeZone: t.users.timeZone,
+      mentionEmails: t.users.mentionEmails,
+      full: t.users.avatarKey,
+      thumb: t.users.avatarThumbKey,
+    })
+    .from(t.users)
+    .where(and(eq(t.users.id, userId), isNull(t.users.deactivatedAt)))
+    .for("update");
+  if (!row) throw personNotFound();
+  return row;
+}
+
 /** The URL members fetch an avatar from; the version changes with every new picture (caches). */
 export const avatarUrl = (userId: string, storageKey: string) =>
   `/api/avatars/${userId}?v=${storageKey.slice(-12)}`;
@@ -97,12 +117,7 @@ export class ProfileService {
       this.deps.db,
       tenant,
       async ({ db, t }) => {
-        const [before] = await db
-          .select({ name: t.users.name, timeZone: t.users.timeZone, mentionEmails: t.users.mentionEmails })
-          .from(t.users)
-          .where(and(eq(t.users.id, user.id), isNull(t.users.deactivatedAt)))
-          .for("update");
-        if (!before) throw personNotFound();
+        const before = await lockOwnRow({ db, t }, user.id);
         const name = input.name !== undefined && input.name !== before.name ? input.name : undefined;
         const timeZone =
           input.timeZone !== undefined && input.timeZone !== before.timeZone ? input.timeZone : undefined;
@@ -195,12 +210,7 @@ export class ProfileService {
         this.deps.db,
         tenant,
         async ({ db, t }) => {
-          const [before] = await db
-            .select({ full: t.users.avatarKey, thumb: t.users.avatarThumbKey })
-            .from(t.users)
-            .where(and(eq(t.users.id, user.id), isNull(t.users.deactivatedAt)))
-            .for("update");
-          if (!before) throw personNotFound();
+          const before = await lockOwnRow({ db, t }, user.id);
           await db
             .update(t.users)
             .set({
@@ -229,11 +239,7 @@ export class ProfileService {
       this.deps.db,
       tenant,
       async ({ db, t }) => {
-        const [before] = await db
-          .select({ full: t.users.avatarKey, thumb: t.users.avatarThumbKey })
-          .from(t.users)
-          .where(eq(t.users.id, user.id))
-          .for("update");
+        const before = await lockOwnRow({ db, t }, user.id);
         await db
           .update(t.users)
           .set({
@@ -248,7 +254,7 @@ export class ProfileService {
       },
       { userId: user.id },
     );
-    for (const k of [old?.full, old?.thumb])
+    for (const k of [old.full, old.thumb])
       if (k)
         await this.deps.blobs
           .delete(k)
