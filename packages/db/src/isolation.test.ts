@@ -17,8 +17,10 @@ const SHARED_TABLES = [
   "tenant_migrations",
   "stripe_webhooks",
   "mail_deliveries",
+  "billing_meter_reports",
   "super_admins",
   "super_admin_sessions",
+  "job_runs",
 ];
 
 /** PostgreSQL's SQLSTATE of a failed query (drizzle wraps the driver error). */
@@ -58,6 +60,9 @@ describe.each([10, 1])("tenant connections at most %i", (poolMax) => {
                  values (${`evt_${b.id}`}, 'invoice.paid', ${b.id}, 'processed', '{}')`;
     await db.admin`insert into public.mail_deliveries (tenant_id, kind, recipient, subject)
                  values (${b.id}, 'invitation', 'x@b.test', 'Invited')`;
+    await db.admin`insert into public.billing_meter_reports (tenant_id, period, event_name, identifier, stripe_customer_id, quantity)
+                 values (${b.id}, '2026-01', 'api_calls', ${`mr-${b.id}`}, 'cus_b', 1)`;
+    await db.admin`insert into public.job_runs (job, trigger, summary) values ('billing-jobs', 'schedule', ${JSON.stringify({ tenantId: b.id })}::jsonb)`;
   });
   afterAll(() => db.close());
 
@@ -92,6 +97,18 @@ describe.each([10, 1])("tenant connections at most %i", (poolMax) => {
       ).toBe("42501");
     });
 
+    it("every table of another tenant's schema is refused, whatever the table (pins, search column included)", async () => {
+      const tables = await db.admin<{ name: string }[]>`
+        select tablename as name from pg_tables where schemaname = ${b.schemaName} order by 1`;
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["messages", "pins", "api_keys"]));
+      for (const { name } of tables) {
+        const code = await sqlState(
+          withTenant(db, a, ({ db: tx }) => tx.execute(sql.raw(`select * from "${b.schemaName}"."${name}"`))),
+        );
+        expect(code, name).toBe("42501");
+      }
+    });
+
     it("the app role reaches no tenant schema and no shared table", async () => {
       expect(await sqlState(db.app.unsafe(`select * from "${a.schemaName}".users`))).toBe("42501");
       for (const table of SHARED_TABLES) {
@@ -101,6 +118,12 @@ describe.each([10, 1])("tenant connections at most %i", (poolMax) => {
   });
 
   describe("row-level security on shared tables", () => {
+    it("the list above is every table of the public schema (a new shared table must be added to it)", async () => {
+      const rows = await db.admin<{ name: string }[]>`
+        select tablename as name from pg_tables where schemaname = 'public' order by 1`;
+      expect(rows.map((r) => r.name)).toEqual([...SHARED_TABLES].sort());
+    });
+
     it("every shared table has RLS enabled and forced", async () => {
       const rows = await db.admin<{ relname: string; rls: boolean; force: boolean }[]>`
       select c.relname, c.relrowsecurity as rls, c.relforcerowsecurity as force
@@ -113,7 +136,8 @@ describe.each([10, 1])("tenant connections at most %i", (poolMax) => {
     it("a tenant sees only its own rows of every shared table", async () => {
       const counts: Record<string, number> = {};
       for (const table of SHARED_TABLES) {
-        const column = table === "tenants" ? "id" : table.startsWith("super_") ? "null" : "tenant_id";
+        const platformOnly = table.startsWith("super_") || table === "job_runs";
+        const column = table === "tenants" ? "id" : platformOnly ? "null" : "tenant_id";
         try {
           const rows = await withTenant(db, a, ({ db: tx }) =>
             tx.execute<{ tenant: string | null }>(
