@@ -40,6 +40,8 @@ export type SignInInput = z.output<typeof signInInput>;
 const LOGIN_TOKEN_TTL_MS = 2 * 60_000;
 /** A pending sign-in (password right, second factor still to come) lasts this long. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
+/** The session length of a workspace without settings (the settings' default: 14 days). */
+const DEFAULT_SESSION_MINUTES = 60 * 24 * 14;
 /** A session is extended (sliding expiry) at most this often. */
 const RENEW_AFTER_MS = 5 * 60_000;
 
@@ -184,6 +186,7 @@ export class AuthService {
           session: t.sessions,
           user: t.users,
           require2fa: sql<boolean>`coalesce((select ${tenantSettings.require2fa} from ${tenantSettings} where ${tenantSettings.tenantId} = ${tenant.id}), false)`,
+          timeoutMinutes: sql<number>`(select ${tenantSettings.sessionTimeoutMinutes} from ${tenantSettings} where ${tenantSettings.tenantId} = ${tenant.id})`,
         })
         .from(t.sessions)
         .innerJoin(t.users, eq(t.users.id, t.sessions.userId))
@@ -195,11 +198,15 @@ export class AuthService {
           ),
         );
       if (!row) return null;
-      let expiresAt = row.session.expiresAt;
+      // The workspace's session length as it is now: a session idle for longer has ended, also one
+      // begun (or last extended) while the length was longer.
+      const timeoutMs = (row.timeoutMinutes ?? DEFAULT_SESSION_MINUTES) * 60_000;
       let lastUsedAt = row.session.lastUsedAt;
+      let expiresAt = new Date(Math.min(row.session.expiresAt.getTime(), lastUsedAt.getTime() + timeoutMs));
+      if (expiresAt.getTime() <= Date.now()) return null;
       if (Date.now() - lastUsedAt.getTime() > RENEW_AFTER_MS) {
         lastUsedAt = new Date();
-        expiresAt = new Date(lastUsedAt.getTime() + (await sessionTimeoutMs(db, tenant.id)));
+        expiresAt = new Date(lastUsedAt.getTime() + timeoutMs);
         await db.update(t.sessions).set({ lastUsedAt, expiresAt }).where(eq(t.sessions.id, row.session.id));
       }
       const session: Session = {
@@ -305,13 +312,6 @@ export class AuthService {
   }
 }
 
-async function sessionTimeoutMs(
-  db: Parameters<Parameters<typeof withTenant>[2]>[0]["db"],
-  tenantId: string,
-): Promise<number> {
-  return (await sessionSettings(db, tenantId)).timeoutMs;
-}
-
 async function sessionSettings(
   db: Parameters<Parameters<typeof withTenant>[2]>[0]["db"],
   tenantId: string,
@@ -320,7 +320,7 @@ async function sessionSettings(
     .select({ minutes: tenantSettings.sessionTimeoutMinutes, require2fa: tenantSettings.require2fa })
     .from(tenantSettings)
     .where(eq(tenantSettings.tenantId, tenantId));
-  return { timeoutMs: (s?.minutes ?? 60 * 24 * 14) * 60_000, require2fa: s?.require2fa ?? false };
+  return { timeoutMs: (s?.minutes ?? DEFAULT_SESSION_MINUTES) * 60_000, require2fa: s?.require2fa ?? false };
 }
 
 function toSessionUser(u: {
