@@ -13,22 +13,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-
-/** One parameter's shape. `required`/`emptyable` appear only when true (`""` unsets an emptyable one). */
-export type ParamSchema = (
-  | { type: "string" | "integer" | "number" | "boolean" | "any" }
-  | { type: "enum"; values: string[] }
-  | { type: "object"; fields: Record<string, ParamSchema> }
-  | { type: "map"; values: ParamSchema }
-  | { type: "array"; of: ParamSchema }
-  | { type: "anyOf"; of: ParamSchema[] }
-) & { required?: true; emptyable?: true };
-
-export type EndpointSpec = { params: string; fields: Record<string, ParamSchema> };
-export type StripeParamsSpec = {
-  header: { generatedBy: string; stripePackage: string; apiVersion: string; notes: string[] };
-  endpoints: Record<string, EndpointSpec>;
-};
+import type { EndpointSpec, ParamSchema, StripeParamsSpec } from "../src/testing/stripe-params";
 
 /** Endpoint ("METHOD /path/{id}") → the params interface, as `Stripe.<name>`. */
 export const ENDPOINTS: Record<string, string> = {

@@ -53,7 +53,7 @@ export function parseStripeForm(body: string): StripeForm {
         } else if (isIndex(part)) index = Number(part);
         else {
           // A named key under what began as an array: keep the elements as keys "0", "1", …
-          const asObject: { [key: string]: StripeFormValue } = { ...node };
+          const asObject: { [key: string]: StripeFormValue } = Object.fromEntries(Object.entries(node));
           replace(out, parts.slice(0, i), asObject);
           node = asObject;
           i--;
