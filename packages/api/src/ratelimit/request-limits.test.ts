@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SESSION_COOKIE } from "../auth/cookies";
 import { person, type Workspace, workspace } from "../chat/test-kit";
+import { fetchAvatar } from "../profile/testkit";
+import { unsubscribeRoute } from "../rest/unsubscribe";
 import type { Services } from "../server";
 import { TestClient, testServices } from "../testing";
 import { ANONYMOUS_POLICIES, addressBucket, USER_SHARE } from "./policies";
@@ -63,6 +65,29 @@ describe("anonymous requests", () => {
     const s = await statuses(ANON_PER_MINUTE + 5, () => guesser.http("chat.channels"));
     expect(s.filter((x) => x === 401).length).toBe(ANON_PER_MINUTE);
     expect(s.at(-1)).toBe(429);
+    expect((await b.client.http("chat.channels")).status).toBe(200);
+  });
+
+  it("REST routes too: a guessed cookie on /api/avatars and unsigned unsubscribe posts spend the address's budget", async () => {
+    const guesser = new TestClient(services, b.client.host);
+    guesser.cookies.set(SESSION_COOKIE, "guessed-session-token");
+    const avatars = await statuses(ANON_PER_MINUTE + 5, () => fetchAvatar(services, guesser, b.ownerId));
+    expect(avatars.filter((x) => x === 401).length).toBe(ANON_PER_MINUTE);
+    expect(avatars.at(-1)).toBe(429);
+
+    const stranger = new TestClient(services, b.client.host);
+    const unsubscribe = () =>
+      unsubscribeRoute(
+        services,
+        new Request(`http://${b.client.host}/api/unsubscribe?t=forged`, {
+          method: "POST",
+          headers: { host: b.client.host, "x-nchat-client-address": stranger.ip },
+        }),
+      );
+    const links = await statuses(ANON_PER_MINUTE + 5, unsubscribe);
+    expect(links.filter((x) => x === 404).length).toBe(ANON_PER_MINUTE);
+    expect(links.at(-1)).toBe(429);
+    // The members' quota is untouched.
     expect((await b.client.http("chat.channels")).status).toBe(200);
   });
 });

@@ -6,7 +6,7 @@ import { AppError, parseInput } from "../errors";
 import { annotateRequest } from "../infra/log";
 import { observeRequest } from "../infra/observe";
 import { requireFeature } from "../limits/features";
-import { memberChecks } from "../ratelimit/policies";
+import { anonymousChecks, memberChecks } from "../ratelimit/policies";
 import { assertSameOrigin } from "../same-origin";
 import type { Services } from "../server";
 import type { ResolvedTenant } from "../tenancy/resolver";
@@ -34,7 +34,8 @@ import { errorResponse, handle } from "./respond";
 
 /**
  * A REST request of a signed-in person of this host's tenant (session cookie): status rules, same
- * origin and rate limits for writes, second factor where required. Shared by the file routes.
+ * origin and rate limits for writes, the anonymous budget for failed credentials, second factor where
+ * required. Shared by the file and avatar routes.
  */
 export async function authenticate(
   services: Services,
@@ -50,7 +51,12 @@ export async function authenticate(
   if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
   if (write) assertSameOrigin(request.headers);
   const session = await services.auth.session(tenant, readCookie(request.headers, SESSION_COOKIE));
-  if (!session) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  if (!session) {
+    // As over tRPC: failed credentials spend the client address's anonymous budget on this host
+    // (guessing is bounded per address), never the tenant's quota.
+    await enforceRateLimit({ services, resHeaders }, anonymousChecks(tenant.id, ctx.meta.ip));
+    throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  }
   annotateRequest({ userId: session.user.id });
   if (mustEnrolTwoFactor(session))
     throw new AppError("TWO_FACTOR_REQUIRED", "This workspace requires two-factor authentication.");

@@ -3,8 +3,10 @@ import { eq } from "drizzle-orm";
 import { AppError } from "../errors";
 import { observeRequest } from "../infra/observe";
 import { unsubscribeKey, verifyUnsubscribe } from "../mail/unsubscribe";
+import { anonymousChecks } from "../ratelimit/policies";
 import type { Services } from "../server";
-import { createContext } from "../trpc";
+import { assertStatusAllows } from "../tenancy/status-policy";
+import { createContext, enforceRateLimit } from "../trpc";
 import { handle } from "./respond";
 
 /**
@@ -16,7 +18,8 @@ import { handle } from "./respond";
  *        (the confirm button, or a mail client's one-click List-Unsubscribe-Post).
  *
  * The token is bound to this workspace (the host) and the purpose: 404 NOT_FOUND for one that is not
- * valid here, whatever was tampered with.
+ * valid here, whatever was tampered with. In the status table it is `public` (stopping mail works in
+ * every status but deleted), and it spends the client address's anonymous budget on this host.
  */
 export const unsubscribeRoute = (services: Services, request: Request): Promise<Response> =>
   observeRequest(
@@ -47,7 +50,9 @@ function unsubscribe(services: Services, request: Request): Promise<Response> {
       app: "web",
     });
     const tenant = ctx.tenant;
+    assertStatusAllows(tenant, "public");
     if (!tenant) throw new AppError("TENANT_NOT_FOUND", "No workspace at this address.");
+    await enforceRateLimit(ctx, anonymousChecks(tenant.id, ctx.meta.ip));
     const token = new URL(request.url).searchParams.get("t") ?? "";
     const userId = verifyUnsubscribe(unsubscribeKey(services.masterKey), "mention-emails", tenant.id, token);
     if (!userId) throw new AppError("NOT_FOUND", "This unsubscribe link is not valid.");

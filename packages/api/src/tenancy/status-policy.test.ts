@@ -2,16 +2,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { servicesWithTempFiles } from "../attachments/testkit";
 import { generalId, type Workspace, workspace } from "../chat/test-kit";
 import { ERROR_STATUS } from "../errors";
+import { unsubscribeKey, unsubscribeToken } from "../mail/unsubscribe";
+import { publicApiHandler } from "../openapi/handler";
+import { fetchAvatar, picture, uploadAvatar } from "../profile/testkit";
 import { downloadAttachmentRoute, uploadAttachmentRoute } from "../rest/attachments";
 import { billingPortalRoute } from "../rest/billing";
 import { tenantByIdRoute } from "../rest/tenants";
+import { unsubscribeRoute } from "../rest/unsubscribe";
 import type { Services } from "../server";
 import { TestClient } from "../testing";
 import { EFFECTIVE_STATUSES, type EffectiveStatus, STATUS_POLICY, type StatusAction } from "./status-policy";
 
 /**
  * Every cell of the status table, through every way in that serves its action: tRPC procedures
- * (HTTP adapter), `GET/PUT/DELETE /api/tenants/:id`, the billing REST routes and attachments REST.
+ * (HTTP adapter), `GET/PUT/DELETE /api/tenants/:id`, the billing REST routes, attachments REST, the
+ * public REST API (`/api/v1`, API keys), profile pictures and the unsubscribe link.
  */
 
 let services: Services;
@@ -22,7 +27,13 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-type Fixture = Workspace & { channelId: string; attachmentId: string };
+type Fixture = Workspace & {
+  channelId: string;
+  attachmentId: string;
+  readKey: string;
+  writeKey: string;
+  unsubscribe: string;
+};
 
 const cookieOf = (c: TestClient) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
 const headersOf = (c: TestClient, extra: Record<string, string> = {}) =>
@@ -66,6 +77,18 @@ const WAYS: Way[] = [
       ),
   },
   { action: "billing", name: "REST GET /api/tenants/:id", call: (f) => byId(f, "GET") },
+  {
+    action: "public",
+    name: "REST POST /api/unsubscribe (anonymous, signed link)",
+    call: (f) =>
+      unsubscribeRoute(
+        services,
+        new Request(`http://${f.client.host}/api/unsubscribe?t=${f.unsubscribe}`, {
+          method: "POST",
+          headers: { host: f.client.host, "x-nchat-client-address": f.client.ip },
+        }),
+      ),
+  },
   { action: "read", name: "tRPC chat.channels", call: (f) => f.client.http("chat.channels") },
   {
     action: "read",
@@ -79,6 +102,22 @@ const WAYS: Way[] = [
         f.attachmentId,
       ),
   },
+  { action: "read", name: "REST GET /api/v1/channels (read key)", call: (f) => v1(f, "GET", "/channels") },
+  {
+    action: "read",
+    name: "REST GET /api/avatars/:userId",
+    call: (f) => fetchAvatar(services, f.client, f.ownerId),
+  },
+  {
+    action: "write",
+    name: "REST POST /api/v1/channels/:id/messages (write key)",
+    call: (f) => v1(f, "POST", `/channels/${f.channelId}/messages`, { body: "hello over the API" }),
+  },
+  {
+    action: "write",
+    name: "REST POST /api/profile/avatar",
+    call: async (f) => uploadAvatar(services, f.client, await picture("png", { width: 64, height: 64 })),
+  },
   {
     action: "write",
     name: "tRPC chat.send",
@@ -91,6 +130,23 @@ const WAYS: Way[] = [
 ];
 
 const anonymous = (f: Fixture) => new TestClient(services, f.client.host);
+
+/** The public REST API as a program calls it: the read key for GET, the write key otherwise. */
+function v1(f: Fixture, method: string, path: string, body?: unknown) {
+  return publicApiHandler(
+    services,
+    new Request(`http://${f.client.host}/api/v1${path}`, {
+      method,
+      headers: {
+        host: f.client.host,
+        "x-nchat-client-address": f.client.ip,
+        authorization: `Bearer ${method === "GET" ? f.readKey : f.writeKey}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+}
 
 function byId(f: Fixture, method: string, body?: unknown) {
   const headers = headersOf(f.client, body === undefined ? {} : { "content-type": "application/json" });
@@ -137,24 +193,42 @@ async function setStatus(f: Fixture, status: EffectiveStatus) {
 async function appCode(res: Response): Promise<string | null> {
   const body = (await res.json().catch(() => null)) as {
     error?: { code?: string; json?: { data?: { appCode?: string } } };
+    data?: { appCode?: string };
   } | null;
-  return body?.error?.json?.data?.appCode ?? body?.error?.code ?? null;
+  return body?.error?.json?.data?.appCode ?? body?.error?.code ?? body?.data?.appCode ?? null;
 }
 
 describe.each(EFFECTIVE_STATUSES)("a %s workspace", (status) => {
   let f: Fixture;
   beforeAll(async () => {
-    const ws = await workspace(services, `st-${status.replace("_", "-")}`);
+    // Pro: the public API needs API access.
+    const ws = await workspace(services, `st-${status.replace("_", "-")}`, "pro");
     await services.tenants.updateTenant(
       ws.tenant.id,
       { status: "active" },
       { type: "super_admin", id: "sa" },
     );
     await services.resolver.invalidate({ slug: ws.slug });
-    const fx = { ...ws, channelId: await generalId(services, ws), attachmentId: "" };
+    const key = (scope: "read" | "write") => ws.client.call((c) => c.apiKeys.create({ name: scope, scope }));
+    const fx: Fixture = {
+      ...ws,
+      channelId: await generalId(services, ws),
+      attachmentId: "",
+      readKey: (await key("read")).key,
+      writeKey: (await key("write")).key,
+      unsubscribe: unsubscribeToken(
+        unsubscribeKey(services.masterKey),
+        "mention-emails",
+        ws.tenant.id,
+        ws.ownerId,
+      ),
+    };
+    // The write key's service user posts in the channel it joined.
+    expect((await v1(fx, "POST", `/channels/${fx.channelId}/join`)).status).toBe(200);
     const up = await upload(fx);
     expect(up.status).toBe(201);
     fx.attachmentId = ((await up.json()) as { id: string }).id;
+    expect((await uploadAvatar(services, ws.client, await picture("png"))).status).toBe(200);
     f = fx;
     await setStatus(f, status);
   });

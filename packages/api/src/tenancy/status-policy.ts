@@ -3,19 +3,21 @@ import type { ResolvedTenant } from "./resolver";
 
 /**
  * What a workspace may still do in each status: ONE table, consulted by every way in — tRPC
- * procedures (`tenantProcedure`), `GET/PUT/DELETE /api/tenants/:id` on the tenant's host, the
- * billing REST routes (they call the tRPC procedures), attachments REST — and by the web app's
+ * procedures (`tenantProcedure`), the public REST API `/api/v1` (it calls them), `GET/PUT/DELETE
+ * /api/tenants/:id` on the tenant's host, the billing REST routes (they call the tRPC procedures),
+ * attachments and profile-picture REST, the unsubscribe link (`public`) — and by the web app's
  * page routing (`routing.ts`: a status that refuses `read` with PAYMENT_REQUIRED shows the billing
  * page with 402). Super admins (admin app) are not bound by it: changing a status is their job.
  *
  * Statuses are the stored ones plus `trial_expired` (a trial whose end has passed, until the billing
  * job moves it to Free or suspends it). Actions:
- *   public  — the tenant's public face, who am I, sign out (`tenant.public`, `auth.me`, `auth.signOut`)
+ *   public  — the tenant's public face, who am I, sign out (`tenant.public`, `auth.me`, `auth.signOut`),
+ *             the mail unsubscribe link
  *   signIn  — sign in (the login page)
  *   billing — plan, payment, cancellation, and what the billing page reads (`billing.*`, `ui.limits`,
  *             `ui.features`, the owner's `GET /api/tenants/:id`, `POST /api/billing/*`)
- *   read    — every other query and event stream, attachment downloads, read markers
- *   write   — every other mutation (chat, channels, members, settings, invitations), uploads,
+ *   read    — every other query and event stream, attachment and avatar downloads, read markers
+ *   write   — every other mutation (chat, channels, members, settings, invitations), uploads and avatars,
  *             `PUT /api/tenants/:id`
  *   delete  — the owner deletes the workspace (`DELETE /api/tenants/:id`; soft, restorable by the platform)
  *
