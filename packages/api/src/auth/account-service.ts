@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import type { JobQueue, QueuedJob } from "../jobs/queue";
 import type { MailService } from "../mail/mail-service";
 import { hashPassword, verifyPassword } from "../passwords";
+import { assertEmailDomainAllowed } from "../tenants/email-domains";
 import type { AuthService } from "./auth-service";
 import { hashToken, randomToken } from "./tokens";
 
@@ -197,6 +198,13 @@ export class AccountService {
         .from(t.users)
         .where(and(sql`lower(${t.users.email}) = ${row.email.toLowerCase()}`, ne(t.users.id, row.userId)));
       if (taken) throw new AppError("CONFLICT", "Another account of this workspace uses this address now.");
+      // A change to an address outside the allowed email domains (set after the link was mailed).
+      const [current] = await db
+        .select({ email: t.users.email })
+        .from(t.users)
+        .where(eq(t.users.id, row.userId));
+      if (current && current.email.toLowerCase() !== row.email.toLowerCase())
+        await assertEmailDomainAllowed(db, tenant.id, row.email);
       const [user] = await db
         .update(t.users)
         .set({ email: row.email, emailVerifiedAt: new Date(), updatedAt: new Date() })
@@ -226,6 +234,7 @@ export class AccountService {
         .from(t.users)
         .where(and(sql`lower(${t.users.email}) = ${input.email}`, ne(t.users.id, userId)));
       if (taken) throw new AppError("CONFLICT", "Another account of this workspace uses this address.");
+      await assertEmailDomainAllowed(db, tenant.id, input.email, "email");
       const [me] = await db.select().from(t.users).where(eq(t.users.id, userId));
       return me ?? null;
     });

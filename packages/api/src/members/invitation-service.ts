@@ -9,6 +9,7 @@ import { AppError } from "../errors";
 import { assertWithinLimit } from "../limits/limits";
 import type { UsageRecorder } from "../limits/usage";
 import { hashPassword } from "../passwords";
+import { assertEmailDomainAllowed } from "../tenants/email-domains";
 import type { InviteInput, NewMemberInput } from "./inputs";
 import { assertGuestsAllowed, currentRole, forbidden, parseId, type Tx, tenantActor } from "./rules";
 import { type InvitationPreview, type InvitationView, invitationRole, toInvitationView } from "./views";
@@ -57,6 +58,7 @@ export class InvitationService {
             role === "admin" ? "Only the owner can invite admins." : "You cannot invite with this role.",
           );
         await assertGuestsAllowed(db, tenant.id, role);
+        await assertEmailDomainAllowed(db, tenant.id, email, "email");
         // One open invitation per email: concurrent invites of one address queue here.
         await db.execute(
           sql`select pg_advisory_xact_lock(hashtextextended(${`nchat:invite:${tenant.id}:${email}`}, 0))`,
@@ -138,6 +140,7 @@ export class InvitationService {
         const current = await lockOpenInvitation(db, tenant.id, id);
         assertCanManageInvitation(actorRole, current);
         await assertGuestsAllowed(db, tenant.id, current.role);
+        await assertEmailDomainAllowed(db, tenant.id, current.email);
         const [updated] = await db
           .update(tenantInvitations)
           .set({ tokenHash: hashToken(token), expiresAt: new Date(Date.now() + INVITATION_TTL_MS) })
@@ -234,6 +237,8 @@ export class InvitationService {
         // A guest invitation sent while guests were allowed is refused once they are not.
         await assertGuestsAllowed(db, tenant.id, role);
         const email = invitation.email;
+        // Likewise an address outside the allowed email domains set since.
+        await assertEmailDomainAllowed(db, tenant.id, email);
         // The seat becomes a member: refused if the active members alone already fill the plan
         // (e.g. after a downgrade). Exact under concurrent accepts.
         await assertWithinLimit(db, tenant, "users", 1, {

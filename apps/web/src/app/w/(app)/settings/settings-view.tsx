@@ -596,7 +596,7 @@ function SecurityForm({ initial, canEdit }: { initial: Security; canEdit: boolea
         id="sec-domains"
         optional
         error={err("allowedEmailDomains")}
-        help="Comma-separated, e.g. example.com. Empty allows any address."
+        help="Only addresses at these domains can be invited or changed to (exactly these; comma-separated, e.g. example.com). People already here stay. Empty allows any address."
       >
         <input
           id="sec-domains"
