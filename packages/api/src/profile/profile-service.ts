@@ -188,78 +188,67 @@ export class ProfileService {
     );
     const keys = { full: newStorageKey(tenant.id), thumb: newStorageKey(tenant.id) };
     const sealFor = (size: AvatarSize) => seal(key, images[size], avatarAad(tenant.id, user.id, keys[size]));
-    const removeBlobs = (list: (string | null)[]) =>
-      Promise.all(
-        list.flatMap((k) =>
-          k
-            ? [
-                this.deps.blobs
-                  .delete(k)
-                  .catch((e) => this.deps.log?.("profile: removing an avatar body failed", e)),
-              ]
-            : [],
-        ),
-      );
     await Promise.all([
       this.deps.blobs.put(keys.full, sealFor("full")),
       this.deps.blobs.put(keys.thumb, sealFor("thumb")),
     ]);
-    let old: { full: string | null; thumb: string | null };
+    let old: (string | null)[];
     try {
-      old = await withTenant(
-        this.deps.db,
-        tenant,
-        async ({ db, t }) => {
-          const before = await lockOwnRow({ db, t }, user.id);
-          await db
-            .update(t.users)
-            .set({
-              avatarKey: keys.full,
-              avatarThumbKey: keys.thumb,
-              avatarKeyVersion: version,
-              avatarUrl: avatarUrl(user.id, keys.full),
-              updatedAt: new Date(),
-            })
-            .where(eq(t.users.id, user.id));
-          return before;
-        },
-        { userId: user.id },
-      );
+      old = await this.pointAvatarAt(tenant, user.id, { ...keys, version });
     } catch (err) {
-      await removeBlobs([keys.full, keys.thumb]);
+      await this.removeBodies([keys.full, keys.thumb]);
       throw err;
     }
-    await removeBlobs([old.full, old.thumb]);
+    await this.removeBodies(old);
     return this.get(tenant, user.id);
   }
 
   /** Back to initials. */
   async removeAvatar(tenant: TenantRef, user: Signed): Promise<ProfileView> {
-    const old = await withTenant(
+    await this.removeBodies(await this.pointAvatarAt(tenant, user.id, null));
+    return this.get(tenant, user.id);
+  }
+
+  /** Points the person's row at new picture bodies (null: none); returns the storage keys it held. */
+  private pointAvatarAt(
+    tenant: TenantRef,
+    userId: string,
+    next: { full: string; thumb: string; version: number } | null,
+  ): Promise<(string | null)[]> {
+    return withTenant(
       this.deps.db,
       tenant,
       async ({ db, t }) => {
-        const before = await lockOwnRow({ db, t }, user.id);
+        const before = await lockOwnRow({ db, t }, userId);
         await db
           .update(t.users)
           .set({
-            avatarKey: null,
-            avatarThumbKey: null,
-            avatarKeyVersion: null,
-            avatarUrl: null,
+            avatarKey: next?.full ?? null,
+            avatarThumbKey: next?.thumb ?? null,
+            avatarKeyVersion: next?.version ?? null,
+            avatarUrl: next ? avatarUrl(userId, next.full) : null,
             updatedAt: new Date(),
           })
-          .where(eq(t.users.id, user.id));
-        return before;
+          .where(eq(t.users.id, userId));
+        return [before.full, before.thumb];
       },
-      { userId: user.id },
+      { userId },
     );
-    for (const k of [old.full, old.thumb])
-      if (k)
-        await this.deps.blobs
-          .delete(k)
-          .catch((e) => this.deps.log?.("profile: removing an avatar body failed", e));
-    return this.get(tenant, user.id);
+  }
+
+  /** Deletes picture bodies no row points at any more; a failure is logged (the body is orphaned). */
+  private async removeBodies(storageKeys: (string | null)[]): Promise<void> {
+    await Promise.all(
+      storageKeys.flatMap((k) =>
+        k
+          ? [
+              this.deps.blobs
+                .delete(k)
+                .catch((e) => this.deps.log?.("profile: removing an avatar body failed", e)),
+            ]
+          : [],
+      ),
+    );
   }
 
   /**
