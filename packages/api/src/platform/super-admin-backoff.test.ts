@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM } from "../audit/actor";
 import { ADMIN_DEVICE_COOKIE } from "../auth/device-cookie";
 import { AppError } from "../errors";
+import { AUTH_POLICIES } from "../ratelimit/policies";
 import type { Services } from "../server";
-import { TestClient, testServices } from "../testing";
+import { randomIp, TestClient, testServices } from "../testing";
 
 let services: Services;
 const password = "super-admin-password";
@@ -119,5 +120,36 @@ describe("super-admin sign-in back-off per account", () => {
     expect(await signIn(browser(), "guess-2")).toBe("UNAUTHORIZED");
     const tampered = `${device!.slice(0, -1)}${device!.endsWith("A") ? "B" : "A"}`;
     expect(await signIn(browser(tampered), password)).toBe("RATE_LIMITED");
+  });
+});
+
+describe("super-admin sign-in per client address", () => {
+  it("counts every attempt from one address, whatever X-Forwarded-For the client writes; another address is not held", async () => {
+    const email = await newAdmin();
+    const address = randomIp();
+    // Each attempt claims a new forwarded address; the server hands the app the socket's (one address).
+    const fromAddress = (i: number) =>
+      new TestClient(services, "localhost:3001", "admin", {
+        "x-nchat-client-address": address,
+        "x-forwarded-for": `203.0.113.${i % 250}`,
+      });
+    const signIn = (c: TestClient, who: string, pw: string) =>
+      c
+        .call((x) => x.adminAuth.signIn({ email: who, password: pw }))
+        .then(
+          () => "ok",
+          (e: { cause?: { code?: string } }) => e.cause?.code ?? "?",
+        );
+    const limit = AUTH_POLICIES.adminLoginPerIp.limit;
+    const codes: string[] = [];
+    // Unknown accounts: no account back-off, only the address's limit.
+    for (let i = 0; i <= limit; i++)
+      codes.push(await signIn(fromAddress(i), `guess-${i}@platform.test`, "x"));
+    expect(codes.slice(0, limit).every((c) => c === "UNAUTHORIZED")).toBe(true);
+    expect(codes[limit]).toBe("RATE_LIMITED");
+    // Even the right password is refused from that address now…
+    expect(await signIn(fromAddress(limit + 1), email, password)).toBe("RATE_LIMITED");
+    // …while the admin, elsewhere, signs in.
+    expect(await signIn(new TestClient(services, "localhost:3001", "admin"), email, password)).toBe("ok");
   });
 });
