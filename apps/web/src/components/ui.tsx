@@ -2,11 +2,12 @@
 
 import { Icon } from "@nchat/ui/icon";
 import { Spinner } from "@nchat/ui/primitives";
-import { type ButtonHTMLAttributes, type ReactNode, useCallback, useState } from "react";
+import { type ButtonHTMLAttributes, useCallback, useState } from "react";
 import { colorFor, initials } from "@/lib/color";
 import { useAvatarUrl } from "./avatars";
 
 export { Alert } from "@nchat/ui/alert";
+export { describedBy, Field } from "@nchat/ui/field";
 
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
   variant?: "primary" | "secondary" | "ghost" | "danger";
@@ -36,52 +37,6 @@ export function Button({
       {children}
     </button>
   );
-}
-
-/** A labelled form field: the label, the control, then help and error text tied to it by id. */
-export function Field({
-  label,
-  id,
-  error,
-  help,
-  children,
-  optional,
-}: {
-  label: ReactNode;
-  id: string;
-  error?: string | null;
-  help?: ReactNode;
-  optional?: boolean;
-  children: ReactNode;
-}) {
-  return (
-    <div className={`field${error ? " field-invalid" : ""}`}>
-      <label htmlFor={id}>
-        {label}
-        {optional ? <span className="field-optional"> (optional)</span> : null}
-      </label>
-      {children}
-      {help ? (
-        <p id={`${id}-help`} className="field-help">
-          {help}
-        </p>
-      ) : null}
-      {error ? (
-        <p id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
-/** aria-* props for a control inside <Field>. */
-export function describedBy(id: string, opts: { error?: string | null; help?: boolean }) {
-  const ids = [opts.help ? `${id}-help` : null, opts.error ? `${id}-error` : null].filter(Boolean);
-  return {
-    "aria-invalid": opts.error ? true : undefined,
-    "aria-describedby": ids.length ? ids.join(" ") : undefined,
-  } as const;
 }
 
 /** A person's picture (their profile picture when they have one, see useAvatarUrl), else initials. */

@@ -1,6 +1,7 @@
 "use client";
 
 import { errorMessage } from "@nchat/ui/errors";
+import { EmailField, PasswordField } from "@nchat/ui/field";
 import { Spinner } from "@nchat/ui/primitives";
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
@@ -36,32 +37,8 @@ export function SignInForm({ next }: { next: string }) {
       onSubmit={submit}
       aria-describedby={error ? "signin-error" : undefined}
     >
-      <div className="field">
-        <label htmlFor="email">Email</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          aria-invalid={error ? true : undefined}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          aria-invalid={error ? true : undefined}
-        />
-      </div>
+      <EmailField value={email} onChange={setEmail} invalid={!!error} />
+      <PasswordField value={password} onChange={setPassword} invalid={!!error} />
       {error ? (
         <p id="signin-error" className="form-error" role="alert">
           {error}

@@ -1,9 +1,10 @@
 "use client";
 
 import { errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { EmailField } from "@nchat/ui/field";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Alert, Button, describedBy, Field } from "@/components/ui";
+import { Alert, Button } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
 export function ForgotForm() {
@@ -34,20 +35,7 @@ export function ForgotForm() {
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
       {error ? <Alert tone="danger">{error}</Alert> : null}
-      <Field label="Email" id="email">
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          {...describedBy("email", {})}
-          // biome-ignore lint/a11y/noAutofocus: the only task on this page
-          autoFocus
-        />
-      </Field>
+      <EmailField value={email} onChange={setEmail} autoFocus />
       <Button type="submit" loading={request.isPending} className="btn-block">
         Send the link
       </Button>

@@ -1,6 +1,7 @@
 "use client";
 
 import { appErrorOf, errorMessage } from "@nchat/ui/errors";
+import { EmailField, PasswordField } from "@nchat/ui/field";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Alert, Button, describedBy, Field } from "@/components/ui";
@@ -124,31 +125,8 @@ export function LoginForm({
     <form className="form" onSubmit={onSubmit} noValidate>
       {notice && !error ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
       {error ? <Alert tone="danger">{error}</Alert> : null}
-      <Field label="Email" id="email">
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          {...describedBy("email", {})}
-          // biome-ignore lint/a11y/noAutofocus: the only task on this page
-          autoFocus
-        />
-      </Field>
-      <Field label="Password" id="password">
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
+      <EmailField value={email} onChange={setEmail} autoFocus />
+      <PasswordField value={password} onChange={setPassword} />
       <Button type="submit" loading={signIn.isPending || signIn.isSuccess} className="btn-block">
         {signIn.isSuccess ? "Signing in…" : "Sign in"}
       </Button>

@@ -1,10 +1,11 @@
 "use client";
 
 import { errorMessage, fieldErrors } from "@nchat/ui/errors";
+import { PasswordField } from "@nchat/ui/field";
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
-import { Alert, Button, describedBy, Field } from "@/components/ui";
+import { Alert, Button } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
 export function ResetForm({ token }: { token: string }) {
@@ -42,29 +43,22 @@ export function ResetForm({ token }: { token: string }) {
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
       {error ? <Alert tone="danger">{error}</Alert> : null}
-      <Field label="New password" id="new-password" help="At least 10 characters.">
-        <input
-          id="new-password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          {...describedBy("new-password", { help: true })}
-          // biome-ignore lint/a11y/noAutofocus: the only task on this page
-          autoFocus
-        />
-      </Field>
-      <Field label="New password again" id="confirm-password">
-        <input
-          id="confirm-password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-        />
-      </Field>
+      <PasswordField
+        id="new-password"
+        label="New password"
+        purpose="new-password"
+        help="At least 10 characters."
+        value={password}
+        onChange={setPassword}
+        autoFocus
+      />
+      <PasswordField
+        id="confirm-password"
+        label="New password again"
+        purpose="new-password"
+        value={confirm}
+        onChange={setConfirm}
+      />
       <Button type="submit" loading={reset.isPending} className="btn-block">
         Set the new password
       </Button>
