@@ -4,8 +4,8 @@ import { person, type Workspace, workspace } from "../chat/test-kit";
 import { fetchAvatar } from "../profile/testkit";
 import { unsubscribeRoute } from "../rest/unsubscribe";
 import type { Services } from "../server";
-import { TestClient, testServices } from "../testing";
-import { ANONYMOUS_POLICIES, addressBucket, USER_SHARE } from "./policies";
+import { TEST_BASE_DOMAIN, TestClient, testServices } from "../testing";
+import { ANONYMOUS_POLICIES, AUTH_POLICIES, addressBucket, USER_SHARE } from "./policies";
 
 /**
  * Request quotas on a Free workspace (60 per minute): anonymous traffic has its own budget per
@@ -127,6 +127,46 @@ describe("a tRPC batch", () => {
     const refused = await member.client.http("chat.channels,chat.unreadCounts?batch=1");
     const answers = (await refused.json()) as { error?: { json?: { data?: { appCode?: string } } } }[];
     expect(answers.map((a) => a.error?.json?.data?.appCode)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+  });
+});
+
+describe("credentials per client address", () => {
+  const codeOf = (e: unknown) => (e as { cause?: { code?: string } }).cause?.code ?? String(e);
+
+  it("sign-in: each address gets its own number of attempts across accounts; the next is refused", async () => {
+    const ws = await workspace(services, "rl-login");
+    const guesser = new TestClient(services, ws.client.host);
+    const limit = AUTH_POLICIES.loginPerIp.limit;
+    const outcomes: string[] = [];
+    for (let i = 0; i <= limit; i++)
+      // A different (unknown) account each time: only the per-address limit can refuse.
+      outcomes.push(
+        await guesser
+          .call((c) => c.auth.signIn({ email: `nobody-${i}@${ws.slug}.test`, password: "wrong" }))
+          .then(() => "ok", codeOf),
+      );
+    expect(outcomes.slice(0, limit)).toEqual(Array(limit).fill("UNAUTHORIZED"));
+    expect(outcomes.at(-1)).toBe("RATE_LIMITED");
+    // The owner, from their own address, signs in.
+    const owner = new TestClient(services, ws.client.host);
+    await expect(
+      owner.call((c) => c.auth.signIn({ email: `owner@${ws.slug}.test`, password: "owner-password-1" })),
+    ).resolves.toBeTruthy();
+  });
+
+  it("sign-up: each address gets its own number of attempts an hour", async () => {
+    const visitor = new TestClient(services, TEST_BASE_DOMAIN);
+    const limit = AUTH_POLICIES.signupPerIp.limit;
+    const outcomes: string[] = [];
+    // An invalid form: refused after the attempt was counted, creating nothing.
+    for (let i = 0; i <= limit; i++)
+      outcomes.push(await visitor.call((c) => c.auth.signUp({} as never)).then(() => "ok", codeOf));
+    expect(outcomes.slice(0, limit).every((o) => o !== "RATE_LIMITED" && o !== "ok")).toBe(true);
+    expect(outcomes.at(-1)).toBe("RATE_LIMITED");
+    const other = new TestClient(services, TEST_BASE_DOMAIN);
+    expect(await other.call((c) => c.auth.signUp({} as never)).then(() => "ok", codeOf)).not.toBe(
+      "RATE_LIMITED",
+    );
   });
 });
 
