@@ -395,6 +395,11 @@ describe("requests the real SDK encodes are accepted", () => {
     expect(checkStripeParams(request.method, request.path, parseStripeForm(request.raw))).toBeNull();
   });
 
+  it('the SDK sends an unset as "" and a boolean as "false", which the checker reads as such', () => {
+    const resume = recorded.find((r) => r.method === "POST" && r.raw.includes("cancel_at="))!;
+    expect(parseStripeForm(resume.raw)).toMatchObject({ cancel_at: "", cancel_at_period_end: "false" });
+  });
+
   it("the calls above reach every described endpoint", () => {
     const reached = new Set(recorded.map((r) => stripeEndpoint(r.method, r.path)));
     expect([...reached].sort()).toEqual(Object.keys(ENDPOINTS).sort());
