@@ -7,7 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { roleAtLeast, useSessionUser } from "@/components/tenant";
 import { Alert } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
-import { ApiKeysSection } from "../settings/settings-view";
+import { ApiKeysSection } from "../settings/api-keys-section";
 import { DetailsSection } from "./details-section";
 import { SecuritySection } from "./security-section";
 
