@@ -2,7 +2,8 @@
  * docs/deployment.md's configuration, run as written: the `.env` it writes passes the production rules of
  * the env schema; Caddy (Debian's) adapts `deploy/Caddyfile` with the guide's drop-in environment into the
  * sites and the on-demand TLS gate it describes; PgBouncer (Debian's) with the guide's `auth_query` function
- * and pgbouncer.ini admits a role by its PostgreSQL password and refuses a wrong one.
+ * and pgbouncer.ini admits a role by its PostgreSQL password and refuses a wrong one; the guide's envsubst
+ * command renders deploy/nginx.conf completely and Debian's `nginx -t` accepts the result.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -86,6 +87,68 @@ describe.skipIf(!existsSync("/usr/bin/caddy"))("Caddy with the guide's environme
     expect(json).toContain('"email":"ops@example.com"');
   });
 });
+
+describe.skipIf(!existsSync("/usr/sbin/nginx") && !process.env.CI)(
+  "nginx with the guide's rendering of deploy/nginx.conf",
+  () => {
+    it("renders every variable of the file, and nginx -t accepts the result", () => {
+      // The guide's command up to `< deploy/nginx.conf`, as written (its names, ports and certbot paths).
+      const code = block("< deploy/nginx.conf");
+      const lines = code.split("\n");
+      const first = lines.findIndex((l) => l.startsWith("BASE_DOMAIN="));
+      const last = lines.findIndex((l) => l.includes("< deploy/nginx.conf"));
+      const command = lines
+        .slice(first, last + 1)
+        .join("\n")
+        .replace(/\s*\|\s*sudo tee .*$/, "");
+      const site = execFileSync("bash", ["-c", command], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH },
+      }).toString();
+      expect(site).not.toMatch(/\$\{/);
+      expect(site).toContain("server_name chat.example.com *.chat.example.com;");
+      expect(site).toContain("server_name admin.chat.example.com;");
+      expect(site).toContain("proxy_pass http://127.0.0.1:3000;");
+      expect(site).toContain("proxy_pass http://127.0.0.1:3001;");
+      expect(site).toContain("listen 443 ssl http2;");
+
+      // `nginx -t` in a directory of its own: certbot's files replaced by a self-signed wildcard pair.
+      const dir = mkdtempSync(join(tmpdir(), "nchat-guide-nginx-"));
+      try {
+        const cert = join(dir, "fullchain.pem");
+        const key = join(dir, "privkey.pem");
+        execFileSync(
+          "openssl",
+          ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=chat.example.com"]
+            .concat(["-addext", "subjectAltName=DNS:chat.example.com,DNS:*.chat.example.com"])
+            .concat(["-keyout", key, "-out", cert]),
+          { stdio: "pipe" },
+        );
+        writeFileSync(
+          join(dir, "nchat.conf"),
+          site
+            .replaceAll("/etc/letsencrypt/live/chat.example.com/fullchain.pem", cert)
+            .replaceAll("/etc/letsencrypt/live/chat.example.com/privkey.pem", key),
+        );
+        const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+          .map((t) => `${t}_temp_path ${join(dir, t)};`)
+          .join(" ");
+        writeFileSync(
+          join(dir, "nginx.conf"),
+          `pid ${join(dir, "pid")};\nevents {}\nhttp { access_log off; ${temp} include ${join(dir, "nchat.conf")}; }\n`,
+        );
+        const out = execFileSync(
+          "/usr/sbin/nginx",
+          ["-t", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")],
+          { stdio: "pipe" },
+        );
+        expect(out.toString()).toBe(""); // nginx -t reports on stderr; a failure throws
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
 
 describe.skipIf(!existsSync("/usr/sbin/pgbouncer") || !process.env.DATABASE_URL)(
   "PgBouncer with the guide's auth_query",

@@ -33,6 +33,9 @@ const OTHER_PROGRAMS = new Set([
   "HTTPS_PORT",
   "CADDY_GLOBAL_OPTIONS",
   "CF_API_TOKEN",
+  // deploy/nginx.conf's envsubst variables (with BASE_DOMAIN, the upstreams and ports above)
+  "TLS_CERT",
+  "TLS_KEY",
   // read by one command, not by the apps
   "ADMIN_PASSWORD",
   "EMBEDDED_PG_PORT",
