@@ -2,9 +2,12 @@ import type { Env } from "@nchat/config";
 import { type Database, type MasterKey, type ScheduledQueueName, withPlatformAdmin } from "@nchat/db";
 import { tenants } from "@nchat/db/public";
 import { and, eq, isNotNull, lte } from "drizzle-orm";
+import type { BlobStore } from "../attachments/blob-store";
 import { SYSTEM } from "../audit/actor";
 import type { BillingService } from "../billing/billing-service";
+import { runMessageRetention } from "../chat/retention";
 import type { DomainService } from "../domains/domain-service";
+import type { UsageRecorder } from "../limits/usage";
 import { runBillingNotices } from "../mail/billing-notices";
 import type { MailService } from "../mail/mail-service";
 import { runMentionDigests } from "../mail/mention-digest";
@@ -24,6 +27,9 @@ export type JobDeps = {
   domains: Pick<DomainService, "recheckAll">;
   tenants: Pick<TenantService, "purgeTenant">;
   retentionDays: number;
+  /** Where attachment bodies are stored (message retention removes files), and the usage recount. */
+  blobs: Pick<BlobStore, "delete">;
+  usage: Pick<UsageRecorder, "touch">;
   mail: Pick<MailService, "send">;
   masterKey: MasterKey;
   env: Pick<Env, "MENTION_EMAIL_DELAY_MINUTES" | "NODE_ENV" | "NEXT_PUBLIC_BASE_DOMAIN">;
@@ -140,12 +146,27 @@ export const JOBS: readonly JobDefinition[] = [
     name: "tenants-purge",
     title: "Purge after retention",
     description:
-      "Removes for good the workspaces deleted more than RETENTION_DAYS ago: schema, role, rows (audited as tenant.purge).",
+      "Removes for good the workspaces deleted more than RETENTION_DAYS ago: schema, role, rows (audited as tenant.purge); and in each workspace with “Delete messages after (days)” set, the messages older than that, with their files.",
     cronVar: "JOB_PURGE_CRON",
     retryLimit: 2,
     retryDelaySeconds: 600,
     expireInSeconds: 4 * 60 * 60,
-    run: (deps) => purgeAfterRetention(deps),
+    async run(deps) {
+      const workspaces = await purgeAfterRetention(deps);
+      const messages = await runMessageRetention(deps);
+      return {
+        summary: {
+          ...workspaces.summary,
+          messageRetentionTenants: messages.tenants,
+          messagesRemoved: messages.messages,
+          filesRemoved: messages.files,
+        },
+        errors: [
+          ...workspaces.errors,
+          ...messages.errors.map((e) => ({ ...e, error: `messages: ${e.error}` })),
+        ],
+      };
+    },
   },
   {
     name: "mention-digests",

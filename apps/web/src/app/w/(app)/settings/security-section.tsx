@@ -97,7 +97,7 @@ function SecurityForm({ initial, canEdit }: { initial: Security; canEdit: boolea
           id="sec-retention"
           optional
           error={err("messageRetentionDays")}
-          help="Empty keeps messages forever."
+          help="Messages older than this are deleted for good, with their files (checked nightly). Empty keeps messages forever."
         >
           <input
             id="sec-retention"
