@@ -6,6 +6,14 @@ import { Providers } from "@/components/providers";
 import "@nchat/ui/tokens.css";
 import "@nchat/ui/components.css";
 import "./globals.css";
+import "./styles/shell.css";
+import "./styles/cards.css";
+import "./styles/buttons.css";
+import "./styles/forms.css";
+import "./styles/tables.css";
+import "./styles/badges.css";
+import "./styles/panels.css";
+import "./styles/pages.css";
 
 export const metadata: Metadata = {
   title: { default: "nchat admin", template: "%s · nchat admin" },
