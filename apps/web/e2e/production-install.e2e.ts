@@ -6,7 +6,8 @@
  * serves it; an unverified domain and an unknown name get none (the app's /api/tls/ask refuses them).
  * Certificates are checked against Caddy's root, not ignored. A worker that dies is replaced while the
  * other serves; SIGTERM drains everything to exit 0. And: a production environment with development
- * defaults is refused before anything listens.
+ * defaults is refused before anything listens; START_MIGRATE=true (the environment's `--migrate`)
+ * migrates an empty database before the workers start.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -16,6 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { DomainService, type Services, SYSTEM } from "@nchat/api";
+import { connect } from "@nchat/db";
+import { createScratchDatabase } from "@nchat/db/scratch";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -157,6 +160,44 @@ describe("a production install (pnpm start behind Caddy)", () => {
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toMatch(/MASTER_ENCRYPTION_KEY is not set/);
     expect(refused.output()).toMatch(/DATABASE_APP_PASSWORD is the development default/);
+  });
+
+  it("START_MIGRATE=true migrates an empty database before serving", async () => {
+    // A database of its own, empty: nothing but `pnpm start` could create its tables (the apps never migrate).
+    const fresh = await createScratchDatabase(e2e().env.DATABASE_URL, "startmig");
+    try {
+      const started = start({
+        ...e2e().env,
+        DATABASE_URL: fresh.adminUrl,
+        DB_ROLE_PREFIX: fresh.rolePrefix,
+        DATABASE_APP_PASSWORD: fresh.appPassword,
+        START_MIGRATE: "true",
+        WEB_PORT: String(await freePort()),
+        ADMIN_PORT: String(await freePort()),
+        WEB_WORKERS: "1",
+        ADMIN_WORKERS: "1",
+      });
+      // Workers are forked after the migrations: stop as soon as they are (no need to serve).
+      await until("the workers to be forked", () => {
+        if (started.child.exitCode !== null) throw new Error(`pnpm start exited:\n${started.output()}`);
+        return /\[start\] admin: 1 worker\(s\)/.test(started.output()) ? true : undefined;
+      });
+      started.child.kill("SIGTERM");
+      await started.exited;
+      expect(started.output()).toMatch(/migrations: control plane current; 0 tenant schema\(s\)/);
+      const db = connect(fresh.adminUrl, { max: 1, name: "start-migrate-check" });
+      try {
+        const [row] = await db<{ tenants: string | null; queue: string | null; role: string | null }[]>`
+          select to_regclass('public.tenants')::text as tenants,
+                 (select nspname::text from pg_namespace where nspname = 'pgboss') as queue,
+                 (select rolname::text from pg_roles where rolname = ${`${fresh.rolePrefix}_app`}) as role`;
+        expect(row).toEqual({ tenants: "tenants", queue: "pgboss", role: `${fresh.rolePrefix}_app` });
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await fresh.drop();
+    }
   });
 
   describe.skipIf(!existsSync(CADDY))("serving", () => {
