@@ -7,6 +7,9 @@
  *   const page = await owner.newPage();
  *   await page.goto(tenantUrl("acme", "/login"));
  *   await screenshot(page, "login");
+ *
+ * Most specs start from `browserSpec()` (services and a browser for the describe's tests) or
+ * `signedInSpec()` (one person's page, signed in).
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import https from "node:https";
@@ -14,7 +17,8 @@ import { join } from "node:path";
 import { type Actor, createServices, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
 import { loadEnv } from "@nchat/config";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterEach, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, inject } from "vitest";
+import { TestSmtp } from "../../packages/api/src/mail/test-kit";
 import type { E2EConfig } from "./config";
 
 export type { E2EConfig };
@@ -245,4 +249,95 @@ export async function signIn(
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   if (!opts.secondStep) await page.getByTestId("channel-title").waitFor(LONG);
+}
+
+/** Reads a value a beforeAll hook sets: a spec that reads it earlier (at collection) is wrong. */
+function setUp<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`${name} is set before the tests: read it in a hook or a test`);
+  return value;
+}
+
+/**
+ * What nearly every browser spec needs, registered on the surrounding describe: services over the
+ * run's database (for set-up and checks) and one browser, opened before its tests and closed after,
+ * and a screenshot of every open page after a failed test. Hooks registered after this call run
+ * after it, so they can use both.
+ */
+export function browserSpec(): { readonly services: Services; readonly browser: Browser } {
+  let services: Services | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    services = await harnessServices();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await services?.close();
+  });
+  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+  return {
+    get services() {
+      return setUp(services, "services");
+    },
+    get browser() {
+      return setUp(browser, "browser");
+    },
+  };
+}
+
+/**
+ * One person's page, signed in: before the describe's tests, `prepare` makes the workspace through
+ * services (closed after it), then `who` signs in at `slug` in their own context of a new browser;
+ * screenshots after a failed test; everything closed after.
+ */
+export function signedInSpec(opts: {
+  slug: string;
+  who: { email: string; password: string };
+  prepare: (services: Services) => Promise<void>;
+}): { readonly browser: Browser; readonly ctx: BrowserContext; readonly page: Page } {
+  let browser: Browser | undefined;
+  let ctx: BrowserContext | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    const services = await harnessServices();
+    try {
+      await opts.prepare(services);
+    } finally {
+      await services.close();
+    }
+    browser = await launchBrowser();
+    ctx = await newUserContext(browser);
+    page = await ctx.newPage();
+    await signIn(page, opts.slug, opts.who);
+  });
+  screenshotOnFailure(() => (page ? [page] : []));
+  afterAll(async () => {
+    await ctx?.close();
+    await browser?.close();
+  });
+  return {
+    get browser() {
+      return setUp(browser, "browser");
+    },
+    get ctx() {
+      return setUp(ctx, "ctx");
+    },
+    get page() {
+      return setUp(page, "page");
+    },
+  };
+}
+
+/**
+ * A test SMTP server on the port the apps send mail to, listening for the surrounding describe's
+ * tests (a spec that reads mail).
+ */
+export function smtpServer(): TestSmtp {
+  const smtp = new TestSmtp();
+  beforeAll(async () => {
+    smtp.port = e2e().smtpPort;
+    await smtp.start();
+  });
+  afterAll(() => smtp.stop());
+  return smtp;
 }

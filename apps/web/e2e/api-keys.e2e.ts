@@ -3,55 +3,38 @@
  * Settings → API keys (the list names its scope), and that key invites and removes members through
  * /api/v1; a read-and-write key made with the same form may not.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   addMember,
   createWorkspace,
   e2e,
   harnessServices,
   LONG,
-  launchBrowser,
-  newUserContext,
   rawRequest,
   screenshot,
-  screenshotOnFailure,
-  signIn,
+  signedInSpec,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
 describe("API key scopes", () => {
-  let browser: Browser;
-  let ctx: BrowserContext;
-  let page: Page;
   const slug = uniqueSlug("keys");
   const owner = { email: `owner@${slug}.test`, name: "Sam", password: "owner-password-keys-1" };
   const member = { email: `max@${slug}.test`, name: "Max", password: "member-password-keys-1" };
   let memberId = "";
-
-  beforeAll(async () => {
-    const services = await harnessServices();
-    try {
+  const signedIn = signedInSpec({
+    slug,
+    who: owner,
+    prepare: async (services) => {
       // API access is a Pro feature.
       const { tenant } = await createWorkspace(services, { name: "Keys Co", slug, owner, plan: "pro" });
       memberId = await addMember(services, tenant, member);
-    } finally {
-      await services.close();
-    }
-    browser = await launchBrowser();
-    ctx = await newUserContext(browser);
-    page = await ctx.newPage();
-    await signIn(page, slug, owner);
-  });
-  screenshotOnFailure(() => (page ? [page] : []));
-  afterAll(async () => {
-    await ctx?.close();
-    await browser?.close();
+    },
   });
 
   /** Creates a key with the form; returns the key shown once. */
   async function createKey(name: string, scope: RegExp): Promise<string> {
+    const { page } = signedIn;
     await page.getByRole("button", { name: "Create API key" }).click();
     await page.getByLabel("Name", { exact: true }).fill(name);
     await page.getByRole("radio", { name: scope }).check();
@@ -73,6 +56,7 @@ describe("API key scopes", () => {
     });
 
   it("an admin key made in Settings invites and removes members over /api/v1; a read-and-write key may not", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/settings#api-keys"));
     await page.getByRole("button", { name: "Create API key" }).waitFor(LONG);
     const writeKey = await createKey("Chat bot", /^Read and write/);

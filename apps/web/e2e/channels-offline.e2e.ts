@@ -4,17 +4,15 @@
  * Discard, and go out by themselves when the connection is back — also when the connection dropped
  * before the channel's messages had loaded.
  */
-import type { Actor, ResolvedTenant, Services } from "@nchat/api";
-import type { Browser, BrowserContext, Page, Route } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor, ResolvedTenant } from "@nchat/api";
+import type { BrowserContext, Page, Route } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
+  browserSpec,
   createWorkspace,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
   signIn,
   tenantUrl,
   uniqueSlug,
@@ -23,8 +21,7 @@ import {
 const OWNER = { email: "owner@arch.test", name: "Ada Archive", password: "archive-password-1" };
 
 describe("archiving and offline sends", () => {
-  let browser: Browser;
-  let services: Services;
+  const spec = browserSpec();
   let tenant: ResolvedTenant;
   let ownerActor: Actor;
   let launchId = "";
@@ -33,29 +30,21 @@ describe("archiving and offline sends", () => {
   let page: Page;
 
   beforeAll(async () => {
-    services = await harnessServices();
-    ({ tenant, owner: ownerActor } = await createWorkspace(services, {
+    ({ tenant, owner: ownerActor } = await createWorkspace(spec.services, {
       name: "Archive Co",
       slug,
       owner: OWNER,
       plan: "enterprise",
     }));
-    const launch = await services.chat.createChannel(tenant, ownerActor, { name: "launch" });
+    const launch = await spec.services.chat.createChannel(tenant, ownerActor, { name: "launch" });
     launchId = launch.id;
-    await services.chat.send(tenant, ownerActor, { channelId: launchId, body: "Launch history line" });
-    browser = await launchBrowser();
-    ctx = await newUserContext(browser);
+    await spec.services.chat.send(tenant, ownerActor, { channelId: launchId, body: "Launch history line" });
+    ctx = await newUserContext(spec.browser);
     page = await ctx.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
-
   const archivedAt = async () =>
-    (await services.chat.listChannels(tenant, ownerActor, { includeArchived: true })).channels.find(
+    (await spec.services.chat.listChannels(tenant, ownerActor, { includeArchived: true })).channels.find(
       (c) => c.id === launchId,
     )?.archivedAt ?? null;
 
@@ -122,7 +111,7 @@ describe("archiving and offline sends", () => {
     await ctx.setOffline(false);
     await page.getByTestId("message").filter({ hasText: "Written on the train" }).waitFor(LONG);
     await kept.waitFor({ state: "detached" });
-    const { messages } = await services.chat.list(tenant, ownerActor, { channelId: launchId });
+    const { messages } = await spec.services.chat.list(tenant, ownerActor, { channelId: launchId });
     expect(messages.map((m) => m.body)).toContain("Written on the train");
     expect(messages.map((m) => m.body)).not.toContain("Never mind this one");
   });
@@ -156,7 +145,7 @@ describe("archiving and offline sends", () => {
     await page.getByTestId("message").filter({ hasText: "Launch history line" }).waitFor(LONG);
     await page.getByTestId("message").filter({ hasText: "Written while loading" }).waitFor(LONG);
     await pending.waitFor({ state: "detached" });
-    const { messages } = await services.chat.list(tenant, ownerActor, { channelId: launchId });
+    const { messages } = await spec.services.chat.list(tenant, ownerActor, { channelId: launchId });
     expect(messages.filter((m) => m.body === "Written while loading")).toHaveLength(1);
   });
 
@@ -176,7 +165,7 @@ describe("archiving and offline sends", () => {
     await pending.getByRole("button", { name: "Retry" }).click();
     await page.getByTestId("message").filter({ hasText: "Sent on the second try" }).waitFor(LONG);
     await pending.waitFor({ state: "detached" });
-    const { messages } = await services.chat.list(tenant, ownerActor, { channelId: launchId });
+    const { messages } = await spec.services.chat.list(tenant, ownerActor, { channelId: launchId });
     expect(messages.filter((m) => m.body === "Sent on the second try")).toHaveLength(1);
   });
 });

@@ -3,17 +3,15 @@
  * composer edits one's last message, an edit box keeps Save and Cancel in view, and on a phone
  * (390 px) picking a channel closes the navigation drawer.
  */
-import type { Actor, ResolvedTenant, Services } from "@nchat/api";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor, ResolvedTenant } from "@nchat/api";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
+  browserSpec,
   createWorkspace,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
   signIn,
   tenantUrl,
   uniqueSlug,
@@ -36,41 +34,32 @@ const inView = (page: Page, selector: string) =>
   }, selector);
 
 describe("chat keys and small screens", () => {
-  let browser: Browser;
-  let services: Services;
+  const spec = browserSpec();
   let tenant: ResolvedTenant;
   let generalId = "";
   let firstId = 0;
   const slug = uniqueSlug("keys");
 
   beforeAll(async () => {
-    services = await harnessServices();
     let actor: Actor;
-    ({ tenant, owner: actor } = await createWorkspace(services, {
+    ({ tenant, owner: actor } = await createWorkspace(spec.services, {
       name: "Keys Co",
       slug,
       owner: OWNER,
       plan: "enterprise",
     }));
-    const { channels } = await services.chat.listChannels(tenant, actor);
+    const { channels } = await spec.services.chat.listChannels(tenant, actor);
     generalId = channels.find((c) => c.name === "general")!.id;
-    await services.chat.createChannel(tenant, actor, { name: "random" });
+    await spec.services.chat.createChannel(tenant, actor, { name: "random" });
     for (let i = 1; i <= 30; i++) {
-      const m = await services.chat.send(tenant, actor, { channelId: generalId, body: `Filler ${i}` });
+      const m = await spec.services.chat.send(tenant, actor, { channelId: generalId, body: `Filler ${i}` });
       if (i === 1) firstId = m.id;
     }
-    await services.chat.send(tenant, actor, { channelId: generalId, body: LAST });
-    browser = await launchBrowser();
+    await spec.services.chat.send(tenant, actor, { channelId: generalId, body: LAST });
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("Escape closes the thread panel", async () => {
-    const page = await (await newUserContext(browser)).newPage();
+    const page = await (await newUserContext(spec.browser)).newPage();
     await signIn(page, slug, OWNER);
     await page.goto(tenantUrl(slug, `/?c=${generalId}&t=${firstId}`));
     await page.getByTestId("thread-panel").waitFor(LONG);
@@ -81,7 +70,7 @@ describe("chat keys and small screens", () => {
   });
 
   it("editing the last message keeps Save and Cancel in view; Up in an empty composer edits it", async () => {
-    const page = await (await newUserContext(browser)).newPage();
+    const page = await (await newUserContext(spec.browser)).newPage();
     await signIn(page, slug, OWNER);
     await page.goto(tenantUrl(slug, `/?c=${generalId}`));
     const last = page.getByTestId("message").filter({ hasText: "Last message, line one" });
@@ -108,7 +97,7 @@ describe("chat keys and small screens", () => {
   });
 
   it("on a phone, picking a channel closes the drawer", async () => {
-    const ctx = await newUserContext(browser, { viewport: { width: 390, height: 844 } });
+    const ctx = await newUserContext(spec.browser, { viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
     await signIn(page, slug, OWNER);
     await page.getByRole("button", { name: "Open navigation" }).click();

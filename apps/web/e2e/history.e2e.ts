@@ -3,18 +3,16 @@
  * newer pages load on the way back down, own messages can be edited and deleted (live for others),
  * direct messages open from the sidebar, and the member limit shows an upgrade prompt when reached.
  */
-import { type Actor, type ResolvedTenant, type Services, SYSTEM } from "@nchat/api";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, type ResolvedTenant, SYSTEM } from "@nchat/api";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   addMember,
+  browserSpec,
   createWorkspace,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
   signIn,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -23,38 +21,32 @@ const OWNER = { email: "owner@history.test", name: "Hana History", password: "hi
 const PEER = { email: "peer@history.test", name: "Pete Peer", password: "peer-password-12" };
 
 describe("history, jumps and edits", () => {
-  let browser: Browser;
-  let services: Services;
+  const spec = browserSpec();
   let tenant: ResolvedTenant;
   const slug = uniqueSlug("hist");
   let owner: Page;
   let peer: Page;
 
   beforeAll(async () => {
-    services = await harnessServices();
-    const created = await createWorkspace(services, { name: "History Co", slug, owner: OWNER });
+    const created = await createWorkspace(spec.services, { name: "History Co", slug, owner: OWNER });
     tenant = created.tenant;
     const ownerActor = created.owner;
-    const peerId = await addMember(services, tenant, PEER);
+    const peerId = await addMember(spec.services, tenant, PEER);
     const peerActor: Actor = { type: "user", id: peerId, email: PEER.email, role: "member" };
-    const { channels } = await services.chat.listChannels(tenant, ownerActor);
+    const { channels } = await spec.services.chat.listChannels(tenant, ownerActor);
     const general = channels.find((c) => c.name === "general")!;
     // 130 messages; number 10 mentions the owner.
     for (let i = 1; i <= 130; i++) {
       const body =
         i === 10 ? `Old news for @[${OWNER.name}](${ownerActor.id}): the launch moved` : `History line ${i}`;
-      await services.chat.send(tenant, i % 3 === 0 ? ownerActor : peerActor, { channelId: general.id, body });
+      await spec.services.chat.send(tenant, i % 3 === 0 ? ownerActor : peerActor, {
+        channelId: general.id,
+        body,
+      });
     }
-    browser = await launchBrowser();
-    owner = await (await newUserContext(browser)).newPage();
-    peer = await (await newUserContext(browser)).newPage();
+    owner = await (await newUserContext(spec.browser)).newPage();
+    peer = await (await newUserContext(spec.browser)).newPage();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("loads older pages when scrolling up", async () => {
     await signIn(owner, slug, OWNER);
@@ -124,9 +116,9 @@ describe("history, jumps and edits", () => {
   });
 
   it("browses public channels and joins one", async () => {
-    const { members } = await services.members.list(tenant);
+    const { members } = await spec.services.members.list(tenant);
     const ownerUser = members.find((m) => m.email === OWNER.email)!;
-    await services.chat.createChannel(
+    await spec.services.chat.createChannel(
       tenant,
       { type: "user", id: ownerUser.id, email: ownerUser.email, role: "owner" },
       { name: "design", topic: "Pixels and type" },
@@ -147,7 +139,10 @@ describe("history, jumps and edits", () => {
   it("shows the member limit and an upgrade prompt when it is reached", async () => {
     // Free: 10 seats. Owner + peer + 8 pending invitations = 10.
     for (let i = 1; i <= 8; i++)
-      await services.invitations.invite(tenant, SYSTEM, { email: `seat${i}@history.test`, role: "member" });
+      await spec.services.invitations.invite(tenant, SYSTEM, {
+        email: `seat${i}@history.test`,
+        role: "member",
+      });
     await owner.getByRole("link", { name: "Members" }).click();
     await owner.getByTestId("users-limit").getByText("10 of 10 users").waitFor(LONG);
     await owner.getByText("Your plan's member limit is reached").waitFor(LONG);

@@ -3,18 +3,15 @@
  * and resolves the tenant from Host alone — for pages and for API routes, even when the forged
  * context carries a valid signature.
  */
-import { contextKey, type Services, SYSTEM, setTenantHeaders } from "@nchat/api";
+import { contextKey, SYSTEM, setTenantHeaders } from "@nchat/api";
 import { parseMasterKey } from "@nchat/db";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
+  browserSpec,
   e2e,
-  harnessServices,
-  launchBrowser,
   newUserContext,
   rawRequest,
   screenshot,
-  screenshotOnFailure,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -25,17 +22,15 @@ type Json = {
 };
 
 describe("spoofed tenant headers", () => {
-  let browser: Browser;
-  let services: Services;
+  const spec = browserSpec();
   const a = { slug: uniqueSlug("alpha"), email: "owner@alpha.test", password: "alpha-password-1" };
   const b = { slug: uniqueSlug("bravo"), email: "owner@bravo.test", password: "bravo-password-1" };
   let spoof: Record<string, string> = {};
   let aId = "";
 
   beforeAll(async () => {
-    services = await harnessServices();
     for (const t of [a, b]) {
-      await services.tenants.createTenant(
+      await spec.services.tenants.createTenant(
         {
           name: `Org ${t.slug}`,
           slug: t.slug,
@@ -46,7 +41,7 @@ describe("spoofed tenant headers", () => {
         SYSTEM,
       );
     }
-    const resolvedA = await services.resolver.bySlug(a.slug);
+    const resolvedA = await spec.services.resolver.bySlug(a.slug);
     if (!resolvedA) throw new Error("tenant A did not resolve");
     aId = resolvedA.id;
     // A context for A signed with the deployment's real key: a stolen or replayed header set.
@@ -56,20 +51,13 @@ describe("spoofed tenant headers", () => {
       contextKey(parseMasterKey(e2e().env.MASTER_ENCRYPTION_KEY!)),
     );
     spoof = Object.fromEntries(headers.entries());
-    browser = await launchBrowser();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("are ignored on pages", async () => {
     expect(Object.keys(spoof)).toEqual(
       expect.arrayContaining(["x-tenant-id", "x-tenant-slug", "x-tenant-context", "x-tenant-signature"]),
     );
-    const ctx = await newUserContext(browser, { extraHTTPHeaders: spoof });
+    const ctx = await newUserContext(spec.browser, { extraHTTPHeaders: spoof });
     const page = await ctx.newPage();
     await page.goto(tenantUrl(b.slug, "/login"));
     await page.getByRole("heading", { name: `Sign in to Org ${b.slug}` }).waitFor();

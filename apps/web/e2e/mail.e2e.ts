@@ -4,19 +4,15 @@
  * email from the invite dialog, the invitee's mail arrives with a working link, and Settings → Mail
  * deliveries lists both mails as sent.
  */
-import type { Services } from "@nchat/api";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { linkIn, TestSmtp } from "../../../packages/api/src/mail/test-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { linkIn } from "../../../packages/api/src/mail/test-kit";
 import {
+  browserSpec,
   createWorkspace,
-  e2e,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
-  screenshotOnFailure,
   signIn,
+  smtpServer,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -25,27 +21,16 @@ const OWNER = { name: "Vic Owner", email: "vic@mail.test", password: "owner-pass
 const INVITEE = "ivy@people.test";
 
 describe("mail from the app", () => {
-  let browser: Browser;
-  let services: Services;
-  const smtp = new TestSmtp();
+  const smtp = smtpServer();
+  const spec = browserSpec();
   const slug = uniqueSlug("mail");
 
   beforeAll(async () => {
-    smtp.port = e2e().smtpPort;
-    await smtp.start();
-    services = await harnessServices();
-    browser = await launchBrowser();
-    await createWorkspace(services, { name: "Mail Co", slug, owner: OWNER, plan: "enterprise" });
+    await createWorkspace(spec.services, { name: "Mail Co", slug, owner: OWNER, plan: "enterprise" });
   });
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-    await smtp.stop();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("banner → Resend → confirm the address → invite by email → the delivery log", async () => {
-    const ctx = await newUserContext(browser);
+    const ctx = await newUserContext(spec.browser);
     const page = await ctx.newPage();
     await signIn(page, slug, OWNER);
     const banner = page.getByTestId("email-banner");
@@ -75,7 +60,7 @@ describe("mail from the app", () => {
     const invitation = await smtp.waitFor(INVITEE, 1, 60_000);
     expect(invitation.subject).toBe("You are invited to Mail Co on nchat");
     expect(invitation.text).toContain("Vic Owner invited you to join Mail Co as a member.");
-    const invitee = await (await newUserContext(browser)).newPage();
+    const invitee = await (await newUserContext(spec.browser)).newPage();
     await invitee.goto(linkIn(invitation, tenantUrl(slug, "/invite/")));
     await invitee.getByText(INVITEE).first().waitFor(LONG);
 

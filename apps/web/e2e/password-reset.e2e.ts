@@ -4,19 +4,15 @@
  * for a reset on the sign-in page, opens the link from the mail, sets a new password and signs in
  * with it.
  */
-import type { Services } from "@nchat/api";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { linkIn, TestSmtp } from "../../../packages/api/src/mail/test-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { linkIn } from "../../../packages/api/src/mail/test-kit";
 import {
+  browserSpec,
   createWorkspace,
-  e2e,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
+  smtpServer,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -25,27 +21,16 @@ const OWNER = { name: "Rita Owner", email: "rita@reset.test", password: "owner-p
 const NEW_PASSWORD = "a-brand-new-password-456";
 
 describe("password reset by mail", () => {
-  let browser: Browser;
-  let services: Services;
-  const smtp = new TestSmtp();
+  const smtp = smtpServer();
+  const spec = browserSpec();
   const slug = uniqueSlug("reset");
 
   beforeAll(async () => {
-    smtp.port = e2e().smtpPort;
-    await smtp.start();
-    services = await harnessServices();
-    browser = await launchBrowser();
-    await createWorkspace(services, { name: "Reset Co", slug, owner: OWNER, plan: "enterprise" });
+    await createWorkspace(spec.services, { name: "Reset Co", slug, owner: OWNER, plan: "enterprise" });
   });
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-    await smtp.stop();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("Forgot password → the mail's link → a new password → signed in with it", async () => {
-    const ctx = await newUserContext(browser);
+    const ctx = await newUserContext(spec.browser);
     const page = await ctx.newPage();
     await page.goto(tenantUrl(slug, "/login"));
     await page.getByRole("link", { name: "Forgot your password?" }).click();

@@ -5,19 +5,16 @@
  * current password is a field error; a teammate's name in a message opens their profile card (role,
  * local time) and its "Message" button opens the DM with them.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unsubscribeKey, unsubscribeToken } from "../../../packages/api/src/mail/unsubscribe";
 import {
   addMember,
   createWorkspace,
   harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
-  signIn,
+  signedInSpec,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -29,9 +26,6 @@ const PICTURE = Buffer.from(
 );
 
 describe("profiles", () => {
-  let browser: Browser;
-  let ctx: BrowserContext;
-  let page: Page;
   const slug = uniqueSlug("prof");
   const owner = { email: `owner@${slug}.test`, name: "Sam", password: "owner-password-profile-1" };
   const bea = { email: `bea@${slug}.test`, name: "Bea Teammate", password: "member-password-profile-1" };
@@ -60,9 +54,10 @@ describe("profiles", () => {
     }
   }
 
-  beforeAll(async () => {
-    const services = await harnessServices();
-    try {
+  const signedIn = signedInSpec({
+    slug,
+    who: owner,
+    prepare: async (services) => {
       const { tenant, owner: ownerActor } = await createWorkspace(services, {
         name: "Profile Co",
         slug,
@@ -78,18 +73,7 @@ describe("profiles", () => {
       const { channels } = await services.chat.listChannels(tenant, beaActor);
       const general = channels.find((c) => c.name === "general")!;
       await services.chat.send(tenant, beaActor, { channelId: general.id, body: "Hi, I am Bea" });
-    } finally {
-      await services.close();
-    }
-    browser = await launchBrowser();
-    ctx = await newUserContext(browser);
-    page = await ctx.newPage();
-    await signIn(page, slug, owner);
-  });
-  screenshotOnFailure(() => (page ? [page] : []));
-  afterAll(async () => {
-    await ctx?.close();
-    await browser?.close();
+    },
   });
 
   it("takes the browser's time zone on the first visit", async () => {
@@ -98,6 +82,7 @@ describe("profiles", () => {
   });
 
   it("changes the name and the time zone", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/profile"));
     const name = page.getByLabel("Name", { exact: true });
     await name.waitFor(LONG);
@@ -115,6 +100,7 @@ describe("profiles", () => {
   });
 
   it("uploads a picture and shows it in chat", async () => {
+    const { page } = signedIn;
     await page.locator("#profile-picture").setInputFiles({
       name: "me.png",
       mimeType: "image/png",
@@ -153,6 +139,7 @@ describe("profiles", () => {
   });
 
   it("lists this device's session and refuses a wrong current password on the form", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/profile"));
     await page.getByRole("tab", { name: "Security" }).click();
     const current = page.locator("[data-testid=session][data-current]");
@@ -169,6 +156,7 @@ describe("profiles", () => {
   });
 
   it("turns mention emails off and on with the Profile checkbox, and off with the mail's unsubscribe link", async () => {
+    const { page } = signedIn;
     const stored = async () => {
       const services = await harnessServices();
       try {
@@ -204,7 +192,7 @@ describe("profiles", () => {
     } finally {
       await services.close();
     }
-    const visitor = await newUserContext(browser);
+    const visitor = await newUserContext(signedIn.browser);
     try {
       const link = await visitor.newPage();
       await link.goto(tenantUrl(slug, `/api/unsubscribe?t=${token}`));
@@ -224,6 +212,7 @@ describe("profiles", () => {
   });
 
   it("opens a profile card from a message and starts a DM with Message", async () => {
+    const { page } = signedIn;
     const beas = page.getByTestId("message").filter({ hasText: "Hi, I am Bea" });
     await beas.getByRole("button", { name: "Bea Teammate: profile" }).last().click();
     const card = page.getByRole("dialog", { name: "Bea Teammate" });

@@ -3,17 +3,15 @@
  * on the message in its channel (highlighted, older history loaded around it). Ctrl+K opens the quick
  * switcher, which moves to a channel by keyboard.
  */
-import type { Services } from "@nchat/api";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
+  browserSpec,
   createWorkspace,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
   signIn,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
@@ -21,34 +19,28 @@ import {
 const OWNER = { email: "owner@search.test", name: "Sam Search", password: "search-password-1" };
 
 describe("search and quick switcher", () => {
-  let browser: Browser;
-  let services: Services;
+  const spec = browserSpec();
   const slug = uniqueSlug("srch");
   let page: Page;
 
   beforeAll(async () => {
-    services = await harnessServices();
-    const { tenant, owner } = await createWorkspace(services, { name: "Search Co", slug, owner: OWNER });
-    const { channels } = await services.chat.listChannels(tenant, owner);
+    const { tenant, owner } = await createWorkspace(spec.services, { name: "Search Co", slug, owner: OWNER });
+    const { channels } = await spec.services.chat.listChannels(tenant, owner);
     const general = channels.find((c) => c.name === "general")!;
-    const ops = await services.chat.createChannel(tenant, owner, { name: "ops-room", topic: "Operations" });
-    await services.chat.send(tenant, owner, { channelId: ops.id, body: "The ops room is open" });
+    const ops = await spec.services.chat.createChannel(tenant, owner, {
+      name: "ops-room",
+      topic: "Operations",
+    });
+    await spec.services.chat.send(tenant, owner, { channelId: ops.id, body: "The ops room is open" });
     // The message to find sits far back in #general: 80 newer messages come after it.
-    await services.chat.send(tenant, owner, {
+    await spec.services.chat.send(tenant, owner, {
       channelId: general.id,
       body: "The quarterly <b>kangaroo</b> report is ready",
     });
     for (let i = 1; i <= 80; i++)
-      await services.chat.send(tenant, owner, { channelId: general.id, body: `Later line ${i}` });
-    browser = await launchBrowser();
-    page = await (await newUserContext(browser)).newPage();
+      await spec.services.chat.send(tenant, owner, { channelId: general.id, body: `Later line ${i}` });
+    page = await (await newUserContext(spec.browser)).newPage();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("finds a message from the header search, highlighted, and opens it in context", async () => {
     await signIn(page, slug, OWNER);

@@ -7,27 +7,21 @@
  * field, and the cards of several files in one message line up.
  */
 import { SYSTEM } from "@nchat/api";
-import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConsoleMessage } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
   createWorkspace,
   e2e,
   harnessServices,
   LONG,
-  launchBrowser,
-  newUserContext,
   rawRequest,
   screenshot,
-  screenshotOnFailure,
-  signIn,
+  signedInSpec,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
 describe("settings controls", () => {
-  let browser: Browser;
-  let ctx: BrowserContext;
-  let page: Page;
   const slug = uniqueSlug("conf");
   const owner = { email: `owner@${slug}.test`, name: "Sam", password: "owner-password-settings-1" };
   let tenantId = "";
@@ -44,9 +38,10 @@ describe("settings controls", () => {
     }
   }
 
-  beforeAll(async () => {
-    const services = await harnessServices();
-    try {
+  const signedIn = signedInSpec({
+    slug,
+    who: owner,
+    prepare: async (services) => {
       // Branding is a Pro feature; Enterprise's request rate (300/min) leaves room for the many saves here.
       const { tenant } = await createWorkspace(services, {
         name: "Settings Co",
@@ -55,27 +50,18 @@ describe("settings controls", () => {
         plan: "enterprise",
       });
       tenantId = tenant.id;
-    } finally {
-      await services.close();
-    }
-    browser = await launchBrowser();
-    ctx = await newUserContext(browser);
-    page = await ctx.newPage();
-    await signIn(page, slug, owner);
-  });
-  screenshotOnFailure(() => (page ? [page] : []));
-  afterAll(async () => {
-    await ctx?.close();
-    await browser?.close();
+    },
   });
 
   it("reads “1 member” in a channel with one person", async () => {
+    const { page } = signedIn;
     await page.getByTestId("channel-title").getByText("general").waitFor(LONG);
     await page.getByRole("button", { name: "Members of general" }).click();
     await page.getByRole("heading", { name: "1 member", exact: true }).waitFor(LONG);
   });
 
   it("saves the default session length and other whole hours", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/settings"));
     const hours = page.getByLabel("Session length (hours)");
     await hours.waitFor(LONG);
@@ -95,6 +81,7 @@ describe("settings controls", () => {
   });
 
   it("clears the app name and logo when emptied, and takes https:// logos only", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/settings"));
     const appName = page.getByLabel("App name");
     const logo = page.getByLabel("Logo URL");
@@ -142,6 +129,7 @@ describe("settings controls", () => {
   });
 
   it("Members: no React errors; guests offered only while allowed; a dialog starts at its first field", async () => {
+    const { page } = signedIn;
     const problems: string[] = [];
     const onError = (e: Error) => problems.push(`pageerror: ${e.message}`);
     const onConsole = (m: ConsoleMessage) => {
@@ -188,6 +176,7 @@ describe("settings controls", () => {
   });
 
   it("lines up the cards of several files in one message", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/"));
     await page.getByTestId("channel-title").getByText("general").waitFor(LONG);
     await page.getByTestId("file-input").setInputFiles([

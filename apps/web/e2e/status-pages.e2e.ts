@@ -2,38 +2,24 @@
  * The pages a workspace in trouble shows: an unknown address, a payment past due (every page
  * leads to billing; the owner can fix it), a suspended workspace.
  */
-import { type Services, SYSTEM } from "@nchat/api";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYSTEM } from "@nchat/api";
+import { describe, expect, it } from "vitest";
 import {
+  browserSpec,
   createWorkspace,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
   signIn,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
 describe("status pages", () => {
-  let browser: Browser;
-  let services: Services;
-
-  beforeAll(async () => {
-    services = await harnessServices();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
+  const spec = browserSpec();
 
   it("answers an unknown workspace address with a 404 page", async () => {
-    const ctx = await newUserContext(browser);
+    const ctx = await newUserContext(spec.browser);
     const page = await ctx.newPage();
     const res = await page.goto(tenantUrl(uniqueSlug("nobody"), "/"));
     expect(res?.status()).toBe(404);
@@ -52,9 +38,14 @@ describe("status pages", () => {
   it("sends every page of a past-due workspace to billing, where the owner can pay", async () => {
     const slug = uniqueSlug("late");
     const owner = { email: "owner@late.test", name: "Lee Late", password: "late-password-1" };
-    const { tenant } = await createWorkspace(services, { name: "Late Payers", slug, owner, plan: "pro" });
-    await services.tenants.updateTenant(tenant.id, { status: "past_due" }, SYSTEM);
-    const ctx = await newUserContext(browser);
+    const { tenant } = await createWorkspace(spec.services, {
+      name: "Late Payers",
+      slug,
+      owner,
+      plan: "pro",
+    });
+    await spec.services.tenants.updateTenant(tenant.id, { status: "past_due" }, SYSTEM);
+    const ctx = await newUserContext(spec.browser);
     const page = await ctx.newPage();
     await signIn(page, slug, owner, { secondStep: true }); // a past-due workspace opens on billing
     await page.getByRole("heading", { name: "Billing" }).waitFor(LONG);
@@ -69,13 +60,13 @@ describe("status pages", () => {
 
   it("shows a suspended workspace's page", async () => {
     const slug = uniqueSlug("frozen");
-    const { tenant } = await createWorkspace(services, {
+    const { tenant } = await createWorkspace(spec.services, {
       name: "Frozen Inc",
       slug,
       owner: { email: "owner@frozen.test", name: "Fay", password: "frozen-password-1" },
     });
-    await services.tenants.updateTenant(tenant.id, { status: "suspended" }, SYSTEM);
-    const ctx = await newUserContext(browser);
+    await spec.services.tenants.updateTenant(tenant.id, { status: "suspended" }, SYSTEM);
+    const ctx = await newUserContext(spec.browser);
     const page = await ctx.newPage();
     const res = await page.goto(tenantUrl(slug, "/"));
     expect(res?.status()).toBe(403);

@@ -4,19 +4,16 @@
  * setup key shown (the code computed here as an authenticator app would), and reaches the chat; after
  * signing out, the sign-in asks for the code.
  */
-import type { Services } from "@nchat/api";
+
 import { Secret, TOTP } from "otpauth";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   addMember,
+  browserSpec,
   createWorkspace,
-  harnessServices,
   LONG,
-  launchBrowser,
   newUserContext,
   screenshot,
-  screenshotOnFailure,
   signIn,
   tenantUrl,
   uniqueSlug,
@@ -32,30 +29,22 @@ const totpCode = (secret: string, steps = 0) =>
   });
 
 describe("two-factor authentication", () => {
-  let browser: Browser;
-  let services: Services;
+  const spec = browserSpec();
   const slug = uniqueSlug("tfa");
 
   beforeAll(async () => {
-    services = await harnessServices();
-    browser = await launchBrowser();
     // Enterprise: room for the many requests of these flows (Free allows 30 a minute per person).
-    const { tenant } = await createWorkspace(services, {
+    const { tenant } = await createWorkspace(spec.services, {
       name: "Two Factor Co",
       slug,
       owner: OWNER,
       plan: "enterprise",
     });
-    await addMember(services, tenant, MEMBER);
+    await addMember(spec.services, tenant, MEMBER);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await services?.close();
-  });
-  screenshotOnFailure(() => browser?.contexts().flatMap((c) => c.pages()) ?? []);
 
   it("lets anyone turn it on in their profile, asks for the code at sign-in, and turns off with a recovery code", async () => {
-    const ctx = await newUserContext(browser);
+    const ctx = await newUserContext(spec.browser);
     const owner = await ctx.newPage();
     await signIn(owner, slug, OWNER);
     await owner.goto(tenantUrl(slug, "/profile"));
@@ -98,7 +87,7 @@ describe("two-factor authentication", () => {
 
   it("sends a member to enrolment when the workspace requires it, then asks for the code at sign-in", async () => {
     // The owner requires two-factor authentication in the security settings.
-    const owner = await (await newUserContext(browser)).newPage();
+    const owner = await (await newUserContext(spec.browser)).newPage();
     await signIn(owner, slug, OWNER);
     await owner.getByTestId("current-user").getByText(OWNER.name).waitFor(LONG);
     await owner.goto(tenantUrl(slug, "/settings"));
@@ -118,7 +107,7 @@ describe("two-factor authentication", () => {
       .waitFor(LONG);
     await expect
       .poll(async () => {
-        const [s] = await services.db.admin<{ on: boolean }[]>`
+        const [s] = await spec.services.db.admin<{ on: boolean }[]>`
           select require_2fa as on from public.tenant_settings
           where tenant_id = (select id from public.tenants where slug = ${slug})`;
         return s?.on;
@@ -126,7 +115,7 @@ describe("two-factor authentication", () => {
       .toBe(true);
 
     // The member signs in with the password and is sent to set it up first.
-    const ctx = await newUserContext(browser);
+    const ctx = await newUserContext(spec.browser);
     const member = await ctx.newPage();
     await signIn(member, slug, MEMBER, { secondStep: true });
     await member.waitForURL((u) => u.pathname === "/two-factor", LONG);
