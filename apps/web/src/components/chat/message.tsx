@@ -4,20 +4,19 @@ import { Dialog } from "@nchat/ui/dialog";
 import { appErrorOf, errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
 import { useMutation } from "@tanstack/react-query";
-import { memo, type ReactNode, useEffect, useRef, useState } from "react";
-import { formatBytes, formatDateTime, formatTime, relativeTime } from "@/lib/format";
+import { memo, useEffect, useState } from "react";
+import { formatDateTime, formatTime, relativeTime } from "@/lib/format";
 import { Markdown, type RenderOptions } from "@/lib/markdown";
-import { fromTokens, toTokens } from "@/lib/mentions";
 import { useTRPC } from "@/lib/trpc";
 import { ProfileCardButton } from "../profile-card";
 import { roleAtLeast, useSessionUser, useTenantFeature } from "../tenant";
 import { Avatar, Button } from "../ui";
 import { useChat } from "./chat-provider";
-import type { Attachment, Message } from "./data";
+import type { Message } from "./data";
+import { EditBox } from "./edit-box";
 import { EmojiPickerPopover } from "./emoji";
-import { ImageThumbnail } from "./image-viewer";
+import { AttachmentCard, AttachmentLinkCard } from "./file-cards";
 import { PinButton, usePinnedIds } from "./pins";
-import { looksLikeImage } from "./upload";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "👀", "✅", "🙏", "🔥", "🚀", "💯", "😢"];
 
@@ -340,137 +339,5 @@ function CopyLinkButton({ message }: { message: Message }) {
     >
       <Icon name={copied ? "check" : "copy"} size={15} />
     </button>
-  );
-}
-
-function EditBox({ message, onDone }: { message: Message; onDone: () => void }) {
-  const trpc = useTRPC();
-  const initial = fromTokens(message.body);
-  const [text, setText] = useState(initial.text);
-  const ref = useRef<HTMLTextAreaElement>(null);
-  const box = useRef<HTMLDivElement>(null);
-  const edit = useMutation(trpc.chat.edit.mutationOptions({ onSuccess: onDone }));
-  useEffect(() => {
-    const el = ref.current;
-    if (el) {
-      el.focus({ preventScroll: true });
-      el.setSelectionRange(el.value.length, el.value.length);
-    }
-  }, []);
-  // Save and Cancel stay in view (the last message's box grows past the list's end), also as the
-  // text grows.
-  const rows = Math.min(8, text.split("\n").length + 1);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: on opening and when the box grows
-  useEffect(() => {
-    box.current?.scrollIntoView({ block: "nearest" });
-  }, [rows, edit.isError]);
-  const save = () => {
-    const body = toTokens(text.trim(), initial.picked);
-    if (!body) return;
-    if (body === message.body) onDone();
-    else edit.mutate({ messageId: message.id, body });
-  };
-  return (
-    <div className="edit-box" ref={box}>
-      <label htmlFor={`edit-${message.id}`} className="sr-only">
-        Edit message
-      </label>
-      <textarea
-        id={`edit-${message.id}`}
-        ref={ref}
-        value={text}
-        rows={rows}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Escape") {
-            e.preventDefault(); // (not the thread panel's Escape)
-            onDone();
-          }
-          if (e.key === "Enter" && !e.shiftKey) {
-            e.preventDefault();
-            save();
-          }
-        }}
-      />
-      {edit.isError ? <p className="field-error">{errorMessage(edit.error)}</p> : null}
-      <div className="edit-actions">
-        <span className="muted small">Escape to cancel · Enter to save</span>
-        <Button size="sm" variant="secondary" onClick={onDone}>
-          Cancel
-        </Button>
-        <Button size="sm" onClick={save} loading={edit.isPending}>
-          Save
-        </Button>
-      </div>
-    </div>
-  );
-}
-
-const fileIcon = (name: string): ReactNode => (
-  <Icon name={looksLikeImage(name) ? "file" : "file"} size={20} />
-);
-
-/** A file linked from a message body: `[name (size)](/api/attachments/<id>)`. */
-function AttachmentLinkCard({ id, text }: { id: string; text: string }) {
-  const m = /^(.*) \(([\d.]+ [KMGT]?B)\)$/.exec(text);
-  const name = m?.[1] ?? text;
-  const size = m?.[2] ?? "";
-  return <FileCard href={`/api/attachments/${id}`} name={name} size={size} />;
-}
-
-/** A file of the message: an image shows a thumbnail that opens the image viewer. */
-function AttachmentCard({ attachment, message }: { attachment: Attachment; message: Message }) {
-  const image = attachment.contentType.startsWith("image/");
-  return (
-    <FileCard
-      href={`/api/attachments/${attachment.id}`}
-      name={attachment.fileName}
-      size={formatBytes(attachment.sizeBytes)}
-      image={image}
-      thumbnail={
-        image ? (
-          <ImageThumbnail image={{ ...attachment, messageId: message.id }} channelId={message.channelId} />
-        ) : null
-      }
-    />
-  );
-}
-
-function FileCard({
-  href,
-  name,
-  size,
-  image,
-  thumbnail,
-}: {
-  href: string;
-  name: string;
-  size: string;
-  image?: boolean;
-  /** Shown above the card instead of the image link (the image viewer's thumbnail). */
-  thumbnail?: ReactNode;
-}) {
-  const isImage = image ?? looksLikeImage(name);
-  return (
-    <span className="file-card-wrap">
-      {thumbnail ? (
-        thumbnail
-      ) : isImage ? (
-        <a href={href} target="_blank" rel="noopener noreferrer" className="file-image">
-          {/* biome-ignore lint/performance/noImgElement: user files served by the API */}
-          <img src={href} alt={name} loading="lazy" />
-        </a>
-      ) : null}
-      <a href={href} className="file-card" download={isImage ? undefined : name} data-testid="file-card">
-        <span className="file-icon">{fileIcon(name)}</span>
-        <span className="file-meta">
-          <span className="file-name" title={name}>
-            {name}
-          </span>
-          {size ? <span className="file-size">{size}</span> : null}
-        </span>
-        <Icon name="download" size={16} />
-      </a>
-    </span>
   );
 }
