@@ -2,34 +2,20 @@
 
 import { appErrorOf, errorMessage } from "@nchat/ui/errors";
 import { Icon } from "@nchat/ui/icon";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
+import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
 import { flushSync } from "react-dom";
-import { formatBytes } from "@/lib/format";
 import { mentionQuery, type PickedMention, toTokens } from "@/lib/mentions";
 import { useTRPC, useTRPCClient } from "@/lib/trpc";
-import { useSessionUser, useTenant, useTenantFeature, useTenantLimits } from "../tenant";
-import { Avatar } from "../ui";
+import { useSessionUser, useTenant } from "../tenant";
+import { type Candidate, MentionList, useMentionCandidates } from "./composer-mentions";
+import { UploadList, useComposerUploads } from "./composer-uploads";
 import { type Message, type MessagesData, messagesPrefix, type ThreadData, threadKey } from "./data";
 import { EmojiPickerPopover, useEmojiAutocomplete } from "./emoji";
 import { EDIT_EVENT } from "./message";
 import { addPending, draftKey, isPendingDraft, readDraft, writeDraft } from "./pending";
 import { isNetworkError, sendPending } from "./pending-messages";
-import { type UploadedFile, uploadFile } from "./upload";
-
-type Upload = {
-  key: string;
-  file: File;
-  progress: number;
-  status: "uploading" | "done" | "error";
-  error?: string;
-  errorCode?: string;
-  result?: UploadedFile;
-  abort?: () => void;
-};
-
-type Candidate = { id: string; name: string; sub: string; kind: "user" | "channel" | "here" };
 
 const TYPING_EVERY_MS = 4_000;
 
@@ -60,10 +46,6 @@ export function Composer({
   const qc = useQueryClient();
   const me = useSessionUser();
   const tenant = useTenant();
-  // Limits and features are asked for when files are picked, not with every composer.
-  const [filesWanted, setFilesWanted] = useState(false);
-  const limits = useTenantLimits({ enabled: filesWanted });
-  const uploadsFeature = useTenantFeature("fileUploads", { enabled: filesWanted });
   const storageKey = draftKey(tenant.id, channelId, parentId ?? null);
   const [text, setTextState] = useState("");
   const textRef = useRef("");
@@ -74,14 +56,16 @@ export function Composer({
     if (save) writeDraft(storageKey, value);
   };
   const [picked, setPicked] = useState<PickedMention[]>([]);
-  const [uploads, setUploads] = useState<Upload[]>([]);
   const [error, setError] = useState<{ message: string; code?: string } | null>(null);
   const [query, setQuery] = useState<{ start: number; query: string } | null>(null);
   const [active, setActive] = useState(0);
-  const [dragging, setDragging] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const root = useRef<HTMLDivElement>(null);
+  const { uploads, setUploads, addFiles, removeUpload, dragging, uploadsFeature } = useComposerUploads(
+    channelId,
+    root,
+  );
   const lastTyping = useRef(0);
   const listId = useId();
   const [emojiPicker, setEmojiPicker] = useState(false);
@@ -104,7 +88,7 @@ export function Composer({
     setUploads([]);
     setError(null);
     if (autoFocus) ref.current?.focus();
-  }, [storageKey, autoFocus]);
+  }, [storageKey, autoFocus, setUploads]);
 
   // Grow with the text, up to a limit.
   // biome-ignore lint/correctness/useExhaustiveDependencies: resize on text change
@@ -115,58 +99,7 @@ export function Composer({
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
-  // Files dropped on the composer are uploaded like picked ones.
-  const addFilesRef = useRef<(files: File[]) => Promise<void>>(async () => {});
-  useEffect(() => {
-    const el = root.current;
-    if (!el) return;
-    const over = (e: DragEvent) => {
-      if (e.dataTransfer?.types.includes("Files")) {
-        e.preventDefault();
-        setDragging(true);
-      }
-    };
-    const leave = () => setDragging(false);
-    const drop = (e: DragEvent) => {
-      if (e.dataTransfer?.files.length) {
-        e.preventDefault();
-        setDragging(false);
-        void addFilesRef.current(Array.from(e.dataTransfer.files));
-      }
-    };
-    el.addEventListener("dragover", over);
-    el.addEventListener("dragleave", leave);
-    el.addEventListener("drop", drop);
-    return () => {
-      el.removeEventListener("dragover", over);
-      el.removeEventListener("dragleave", leave);
-      el.removeEventListener("drop", drop);
-    };
-  });
-
-  const membersQuery = useQuery({
-    ...trpc.chat.channelMembers.queryOptions({ channelId }),
-    enabled: query !== null,
-    staleTime: 60_000,
-  });
-  const candidates: Candidate[] = useMemo(() => {
-    if (!query) return [];
-    const q = query.query.toLowerCase();
-    const people = (membersQuery.data?.members ?? [])
-      .filter((m) => m.id !== me.id && m.name.toLowerCase().includes(q))
-      .slice(0, 8)
-      .map((m) => ({ id: m.id, name: m.name, sub: m.role, kind: "user" as const }));
-    const broadcast = (["channel", "here"] as const)
-      .filter((k) => k.startsWith(q))
-      .map((k) => ({
-        id: k,
-        name: k,
-        sub: k === "channel" ? "Notify everyone in this channel" : "Notify everyone here",
-        kind: k,
-      }));
-    return [...people, ...broadcast];
-  }, [query, membersQuery.data, me.id]);
-
+  const candidates = useMentionCandidates(channelId, query?.query ?? null);
   const typing = useMutation(trpc.chat.typing.mutationOptions());
   const pendingUploads = uploads.some((u) => u.status === "uploading");
   const doneUploads = uploads.filter((u) => u.status === "done" && u.result);
@@ -297,66 +230,6 @@ export function Composer({
     return best;
   }
 
-  async function addFiles(files: FileList | File[]) {
-    setFilesWanted(true);
-    const max =
-      limits.data?.maxUploadBytes ??
-      (await qc.fetchQuery({ ...trpc.ui.limits.queryOptions(), staleTime: 15_000 }).catch(() => null))
-        ?.maxUploadBytes ??
-      null;
-    for (const file of Array.from(files)) {
-      const key = `${file.name}-${file.size}-${Math.random().toString(36).slice(2)}`;
-      if (max !== null && file.size > max) {
-        setUploads((u) => [
-          ...u,
-          {
-            key,
-            file,
-            progress: 0,
-            status: "error",
-            error: `Larger than ${formatBytes(max)}, the most your plan allows per file.`,
-            errorCode: "LIMIT_EXCEEDED",
-          },
-        ]);
-        continue;
-      }
-      const { promise, abort } = uploadFile(channelId, file, (progress) =>
-        setUploads((u) => u.map((x) => (x.key === key ? { ...x, progress } : x))),
-      );
-      setUploads((u) => [...u, { key, file, progress: 0, status: "uploading", abort }]);
-      promise.then(
-        (result) => {
-          setUploads((u) =>
-            u.map((x) => (x.key === key ? { ...x, status: "done", progress: 1, result } : x)),
-          );
-          void qc.invalidateQueries({ queryKey: limits.queryKey });
-        },
-        (err) => {
-          const info = appErrorOf(err);
-          if (info?.appCode === "ABORTED") {
-            setUploads((u) => u.filter((x) => x.key !== key));
-            return;
-          }
-          setUploads((u) =>
-            u.map((x) =>
-              x.key === key
-                ? { ...x, status: "error", error: errorMessage(err), errorCode: info?.appCode }
-                : x,
-            ),
-          );
-        },
-      );
-    }
-  }
-
-  addFilesRef.current = addFiles;
-
-  const removeUpload = (key: string) =>
-    setUploads((u) => {
-      u.find((x) => x.key === key)?.abort?.();
-      return u.filter((x) => x.key !== key);
-    });
-
   if (disabled)
     return (
       <div className="composer composer-disabled" role="note">
@@ -372,31 +245,13 @@ export function Composer({
   return (
     <div className={`composer${dragging ? " dragging" : ""}`} ref={root}>
       {showList ? (
-        <div className="mention-list" id={listId} role="listbox" aria-label="Mention someone">
-          {candidates.map((c, i) => (
-            <div
-              key={`${c.kind}-${c.id}`}
-              tabIndex={-1}
-              id={`${listId}-${i}`}
-              role="option"
-              aria-selected={i === active}
-              className={i === active ? "active" : undefined}
-              onMouseDown={(e) => {
-                e.preventDefault();
-                insertMention(c);
-              }}
-              onMouseEnter={() => setActive(i)}
-            >
-              {c.kind === "user" ? (
-                <Avatar name={c.name} id={c.id} size={22} />
-              ) : (
-                <span className="mention-at">@</span>
-              )}
-              <strong>{c.kind === "user" ? c.name : `@${c.name}`}</strong>
-              <span className="muted small">{c.sub}</span>
-            </div>
-          ))}
-        </div>
+        <MentionList
+          id={listId}
+          candidates={candidates}
+          active={active}
+          onPick={insertMention}
+          onHover={setActive}
+        />
       ) : null}
       {emoji.list}
       {emojiPicker ? (
@@ -413,47 +268,7 @@ export function Composer({
           }}
         />
       ) : null}
-      {uploads.length > 0 ? (
-        <ul className="upload-list" aria-label="Attachments">
-          {uploads.map((u) => (
-            <li key={u.key} className={`upload upload-${u.status}`} data-testid="upload">
-              <Icon name="file" size={18} />
-              <span className="upload-main">
-                <span className="upload-name">{u.file.name}</span>
-                {u.status === "uploading" ? (
-                  <span
-                    className="upload-progress"
-                    role="progressbar"
-                    aria-label={`Uploading ${u.file.name}`}
-                    aria-valuemin={0}
-                    aria-valuemax={100}
-                    aria-valuenow={Math.round(u.progress * 100)}
-                  >
-                    <span style={{ width: `${Math.round(u.progress * 100)}%` }} />
-                  </span>
-                ) : u.status === "error" ? (
-                  <span className="upload-error" role="alert">
-                    {u.error}
-                  </span>
-                ) : (
-                  <span className="muted small">{formatBytes(u.file.size)} · ready to send</span>
-                )}
-              </span>
-              {u.status === "uploading" ? (
-                <span className="muted small">{Math.round(u.progress * 100)}%</span>
-              ) : null}
-              <button
-                type="button"
-                className="icon-btn"
-                aria-label={`Remove ${u.file.name}`}
-                onClick={() => removeUpload(u.key)}
-              >
-                <Icon name="x" size={14} />
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {uploads.length > 0 ? <UploadList uploads={uploads} onRemove={removeUpload} /> : null}
       {blocked && me.role === "owner" ? (
         <p className="composer-hint">
           <Link href="/billing">Upgrade your plan</Link> for more storage, bigger files and more features.
