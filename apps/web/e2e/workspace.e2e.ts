@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one story in order: each test starts where the one before left the
+// workspace (the invitee joins, they chat, the owner upgrades, then threads and large files work);
+// split into files, each would have to replay the steps before it.
 /**
  * The tenant web app end to end, in a real browser: a workspace is created through the sign-up
  * form, a second person is invited (the link is taken from the UI) and both chat live in their own

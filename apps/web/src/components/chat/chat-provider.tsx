@@ -1,5 +1,10 @@
 "use client";
 
+// Over 400 lines on purpose: the tab's one realtime subscription and the state its events change
+// live together here (the event switch reads and writes typing, presence, unread counts and the
+// connection state; split apart, each piece would pass them back and forth). What an event does to
+// cached messages, reactions and threads is in data.ts.
+
 import { isUnauthorized } from "@nchat/ui/errors";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
