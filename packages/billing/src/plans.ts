@@ -33,8 +33,25 @@ export const STRIPE_PRICE_ENV = [
   "STRIPE_PRICE_PRO_YEARLY",
   "STRIPE_PRICE_ENTERPRISE_MONTHLY",
   "STRIPE_PRICE_ENTERPRISE_YEARLY",
+  "STRIPE_PRICE_API_CALLS_MONTHLY",
+  "STRIPE_PRICE_API_CALLS_YEARLY",
+  "STRIPE_PRICE_STORAGE_MONTHLY",
+  "STRIPE_PRICE_STORAGE_YEARLY",
 ] as const;
 export type StripePriceEnv = (typeof STRIPE_PRICE_ENV)[number];
+
+/**
+ * Usage billed on top of a paid plan, each through a Stripe billing meter and a metered price on
+ * that meter (one per interval: every item of a subscription shares its interval):
+ * - `api_calls`: API calls above the plan's monthly allowance (meter aggregation "sum");
+ * - `storage`: whole GB stored above the plan's allowance (meter aggregation "last").
+ */
+export type MeterId = "api_calls" | "storage";
+export const METER_IDS: readonly MeterId[] = ["api_calls", "storage"];
+export const METER_PRICE_ENV: Record<MeterId, Record<BillingInterval, StripePriceEnv>> = {
+  api_calls: { month: "STRIPE_PRICE_API_CALLS_MONTHLY", year: "STRIPE_PRICE_API_CALLS_YEARLY" },
+  storage: { month: "STRIPE_PRICE_STORAGE_MONTHLY", year: "STRIPE_PRICE_STORAGE_YEARLY" },
+};
 
 export type Plan = {
   id: PlanId;
@@ -142,6 +159,10 @@ export type PriceCatalog = {
   priceFor(plan: PlanId, interval: BillingInterval): string | null;
   /** The plan and interval a Stripe price stands for; null for a price the catalog does not know. */
   planFor(priceId: string): { plan: PlanId; interval: BillingInterval } | null;
+  /** The metered price of a meter for an interval; null when not configured. */
+  meteredPriceFor(meter: MeterId, interval: BillingInterval): string | null;
+  /** The meter a metered price bills; null for any other price. */
+  meterFor(priceId: string): MeterId | null;
 };
 
 export function priceCatalog(env: Partial<Record<StripePriceEnv, string | undefined>>): PriceCatalog {
@@ -158,9 +179,22 @@ export function priceCatalog(env: Partial<Record<StripePriceEnv, string | undefi
       byPrice.set(id, { plan, interval });
     }
   }
+  const byMeter = new Map<string, string>();
+  const meterOf = new Map<string, MeterId>();
+  for (const meter of METER_IDS)
+    for (const interval of BILLING_INTERVALS) {
+      const name = METER_PRICE_ENV[meter][interval];
+      const id = env[name]?.trim();
+      if (!id) continue;
+      if (byPrice.has(id) || meterOf.has(id)) throw new Error(`${name}: price ${id} is configured twice`);
+      byMeter.set(`${meter}:${interval}`, id);
+      meterOf.set(id, meter);
+    }
   return {
     priceFor: (plan, interval) => byPlan.get(`${plan}:${interval}`) ?? null,
     planFor: (priceId) => byPrice.get(priceId) ?? null,
+    meteredPriceFor: (meter, interval) => byMeter.get(`${meter}:${interval}`) ?? null,
+    meterFor: (priceId) => meterOf.get(priceId) ?? null,
   };
 }
 

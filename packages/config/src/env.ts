@@ -117,8 +117,19 @@ export const ENV_SHAPE = {
   STRIPE_PRICE_PRO_YEARLY: z.string().optional(),
   STRIPE_PRICE_ENTERPRISE_MONTHLY: z.string().optional(),
   STRIPE_PRICE_ENTERPRISE_YEARLY: z.string().optional(),
-  // Event name of the Stripe billing meter for API calls above the plan's allowance. Unset: not reported.
+  // Usage-based billing. Each billable meter needs its Stripe billing meter's event name and a
+  // metered price on that meter per interval; paid subscriptions carry the metered prices that
+  // are configured. API calls above the plan's monthly allowance (meter aggregation "sum"):
   STRIPE_METER_API_CALLS: z.string().optional(),
+  STRIPE_PRICE_API_CALLS_MONTHLY: z.string().optional(),
+  STRIPE_PRICE_API_CALLS_YEARLY: z.string().optional(),
+  // Whole GB stored above the plan's allowance (meter aggregation "last"):
+  STRIPE_METER_STORAGE: z.string().optional(),
+  STRIPE_PRICE_STORAGE_MONTHLY: z.string().optional(),
+  STRIPE_PRICE_STORAGE_YEARLY: z.string().optional(),
+  // Minutes after a renewal during which usage of the closed period is still reported into it
+  // (Stripe keeps a renewal invoice as a draft for about an hour before finalizing it).
+  STRIPE_USAGE_GRACE_MINUTES: z.coerce.number().int().min(0).max(4320).default(55),
   // Another Stripe API server (a local fake in tests): host, port, protocol.
   STRIPE_API_HOST: z.string().optional(),
   STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),

@@ -18,6 +18,7 @@ const SHARED_TABLES = [
   "stripe_webhooks",
   "mail_deliveries",
   "billing_meter_reports",
+  "billing_meter_events",
   "super_admins",
   "super_admin_sessions",
   "job_runs",
@@ -62,6 +63,8 @@ describe.each([10, 1])("tenant connections at most %i", (poolMax) => {
                  values (${b.id}, 'invitation', 'x@b.test', 'Invited')`;
     await db.admin`insert into public.billing_meter_reports (tenant_id, period, event_name, identifier, stripe_customer_id, quantity)
                  values (${b.id}, '2026-01', 'api_calls', ${`mr-${b.id}`}, 'cus_b', 1)`;
+    await db.admin`insert into public.billing_meter_events (identifier, tenant_id, meter, event_name, usage_period, stripe_customer_id, quantity, cumulative, event_at)
+                 values (${`me-${b.id}`}, ${b.id}, 'api_calls', 'api_calls', '2026-01', 'cus_b', 1, 1, now())`;
     await db.admin`insert into public.job_runs (job, trigger, summary) values ('billing-jobs', 'schedule', ${JSON.stringify({ tenantId: b.id })}::jsonb)`;
   });
   afterAll(() => db.close());

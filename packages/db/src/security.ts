@@ -23,6 +23,8 @@ const TENANT_SCOPED: Record<string, string> = {
   tenant_migrations: "select",
   stripe_webhooks: "",
   billing_meter_reports: "",
+  // The usage outbox of Stripe billing meters: platform work only.
+  billing_meter_events: "",
   // The mail delivery log: requests queue rows, the worker (on the tenant's role too) updates them.
   mail_deliveries: "select, insert, update",
 };

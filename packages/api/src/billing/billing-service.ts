@@ -19,6 +19,7 @@ import type { TenantChanged } from "./ledger";
 import { OfflineBillingService } from "./offline-billing-service";
 import { type ReconcileReport, reconcileBilling } from "./reconcile";
 import { StripeBillingService } from "./stripe-billing-service";
+import { processThinEvent } from "./stripe-meter-errors";
 import type {
   BillingMode,
   BillingProvider,
@@ -27,6 +28,7 @@ import type {
   PortalResult,
   WebhookResult,
 } from "./types";
+import { type MeteredUsageView, meteredUsageView } from "./usage-view";
 
 const interval = z.enum(["month", "year"], { error: "Choose monthly or yearly billing." }).default("month");
 
@@ -69,6 +71,15 @@ export type BillingStatus = {
 
 /** Where Stripe sends the browser back to (absolute URLs on the tenant's host). */
 export type ReturnUrls = { successUrl: string; cancelUrl: string };
+
+/** A v2 event destination delivers `{ object: "v2.core.event", … }`; snapshot events are `{ object: "event" }`. */
+function isThinEvent(rawBody: string): boolean {
+  try {
+    return (JSON.parse(rawBody) as { object?: unknown }).object === "v2.core.event";
+  } catch {
+    return false;
+  }
+}
 
 export type BillingServiceDeps = {
   db: Database;
@@ -154,6 +165,16 @@ export class BillingService {
    * is where to send the browser. Otherwise the change applies (Stripe: the subscription is updated
    * with proration; offline: directly) and `url` is null. Free cancels at the period end.
    */
+  /** Metered usage of the current period and Stripe's estimate of the next invoice (owners, and the admin app). */
+  async usage(tenantId: string): Promise<MeteredUsageView> {
+    const t = await this.tenant(tenantId);
+    return meteredUsageView(
+      { db: this.deps.db, config: this.deps.config, stripe: this.stripe },
+      t,
+      this.deps.now?.() ?? new Date(),
+    );
+  }
+
   async changePlan(
     tenant: BillingTenantRef,
     { plan, interval }: z.output<typeof planChangeInput>,
@@ -167,7 +188,13 @@ export class BillingService {
       if (!t.stripeSubscriptionId)
         return { mode: this.mode, url: await checkout(), status: await this.status(t.id) };
       try {
-        await this.provider.updateSubscription(tenant, plan, interval, actor);
+        const changed = await this.provider.updateSubscription(tenant, plan, interval, actor);
+        if (changed.paymentUrl)
+          return {
+            mode: this.mode,
+            url: changed.paymentUrl,
+            status: await this.status(t.id, { includePayment: true }),
+          };
       } catch (err) {
         if (!(err instanceof AppError && err.details?.checkout)) throw err;
         return { mode: this.mode, url: await checkout(), status: await this.status(t.id) };
@@ -214,6 +241,7 @@ export class BillingService {
     const secret = this.deps.config.webhookSecret;
     if (!this.stripe || !secret) throw new AppError("CONFLICT", "Stripe webhooks are not configured.");
     if (!signature) throw new AppError("VALIDATION_FAILED", "Missing Stripe-Signature header.");
+    if (isThinEvent(rawBody)) return this.handleThinEvent(rawBody, signature, secret);
     let event: Stripe.Event;
     try {
       event = verifyWebhook(rawBody, signature, secret);
@@ -229,6 +257,34 @@ export class BillingService {
       this.webhookOutcomes.failed++;
       throw err;
     }
+  }
+
+  /** A v2 "thin" event (an event destination's delivery): meter errors, see stripe-meter-errors.ts. */
+  private async handleThinEvent(rawBody: string, signature: string, secret: string): Promise<WebhookResult> {
+    let notification: { id: string; type: string; fetchEvent(): Promise<unknown> };
+    try {
+      notification = this.stripe!.parseEventNotification(rawBody, signature, secret);
+    } catch {
+      this.webhookOutcomes.invalid++;
+      throw new AppError("VALIDATION_FAILED", "Invalid Stripe signature.");
+    }
+    try {
+      const result = await processThinEvent(this.deps, notification);
+      this.webhookOutcomes[result.outcome]++;
+      return result;
+    } catch (err) {
+      this.webhookOutcomes.failed++;
+      throw err;
+    }
+  }
+
+  /** An admin's "Retry" of a failed Stripe event: processed again from its stored payload, with Stripe's current state. */
+  async retryEvent(eventId: string): Promise<WebhookResult> {
+    if (!(this.provider instanceof StripeBillingService))
+      throw new AppError("CONFLICT", "Billing is offline: there are no Stripe events to retry.");
+    const result = await this.provider.retryWebhookEvent(eventId);
+    this.webhookOutcomes[result.outcome]++;
+    return result;
   }
 
   /** `pnpm billing:jobs`: trial expiry, past-due suspension, offline period ends, metered usage. */

@@ -1,4 +1,4 @@
-import { type PriceCatalog, priceCatalog, type StripeClientOptions } from "@nchat/billing";
+import { type MeterId, type PriceCatalog, priceCatalog, type StripeClientOptions } from "@nchat/billing";
 import { billingMode, type Env } from "@nchat/config";
 
 /** Billing settings, read once from the environment (see .env.example, "Stripe"). */
@@ -10,8 +10,10 @@ export type BillingConfig = {
   stripe: StripeClientOptions | null;
   webhookSecret: string | null;
   prices: PriceCatalog;
-  /** Event name of the billing meter for API calls above the allowance; null: not reported. */
-  meterEventName: string | null;
+  /** Event names of the Stripe billing meters; a meter without one is not reported. */
+  meters: Record<MeterId, string | null>;
+  /** Seconds after a renewal during which usage of the closed period is reported into it. */
+  usageGraceSeconds: number;
   trialDays: number;
   trialExpiryAction: "free" | "suspend";
   pastDueGraceDays: number;
@@ -32,7 +34,8 @@ export function billingConfig(env: Env): BillingConfig {
         : null,
     webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? null,
     prices: priceCatalog(env),
-    meterEventName: env.STRIPE_METER_API_CALLS ?? null,
+    meters: { api_calls: env.STRIPE_METER_API_CALLS || null, storage: env.STRIPE_METER_STORAGE || null },
+    usageGraceSeconds: env.STRIPE_USAGE_GRACE_MINUTES * 60,
     trialDays: env.TRIAL_DAYS,
     trialExpiryAction: env.TRIAL_EXPIRY_ACTION,
     pastDueGraceDays: env.PAST_DUE_GRACE_DAYS,

@@ -7,12 +7,10 @@ import type { Services } from "../server";
 import { TEST_BASE_DOMAIN, TestClient, tenantWithOwner } from "../testing";
 import { BillingService } from "./billing-service";
 import { billingConfig } from "./config";
-import { meterIdentifier, previousPeriod } from "./jobs";
 import {
   auditActions,
   billingRest,
   deliverAll,
-  METER_EVENT,
   sessionIdOf,
   startFakeStripe,
   stripeServices,
@@ -94,7 +92,7 @@ describe("trial expiry", () => {
     const res = await billingRest(services, client, "checkout", { plan: "pro", interval: "month" });
     expect(res.status).toBe(200);
     const done = fake.completeCheckout(sessionIdOf(((await res.json()) as { url: string }).url));
-    await deliverAll(services, done.created, done.completed, done.paid);
+    await deliverAll(services, ...done.events);
     expect(await tenantRow(services, tenant.id)).toMatchObject({
       status: "active",
       suspendedAt: null,
@@ -110,70 +108,10 @@ describe("trial expiry", () => {
       { status: "suspended" },
       { type: "super_admin", id: "root" },
     );
-    const paid = fake.payInvoice(sub.id);
+    fake.failPayment(sub.id);
+    const paid = fake.payLatest(sub.id);
     await deliverAll(services, paid.paid, paid.updated);
     expect((await tenantRow(services, tenant.id)).status).toBe("suspended");
-  });
-});
-
-describe("metered usage", () => {
-  async function usage(tenantId: string, period: string, apiCalls: number) {
-    await services.db.admin`
-      insert into public.tenant_usage (tenant_id, period, api_calls_total) values (${tenantId}, ${period}, ${apiCalls})
-      on conflict (tenant_id, period) do update set api_calls_total = excluded.api_calls_total`;
-  }
-  const meterPosts = (identifier: string) =>
-    fake.calls("POST", /^\/v1\/billing\/meter_events$/).filter((r) => r.params.identifier === identifier);
-
-  it("API calls above the allowance of last month are reported once, with an idempotent identifier", async () => {
-    const { tenant, client } = await tenantWithOwner(services, uniqueSlug("job-mtr"));
-    await subscribe(services, fake, client, "pro");
-    const t = await tenantRow(services, tenant.id);
-    const { period, lastSecond } = previousPeriod(new Date());
-    await usage(tenant.id, period, PLANS.pro.limits.apiCallsPerMonth + 250);
-    await usage(tenant.id, new Date().toISOString().slice(0, 7), PLANS.pro.limits.apiCallsPerMonth + 999); // month not over
-
-    const first = await services.billing.runJobs({ tenantIds: [tenant.id] });
-    const identifier = meterIdentifier(tenant.id, period);
-    expect(first.usage.reported).toEqual([{ slug: tenant.slug, period, quantity: 250, identifier }]);
-    expect(fake.meterEvents.get(identifier)).toMatchObject({
-      event_name: METER_EVENT,
-      payload: { stripe_customer_id: t.stripeCustomerId, value: "250" },
-      timestamp: Math.floor(lastSecond.getTime() / 1000),
-    });
-    const again = await services.billing.runJobs({ tenantIds: [tenant.id] });
-    expect(again.usage.reported).toEqual([]);
-    expect(meterPosts(identifier)).toHaveLength(1);
-    const rows = await services.db.admin<{ quantity: string; identifier: string }[]>`
-      select quantity, identifier from public.billing_meter_reports where tenant_id = ${tenant.id}`;
-    expect(rows).toEqual([{ quantity: "250", identifier }]);
-    // Concurrent runs still report once.
-    await services.db.admin`delete from public.billing_meter_reports where tenant_id = ${tenant.id}`;
-    const both = await Promise.all([1, 2, 3].map(() => services.billing.runJobs({ tenantIds: [tenant.id] })));
-    expect(both.flatMap((r) => r.usage.reported)).toHaveLength(1);
-    expect(fake.meterEvents.get(identifier)).toBeDefined();
-  });
-
-  it("a failed report leaves nothing recorded and the next run reports it; unlimited plans have no overage", async () => {
-    const { tenant, client } = await tenantWithOwner(services, uniqueSlug("job-mtf"));
-    await subscribe(services, fake, client, "pro");
-    const ent = await tenantWithOwner(services, uniqueSlug("job-ment"));
-    await subscribe(services, fake, ent.client, "enterprise");
-    const { period } = previousPeriod(new Date());
-    await usage(tenant.id, period, PLANS.pro.limits.apiCallsPerMonth + 1);
-    await usage(ent.tenant.id, period, 10_000_000);
-
-    fake.fail("POST", "/v1/billing/meter_events", { status: 500 });
-    const failed = await services.billing.runJobs({ tenantIds: [tenant.id, ent.tenant.id] });
-    expect(failed.usage.reported).toEqual([]);
-    expect(failed.errors).toMatchObject([{ slug: tenant.slug, job: "metered_usage" }]);
-    const none = await services.db
-      .admin`select 1 from public.billing_meter_reports where tenant_id = ${tenant.id}`;
-    expect(none).toHaveLength(0);
-
-    const retry = await services.billing.runJobs({ tenantIds: [tenant.id, ent.tenant.id] });
-    expect(retry.usage.reported.map((r) => [r.slug, r.quantity])).toEqual([[tenant.slug, 1]]);
-    expect(meterPosts(meterIdentifier(ent.tenant.id, period))).toHaveLength(0);
   });
 });
 

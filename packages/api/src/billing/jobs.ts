@@ -1,7 +1,7 @@
 import type { Stripe } from "@nchat/billing";
 import { type Database, withPlatformAdmin } from "@nchat/db";
-import { billingMeterReports, type Tenant, tenants, tenantUsage } from "@nchat/db/public";
-import { and, eq, inArray, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
+import { type Tenant, tenants } from "@nchat/db/public";
+import { and, eq, inArray, isNotNull, isNull, lte, type SQL } from "drizzle-orm";
 import { SYSTEM } from "../audit/actor";
 import type { BillingConfig } from "./config";
 import {
@@ -15,6 +15,7 @@ import {
   type WriteResult,
   writeBilling,
 } from "./ledger";
+import { reportMeteredUsage, type UsageReport } from "./metered-usage";
 
 export type JobDeps = {
   db: Database;
@@ -24,8 +25,6 @@ export type JobDeps = {
   log?: (msg: string, err?: unknown) => void;
 };
 
-export type MeterReport = { slug: string; period: string; quantity: number; identifier: string };
-
 export type JobsReport = {
   now: Date;
   /** Unpaid trials past their end: moved to Free or suspended (TRIAL_EXPIRY_ACTION). */
@@ -34,19 +33,10 @@ export type JobsReport = {
   suspended: string[];
   /** Offline plans cancelled for the period end, now over. */
   cancellationsEnded: string[];
-  usage: { reported: MeterReport[]; skipped: string | null };
+  /** Metered usage reported to Stripe (metered-usage.ts). */
+  usage: UsageReport;
   errors: { slug: string; job: string; error: string }[];
 };
-
-/** The UTC month before `now`, "YYYY-MM", and its last second. */
-export function previousPeriod(now: Date): { period: string; lastSecond: Date } {
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - 1000);
-  return { period: start.toISOString().slice(0, 7), lastSecond: end };
-}
-
-/** Stripe meter event identifier of a tenant's period: Stripe drops a repeat of it. */
-export const meterIdentifier = (tenantId: string, period: string) => `nchat-api-calls-${tenantId}-${period}`;
 
 /**
  * The periodic billing work (`pnpm billing:jobs`): each tenant is changed in its own transaction
@@ -195,91 +185,4 @@ async function each(
     report.errors.push({ slug: t.slug, job, error: err instanceof Error ? err.message : String(err) });
     deps.log?.(`billing job ${job} failed for ${t.slug}`, err);
   }
-}
-
-/**
- * API calls above the plan's monthly allowance, for the month that just closed, reported once per
- * tenant and month as a Stripe billing meter event. The report row and the Stripe call share a
- * transaction (a second run finds the row; a failed call leaves none), and the event's identifier
- * is derived from tenant and month, so a repeat after a lost commit is dropped by Stripe.
- * Tenants on a Stripe subscription only; an unlimited plan has no overage.
- */
-export async function reportMeteredUsage(
-  deps: JobDeps,
-  now: Date,
-  errors: JobsReport["errors"] = [],
-  only?: string[],
-): Promise<JobsReport["usage"]> {
-  const eventName = deps.config.meterEventName;
-  if (!deps.stripe) return { reported: [], skipped: "offline billing" };
-  if (!eventName) return { reported: [], skipped: "STRIPE_METER_API_CALLS is not set" };
-  const stripe = deps.stripe;
-  const { period, lastSecond } = previousPeriod(now);
-  const allowance = sql<number>`(${tenants.limits}->>'apiCallsPerMonth')::numeric`;
-  const rows = await withPlatformAdmin(deps.db, (tx) =>
-    tx
-      .select({
-        id: tenants.id,
-        slug: tenants.slug,
-        customer: tenants.stripeCustomerId,
-        used: tenantUsage.apiCallsTotal,
-        allowance,
-      })
-      .from(tenantUsage)
-      .innerJoin(tenants, eq(tenants.id, tenantUsage.tenantId))
-      .where(
-        and(
-          eq(tenantUsage.period, period),
-          only
-            ? inArray(tenants.id, only.length ? only : ["00000000-0000-0000-0000-000000000000"])
-            : undefined,
-          isNotNull(tenants.stripeCustomerId),
-          isNotNull(tenants.stripeSubscriptionId),
-          sql`${allowance} >= 0 and ${tenantUsage.apiCallsTotal} > ${allowance}`,
-          sql`not exists (select 1 from ${billingMeterReports} r where r.tenant_id = ${tenants.id} and r.period = ${period})`,
-        ),
-      ),
-  );
-  const reported: MeterReport[] = [];
-  for (const r of rows) {
-    const quantity = Number(r.used) - Number(r.allowance);
-    const identifier = meterIdentifier(r.id, period);
-    try {
-      const done = await withPlatformAdmin(deps.db, async (tx) => {
-        const [row] = await tx
-          .insert(billingMeterReports)
-          .values({
-            tenantId: r.id,
-            period,
-            eventName,
-            identifier,
-            stripeCustomerId: r.customer!,
-            quantity,
-            reportedAt: now,
-          })
-          .onConflictDoNothing()
-          .returning({ identifier: billingMeterReports.identifier });
-        if (!row) return false; // another run reported it
-        await stripe.billing.meterEvents.create(
-          {
-            event_name: eventName,
-            identifier,
-            timestamp: Math.floor(lastSecond.getTime() / 1000),
-            payload: { stripe_customer_id: r.customer!, value: String(quantity) },
-          },
-          { idempotencyKey: identifier },
-        );
-        return true;
-      });
-      if (done) reported.push({ slug: r.slug, period, quantity, identifier });
-    } catch (err) {
-      errors.push({
-        slug: r.slug,
-        job: "metered_usage",
-        error: err instanceof Error ? err.message : String(err),
-      });
-      deps.log?.(`billing: reporting usage of ${r.slug} failed`, err);
-    }
-  }
-  return { reported, skipped: null };
 }

@@ -26,6 +26,8 @@ export type BillingMeta = {
   suspendedByBilling?: boolean;
   /** The tenant has had a trial (only the first subscription gets one). */
   trialUsed?: boolean;
+  /** Moves on when a customer creation must be a new request (see customerIdempotencyKey). */
+  customerAttempt?: number;
 };
 
 export const billingMeta = (t: Pick<Tenant, "metadata">): BillingMeta =>
@@ -40,6 +42,7 @@ export type BillingValues = Partial<
     | "billingInterval"
     | "limits"
     | "features"
+    | "stripeCustomerId"
     | "stripeSubscriptionId"
     | "stripePriceId"
     | "currentPeriodStart"

@@ -58,15 +58,6 @@ export class OfflineBillingService implements BillingProvider {
     return `offline_${tenant.id}`;
   }
 
-  createSubscription(
-    tenant: BillingTenantRef,
-    plan: SelfServePlan,
-    interval: BillingInterval,
-    actor: Actor,
-  ): Promise<SubscriptionResult> {
-    return this.updateSubscription(tenant, plan, interval, actor);
-  }
-
   async updateSubscription(
     tenant: BillingTenantRef,
     plan: SelfServePlan,

@@ -44,7 +44,13 @@ export const billingRouter = router({
       platformOff: platformOffFeatures(ctx.services.env).map((o) => o.feature),
     })),
 
-  /** `url` non-null: go there (Stripe Checkout) to finish; null: applied. */
+  /** Metered usage of this period (API calls and storage above the allowance) and the next invoice's estimate. */
+  usage: manage.query(({ ctx }) => ctx.services.billing.usage(ctx.tenant.id)),
+
+  /**
+   * `url` non-null: go there to finish — Stripe Checkout (no subscription yet), or Stripe's hosted
+   * invoice when an upgrade waits for its payment (the plan changes once it is paid); null: applied.
+   */
   changePlan: manage
     .input(planChangeInput)
     .mutation(({ ctx, input }) =>

@@ -1,14 +1,17 @@
+import { createHash } from "node:crypto";
 import {
   type BillingInterval,
   isDowngrade,
+  METER_IDS,
   PLANS,
   type PlanId,
   readSubscription,
   type Stripe,
+  type SubscriptionState,
 } from "@nchat/billing";
 import { type PublicTx, withPlatformAdmin } from "@nchat/db";
 import { type Tenant, tenants } from "@nchat/db/public";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { type Actor, audit } from "../audit/actor";
 import { AppError } from "../errors";
 import {
@@ -35,8 +38,27 @@ import type {
 
 export type { StripeBillingDeps } from "./stripe-webhooks";
 
-/** The idempotency key of a tenant's customer creation: a retry returns the same customer. */
-export const customerIdempotencyKey = (tenantId: string) => `nchat-customer-${tenantId}`;
+/**
+ * The idempotency key of a tenant's customer creation, derived from what is sent and the tenant's
+ * attempt number: a retry of the same request (say, after saving the answer failed) gets the SAME
+ * customer back; changed details are a new request (Stripe refuses a key reused with other
+ * parameters); after a 5xx, which Stripe also replays for a day, or the customer's deletion, the
+ * attempt number moves on so the next request is new.
+ */
+export function customerIdempotencyKey(tenantId: string, params: unknown, attempt = 0): string {
+  const digest = createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 16);
+  return `nchat-customer-${tenantId}-${attempt}-${digest}`;
+}
+
+/** A Stripe answer after which the same idempotency key would only replay a failure. */
+const spentKey = (err: unknown) =>
+  err instanceof Error &&
+  "type" in err &&
+  ((err as { type?: string }).type === "StripeIdempotencyError" ||
+    ((err as { statusCode?: number }).statusCode ?? 0) >= 500);
+
+/** A write that may wait for a payment: `paymentUrl` is where the owner pays (Stripe's hosted invoice). */
+type ChangeResult = WriteResult & { paymentUrl?: string };
 
 const noSubscription = () =>
   new AppError("CONFLICT", "This workspace has no subscription to change yet; start one through checkout.", {
@@ -94,10 +116,18 @@ export class StripeBillingService implements BillingProvider {
     return withPlatformAdmin(this.deps.db, async (tx) => {
       const t = await lockedTenant(tx, tenant.id);
       if (t.stripeCustomerId) return t.stripeCustomerId;
-      const customer = await this.stripe.customers.create(
-        { email: t.ownerEmail, name: t.name, metadata: { tenant_id: t.id, tenant_slug: t.slug } },
-        { idempotencyKey: customerIdempotencyKey(t.id) },
-      );
+      const params = {
+        email: t.ownerEmail,
+        name: t.name,
+        metadata: { tenant_id: t.id, tenant_slug: t.slug },
+      };
+      const attempt = billingMeta(t).customerAttempt ?? 0;
+      const customer = await this.stripe.customers
+        .create(params, { idempotencyKey: customerIdempotencyKey(t.id, params, attempt) })
+        .catch(async (err: unknown) => {
+          if (spentKey(err)) await this.nextCustomerAttempt(t.id);
+          throw err;
+        });
       await tx
         .update(tenants)
         .set({ stripeCustomerId: customer.id, updatedAt: this.now() })
@@ -109,6 +139,35 @@ export class StripeBillingService implements BillingProvider {
       });
       return customer.id;
     });
+  }
+
+  /** Moves the tenant's customer attempt on (its own transaction: the caller's rolls back). */
+  private async nextCustomerAttempt(tenantId: string) {
+    await withPlatformAdmin(this.deps.db, (tx) =>
+      tx.execute(sql`update public.tenants set metadata = jsonb_set(coalesce(metadata, '{}'::jsonb), '{billing,customerAttempt}',
+        to_jsonb(coalesce((metadata #>> '{billing,customerAttempt}')::int, 0) + 1), true) where id = ${tenantId}`),
+    );
+  }
+
+  /** The metered prices a paid subscription carries for an interval (configured meters only). */
+  private meteredPrices(interval: BillingInterval): string[] {
+    const c = this.deps.config;
+    return METER_IDS.filter((m) => c.meters[m] !== null)
+      .map((m) => c.prices.meteredPriceFor(m, interval))
+      .filter((p): p is string => p !== null);
+  }
+
+  /** Item changes for a plan change: the plan's item gets the new price; metered items follow the interval. */
+  private itemsFor(state: SubscriptionState, price: string, interval: BillingInterval) {
+    const items: Stripe.SubscriptionUpdateParams.Item[] = [{ id: state.planItemId!, price }];
+    const c = this.deps.config;
+    for (const meter of METER_IDS) {
+      const want = c.meters[meter] ? c.prices.meteredPriceFor(meter, interval) : null;
+      const have = state.meteredItems[meter];
+      if (want && !have) items.push({ price: want });
+      else if (want && have && have.priceId !== want) items.push({ id: have.itemId, price: want });
+    }
+    return items;
   }
 
   // ─── Subscriptions ─────────────────────────────────────────────────────────────────────────────
@@ -123,42 +182,6 @@ export class StripeBillingService implements BillingProvider {
     return {};
   }
 
-  /** A subscription without checkout (the customer already has a way to pay, or pays by invoice). */
-  async createSubscription(
-    tenant: BillingTenantRef,
-    plan: SelfServePlan,
-    interval: BillingInterval,
-    actor: Actor,
-  ): Promise<SubscriptionResult> {
-    const price = this.price(plan, interval);
-    const customer = await this.createCustomer(tenant, actor);
-    const result = await withPlatformAdmin(this.deps.db, async (tx) => {
-      const t = await lockedTenant(tx, tenant.id);
-      if (t.stripeSubscriptionId) {
-        const existing = readSubscription(
-          await this.stripe.subscriptions.retrieve(t.stripeSubscriptionId),
-          this.deps.config.prices,
-        );
-        if (!existing.ended)
-          throw new AppError(
-            "CONFLICT",
-            "This workspace already has a subscription; change its plan instead.",
-          );
-      }
-      if (isDowngrade(t.billingPlan, plan)) await assertFitsPlan(tx, t, plan);
-      const sub = await this.stripe.subscriptions.create({
-        customer,
-        items: [{ price }],
-        metadata: { tenant_id: t.id },
-        payment_behavior: "default_incomplete",
-        ...this.trial(t),
-      });
-      return this.apply(tx, t, sub, actor, { via: "create_subscription" });
-    });
-    await this.after(result);
-    return { mode: this.mode, tenant: result.tenant };
-  }
-
   /**
    * Upgrade, downgrade or interval change of the existing subscription. Upgrades are invoiced at
    * once with proration (`always_invoice`); downgrades credit the unused time on the next invoice
@@ -171,7 +194,7 @@ export class StripeBillingService implements BillingProvider {
     interval: BillingInterval,
     actor: Actor,
   ): Promise<SubscriptionResult> {
-    const result = await withPlatformAdmin(this.deps.db, async (tx) => {
+    const result = await withPlatformAdmin(this.deps.db, async (tx): Promise<ChangeResult> => {
       const t = await lockedTenant(tx, tenant.id);
       if (plan === "free") {
         await assertFitsPlan(tx, t, "free");
@@ -180,7 +203,7 @@ export class StripeBillingService implements BillingProvider {
       return this.changeLocked(tx, t, plan, interval, actor);
     });
     await this.after(result);
-    return { mode: this.mode, tenant: result.tenant };
+    return { mode: this.mode, tenant: result.tenant, paymentUrl: result.paymentUrl };
   }
 
   private async changeLocked(
@@ -189,13 +212,12 @@ export class StripeBillingService implements BillingProvider {
     plan: SelfServePlan,
     interval: BillingInterval,
     actor: Actor,
-  ): Promise<WriteResult> {
+  ): Promise<ChangeResult> {
     const price = this.price(plan, interval);
     if (!t.stripeSubscriptionId) throw noSubscription();
     const sub = await this.stripe.subscriptions.retrieve(t.stripeSubscriptionId);
     const state = readSubscription(sub, this.deps.config.prices);
-    const item = sub.items.data[0];
-    if (state.ended || !item) throw noSubscription();
+    if (state.ended || !state.planItemId) throw noSubscription();
     if (state.plan === plan && state.interval === interval && !state.cancelAtPeriodEnd)
       throw new AppError(
         "CONFLICT",
@@ -204,12 +226,42 @@ export class StripeBillingService implements BillingProvider {
     const from = state.plan ?? t.billingPlan;
     if (isDowngrade(from, plan)) await assertFitsPlan(tx, t, plan);
     const upgrade = PLANS[plan].rank > PLANS[from].rank || (plan === from && interval === "year");
-    const updated = await this.stripe.subscriptions.update(sub.id, {
-      items: [{ id: item.id, price }],
-      proration_behavior: upgrade ? "always_invoice" : "create_prorations",
-      metadata: { tenant_id: t.id },
-      ...(sub.cancel_at_period_end ? { cancel_at_period_end: false } : {}),
-    });
+    const items = this.itemsFor(state, price, interval);
+    const samePlan = state.priceId === price;
+    let updated = sub;
+    if (!samePlan && upgrade) {
+      // Invoiced now; the new plan applies only once that invoice is paid. Stripe keeps the change
+      // pending otherwise (and drops it after 23 h). A pending update takes only item, proration and
+      // trial attributes, so a scheduled cancellation is withdrawn in a second call once it applied.
+      updated = await this.stripe.subscriptions.update(sub.id, {
+        items,
+        proration_behavior: "always_invoice",
+        payment_behavior: "pending_if_incomplete",
+        expand: ["latest_invoice"],
+      });
+      if (updated.pending_update) {
+        const invoice = updated.latest_invoice;
+        const url = invoice && typeof invoice === "object" ? (invoice.hosted_invoice_url ?? null) : null;
+        await audit(tx, t.id, actor, {
+          action: "billing.plan_change_pending",
+          resourceType: "subscription",
+          resourceId: sub.id,
+          after: {
+            to: { plan, interval },
+            invoice: invoice && typeof invoice === "object" ? invoice.id : invoice,
+          },
+        });
+        const write = await this.apply(tx, t, updated, actor, { via: "plan_change" });
+        return { ...write, paymentUrl: url ?? "/billing?payment=required" };
+      }
+    }
+    if (samePlan || !upgrade || state.cancelAtPeriodEnd) {
+      updated = await this.stripe.subscriptions.update(sub.id, {
+        ...(samePlan || !upgrade ? { items, proration_behavior: "create_prorations" as const } : {}),
+        metadata: { tenant_id: t.id },
+        ...(state.cancelAtPeriodEnd ? { cancel_at_period_end: false, cancel_at: "" as const } : {}),
+      });
+    }
     return this.apply(tx, t, updated, actor, { via: "plan_change" });
   }
 
@@ -248,7 +300,11 @@ export class StripeBillingService implements BillingProvider {
         throw new AppError("CONFLICT", "The subscription has ended; start a new one through checkout.", {
           checkout: true,
         });
-      const updated = await this.stripe.subscriptions.update(sub.id, { cancel_at_period_end: false });
+      // Either way of scheduling the end: the flag, or a date set through the portal.
+      const updated = await this.stripe.subscriptions.update(sub.id, {
+        cancel_at_period_end: false,
+        cancel_at: "",
+      });
       return this.apply(tx, t, updated, actor, { via: "resume" }, [
         { action: "billing.resume", resourceType: "subscription", resourceId: sub.id, after: {} },
       ]);
@@ -292,7 +348,7 @@ export class StripeBillingService implements BillingProvider {
   ): Promise<CheckoutResult> {
     const price = this.price(request.plan, request.interval);
     const customer = await this.createCustomer(tenant, actor);
-    type Outcome = { write: WriteResult } | { session: Stripe.Checkout.Session };
+    type Outcome = { write: ChangeResult } | { session: Stripe.Checkout.Session };
     const outcome = await withPlatformAdmin(this.deps.db, async (tx): Promise<Outcome> => {
       const t = await lockedTenant(tx, tenant.id);
       if (t.stripeSubscriptionId) {
@@ -309,7 +365,10 @@ export class StripeBillingService implements BillingProvider {
         mode: "subscription",
         customer,
         client_reference_id: t.id,
-        line_items: [{ price, quantity: 1 }],
+        line_items: [
+          { price, quantity: 1 },
+          ...this.meteredPrices(request.interval).map((p) => ({ price: p })),
+        ],
         subscription_data: { metadata: { tenant_id: t.id }, ...this.trial(t) },
         metadata: { tenant_id: t.id, plan: request.plan, interval: request.interval },
         success_url: request.successUrl,
@@ -325,7 +384,7 @@ export class StripeBillingService implements BillingProvider {
     });
     if ("write" in outcome) {
       await this.after(outcome.write);
-      return { mode: this.mode, url: "/billing?upgraded=1" };
+      return { mode: this.mode, url: outcome.write.paymentUrl ?? "/billing?upgraded=1" };
     }
     if (!outcome.session.url) throw new Error(`checkout session ${outcome.session.id} has no url`);
     return { mode: this.mode, url: outcome.session.url, sessionId: outcome.session.id };
@@ -347,5 +406,15 @@ export class StripeBillingService implements BillingProvider {
   /** One signature-verified event, applied exactly once (stripe-webhooks.ts). */
   processWebhookEvent(event: Stripe.Event): Promise<WebhookResult> {
     return this.webhooks.process(event);
+  }
+
+  /** A failed event processed again from its stored payload. */
+  retryWebhookEvent(eventId: string): Promise<WebhookResult> {
+    return this.webhooks.retry(eventId);
+  }
+
+  /** Events received at another API version than the SDK's. */
+  get webhookVersionMismatches(): number {
+    return this.webhooks.versionMismatches;
   }
 }

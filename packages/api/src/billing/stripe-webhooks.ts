@@ -1,14 +1,16 @@
-import { idOf, readSubscription, type Stripe } from "@nchat/billing";
+import { idOf, readSubscription, Stripe } from "@nchat/billing";
 import { type Database, type PublicTx, withPlatformAdmin } from "@nchat/db";
 import { stripeWebhooks, type Tenant, tenants } from "@nchat/db/public";
 import { eq, sql } from "drizzle-orm";
 import { SYSTEM } from "../audit/actor";
+import { AppError } from "../errors";
 import type { BillingConfig } from "./config";
 import {
   type AuditEntry,
   type BillingChange,
   type BillingValues,
   billingMeta,
+  freeChange,
   lockTenantBilling,
   notifyChanged,
   subscriptionChange,
@@ -28,19 +30,33 @@ export type StripeBillingDeps = {
   log?: (msg: string, err?: unknown) => void;
 };
 
-/** Event types that change a tenant; any other event is acknowledged and stored as "ignored". */
+/**
+ * Event types that change a tenant; any other event is acknowledged and stored as "ignored". The
+ * webhook endpoint must be subscribed to these (docs/billing.md lists them with the API version).
+ */
 export const HANDLED_EVENTS = new Set([
   "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "checkout.session.async_payment_failed",
+  "customer.deleted",
   "customer.subscription.created",
   "customer.subscription.updated",
   "customer.subscription.deleted",
+  "customer.subscription.paused",
+  "customer.subscription.resumed",
+  "customer.subscription.pending_update_applied",
+  "customer.subscription.pending_update_expired",
   "customer.subscription.trial_will_end",
   "invoice.paid",
   "invoice.payment_failed",
+  "invoice.payment_action_required",
 ]);
 
-/** Webhook rows in these states are done: a repeat delivery is acknowledged without effect. */
-const _DONE = new Set(["processed", "ignored"]);
+/** The note stored with an event rendered at another API version than the SDK's (it is still processed: the subscription is re-fetched at the SDK's version). */
+export const versionNote = (event: { api_version?: string | null }) =>
+  event.api_version && event.api_version !== Stripe.API_VERSION
+    ? `rendered at API version ${event.api_version}; this build uses ${Stripe.API_VERSION}: set the webhook endpoint's version to match`
+    : null;
 
 /** Webhook rows in these states are done: a repeat delivery is acknowledged without effect. */
 const DONE = new Set(["processed", "ignored"]);
@@ -51,7 +67,25 @@ const DONE = new Set(["processed", "ignored"]);
  * and reordered deliveries converge on Stripe's state.
  */
 export class StripeWebhookProcessor {
+  /** Events received at another API version than the SDK's (a warning for operators). */
+  versionMismatches = 0;
+
   constructor(private readonly deps: StripeBillingDeps) {}
+
+  /**
+   * Processes a stored event again from its payload (an operator's "Retry" after fixing the cause):
+   * the subscription is re-fetched from Stripe, so the retry applies today's state. Only events that
+   * failed can be retried.
+   */
+  async retry(eventId: string): Promise<WebhookResult> {
+    const [row] = await withPlatformAdmin(this.deps.db, (tx) =>
+      tx.select().from(stripeWebhooks).where(eq(stripeWebhooks.id, eventId)),
+    );
+    if (!row) throw new AppError("NOT_FOUND", "No such Stripe event.");
+    if (row.status !== "failed")
+      throw new AppError("CONFLICT", `This event was ${row.status}; only failed events can be retried.`);
+    return this.process(row.payload as Stripe.Event);
+  }
 
   private now() {
     return this.deps.now?.() ?? new Date();
@@ -72,8 +106,13 @@ export class StripeWebhookProcessor {
   async process(event: Stripe.Event): Promise<WebhookResult> {
     const base = { eventId: event.id, type: event.type };
     if (await this.done(event.id)) return { ...base, outcome: "duplicate", tenantId: null };
-    const object = event.data.object as unknown as { customer?: string | { id: string } | null };
-    const customerId = idOf(object.customer);
+    const object = event.data.object as unknown as { id?: string; customer?: string | { id: string } | null };
+    const customerId = event.type === "customer.deleted" ? (object.id ?? null) : idOf(object.customer);
+    const version = versionNote(event);
+    if (version) {
+      this.deps.log?.(`billing: Stripe event ${event.id} (${event.type}) ${version}`);
+      this.versionMismatches++;
+    }
     const tenantId = customerId ? await this.tenantByCustomer(customerId) : null;
     let result: { outcome: WebhookOutcome; write?: WriteResult };
     try {
@@ -90,7 +129,7 @@ export class StripeWebhookProcessor {
           tenantId && HANDLED_EVENTS.has(event.type) ? await this.applyEvent(tx, tenantId, event) : null;
         const outcome: WebhookOutcome = write ? "processed" : "ignored";
         const note = write
-          ? null
+          ? version
           : tenantId
             ? `not handled: ${event.type}`
             : `no workspace for customer ${customerId ?? "(none)"}`;
@@ -185,11 +224,41 @@ export class StripeWebhookProcessor {
         });
         break;
       }
+      case "checkout.session.async_payment_succeeded":
+      case "checkout.session.async_payment_failed":
+        subscriptionId = idOf(event.data.object.subscription);
+        break;
       case "customer.subscription.created":
       case "customer.subscription.updated":
       case "customer.subscription.deleted":
+      case "customer.subscription.paused":
+      case "customer.subscription.resumed":
+      case "customer.subscription.pending_update_applied":
+      case "customer.subscription.pending_update_expired":
         subscriptionId = event.data.object.id;
         break;
+      case "customer.deleted": {
+        // The customer is gone (deleted in the Dashboard): its subscriptions ended with it. Forget
+        // it, so the next checkout creates a new one, with a new idempotency key.
+        if (tenant.stripeCustomerId !== event.data.object.id) return null;
+        const change = tenant.stripeSubscriptionId
+          ? freeChange(tenant, this.now())
+          : { values: {}, meta: billingMeta(tenant) };
+        change.values.stripeCustomerId = null;
+        change.meta = { ...change.meta, customerAttempt: (billingMeta(tenant).customerAttempt ?? 0) + 1 };
+        return writeBilling(tx, tenant, change, SYSTEM, {
+          context: { stripeEvent: event.id, stripeEventType: event.type },
+          extra: [
+            {
+              action: "billing.customer_deleted",
+              resourceType: "stripe_customer",
+              resourceId: event.data.object.id,
+              after: {},
+            },
+          ],
+          now: this.now(),
+        });
+      }
       case "customer.subscription.trial_will_end": {
         const sub = event.data.object;
         subscriptionId = sub.id;
@@ -205,7 +274,8 @@ export class StripeWebhookProcessor {
         break;
       }
       case "invoice.paid":
-      case "invoice.payment_failed": {
+      case "invoice.payment_failed":
+      case "invoice.payment_action_required": {
         const invoice = event.data.object;
         const paid = event.type === "invoice.paid";
         subscriptionId = idOf(invoice.parent?.subscription_details?.subscription);
@@ -219,7 +289,11 @@ export class StripeWebhookProcessor {
             lastPaymentStatus: paid ? "paid" : "failed",
           };
         extra.push({
-          action: paid ? "billing.payment_succeeded" : "billing.payment_failed",
+          action: paid
+            ? "billing.payment_succeeded"
+            : event.type === "invoice.payment_action_required"
+              ? "billing.payment_action_required"
+              : "billing.payment_failed",
           resourceType: "invoice",
           resourceId: invoice.id ?? null,
           after: { amount, currency: invoice.currency, attempt: invoice.attempt_count },

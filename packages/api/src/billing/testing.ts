@@ -113,7 +113,7 @@ export async function subscribe(
   const body = (await res.json()) as { url: string };
   if (res.status !== 200) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(body)}`);
   const done = fake.completeCheckout(sessionIdOf(body.url));
-  await deliverAll(services, done.created, done.completed, done.paid);
+  await deliverAll(services, ...done.events);
   return done.subscription;
 }
 

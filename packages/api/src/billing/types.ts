@@ -10,7 +10,8 @@ export type SelfServePlan = Exclude<PlanId, "custom">;
 /** Which tenant an operation is for (the row is re-read under the tenant's billing lock). */
 export type BillingTenantRef = { id: string };
 
-export type SubscriptionResult = { mode: BillingMode; tenant: Tenant };
+/** `paymentUrl`: the change waits for this payment (Stripe's hosted invoice); the plan is unchanged until it is paid. */
+export type SubscriptionResult = { mode: BillingMode; tenant: Tenant; paymentUrl?: string };
 
 export type CheckoutRequest = {
   plan: SelfServePlan;
@@ -44,12 +45,6 @@ export interface BillingProvider {
   readonly mode: BillingMode;
   /** The tenant's Stripe customer, created and saved on first use. */
   createCustomer(tenant: BillingTenantRef, actor: Actor): Promise<string>;
-  createSubscription(
-    tenant: BillingTenantRef,
-    plan: SelfServePlan,
-    interval: BillingInterval,
-    actor: Actor,
-  ): Promise<SubscriptionResult>;
   /** Upgrade, downgrade (refused above the target's limits) or interval change, with proration. */
   updateSubscription(
     tenant: BillingTenantRef,

@@ -59,7 +59,7 @@ describe("checkout → webhooks → plan", () => {
     expect((await tenantRow(services, tenant.id)).billingPlan).toBe("free"); // nothing until paid
 
     const done = fake.completeCheckout(sessionIdOf(url));
-    expect(await deliverAll(services, done.created, done.completed, done.paid)).toEqual([
+    expect(await deliverAll(services, done.created, done.completed, done.paid!)).toEqual([
       "processed",
       "processed",
       "processed",
@@ -266,7 +266,7 @@ describe("payments and subscription lifecycle", () => {
     // The owner can still reach billing while suspended.
     expect((await billingRest(services, client, "portal")).status).toBe(200);
 
-    const paid = fake.payInvoice(sub.id);
+    const paid = fake.payLatest(sub.id);
     await deliverAll(services, paid.paid, paid.updated);
     t = await tenantRow(services, tenant.id);
     expect(t).toMatchObject({
@@ -316,7 +316,7 @@ describe("trials", () => {
       const res = await billingRest(trialServices, client, "checkout", { plan: "pro", interval: "month" });
       const id = sessionIdOf(((await res.json()) as { url: string }).url);
       const done = fake.completeCheckout(id);
-      await deliverAll(trialServices, done.created, done.completed, done.paid);
+      await deliverAll(trialServices, ...done.events);
       const t = await tenantRow(trialServices, tenant.id);
       expect(t).toMatchObject({ status: "trial", billingPlan: "pro", features: PLANS.pro.features });
       expect(t.trialEndsAt!.getTime()).toBe(done.subscription.trial_end! * 1000);

@@ -6,6 +6,7 @@ import { type Tenant, tenantAuditLogs, tenantDomains, tenantUsage } from "@nchat
 import { and, asc, desc, eq, gte } from "drizzle-orm";
 import type { z } from "zod";
 import { type Actor, audit } from "../audit/actor";
+import type { BillingService } from "../billing/billing-service";
 import type { DomainService } from "../domains/domain-service";
 import { verificationRecord } from "../domains/domain-service";
 import { AppError } from "../errors";
@@ -27,6 +28,7 @@ export type PlatformDeps = {
   tenants: TenantService;
   domains: DomainService;
   resolver: TenantResolver;
+  billing: BillingService;
 };
 
 /** A month of a tenant's usage (UTC month "YYYY-MM"); missing months are zeros. */
@@ -238,11 +240,47 @@ export class PlatformService {
 
   // ─── Actions: each one audited by the service that performs it ────────────────────────────────
 
-  async changePlan(id: string, plan: PlanId, actor: Actor) {
+  /**
+   * A plan change by a super admin. A workspace that pays through a Stripe subscription is changed
+   * THROUGH Stripe (proration, and an upgrade applies once its invoice is paid: `pendingPayment`),
+   * so the next webhook does not undo it; Free cancels that subscription at the period end. Custom
+   * is arranged in Stripe with a price of its own, so it is refused while a catalog price is billed.
+   */
+  async changePlan(
+    id: string,
+    plan: PlanId,
+    actor: Actor,
+  ): Promise<{ tenant: Tenant; pendingPayment: string | null }> {
     const t = await this.live(id);
-    if (t.billingPlan === plan)
+    if (t.billingPlan === plan && !t.cancelAtPeriodEnd)
       throw new AppError("CONFLICT", `The workspace is already on the ${PLANS[plan].name} plan.`);
-    return this.s.tenants.updateTenant(id, { billingPlan: plan }, actor);
+    const billing = this.s.billing;
+    const paysThroughStripe = billing.mode === "stripe" && t.stripeSubscriptionId !== null;
+    if (!paysThroughStripe)
+      return {
+        tenant: await this.s.tenants.updateTenant(id, { billingPlan: plan }, actor),
+        pendingPayment: null,
+      };
+    if (plan === "custom")
+      throw new AppError(
+        "CONFLICT",
+        "This workspace pays a catalog plan through Stripe. Put its subscription on the Custom deal's own Stripe price (it then stays Custom), or end the subscription first.",
+      );
+    const result = await billing.provider.updateSubscription(t, plan, t.billingInterval, actor);
+    return { tenant: result.tenant, pendingPayment: result.paymentUrl ?? null };
+  }
+
+  /** The audit entry of an admin's retry of a Stripe event. */
+  async recordEventRetry(tenantId: string | null, eventId: string, outcome: string, actor: Actor) {
+    if (!tenantId) return;
+    await withPlatformAdmin(this.s.db, (tx) =>
+      audit(tx, tenantId, actor, {
+        action: "billing.event_retry",
+        resourceType: "stripe_event",
+        resourceId: eventId,
+        after: { outcome },
+      }),
+    );
   }
 
   /** Switches to (or adjusts) the Custom plan with exactly these limits and features. */

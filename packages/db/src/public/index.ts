@@ -1,3 +1,4 @@
+export * from "./billing-meter-events";
 export * from "./billing-meter-reports";
 export * from "./job-runs";
 export * from "./mail-deliveries";

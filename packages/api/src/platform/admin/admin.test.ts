@@ -200,16 +200,15 @@ describe("the admin API end to end", () => {
     expect(body.error.json.data.fields?.length).toBeGreaterThan(0);
   });
 
-  it("offers no webhook retry until the billing service can reprocess events", async () => {
+  it("offline billing has no Stripe events to retry: no Retry button, and the call is refused", async () => {
     const { client } = await superAdmin();
     const list = await client.call((c) => c.admin.logs.webhooks({ limit: 1 }));
-    const canRetry = typeof (services as unknown as { billing?: { reprocessEvent?: unknown } }).billing
-      ?.reprocessEvent;
-    expect(list.retryAvailable).toBe(canRetry === "function");
-    if (!list.retryAvailable) {
-      expect(await attempt(client, "admin.logs.retryWebhook", { id: "evt_x" })).toMatchObject({
-        appCode: "CONFLICT",
-      });
-    }
+    expect(services.billing.mode).toBe("offline");
+    expect(list.retryAvailable).toBe(false);
+    await services.db.admin`insert into public.stripe_webhooks (id, type, status, payload)
+      values ('evt_offline_retry', 'invoice.paid', 'failed', '{}') on conflict do nothing`;
+    expect(await attempt(client, "admin.logs.retryWebhook", { id: "evt_offline_retry" })).toMatchObject({
+      appCode: "CONFLICT",
+    });
   });
 });

@@ -15,10 +15,18 @@ export const adminTenantsRouter = router({
 
   get: superAdminProcedure.input(tenantId).query(({ ctx, input }) => platform(ctx.services).tenant(input.id)),
 
+  /** Through Stripe when the workspace pays by subscription; `pendingPayment`: the upgrade waits for that invoice. */
   changePlan: superAdminProcedure.input(tenantId.extend({ plan })).mutation(async ({ ctx, input }) => {
-    const t = await platform(ctx.services).changePlan(input.id, input.plan, adminActor(ctx));
-    return { id: t.id, plan: t.billingPlan, limits: t.limits, features: t.features };
+    const { tenant: t, pendingPayment } = await platform(ctx.services).changePlan(
+      input.id,
+      input.plan,
+      adminActor(ctx),
+    );
+    return { id: t.id, plan: t.billingPlan, limits: t.limits, features: t.features, pendingPayment };
   }),
+
+  /** Metered usage of the current period and Stripe's estimate of the next invoice. */
+  usage: superAdminProcedure.input(tenantId).query(({ ctx, input }) => ctx.services.billing.usage(input.id)),
 
   /** Custom limits and features (switches to the Custom plan if needed). Validated by the service. */
   setCustomPlan: superAdminProcedure
