@@ -148,6 +148,7 @@ async function recordUsage(deps: JobDeps, tenantId: string, now: Date): Promise<
             quantity: delta,
             cumulative: overage,
             eventAt: intoClosed ? new Date(periodStart.getTime() - 1000) : now,
+            createdAt: now,
           })
           .onConflictDoNothing();
       }
@@ -183,6 +184,7 @@ async function recordUsage(deps: JobDeps, tenantId: string, now: Date): Promise<
           quantity: over,
           cumulative: over,
           eventAt: now,
+          createdAt: now,
         });
       }
     }

@@ -16,14 +16,35 @@ export const TEST_PRICES = {
   STRIPE_PRICE_ENTERPRISE_YEARLY: "price_ent_year",
 };
 
-/** A started fake Stripe that knows the test prices. */
+export const STORAGE_METER_EVENT = "nchat_storage_gb";
+
+/** Metered prices (opt-in: pass to stripeServices) — API calls at 1 cent each, storage at 25 cents per GB. */
+export const METERED_ENV = {
+  STRIPE_METER_STORAGE: STORAGE_METER_EVENT,
+  STRIPE_PRICE_API_CALLS_MONTHLY: "price_calls_month",
+  STRIPE_PRICE_API_CALLS_YEARLY: "price_calls_year",
+  STRIPE_PRICE_STORAGE_MONTHLY: "price_storage_month",
+  STRIPE_PRICE_STORAGE_YEARLY: "price_storage_year",
+};
+
+/** A started fake Stripe that knows the test prices (plans, and metered prices on two meters). */
 export function startFakeStripe(): Promise<FakeStripe> {
-  return new FakeStripe({
+  const fake = new FakeStripe({
     price_pro_month: { interval: "month", amount: 4_900 },
     price_pro_year: { interval: "year", amount: 49_000 },
     price_ent_month: { interval: "month", amount: 19_900 },
     price_ent_year: { interval: "year", amount: 199_000 },
-  }).start();
+  });
+  for (const interval of ["month", "year"] as const) {
+    fake.defineMeteredPrice(`price_calls_${interval}`, { interval, unitAmount: 1, eventName: METER_EVENT });
+    fake.defineMeteredPrice(`price_storage_${interval}`, {
+      interval,
+      unitAmount: 25,
+      eventName: STORAGE_METER_EVENT,
+      formula: "last",
+    });
+  }
+  return fake.start();
 }
 
 /**
