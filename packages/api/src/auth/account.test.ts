@@ -1,29 +1,10 @@
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { linkIn, ownDatabase, TestSmtp } from "../mail/test-kit";
-import type { Services } from "../server";
-import { TEST_BASE_DOMAIN, TestClient, tenantWithOwner, testServices } from "../testing";
+import { describe, expect, it } from "vitest";
+import { linkIn, mailTestServices } from "../mail/test-kit";
+import { TEST_BASE_DOMAIN, TestClient, tenantWithOwner } from "../testing";
 
-let smtp: TestSmtp;
-let services: Services;
-let own: Awaited<ReturnType<typeof ownDatabase>>;
-beforeAll(async () => {
-  smtp = await new TestSmtp().start();
-  // Its own database: its workers take only its jobs (see ownDatabase).
-  own = await ownDatabase("acct");
-  services = await testServices({
-    ...own.env,
-    SMTP_URL: smtp.url,
-    QUEUE_WORKER: "true",
-    QUEUE_POLL_SECONDS: "0.5",
-    MAIL_RETRY_DELAY_SECONDS: "1",
-  });
-});
-afterAll(async () => {
-  await services?.close();
-  await smtp.stop();
-  await own?.drop();
-});
+const kit = mailTestServices("acct", { MAIL_RETRY_DELAY_SECONDS: "1" });
+const { smtp } = kit;
 
 async function failure(p: Promise<unknown>) {
   try {
@@ -47,24 +28,24 @@ async function resetLink(client: TestClient, email: string, n = 1) {
 
 describe("password reset", () => {
   it("mails a single-use link that sets a new password and ends every session of the account", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("rst"));
+    const o = await tenantWithOwner(kit.services, uniqueSlug("rst"));
     const email = `owner@${o.tenant.slug}.test`;
-    const laptop = new TestClient(services, o.client.host);
+    const laptop = new TestClient(kit.services, o.client.host);
     await laptop.call((c) => c.auth.signIn({ email, password: "owner-password-1" }));
     expect(await laptop.call((c) => c.auth.me())).not.toBeNull();
 
-    const link = await resetLink(new TestClient(services, o.client.host), email);
+    const link = await resetLink(new TestClient(kit.services, o.client.host), email);
     const mail = smtp.to(email)[0]!;
     expect(mail.subject).toContain("Reset your nchat password");
     expect(mail.text).toContain("30 minutes");
     // Only the SHA-256 of the token is stored.
-    const a = services.db.admin;
+    const a = kit.services.db.admin;
     const stored = await a`select token_hash from ${a(o.tenant.schemaName)}.account_tokens`;
     expect(stored.map((r) => r.token_hash)).toHaveLength(1);
     expect(stored[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored[0]!.token_hash).not.toContain(tokenOf(link));
 
-    const visitor = new TestClient(services, o.client.host);
+    const visitor = new TestClient(kit.services, o.client.host);
     expect(
       await visitor.call((c) =>
         c.account.resetPassword({ token: tokenOf(link), password: "brand-new-password-1" }),
@@ -88,9 +69,9 @@ describe("password reset", () => {
   });
 
   it("refuses an expired link, and an older link once a newer one was sent", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("exp"));
+    const o = await tenantWithOwner(kit.services, uniqueSlug("exp"));
     const email = `owner@${o.tenant.slug}.test`;
-    const browser = new TestClient(services, o.client.host);
+    const browser = new TestClient(kit.services, o.client.host);
     const first = await resetLink(browser, email, 1);
     const second = await resetLink(browser, email, 2);
     const replaced = await failure(
@@ -100,7 +81,7 @@ describe("password reset", () => {
     );
     expect(replaced.appCode).toBe("NOT_FOUND");
 
-    const a = services.db.admin;
+    const a = kit.services.db.admin;
     await a`update ${a(o.tenant.schemaName)}.account_tokens set expires_at = now() - interval '1 second' where used_at is null`;
     const expired = await failure(
       browser.call((c) =>
@@ -113,30 +94,30 @@ describe("password reset", () => {
   });
 
   it("works only on the workspace host that issued it", async () => {
-    const a = await tenantWithOwner(services, uniqueSlug("hosta"));
-    const b = await tenantWithOwner(services, uniqueSlug("hostb"));
+    const a = await tenantWithOwner(kit.services, uniqueSlug("hosta"));
+    const b = await tenantWithOwner(kit.services, uniqueSlug("hostb"));
     const email = `owner@${a.tenant.slug}.test`;
-    const link = await resetLink(new TestClient(services, a.client.host), email);
-    const onB = new TestClient(services, b.client.host);
+    const link = await resetLink(new TestClient(kit.services, a.client.host), email);
+    const onB = new TestClient(kit.services, b.client.host);
     const refused = await failure(
       onB.call((c) => c.account.resetPassword({ token: tokenOf(link), password: "brand-new-password-1" })),
     );
     expect(refused.appCode).toBe("NOT_FOUND");
     // B's owner is untouched, and the token still works where it belongs.
     expect(await b.client.call((c) => c.auth.me())).not.toBeNull();
-    const onA = new TestClient(services, a.client.host);
+    const onA = new TestClient(kit.services, a.client.host);
     await onA.call((c) =>
       c.account.resetPassword({ token: tokenOf(link), password: "brand-new-password-1" }),
     );
   });
 
   it("answers the same for an unknown address, queues the same job, and mails nobody", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("unk"));
-    const browser = new TestClient(services, o.client.host);
+    const o = await tenantWithOwner(kit.services, uniqueSlug("unk"));
+    const browser = new TestClient(kit.services, o.client.host);
     const jobs = async () =>
       Number(
         (
-          await services.db.admin`select count(*)::int as n from pgboss.job where name = 'password-reset'
+          await kit.services.db.admin`select count(*)::int as n from pgboss.job where name = 'password-reset'
             and data->'tenant'->>'id' = ${o.tenant.id}`
         )[0]!.n,
       );
@@ -153,7 +134,7 @@ describe("password reset", () => {
     const deadline = Date.now() + 20_000;
     while (
       (
-        await services.db
+        await kit.services.db
           .admin`select 1 from pgboss.job where name = 'password-reset' and state <> 'completed'
         and data->'tenant'->>'id' = ${o.tenant.id}`
       ).length > 0 &&
@@ -161,14 +142,14 @@ describe("password reset", () => {
     )
       await new Promise((r) => setTimeout(r, 50));
     expect(smtp.to("nobody@nowhere.test")).toEqual([]);
-    const log = await services.db
+    const log = await kit.services.db
       .admin`select recipient from public.mail_deliveries where tenant_id = ${o.tenant.id}`;
     expect(log.map((r) => r.recipient)).toEqual([`owner@${o.tenant.slug}.test`]);
   });
 
   it("is rate-limited per client address and per account (known or not)", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("rl"));
-    const one = new TestClient(services, o.client.host);
+    const o = await tenantWithOwner(kit.services, uniqueSlug("rl"));
+    const one = new TestClient(kit.services, o.client.host);
     for (let i = 0; i < 10; i++)
       await one.call((c) => c.account.requestPasswordReset({ email: `x${i}@nowhere.test` }));
     expect(
@@ -176,9 +157,11 @@ describe("password reset", () => {
     ).toBe("RATE_LIMITED");
     for (const email of [`owner@${o.tenant.slug}.test`, "ghost@nowhere.test"]) {
       for (let i = 0; i < 3; i++)
-        await new TestClient(services, o.client.host).call((c) => c.account.requestPasswordReset({ email }));
+        await new TestClient(kit.services, o.client.host).call((c) =>
+          c.account.requestPasswordReset({ email }),
+        );
       const fourth = await failure(
-        new TestClient(services, o.client.host).call((c) => c.account.requestPasswordReset({ email })),
+        new TestClient(kit.services, o.client.host).call((c) => c.account.requestPasswordReset({ email })),
       );
       expect(fourth.appCode).toBe("RATE_LIMITED");
     }
@@ -189,7 +172,7 @@ describe("email verification", () => {
   it("a new owner gets a verification mail at sign-up; the link verifies once; the banner's status follows", async () => {
     const slug = uniqueSlug("ver");
     const email = `owner@${slug}.test`;
-    const base = new TestClient(services, `${TEST_BASE_DOMAIN}:3000`);
+    const base = new TestClient(kit.services, `${TEST_BASE_DOMAIN}:3000`);
     const res = await base.call((c) =>
       c.auth.signUp({
         name: "Verify Co",
@@ -204,7 +187,7 @@ describe("email verification", () => {
     expect(mail.subject).toBe("Confirm your email address for Verify Co");
     const link = linkIn(mail, `http://${slug}.${TEST_BASE_DOMAIN}:3000/verify-email?token=`);
 
-    const owner = new TestClient(services, `${slug}.${TEST_BASE_DOMAIN}`);
+    const owner = new TestClient(kit.services, `${slug}.${TEST_BASE_DOMAIN}`);
     await owner.call((c) => c.auth.signIn({ email, password: "owner-password-1" }));
     expect(await owner.call((c) => c.account.emailStatus())).toEqual({
       email,
@@ -213,7 +196,7 @@ describe("email verification", () => {
     });
 
     // Not valid on another workspace's host.
-    const other = await tenantWithOwner(services, uniqueSlug("vother"));
+    const other = await tenantWithOwner(kit.services, uniqueSlug("vother"));
     expect(
       (await failure(other.client.call((c) => c.account.verifyEmail({ token: tokenOf(link) })))).appCode,
     ).toBe("NOT_FOUND");
@@ -228,7 +211,7 @@ describe("email verification", () => {
   });
 
   it("resend replaces the earlier link; an unverified inviter may copy links but not have them mailed", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("rsd"));
+    const o = await tenantWithOwner(kit.services, uniqueSlug("rsd"));
     const email = `owner@${o.tenant.slug}.test`;
     expect(await o.client.call((c) => c.account.resendVerification())).toEqual({ sent: true });
     const first = linkIn(await smtp.waitFor(email, 1), "http://");
@@ -252,7 +235,7 @@ describe("email verification", () => {
   });
 
   it("a changed address becomes the account's only when the link mailed to it is followed", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("chg"));
+    const o = await tenantWithOwner(kit.services, uniqueSlug("chg"));
     const newEmail = `new-${o.tenant.slug}@people.test`;
     const wrong = await failure(
       o.client.call((c) => c.account.changeEmail({ email: newEmail, password: "not-my-password" })),
@@ -265,7 +248,7 @@ describe("email verification", () => {
       email: `owner@${o.tenant.slug}.test`,
       pendingEmail: newEmail,
     });
-    await new TestClient(services, o.client.host).call((c) =>
+    await new TestClient(kit.services, o.client.host).call((c) =>
       c.account.verifyEmail({ token: tokenOf(linkIn(mail, "http://")) }),
     );
     expect(await o.client.call((c) => c.account.emailStatus())).toEqual({
@@ -273,7 +256,7 @@ describe("email verification", () => {
       verified: true,
       pendingEmail: null,
     });
-    const again = new TestClient(services, o.client.host);
+    const again = new TestClient(kit.services, o.client.host);
     expect(
       (await again.call((c) => c.auth.signIn({ email: newEmail, password: "owner-password-1" }))).user?.email,
     ).toBe(newEmail);

@@ -1,40 +1,24 @@
 import { uniqueSlug } from "@nchat/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jobByName } from "../jobs/catalog";
-import type { Services } from "../server";
-import { tenantWithOwner, testServices } from "../testing";
+import { tenantWithOwner } from "../testing";
 import { runBillingNotices } from "./billing-notices";
-import { linkIn, ownDatabase, TestSmtp } from "./test-kit";
+import { linkIn, mailTestServices } from "./test-kit";
 
-let smtp: TestSmtp;
-let services: Services;
-let own: Awaited<ReturnType<typeof ownDatabase>>;
 const deps = () => ({
-  db: services.db,
-  mail: services.mail,
+  db: kit.services.db,
+  mail: kit.services.mail,
   tenantUrl: (s: string) => `http://${s}.nchat.test`,
 });
-beforeAll(async () => {
-  smtp = await new TestSmtp().start();
-  own = await ownDatabase("notices");
-  services = await testServices({
-    ...own.env,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: "Workspace mail <mail@nchat.test>",
-    QUEUE_WORKER: "true",
-    QUEUE_POLL_SECONDS: "0.5",
-    JOB_BILLING_NOTICES_CRON: "off",
-    JOB_MENTIONS_CRON: "off",
-  });
+const kit = mailTestServices("notices", {
+  MAIL_FROM: "Workspace mail <mail@nchat.test>",
+  JOB_BILLING_NOTICES_CRON: "off",
+  JOB_MENTIONS_CRON: "off",
 });
-afterAll(async () => {
-  await services?.close();
-  await smtp.stop();
-  await own?.drop();
-});
+const { smtp } = kit;
 
 async function kinds(tenantId: string) {
-  const a = services.db.admin;
+  const a = kit.services.db.admin;
   const rows = await a<
     { kind: string; recipient: string }[]
   >`select kind, recipient from public.mail_deliveries
@@ -44,9 +28,9 @@ async function kinds(tenantId: string) {
 
 describe("billing notices", () => {
   it("tell the owner once that the trial ends within 3 days", async () => {
-    const far = await tenantWithOwner(services, uniqueSlug("trfar"));
-    const soon = await tenantWithOwner(services, uniqueSlug("trsoon"), "owner-password-1");
-    const a = services.db.admin;
+    const far = await tenantWithOwner(kit.services, uniqueSlug("trfar"));
+    const soon = await tenantWithOwner(kit.services, uniqueSlug("trsoon"), "owner-password-1");
+    const a = kit.services.db.admin;
     await a`update public.tenants set status = 'trial', trial_ends_at = now() + interval '2 days'
       where id = ${soon.tenant.id}`;
     await a`update public.tenants set status = 'trial', trial_ends_at = now() + interval '10 days'
@@ -68,23 +52,23 @@ describe("billing notices", () => {
   });
 
   it("tell the owner when a payment failed, once per failure (through the scheduled job)", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("payfail"));
-    const a = services.db.admin;
+    const o = await tenantWithOwner(kit.services, uniqueSlug("payfail"));
+    const a = kit.services.db.admin;
     await a`update public.tenants set last_payment_status = 'failed', last_payment_amount = 1900,
       last_payment_date = now() - interval '1 minute' where id = ${o.tenant.id}`;
     const job = jobByName("billing-notices")!;
-    const r = await job.run({ ...services, retentionDays: 30 });
+    const r = await job.run({ ...kit.services, retentionDays: 30 });
     expect(r.errors).toEqual([]);
     expect(r.summary.paymentFailed).toBe(1);
     const owner = `owner@${o.tenant.slug}.test`;
     const mail = await smtp.waitFor(owner);
     expect(mail.subject).toBe(`A payment for Org ${o.tenant.slug} failed`);
     expect(mail.text).toContain("(19.00)");
-    expect((await job.run({ ...services, retentionDays: 30 })).summary.paymentFailed).toBe(0);
+    expect((await job.run({ ...kit.services, retentionDays: 30 })).summary.paymentFailed).toBe(0);
 
     // A later failure (its date after the notice) is a new notice.
     await a`update public.tenants set last_payment_date = now() where id = ${o.tenant.id}`;
-    expect((await job.run({ ...services, retentionDays: 30 })).summary.paymentFailed).toBe(1);
+    expect((await job.run({ ...kit.services, retentionDays: 30 })).summary.paymentFailed).toBe(1);
     expect((await kinds(o.tenant.id)).map((k) => k.kind)).toEqual(["payment_failed", "payment_failed"]);
   });
 });

@@ -1,48 +1,33 @@
 import { connect, withTenant } from "@nchat/db";
 import { uniqueSlug } from "@nchat/db/testing";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Services } from "../server";
 import { TestClient, tenantWithOwner, testServices } from "../testing";
-import { linkIn, ownDatabase, TestSmtp } from "./test-kit";
+import { linkIn, mailTestServices, ownDatabase, TestSmtp } from "./test-kit";
 
-let smtp: TestSmtp;
-let services: Services;
-let own: Awaited<ReturnType<typeof ownDatabase>>;
-beforeAll(async () => {
-  smtp = await new TestSmtp().start();
-  own = await ownDatabase("mail");
-  services = await testServices({
-    ...own.env,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: "Workspace mail <mail@nchat.test>",
-    QUEUE_WORKER: "true",
-    QUEUE_POLL_SECONDS: "0.5",
-    MAIL_RETRY_DELAY_SECONDS: "1",
-  });
+const kit = mailTestServices("mail", {
+  MAIL_FROM: "Workspace mail <mail@nchat.test>",
+  MAIL_RETRY_DELAY_SECONDS: "1",
 });
-afterAll(async () => {
-  await services?.close();
-  await smtp.stop();
-  await own?.drop();
-});
+const { smtp } = kit;
 
 /** Marks a user's address verified (as its link would). */
 async function verified(schema: string, email: string) {
-  const a = services.db.admin;
+  const a = kit.services.db.admin;
   await a`update ${a(schema)}.users set email_verified_at = now() where lower(email) = ${email}`;
 }
 
 async function owner(prefix: string, branding: Record<string, string> = {}) {
-  const o = await tenantWithOwner(services, uniqueSlug(prefix));
+  const o = await tenantWithOwner(kit.services, uniqueSlug(prefix));
   await verified(o.tenant.schemaName, `owner@${o.tenant.slug}.test`);
   if (Object.keys(branding).length)
-    await services.db
+    await kit.services.db
       .admin`update public.tenants set branding = ${JSON.stringify(branding)}::jsonb where id = ${o.tenant.id}`;
   return o;
 }
 
-async function deliveries(tenantId: string, from: Services = services) {
+async function deliveries(tenantId: string, from: Services = kit.services) {
   return from.db.admin<{ status: string; attempts: number; last_error: string | null; kind: string }[]>`
     select status, attempts, last_error, kind from public.mail_deliveries where tenant_id = ${tenantId} order by created_at`;
 }
@@ -74,7 +59,7 @@ describe("invitation by email", () => {
 
     // Follow the link through the API: the invitation page, then accepting it.
     const token = decodeURIComponent(new URL(link).pathname.split("/").pop()!);
-    const visitor = new TestClient(services, o.client.host);
+    const visitor = new TestClient(kit.services, o.client.host);
     expect(await visitor.call((c) => c.members.invitation({ token }))).toMatchObject({ email: invitee });
     const accepted = await visitor.call((c) =>
       c.members.acceptInvitation({ token, name: "Ann", password: "member-password-1" }),
@@ -87,16 +72,16 @@ describe("invitation by email", () => {
     const [row] = await deliveries(o.tenant.id);
     expect(row).toMatchObject({ kind: "invitation", status: "sent", attempts: 1, last_error: null });
     // The log holds no body and no link: nothing of the token anywhere in the row.
-    const [raw] = await services.db
+    const [raw] = await kit.services.db
       .admin`select * from public.mail_deliveries where tenant_id = ${o.tenant.id}`;
     expect(JSON.stringify(raw)).not.toContain(token);
     // Nor does the queue (the job's mail is sealed).
-    const jobs = await services.db.admin`select data::text as data from pgboss.job where name = 'mail'`;
+    const jobs = await kit.services.db.admin`select data::text as data from pgboss.job where name = 'mail'`;
     expect(jobs.map((j) => j.data).join("")).not.toContain(token);
   });
 
   it("is refused (with the link still shown by `invite`) while the inviter's address is unverified", async () => {
-    const o = await tenantWithOwner(services, uniqueSlug("unv"));
+    const o = await tenantWithOwner(kit.services, uniqueSlug("unv"));
     const err = await o.client
       .call((c) => c.members.inviteByEmail({ email: "bob@people.test", role: "member" }))
       .catch((e) => e);
@@ -186,32 +171,34 @@ describe("the delivery log", () => {
 
     // Tenant B's role, whatever SQL it runs: no row of A, no way to write one, no queue.
     const bRef = b.tenant;
-    const rows = await withTenant(services.db, bRef, ({ db }) =>
+    const rows = await withTenant(kit.services.db, bRef, ({ db }) =>
       db.execute(sql`select tenant_id, recipient from public.mail_deliveries`),
     );
     expect([...rows].map((r) => r.recipient)).toEqual(["someone@b.test"]);
     await expect(
-      withTenant(services.db, bRef, ({ db }) =>
+      withTenant(kit.services.db, bRef, ({ db }) =>
         db.execute(
           sql`insert into public.mail_deliveries (tenant_id, kind, recipient, subject) values (${a.tenant.id}, 'invitation', 'x@y.test', 'x')`,
         ),
       ),
     ).rejects.toMatchObject({ cause: { code: "42501" } });
-    const updated = await withTenant(services.db, bRef, ({ db }) =>
+    const updated = await withTenant(kit.services.db, bRef, ({ db }) =>
       db.execute(
         sql`update public.mail_deliveries set status = 'sent' where tenant_id = ${a.tenant.id} returning id`,
       ),
     );
     expect([...updated]).toEqual([]);
     await expect(
-      withTenant(services.db, bRef, ({ db }) => db.execute(sql`select count(*) from pgboss.job`)),
+      withTenant(kit.services.db, bRef, ({ db }) => db.execute(sql`select count(*) from pgboss.job`)),
     ).rejects.toMatchObject({ cause: { code: "42501" } });
     // The app role (the queue's login) works the queue's rows but changes nothing of its structure.
-    expect(await services.db.app`select count(*)::int as n from pgboss.job`).toHaveLength(1);
-    await expect(services.db.app.unsafe("create table pgboss.evil (id int)")).rejects.toMatchObject({
+    expect(await kit.services.db.app`select count(*)::int as n from pgboss.job`).toHaveLength(1);
+    await expect(kit.services.db.app.unsafe("create table pgboss.evil (id int)")).rejects.toMatchObject({
       code: "42501",
     });
-    await expect(services.db.app.unsafe("drop table pgboss.job")).rejects.toMatchObject({ code: "42501" });
+    await expect(kit.services.db.app.unsafe("drop table pgboss.job")).rejects.toMatchObject({
+      code: "42501",
+    });
   });
 
   it("is for owners and admins: a member is refused", async () => {
@@ -220,7 +207,7 @@ describe("the delivery log", () => {
     const { token } = await o.client.call((c) =>
       c.members.invite({ email: "mem@people.test", role: "member" }),
     );
-    const member = new TestClient(services, o.client.host);
+    const member = new TestClient(kit.services, o.client.host);
     await member.call((c) =>
       c.members.acceptInvitation({ token, name: "Mem", password: "member-password-1" }),
     );
@@ -258,7 +245,7 @@ describe("without SMTP_URL", () => {
       await alone.drop();
     }
     // Where mail really goes out, and in production, there is no mailbox.
-    const withSmtp = new TestClient(services, `x.nchat.test`);
+    const withSmtp = new TestClient(kit.services, `x.nchat.test`);
     expect((await withSmtp.call((c) => c.mail.devMailbox()).catch((e) => e)).cause?.code).toBe("NOT_FOUND");
     const prod = await testServices({ NODE_ENV: "production", BILLING_MODE: "offline" });
     try {

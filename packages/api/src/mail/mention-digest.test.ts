@@ -1,42 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { mentionToken } from "../chat/mentions";
 import { generalId, type Person, person, type Workspace, workspace } from "../chat/test-kit";
 import { jobByName } from "../jobs/catalog";
 import { unsubscribeRoute } from "../rest/unsubscribe";
-import type { Services } from "../server";
-import { randomIp, testServices } from "../testing";
+import { randomIp } from "../testing";
 import { digestTenant, type MentionDigestDeps, runMentionDigests } from "./mention-digest";
-import { linkIn, ownDatabase, TestSmtp } from "./test-kit";
+import { linkIn, mailTestServices } from "./test-kit";
 import { unsubscribeKey } from "./unsubscribe";
 
-let smtp: TestSmtp;
-let services: Services;
-let own: Awaited<ReturnType<typeof ownDatabase>>;
 let deps: MentionDigestDeps;
-beforeAll(async () => {
-  smtp = await new TestSmtp().start();
-  own = await ownDatabase("digest");
-  services = await testServices({
-    ...own.env,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: "Workspace mail <mail@nchat.test>",
-    QUEUE_WORKER: "true",
-    QUEUE_POLL_SECONDS: "0.5",
-    JOB_MENTIONS_CRON: "off",
-    JOB_BILLING_NOTICES_CRON: "off",
-  });
+const kit = mailTestServices("digest", {
+  MAIL_FROM: "Workspace mail <mail@nchat.test>",
+  JOB_MENTIONS_CRON: "off",
+  JOB_BILLING_NOTICES_CRON: "off",
+});
+const { smtp } = kit;
+beforeAll(() => {
   deps = {
-    db: services.db,
-    mail: services.mail,
+    db: kit.services.db,
+    mail: kit.services.mail,
     delayMinutes: 10,
     tenantUrl: (slug) => `http://${slug}.nchat.test`,
-    unsubscribeKey: unsubscribeKey(services.masterKey),
+    unsubscribeKey: unsubscribeKey(kit.services.masterKey),
   };
-});
-afterAll(async () => {
-  await services?.close();
-  await smtp.stop();
-  await own?.drop();
 });
 
 /** The tenant as the job has it (with its slug). */
@@ -44,25 +30,25 @@ const at = (ws: Workspace) => ({ ...ws.tenant, slug: ws.slug });
 
 /** Sets when a person was last active, `minutesAgo` before now. */
 async function seen(ws: Workspace, who: Person, minutesAgo: number) {
-  const a = services.db.admin;
+  const a = kit.services.db.admin;
   await a`update ${a(ws.tenant.schemaName)}.users
     set last_seen_at = now() - make_interval(mins => ${minutesAgo}) where id = ${who.user.id}`;
 }
 
 /** The digests queued for a tenant (the delivery log), by recipient. */
 async function digestsTo(ws: Workspace, email: string) {
-  const a = services.db.admin;
+  const a = kit.services.db.admin;
   const rows = await a<{ n: number }[]>`select count(*)::int as n from public.mail_deliveries
     where tenant_id = ${ws.tenant.id} and kind = 'mention_digest' and recipient = ${email}`;
   return rows[0]!.n;
 }
 
 async function setup(prefix: string) {
-  const ws = await workspace(services, prefix);
-  const ann = await person(services, ws, "member", "Ann");
-  const general = await generalId(services, ws);
+  const ws = await workspace(kit.services, prefix);
+  const ann = await person(kit.services, ws, "member", "Ann");
+  const general = await generalId(kit.services, ws);
   const send = (body: string, channelId = general) =>
-    services.chat.send(ws.tenant, ws.actor, { channelId, body });
+    kit.services.chat.send(ws.tenant, ws.actor, { channelId, body });
   return { ws, ann, general, send };
 }
 
@@ -106,9 +92,9 @@ describe("mention digests", () => {
   it("include DMs, list at most 20 and count the rest", async () => {
     const { ws, ann } = await setup("dgdm");
     await seen(ws, ann, 30);
-    const dm = await services.chat.openDm(ws.tenant, ws.actor, { userIds: [ann.user.id] });
+    const dm = await kit.services.chat.openDm(ws.tenant, ws.actor, { userIds: [ann.user.id] });
     for (let i = 1; i <= 23; i++)
-      await services.chat.send(ws.tenant, ws.actor, { channelId: dm.id, body: `dm ${i}` });
+      await kit.services.chat.send(ws.tenant, ws.actor, { channelId: dm.id, body: `dm ${i}` });
     expect(await digestTenant(deps, at(ws))).toBe(1);
     const mail = await smtp.waitFor(ann.user.email);
     expect(mail.subject).toBe(`23 new messages for you in Org ${ws.slug}`);
@@ -120,9 +106,9 @@ describe("mention digests", () => {
 
   it("mail nobody online, nobody who turned them off, nothing muted or already read", async () => {
     const { ws, ann, general, send } = await setup("dgno");
-    const bob = await person(services, ws, "member", "Bob");
-    const cid = await person(services, ws, "member", "Cid");
-    const dan = await person(services, ws, "member", "Dan");
+    const bob = await person(kit.services, ws, "member", "Bob");
+    const cid = await person(kit.services, ws, "member", "Cid");
+    const dan = await person(kit.services, ws, "member", "Dan");
     await seen(ws, ann, 2); // online (active 2 minutes ago)
     await seen(ws, bob, 30);
     await seen(ws, cid, 30);
@@ -155,7 +141,7 @@ describe("mention digests", () => {
     await two.send(`${mentionToken(two.ann.user)} for two`);
 
     const job = jobByName("mention-digests")!;
-    const result = await job.run({ ...services, retentionDays: 30 });
+    const result = await job.run({ ...kit.services, retentionDays: 30 });
     expect(result.errors).toEqual([]);
     expect(result.summary.mailed).toBeGreaterThanOrEqual(2);
     const a = await smtp.waitFor(one.ann.user.email);
@@ -187,14 +173,14 @@ describe("mention digests", () => {
 
     const call = (method: string, url: string) =>
       unsubscribeRoute(
-        services,
+        kit.services,
         new Request(url, {
           method,
           headers: { host: new URL(url).host, "x-nchat-client-address": randomIp() },
         }),
       );
     const prefOf = async (w: Workspace, p: Person) => {
-      const a = services.db.admin;
+      const a = kit.services.db.admin;
       const [row] = await a<
         { on: boolean }[]
       >`select mention_emails as on from ${a(w.tenant.schemaName)}.users

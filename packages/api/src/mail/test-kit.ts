@@ -3,7 +3,9 @@ import { createDatabase, migratePublic, roleNames, throughPooler } from "@nchat/
 import { createScratchDatabase } from "@nchat/db/scratch";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
+import type { Services } from "../server";
+import { testServices } from "../testing";
 
 /**
  * A database of its own (on the run's server, migrated) for a test file whose services work on the
@@ -113,4 +115,43 @@ export function linkIn(mail: ParsedMail, prefix: string): string {
   const link = (mail.text ?? "").match(/https?:\/\/\S+/g)?.find((l) => l.startsWith(prefix));
   if (!link) throw new Error(`no link to ${prefix} in: ${mail.text}`);
   return link;
+}
+
+/**
+ * Services that send mail, for the test file that calls this at its top level: a test SMTP server, a
+ * database of their own (see ownDatabase) and queue workers polling every half second, started before
+ * the file's tests and closed after; `env` adds or overrides settings. Read `services` in hooks and
+ * tests (hooks registered after this call run after its set-up).
+ */
+export function mailTestServices(
+  label: string,
+  env: Record<string, string> = {},
+): { readonly services: Services; readonly smtp: TestSmtp } {
+  const smtp = new TestSmtp();
+  let services: Services | undefined;
+  let own: Awaited<ReturnType<typeof ownDatabase>> | undefined;
+  beforeAll(async () => {
+    await smtp.start();
+    own = await ownDatabase(label);
+    services = await testServices({
+      ...own.env,
+      SMTP_URL: smtp.url,
+      QUEUE_WORKER: "true",
+      QUEUE_POLL_SECONDS: "0.5",
+      ...env,
+    });
+  });
+  afterAll(async () => {
+    await services?.close();
+    await smtp.stop();
+    await own?.drop();
+  });
+  return {
+    get services() {
+      if (!services)
+        throw new Error("mailTestServices: services are set before the tests, read them in a hook or a test");
+      return services;
+    },
+    smtp,
+  };
 }
