@@ -5,7 +5,7 @@ import { buildLegacySchema } from "./adopt-testkit";
 import { layoutDifferences, probeLayouts, readLayout } from "./layout";
 import { tenantMigrations } from "./migrate";
 import { provisionTenant } from "./provision";
-import { provisionInput, testDatabase, testMasterKey, uniqueSlug } from "./testing";
+import { provisionInput, sqlState, testDatabase, testMasterKey, uniqueSlug } from "./testing";
 import { type TenantRef, withTenant } from "./with-tenant";
 
 const db = testDatabase();
@@ -27,18 +27,6 @@ const input = (schema: string, slug: string, ownerEmail: string): AdoptInput => 
     audit: { actorType: "system" },
   };
 };
-
-/** PostgreSQL's SQLSTATE of a failed query (drizzle wraps the driver error), as isolation.test.ts reads it. */
-async function sqlState(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    let e = err as { code?: string; cause?: unknown } | undefined;
-    while (e && !e.code) e = e.cause as typeof e;
-    return e?.code;
-  }
-}
 
 async function refusal(p: Promise<unknown>): Promise<AdoptionRefusedError> {
   const err = await p.then(

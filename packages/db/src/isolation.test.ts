@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTenant } from "./provision";
 import { tenantAuditLogs, tenantSettings, tenants } from "./public";
-import { provisionInput, testDatabase, testMasterKey, uniqueSlug } from "./testing";
+import { provisionInput, sqlState, testDatabase, testMasterKey, uniqueSlug } from "./testing";
 import { type TenantRef, withPlatformAdmin, withTenant } from "./with-tenant";
 
 /** Every table of the public schema the application defines. */
@@ -23,18 +23,6 @@ const SHARED_TABLES = [
   "super_admin_sessions",
   "job_runs",
 ];
-
-/** PostgreSQL's SQLSTATE of a failed query (drizzle wraps the driver error). */
-async function sqlState(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    let e = err as { code?: string; cause?: unknown } | undefined;
-    while (e && !e.code) e = e.cause as typeof e;
-    return e?.code;
-  }
-}
 
 // Everything below holds whether A and B have pools open at once or take turns with one.
 describe.each([10, 1])("tenant connections at most %i", (poolMax) => {

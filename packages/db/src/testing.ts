@@ -46,3 +46,15 @@ export function provisionInput(slug: string, over: Partial<ProvisionInput> = {})
     ...over,
   };
 }
+
+/** PostgreSQL's SQLSTATE of a failed query (drizzle wraps the driver error). */
+export async function sqlState(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    let e = err as { code?: string; cause?: unknown } | undefined;
+    while (e && !e.code) e = e.cause as typeof e;
+    return e?.code;
+  }
+}
