@@ -144,8 +144,9 @@ export class StripeBillingService implements BillingProvider {
   /** Moves the tenant's customer attempt on (its own transaction: the caller's rolls back). */
   private async nextCustomerAttempt(tenantId: string) {
     await withPlatformAdmin(this.deps.db, (tx) =>
-      tx.execute(sql`update public.tenants set metadata = jsonb_set(coalesce(metadata, '{}'::jsonb), '{billing,customerAttempt}',
-        to_jsonb(coalesce((metadata #>> '{billing,customerAttempt}')::int, 0) + 1), true) where id = ${tenantId}`),
+      tx.execute(sql`update public.tenants set metadata = coalesce(metadata, '{}'::jsonb) || jsonb_build_object('billing',
+        coalesce(metadata -> 'billing', '{}'::jsonb) || jsonb_build_object('customerAttempt',
+          coalesce((metadata #>> '{billing,customerAttempt}')::int, 0) + 1)) where id = ${tenantId}`),
     );
   }
 
