@@ -39,6 +39,31 @@ export function Button({
   );
 }
 
+/** "Load more" under a list fed by an infinite query; nothing once its last page is loaded. */
+export function LoadMore({
+  query,
+  label,
+  size,
+}: {
+  query: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+  label: string;
+  size?: ButtonProps["size"];
+}) {
+  if (!query.hasNextPage) return null;
+  return (
+    <div className="table-more">
+      <Button
+        variant="secondary"
+        size={size}
+        loading={query.isFetchingNextPage}
+        onClick={() => query.fetchNextPage()}
+      >
+        {label}
+      </Button>
+    </div>
+  );
+}
+
 /** A person's picture (their profile picture when they have one, see useAvatarUrl), else initials. */
 export function Avatar({ name, id, size = 32 }: { name: string; id?: string; size?: number }) {
   const src = useAvatarUrl(id, size);

@@ -8,7 +8,7 @@ import Link from "next/link";
 import { relativeTime } from "@/lib/format";
 import { plainText } from "@/lib/markdown";
 import { useTRPC } from "@/lib/trpc";
-import { Alert, Button } from "../ui";
+import { Alert, LoadMore } from "../ui";
 export function MentionsPanel({ onClose }: { onClose: () => void }) {
   const trpc = useTRPC();
   const q = useInfiniteQuery(
@@ -58,18 +58,7 @@ export function MentionsPanel({ onClose }: { onClose: () => void }) {
             ))}
           </ul>
         )}
-        {q.hasNextPage ? (
-          <div className="table-more">
-            <Button
-              variant="secondary"
-              size="sm"
-              loading={q.isFetchingNextPage}
-              onClick={() => q.fetchNextPage()}
-            >
-              Older mentions
-            </Button>
-          </div>
-        ) : null}
+        <LoadMore query={q} label="Older mentions" size="sm" />
       </div>
     </aside>
   );

@@ -12,7 +12,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useId, useRef, useState } from "react";
 import { formatDateTime, relativeTime } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
-import { Button } from "../ui";
+import { LoadMore } from "../ui";
 import { useListKeys, useScrollActive } from "./list-keys";
 import "./search.css";
 
@@ -225,18 +225,7 @@ function SearchDialog({
           ))}
         </div>
       )}
-      {ready && q.hasNextPage ? (
-        <div className="table-more">
-          <Button
-            variant="secondary"
-            size="sm"
-            loading={q.isFetchingNextPage}
-            onClick={() => q.fetchNextPage()}
-          >
-            More results
-          </Button>
-        </div>
-      ) : null}
+      {ready ? <LoadMore query={q} label="More results" size="sm" /> : null}
     </Dialog>
   );
 }

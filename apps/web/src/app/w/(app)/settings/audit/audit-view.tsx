@@ -8,7 +8,7 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { roleAtLeast, useSessionUser } from "@/components/tenant";
-import { Alert, Button, Field } from "@/components/ui";
+import { Alert, Button, Field, LoadMore } from "@/components/ui";
 import { formatDateTime, formatLimitValue } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
@@ -162,13 +162,7 @@ export function AuditView() {
               getRowId={(e) => String(e.id)}
             />
           </div>
-          {q.hasNextPage ? (
-            <div className="table-more">
-              <Button variant="secondary" loading={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-                Load older entries
-              </Button>
-            </div>
-          ) : null}
+          <LoadMore query={q} label="Load older entries" />
         </section>
       )}
     </main>
