@@ -10,7 +10,7 @@
  * migrates an empty database before the workers start.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { connect as connectTcp, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -267,6 +267,11 @@ describe("a production install (pnpm start behind Caddy)", () => {
       await services?.close();
       caddy?.child.kill("SIGTERM");
       if (server && server.child.exitCode === null) server.child.kill("SIGKILL");
+      // The servers' own logs, for a failure's cause (the browser only shows an error page).
+      if (server)
+        writeFileSync(join(e2e().artifactsDir, "logs", "production-install-start.log"), server.output());
+      if (caddy)
+        writeFileSync(join(e2e().artifactsDir, "logs", "production-install-caddy.log"), caddy.output());
       if (storage) rmSync(storage, { recursive: true, force: true });
     });
 
