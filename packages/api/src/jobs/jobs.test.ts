@@ -17,6 +17,11 @@ let admin: TestClient;
 let adminEmail: string;
 
 const worker = { QUEUE_WORKER: "true", QUEUE_POLL_SECONDS: "0.5" };
+/** Every job's schedule off (each cron variable of the catalog). */
+const ALL_CRONS_OFF = Object.fromEntries(JOBS.map((j) => [j.cronVar, "off"])) as Record<
+  JobDefinition["cronVar"],
+  string
+>;
 
 beforeAll(async () => {
   own = await ownDatabase("jobs");
@@ -169,12 +174,8 @@ describe("two scheduling processes", () => {
     const env = {
       ...own.env,
       ...worker,
+      ...ALL_CRONS_OFF,
       JOB_DOMAINS_CRON: cron,
-      JOB_BILLING_CRON: "off",
-      JOB_RECONCILE_CRON: "off",
-      JOB_PURGE_CRON: "off",
-      JOB_MENTIONS_CRON: "off",
-      JOB_BILLING_NOTICES_CRON: "off",
     };
     const one = await testServices(env, { cronCheckSeconds: 1 });
     const two = await testServices(env, { cronCheckSeconds: 1 });
@@ -233,14 +234,7 @@ describe("a failing job", () => {
       logger: services.log,
       config: {
         schedule: false,
-        crons: {
-          JOB_BILLING_CRON: "off",
-          JOB_RECONCILE_CRON: "off",
-          JOB_DOMAINS_CRON: "off",
-          JOB_PURGE_CRON: "off",
-          JOB_MENTIONS_CRON: "off",
-          JOB_BILLING_NOTICES_CRON: "off",
-        },
+        crons: ALL_CRONS_OFF,
       },
       services: () => ({ ...services, retentionDays: 30 }),
       jobs: [failing],
@@ -290,21 +284,13 @@ describe("one run of a job at a time", () => {
         return { summary: { purged: 0 }, errors: [] };
       },
     };
-    const off = {
-      JOB_BILLING_CRON: "off",
-      JOB_RECONCILE_CRON: "off",
-      JOB_DOMAINS_CRON: "off",
-      JOB_PURGE_CRON: "off",
-      JOB_MENTIONS_CRON: "off",
-      JOB_BILLING_NOTICES_CRON: "off",
-    };
     // Two instances: two processes, each with its own lock connection.
     const make = () =>
       new ScheduledJobs({
         db: services.db,
         queue: services.jobs.queue,
         logger: services.log,
-        config: { schedule: false, crons: off },
+        config: { schedule: false, crons: ALL_CRONS_OFF },
         services: () => ({ ...services, retentionDays: 30 }),
         jobs: [slow],
       });
@@ -323,7 +309,7 @@ describe("one run of a job at a time", () => {
         db: services.db,
         queue: services.jobs.queue,
         logger: services.log,
-        config: { schedule: false, crons: off },
+        config: { schedule: false, crons: ALL_CRONS_OFF },
         services: () => ({ ...services, retentionDays: 30 }),
         jobs: [
           {
