@@ -19,6 +19,23 @@ export type E2EConfig = {
   chromiumPath: string;
   /** Where the apps send mail (SMTP_URL): a spec that reads mail listens here (TestSmtp). */
   smtpPort: number;
+  /**
+   * The harness's Stripe control server (scripts/e2e/stripe-control.ts): starts, on request, apps
+   * that bill through a fake Stripe, and drives it. Specs use it through scripts/e2e/stripe.ts.
+   */
+  stripeControl: string;
+};
+
+/** The apps that bill through the fake Stripe (own database and ports), once a spec asked for them. */
+export type StripeRun = {
+  webUrl: string;
+  webPort: number;
+  adminUrl: string;
+  adminPort: number;
+  internal: { web: number; admin: number };
+  /** Their environment (database, STRIPE_* pointing at the fake), for services in a spec. */
+  env: Record<string, string>;
+  fakePort: number;
 };
 
 declare module "vitest" {

@@ -8,6 +8,9 @@
  *  3. `next start` for web and admin on free ports, each behind a TLS front (production builds issue
  *     https links and Secure cookies), health-checked;
  *  4. specs run (apps/web/e2e and apps/admin/e2e); then everything is stopped and the database dropped.
+ *
+ * Billing is offline. A spec that needs Stripe asks the Stripe control server (stripe-control.ts)
+ * for a second pair of apps billing through a fake Stripe, on a database of their own.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -29,6 +32,7 @@ import { createDatabase, migratePublic } from "@nchat/db";
 import { createScratchDatabase } from "@nchat/db/scratch";
 import type { TestProject } from "vitest/node";
 import type { E2EConfig } from "./config";
+import { startStripeControl } from "./stripe-control";
 import { selfSignedCert, startTlsProxy, type TlsProxy } from "./tls-proxy";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -118,6 +122,50 @@ export default async function setup(project: TestProject) {
     }
     for (const app of APPS) await waitForHealth(app.name, ports[app.name]!.internal);
 
+    // Apps billing through a fake Stripe, started when a spec asks (stripe-control.ts).
+    const stripeControl = await startStripeControl({
+      baseDomain: BASE_DOMAIN,
+      async database() {
+        const own = await createScratchDatabase(process.env.DATABASE_URL, "e2estripe");
+        cleanups.push(() => own.drop());
+        const ownDb = createDatabase({
+          adminUrl: own.adminUrl,
+          rolePrefix: own.rolePrefix,
+          appPassword: own.appPassword,
+        });
+        await migratePublic(ownDb);
+        await ownDb.close();
+        const ownEnv = {
+          ...env,
+          DATABASE_URL: own.adminUrl,
+          DB_ROLE_PREFIX: own.rolePrefix,
+          DATABASE_APP_PASSWORD: own.appPassword,
+        };
+        const ownServices = await createServices(loadEnv({ ...ownEnv, NODE_ENV: "test" }), {
+          crossProcess: false,
+        });
+        try {
+          await ownServices.superAdmins.create(superAdmin, SYSTEM);
+        } finally {
+          await ownServices.close();
+        }
+        log("Stripe database ready");
+        return ownEnv;
+      },
+      async app(name, appEnv) {
+        const app = { web: join(ROOT, "apps/web"), admin: join(ROOT, "apps/admin") }[name];
+        await buildIfNeeded(name, app);
+        const internal = await freePort();
+        const child = startApp(`${name}-stripe`, app, internal, appEnv);
+        cleanups.push(() => stopGroup(child));
+        const proxy = await startTlsProxy({ targetPort: internal, cert });
+        cleanups.push(() => proxy.close());
+        await waitForHealth(`${name}-stripe`, internal);
+        return { internal, tls: proxy.port };
+      },
+    });
+    cleanups.push(() => stripeControl.close());
+
     const web = ports.web;
     const admin = ports.admin;
     const config: E2EConfig = {
@@ -132,6 +180,7 @@ export default async function setup(project: TestProject) {
       artifactsDir: ARTIFACTS,
       chromiumPath: CHROMIUM,
       smtpPort,
+      stripeControl: stripeControl.url,
     };
     project.provide("e2e", config);
     log(`web ${config.webUrl} · admin ${config.adminUrl} · logs in test-artifacts/e2e/logs`);

@@ -27,6 +27,7 @@ import {
   formatNumber,
 } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
+import { MeteredUsageSection } from "./metered-usage";
 
 type Interval = "month" | "year";
 
@@ -148,6 +149,8 @@ export function BillingView() {
         </p>
       </section>
 
+      {owner && !billing.offline ? <MeteredUsageSection /> : null}
+
       <Plans status={status} owner={owner} offline={billing.offline} />
     </main>
   );
@@ -191,6 +194,7 @@ function useBillingRefresh() {
   const router = useRouter();
   return () => {
     void qc.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+    void qc.invalidateQueries({ queryKey: trpc.billing.usage.queryKey() });
     void qc.invalidateQueries({ queryKey: trpc.ui.limits.queryKey() });
     void qc.invalidateQueries({ queryKey: trpc.ui.features.queryKey() });
     void qc.invalidateQueries({ queryKey: trpc.tenant.public.queryKey() });
@@ -276,12 +280,22 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
   const [interval, setInterval] = useState<Interval>(status.interval);
   const [confirm, setConfirm] = useState<PlanId | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [awaiting, setAwaiting] = useState<{ plan: PlanId; url: string } | null>(null);
   const change = useMutation(
     trpc.billing.changePlan.mutationOptions({
-      onSuccess: (r) => {
+      onSuccess: (r, input) => {
         setConfirm(null);
+        setDone(null);
+        setAwaiting(null);
+        if (r.url && r.status.hasSubscription && r.status.plan !== input.plan) {
+          // An upgrade of a subscription: Stripe invoiced it and the plan changes once that invoice
+          // is paid (the answer's url is its hosted page); until then the plan stays the old one.
+          setAwaiting({ plan: input.plan, url: r.url });
+          refresh();
+          return;
+        }
         if (r.url) {
-          // Stripe Checkout (or the provider's page) finishes the change.
+          // No subscription yet: Stripe Checkout finishes the change.
           window.location.assign(r.url);
           return;
         }
@@ -311,6 +325,23 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
         <Alert tone="success" role="status">
           {done}
         </Alert>
+      ) : null}
+      {awaiting && awaiting.plan !== status.plan ? (
+        <div data-testid="upgrade-awaiting-payment">
+          <Alert
+            tone="warning"
+            role="status"
+            title={`Your upgrade to ${PLANS[awaiting.plan].name} waits for payment`}
+            action={
+              <a className="btn btn-primary" href={awaiting.url} target="_blank" rel="noopener noreferrer">
+                Pay the invoice
+              </a>
+            }
+          >
+            Stripe could not take the payment for the upgrade. Pay the invoice to finish it: your plan stays{" "}
+            {current.name} until it is paid.
+          </Alert>
+        </div>
       ) : null}
       {change.isError ? <Alert tone="danger">{errorMessage(change.error)}</Alert> : null}
       {!owner ? <Alert tone="info">Only the workspace owner can change the plan.</Alert> : null}
