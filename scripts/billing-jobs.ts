@@ -25,7 +25,9 @@ try {
   for (const s of r.suspended) console.log(`  suspended (past due beyond the grace period): ${s}`);
   for (const s of r.cancellationsEnded) console.log(`  cancellation took effect: ${s} → Free`);
   for (const u of r.usage.reported)
-    console.log(`  usage reported: ${u.slug} ${u.period} ${u.quantity} API calls`);
+    console.log(
+      `  usage reported: ${u.slug} ${u.meter} ${u.quantity} ${u.meter === "storage" ? "GB" : "API calls"} (${u.usagePeriod}, at ${u.eventAt.toISOString()})`,
+    );
   for (const e of r.errors) console.error(`  FAILED ${e.job} ${e.slug}: ${e.error}`);
   console.log(
     `billing:jobs (${services.billing.mode}) at ${now.toISOString()}: ${r.trialsExpired.length} trial(s) expired, ${r.suspended.length} suspended, ${r.cancellationsEnded.length} cancellation(s) ended, ${r.usage.reported.length} usage report(s)${r.usage.skipped ? ` (usage: ${r.usage.skipped})` : ""}, ${r.errors.length} failed`,

@@ -112,6 +112,9 @@ export const ENV_SHAPE = {
   BILLING_MODE: z.enum(["stripe", "offline"]).optional(),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  // Signing secret of the event destination for Stripe's v2 "thin" events (v1.billing.meter.*
+  // errors), sent to the same /api/billing/webhook. Unset: STRIPE_WEBHOOK_SECRET.
+  STRIPE_EVENT_DESTINATION_SECRET: z.string().optional(),
   // Stripe price ids of the self-serve plans (see @nchat/billing/plans).
   STRIPE_PRICE_PRO_MONTHLY: z.string().optional(),
   STRIPE_PRICE_PRO_YEARLY: z.string().optional(),

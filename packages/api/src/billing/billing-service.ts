@@ -241,7 +241,8 @@ export class BillingService {
     const secret = this.deps.config.webhookSecret;
     if (!this.stripe || !secret) throw new AppError("CONFLICT", "Stripe webhooks are not configured.");
     if (!signature) throw new AppError("VALIDATION_FAILED", "Missing Stripe-Signature header.");
-    if (isThinEvent(rawBody)) return this.handleThinEvent(rawBody, signature, secret);
+    if (isThinEvent(rawBody))
+      return this.handleThinEvent(rawBody, signature, this.deps.config.eventDestinationSecret ?? secret);
     let event: Stripe.Event;
     try {
       event = verifyWebhook(rawBody, signature, secret);

@@ -9,6 +9,8 @@ export type BillingConfig = {
    */
   stripe: StripeClientOptions | null;
   webhookSecret: string | null;
+  /** The v2 event destination's signing secret (meter errors); defaults to webhookSecret. */
+  eventDestinationSecret: string | null;
   prices: PriceCatalog;
   /** Event names of the Stripe billing meters; a meter without one is not reported. */
   meters: Record<MeterId, string | null>;
@@ -33,6 +35,7 @@ export function billingConfig(env: Env): BillingConfig {
           }
         : null,
     webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? null,
+    eventDestinationSecret: env.STRIPE_EVENT_DESTINATION_SECRET || env.STRIPE_WEBHOOK_SECRET || null,
     prices: priceCatalog(env),
     meters: { api_calls: env.STRIPE_METER_API_CALLS || null, storage: env.STRIPE_METER_STORAGE || null },
     usageGraceSeconds: env.STRIPE_USAGE_GRACE_MINUTES * 60,

@@ -271,4 +271,26 @@ describe("usage-based billing through Stripe meters", () => {
     const forged = await deliver(services, thin as never, { secret: `${WEBHOOK_SECRET}-not` });
     expect(forged.status).toBe(400);
   });
+
+  it("thin events are checked with the event destination's own secret when one is set", async () => {
+    const own = await stripeServices(fake, {
+      ...METERED_ENV,
+      STRIPE_EVENT_DESTINATION_SECRET: "whsec_destination",
+    });
+    try {
+      await own.billing.stripe!.billing.meterEvents.create({
+        event_name: "no_such_meter",
+        payload: { stripe_customer_id: "cus_x", value: "1" },
+      });
+      const thin = fake.thinEvents.at(-1)!;
+      expect((await deliver(own, thin as never)).status).toBe(400); // signed with the endpoint's secret
+      const res = await deliver(own, thin as never, { secret: "whsec_destination" });
+      expect(await res.json()).toMatchObject({
+        outcome: "processed",
+        event: thin.id,
+      });
+    } finally {
+      await own.close();
+    }
+  });
 });

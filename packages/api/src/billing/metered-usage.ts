@@ -1,8 +1,8 @@
 import { type MeterId, Stripe } from "@nchat/billing";
-import { withPlatformAdmin } from "@nchat/db";
+import { type Database, withPlatformAdmin } from "@nchat/db";
 import { billingMeterEvents, tenants, tenantUsage } from "@nchat/db/public";
 import { and, asc, desc, eq, gte, inArray, isNotNull, ne, notInArray, sql } from "drizzle-orm";
-import type { JobDeps } from "./jobs";
+import type { BillingConfig } from "./config";
 import { lockTenantBilling } from "./ledger";
 
 /**
@@ -35,6 +35,13 @@ export type MeterReport = {
 };
 export type UsageReport = { reported: MeterReport[]; skipped: string | null };
 type Errors = { slug: string; job: string; error: string }[];
+/** What usage reporting works with (a subset of the billing jobs' dependencies). */
+export type UsageDeps = {
+  db: Database;
+  config: BillingConfig;
+  stripe: Stripe | null;
+  log?: (msg: string, err?: unknown) => void;
+};
 
 const GB = 1024 ** 3;
 /** Stripe keeps a meter event identifier for 24 hours; an unconfirmed event older than this is not resent. */
@@ -56,7 +63,7 @@ export const apiCallsIdentifier = (tenantId: string, usageMonth: string, cumulat
 const INACTIVE = ["failed", "rejected"];
 
 export async function reportMeteredUsage(
-  deps: JobDeps,
+  deps: UsageDeps,
   now: Date,
   errors: Errors = [],
   only?: string[],
@@ -100,7 +107,7 @@ export async function reportMeteredUsage(
 }
 
 /** Writes the tenant's new meter events (outbox rows), under its billing lock. */
-async function recordUsage(deps: JobDeps, tenantId: string, now: Date): Promise<void> {
+async function recordUsage(deps: UsageDeps, tenantId: string, now: Date): Promise<void> {
   const { meters, usageGraceSeconds } = deps.config;
   await withPlatformAdmin(deps.db, async (tx) => {
     await lockTenantBilling(tx, tenantId);
@@ -193,7 +200,7 @@ async function recordUsage(deps: JobDeps, tenantId: string, now: Date): Promise<
 
 /** Sends every pending meter event (oldest first); see the module comment for the rules. */
 async function sendPending(
-  deps: JobDeps,
+  deps: UsageDeps,
   now: Date,
   errors: Errors,
   only?: string[],
@@ -263,7 +270,7 @@ async function sendPending(
  * with Stripe's message; returns the tenants concerned.
  */
 export async function rejectMeterEvents(
-  deps: Pick<JobDeps, "db">,
+  deps: Pick<UsageDeps, "db">,
   samples: { identifier: string; message: string }[],
 ): Promise<string[]> {
   if (samples.length === 0) return [];
@@ -282,7 +289,7 @@ export async function rejectMeterEvents(
 }
 
 /** A tenant's metered usage in its current subscription period, for the billing pages. */
-export async function meteredUsageOf(deps: Pick<JobDeps, "db">, tenantId: string, since: Date | null) {
+export async function meteredUsageOf(deps: Pick<UsageDeps, "db">, tenantId: string, since: Date | null) {
   return withPlatformAdmin(deps.db, (tx) =>
     tx
       .select({
