@@ -381,6 +381,67 @@ export function tenantTables(schemaName: string) {
     (t) => [primaryKey({ columns: [t.period, t.userId] })],
   );
 
+  /**
+   * Outgoing webhook endpoints (packages/api/src/webhooks): where the workspace's events are POSTed.
+   * The secrets are sealed with the tenant's data key; during a rotation's overlap the previous one
+   * still signs until `previous_secret_expires_at`. `channel_id` narrows channel events to one
+   * channel (no reference: a removed channel's filter matches nothing rather than everything).
+   */
+  const webhookEndpoints = s.table("webhook_endpoints", {
+    id: uuid("id").primaryKey().defaultRandom(),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    eventTypes: jsonb("event_types").$type<string[]>().notNull(),
+    channelId: uuid("channel_id"),
+    enabled: boolean("enabled").notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: ts("previous_secret_expires_at"),
+    /** Failed attempts since the last success, and since when (an endpoint failing for a day is disabled). */
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    failingSince: ts("failing_since"),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  });
+
+  /**
+   * The outbox and delivery log of outgoing webhooks: one row per (event, endpoint), written in the
+   * transaction of the change. `pending` rows are due at `next_attempt_at`; a row being sent is
+   * `sending` until `lease_until` (a worker that died mid-delivery leaves it to be sent again).
+   */
+  const webhookDeliveries = s.table(
+    "webhook_deliveries",
+    {
+      id: uuid("id").primaryKey().defaultRandom(),
+      endpointId: uuid("endpoint_id")
+        .notNull()
+        .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+      /** The Standard Webhooks message id (`webhook-id`): the same for every try and a resend. */
+      msgId: text("msg_id").notNull(),
+      eventType: text("event_type").notNull(),
+      /** The exact JSON body that is signed and sent. */
+      body: text("body").notNull(),
+      /** pending, sending, delivered, failed (no try left or endpoint disabled). */
+      status: text("status").notNull().default("pending"),
+      attempts: integer("attempts").notNull().default(0),
+      nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+      leaseUntil: ts("lease_until"),
+      lastStatusCode: integer("last_status_code"),
+      lastDurationMs: integer("last_duration_ms"),
+      lastError: text("last_error"),
+      responseBody: text("response_body"),
+      createdAt: ts("created_at").notNull().defaultNow(),
+      updatedAt: ts("updated_at").notNull().defaultNow(),
+      deliveredAt: ts("delivered_at"),
+    },
+    (t) => [
+      index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+      index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    ],
+  );
+
   return {
     userRole,
     channelKind,
@@ -401,6 +462,8 @@ export function tenantTables(schemaName: string) {
     pins,
     monthlyActiveUsers,
     events,
+    webhookEndpoints,
+    webhookDeliveries,
   };
 }
 
