@@ -202,6 +202,12 @@ export const ENV_SHAPE = {
   JOB_BILLING_NOTICES_CRON: cron("20 * * * *"),
   // Minutes a person must have been away before their mentions and DMs are mailed (one digest).
   MENTION_EMAIL_DELAY_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  // Outgoing webhooks: let endpoints on loopback (127.0.0.0/8, ::1) through the delivery-time address
+  // check (tests and development only; refused in production). Private, link-local and metadata
+  // addresses stay refused whatever this says.
+  WEBHOOKS_ALLOW_LOOPBACK: bool(false),
+  // Seconds one webhook request (connect, send, response) may take.
+  WEBHOOKS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
 };
 
 /**
@@ -248,6 +254,7 @@ type CrossFields = {
   S3_BUCKET?: string;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
+  WEBHOOKS_ALLOW_LOOPBACK?: boolean;
 };
 type Problem = { path: keyof CrossFields; message: string };
 
@@ -289,6 +296,11 @@ function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
     problems.push({
       path: "MASTER_ENCRYPTION_KEY",
       message: "MASTER_ENCRYPTION_KEY is not set (generate one: openssl rand -base64 32).",
+    });
+  if (e.WEBHOOKS_ALLOW_LOOPBACK)
+    problems.push({
+      path: "WEBHOOKS_ALLOW_LOOPBACK",
+      message: "WEBHOOKS_ALLOW_LOOPBACK is for tests and development: webhooks must not reach this host in production.",
     });
   if (e.DATABASE_APP_PASSWORD === DEV_APP_PASSWORD)
     problems.push({
