@@ -13,7 +13,8 @@ useKit();
 describe("actions", () => {
   it("changes the plan (limits and features follow), audited as the super admin", async () => {
     const t = await createTenant(uniqueSlug("plan"));
-    const updated = await platform.changePlan(t.id, "enterprise", admin);
+    const { tenant: updated, pendingPayment } = await platform.changePlan(t.id, "enterprise", admin);
+    expect(pendingPayment).toBeNull(); // offline billing: applied at once
     expect(updated).toMatchObject({ billingPlan: "enterprise", limits: PLANS.enterprise.limits });
     const [entry] = await auditOf(t.id);
     expect(entry).toMatchObject({
