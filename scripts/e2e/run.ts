@@ -154,7 +154,9 @@ export default async function setup(project: TestProject) {
       },
       async app(name, appEnv) {
         const app = { web: join(ROOT, "apps/web"), admin: join(ROOT, "apps/admin") }[name];
-        await buildIfNeeded(name, app);
+        // An app this run already started keeps its build: rebuilding its output under the running
+        // server (when sources changed since) would break it. Only an app not started yet is built.
+        if (!APPS.some((a) => a.name === name)) await buildIfNeeded(name, app);
         const internal = await freePort();
         const child = startApp(`${name}-stripe`, app, internal, appEnv);
         cleanups.push(() => stopGroup(child));

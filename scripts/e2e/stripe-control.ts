@@ -53,6 +53,8 @@ const METHODS = [
   "subscription",
   "usage",
   "now",
+  // Fault injection: the next matching request(s) of the apps are answered with an error.
+  "fail",
 ] as const;
 
 type Method = (typeof METHODS)[number];

@@ -204,7 +204,10 @@ export function WebhooksView() {
   );
 }
 
-/** The event's payload and error, with Retry for failed events when the billing service can reprocess. */
+/**
+ * The event's payload and error, with Retry for failed events (Stripe billing): the stored payload
+ * is processed again with Stripe's current state of the subscription.
+ */
 function EventViewer({
   id,
   retryAvailable,

@@ -29,18 +29,25 @@ export function ChangePlanDialog({
   const after = useAfterAction();
   const catalog = useQuery({ ...trpc.admin.overview.catalog.queryOptions(), enabled: open });
   const [plan, setPlan] = useState<string>("");
+  /** The upgrade Stripe invoiced and waits for: the plan stays the old one until it is paid. */
+  const [waiting, setWaiting] = useState<{ plan: string; url: string } | null>(null);
   const selected = plan || tenant.plan;
   const mutation = useMutation(
     trpc.admin.tenants.changePlan.mutationOptions({
-      onSuccess: async (r) => {
-        toast.success("Plan changed", `${tenant.name} is now on ${PLAN_LABEL[r.plan]}.`);
+      onSuccess: async (r, input) => {
         await after();
+        if (r.pendingPayment) {
+          setWaiting({ plan: input.plan, url: r.pendingPayment });
+          return;
+        }
+        toast.success("Plan changed", `${tenant.name} is now on ${PLAN_LABEL[r.plan]}.`);
         close();
       },
     }),
   );
   const close = () => {
     setPlan("");
+    setWaiting(null);
     mutation.reset();
     onClose();
   };
@@ -53,16 +60,27 @@ export function ChangePlanDialog({
       wide
       description={
         <>
-          Limits and features are reset to the new plan&apos;s defaults. The change applies to{" "}
-          <strong>{tenant.name}</strong> at once; a Stripe subscription, if any, is not changed from here.
+          Limits and features are reset to the new plan&apos;s defaults. Without a Stripe subscription the
+          change applies to <strong>{tenant.name}</strong> at once. With one, the subscription is changed in
+          Stripe (prorated): a downgrade applies at once, an upgrade once Stripe has been paid for it.
         </>
       }
       submitLabel={`Switch to ${PLAN_LABEL[selected] ?? selected}`}
-      canSubmit={selected !== tenant.plan}
+      canSubmit={selected !== tenant.plan && waiting?.plan !== selected}
       busy={mutation.isPending}
       error={mutation.error ? errorMessage(mutation.error) : null}
       onSubmit={() => mutation.mutate({ id: tenant.id, plan: selected as Tenant["plan"] })}
     >
+      {waiting ? (
+        <div className="banner banner-warning" role="status" data-testid="plan-change-waiting">
+          <strong>Waiting for payment.</strong> Stripe invoiced the upgrade to{" "}
+          {PLAN_LABEL[waiting.plan] ?? waiting.plan} and could not take the payment: {tenant.name} stays on{" "}
+          {PLAN_LABEL[tenant.plan]} until the invoice is paid.{" "}
+          <a href={waiting.url} target="_blank" rel="noopener noreferrer">
+            Open the invoice
+          </a>
+        </div>
+      ) : null}
       <fieldset className="plan-options">
         <legend className="sr-only">Plan</legend>
         {(catalog.data?.plans ?? []).map((p) => (

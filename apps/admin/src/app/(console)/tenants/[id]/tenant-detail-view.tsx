@@ -26,6 +26,7 @@ import {
   STATUS_LABEL,
 } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
+import { MeteredUsagePanel } from "./metered-usage-panel";
 import { type ActionName, TenantActionDialogs } from "./tenant-actions";
 import { Domains, FeatureList, Meter } from "./tenant-panels";
 
@@ -182,6 +183,8 @@ export function TenantDetailView({ id }: { id: string }) {
           <FeatureList features={t.features} platformOff={d.platformOff} />
         </Card>
       </div>
+
+      {d.billing.mode !== "offline" ? <MeteredUsagePanel tenantId={t.id} /> : null}
 
       <Tabs
         label="Workspace details"
