@@ -232,7 +232,9 @@ async function childSubscriber(mode: "pg" | "redis", client: { host: string; coo
   cleanups.push(() => void child.kill());
   const lines: Record<string, unknown>[] = [];
   void (async () => {
-    for await (const line of createInterface({ input: child.stdout })) lines.push(JSON.parse(line));
+    // The child's services may print other lines (a captured mail of another test's queued job): only its JSON reports count.
+    for await (const line of createInterface({ input: child.stdout }))
+      if (line.startsWith("{")) lines.push(JSON.parse(line));
   })();
   const received = () => lines.filter((l) => "event" in l) as unknown as Received[];
   const waitFor = async (pred: (r: Received) => boolean, what: string) => {
