@@ -43,6 +43,8 @@ describe("provisionTenant", () => {
       "two_factor_challenges",
       "two_factor_recovery_codes",
       "users",
+      "webhook_deliveries",
+      "webhook_endpoints",
     ]);
     const [counts] = await db.admin<Record<string, number>[]>`
       select (select count(*)::int from public.tenant_settings where tenant_id = ${tenant.id}) as settings,

@@ -26,9 +26,10 @@ export const SCHEDULED_QUEUE_NAMES = [
 
 /**
  * Every queue the app works on, one per kind of background work: mails to send, "forgot password"
- * requests to look up, the scheduled jobs.
+ * requests to look up, outgoing webhooks (one job per tenant pass over its due deliveries), the
+ * scheduled jobs.
  */
-export const QUEUE_NAMES = ["mail", "password-reset", ...SCHEDULED_QUEUE_NAMES] as const;
+export const QUEUE_NAMES = ["mail", "password-reset", "webhooks", ...SCHEDULED_QUEUE_NAMES] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 export type ScheduledQueueName = (typeof SCHEDULED_QUEUE_NAMES)[number];
 
