@@ -38,6 +38,8 @@ import { SearchService } from "./search/service";
 import { contextKey } from "./tenancy/context";
 import { type TenancyConfig, TenantResolver } from "./tenancy/resolver";
 import { TenantService } from "./tenants/tenant-service";
+import type { WebhookDrainJob, WebhookService } from "./webhooks/service";
+import { createWebhooks, drainJob } from "./webhooks/wiring";
 
 export type Services = {
   env: Env;
@@ -73,6 +75,8 @@ export type Services = {
   attachments: AttachmentService;
   /** Outgoing mail: queued (pg-boss), sent by the workers of every app process, logged per tenant. */
   mail: MailService;
+  /** Outgoing webhooks: endpoints, the outbox, signed delivery through the "webhooks" queue. */
+  webhooks: WebhookService;
   /** Password reset and email verification (tokens sent by mail). */
   accounts: AccountService;
   /** The background job queue and its mailer (started with the services, stopped on close). */
@@ -188,6 +192,14 @@ export async function createServices(
   };
   const blobs = opts.blobs ?? blobStoreFromEnv(env);
   let scheduledJobs: ScheduledJobs | undefined;
+  const webhooks = createWebhooks({
+    env,
+    db,
+    masterKey,
+    queue: () => jobs.queue,
+    mail: () => jobs.mail,
+    log: logger.child({ component: "webhooks" }),
+  });
   const jobs = await startMail({
     env,
     db,
@@ -196,6 +208,7 @@ export async function createServices(
     logger,
     cronCheckSeconds: opts.cronCheckSeconds,
     register: (queue) => {
+      queue.handle<WebhookDrainJob>("webhooks", (job) => drainJob(webhooks, job));
       scheduledJobs = new ScheduledJobs({
         db,
         queue,
@@ -270,6 +283,7 @@ export async function createServices(
       events: realtime,
       usage,
       log: log("chat"),
+      webhooks,
     }),
     search: new SearchService({ db, events: realtime, usage, log: log("search") }),
     realtime,
@@ -282,6 +296,7 @@ export async function createServices(
       log: log("attachments"),
     }),
     mail: jobs.mail,
+    webhooks,
     accounts: jobs.accounts,
     jobs,
     scheduledJobs: scheduledJobs!,

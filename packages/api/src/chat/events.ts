@@ -1,5 +1,6 @@
 import type { PublicTx, TenantRef, TenantTables } from "@nchat/db";
 import { sql } from "drizzle-orm";
+import { recordWebhookEvent, type WebhookEvent } from "../webhooks/events";
 
 /** A message as clients render it (no stored HTML: `body` is plain text with markdown syntax). */
 export type MessagePayload = {
@@ -73,6 +74,9 @@ export async function recordEvent(
   tenant: TenantRef,
   event: DurableChatEvent,
 ): Promise<TrackedChatEvent> {
+  // Outgoing webhooks: their outbox rows commit (or roll back) with the change.
+  const hook = webhookEventOf(event);
+  if (hook) await recordWebhookEvent(tx, t, hook);
   // One statement: the row (and so its id) exists only once the lock is held.
   const [row] = await tx.execute<{ id: string }>(sql`
     with turn as (select pg_advisory_xact_lock(hashtext(${`nchat:events:${tenant.id}`})))
@@ -80,4 +84,29 @@ export async function recordEvent(
     select ${event.channelId}, ${event.type}, ${JSON.stringify(event)}::jsonb from turn
     returning id`);
   return { ...event, id: Number(row!.id) };
+}
+
+/** The outgoing webhook event of a chat event (ids only), or null when there is none. */
+function webhookEventOf(event: DurableChatEvent): WebhookEvent | null {
+  switch (event.type) {
+    case "message.created":
+    case "message.updated":
+      return {
+        type: event.type === "message.created" ? "message.created" : "message.edited",
+        channelId: event.channelId,
+        data: {
+          messageId: event.message.id,
+          parentId: event.message.parentId,
+          authorId: event.message.author?.id ?? null,
+        },
+      };
+    case "message.deleted":
+      return {
+        type: "message.deleted",
+        channelId: event.channelId,
+        data: { messageId: event.messageId, parentId: event.parentId },
+      };
+    default:
+      return null;
+  }
 }

@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { Actor } from "../audit/actor";
 import type { Role } from "../auth/permissions";
 import type { UsageRecorder } from "../limits/usage";
+import { outboxWritten } from "../webhooks/events";
 import { unauthorized } from "./errors";
 import type { ChatEventPublisher, TrackedChatEvent } from "./events";
 
@@ -23,6 +24,8 @@ export type ChatServiceDeps = {
   events: ChatEventPublisher;
   usage: Pick<UsageRecorder, "record">;
   log?: (msg: string, err?: unknown) => void;
+  /** Wakes the outgoing-webhook worker after a commit that wrote outbox rows. */
+  webhooks?: { kick(tenant: TenantRef): Promise<void> };
 };
 
 /** The tenant transaction every chat statement runs in. */
@@ -57,8 +60,14 @@ export class ChatUnitOfWork {
 
   /** A durable change: commits, then publishes the events it recorded (last in its transaction). */
   async write<T>(tenant: ChatTenant, actor: Actor, fn: Work<Committed<T>>): Promise<T> {
-    const { result, events } = await this.run(tenant, actor, fn);
+    let hooks = false;
+    const { result, events } = await this.run(tenant, actor, async (db, t, me) => {
+      const done = await fn(db, t, me);
+      hooks = outboxWritten(db);
+      return done;
+    });
     await this.publish(tenant, events);
+    if (hooks) await this.deps.webhooks?.kick(tenant);
     return result;
   }
 

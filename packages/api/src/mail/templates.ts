@@ -22,6 +22,8 @@ export type MailData = {
   trial_ending: { name: string; endsAt: string; billingUrl: string };
   /** `amount` in the smallest unit of the currency (cents), when known. */
   payment_failed: { name: string; amount: number | null; billingUrl: string };
+  /** An outgoing webhook endpoint turned off after a day of failed deliveries. */
+  webhook_disabled: { name: string; endpointUrl: string; reason: string; settingsUrl: string };
 };
 export type MailKind = keyof MailData;
 export const MAIL_KINDS = [
@@ -31,6 +33,7 @@ export const MAIL_KINDS = [
   "mention_digest",
   "trial_ending",
   "payment_failed",
+  "webhook_disabled",
 ] as const satisfies MailKind[];
 
 /** A mail to send: its kind, recipient and what its template needs. */
@@ -169,6 +172,16 @@ const templates: { [K in MailKind]: (data: MailData[K], brand: MailBrand) => Bod
       "Please update the payment method to keep the workspace running.",
     ],
     action: { label: "Update billing", url: d.billingUrl },
+    footer: "You get this mail as the owner of the workspace.",
+  }),
+  webhook_disabled: (d, brand) => ({
+    subject: `A webhook of ${brand.workspaceName} was turned off`,
+    lines: [
+      `Hello ${d.name},`,
+      `deliveries to ${d.endpointUrl} kept failing, so it receives no more events: ${d.reason}.`,
+      "Fix the receiving end, then turn the endpoint on again in the workspace's webhook settings.",
+    ],
+    action: { label: "Open webhook settings", url: d.settingsUrl },
     footer: "You get this mail as the owner of the workspace.",
   }),
 };

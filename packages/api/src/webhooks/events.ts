@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { TenantTables } from "@nchat/db";
+import type { PublicTx, TenantTables } from "@nchat/db";
 import { and, eq, sql } from "drizzle-orm";
-import type { Tx } from "../chat/unit-of-work";
 
 /**
  * The events an endpoint may subscribe to (docs/webhooks.md). A payload is
@@ -45,6 +44,10 @@ export function payloadBody(event: WebhookEvent, at: Date): string {
   });
 }
 
+/** Transactions that wrote outbox rows (the unit of work wakes the worker after their commit). */
+const written = new WeakSet<object>();
+export const outboxWritten = (db: object) => written.has(db);
+
 /** A Standard Webhooks message id. */
 export const newMsgId = () => `msg_${randomUUID().replaceAll("-", "")}`;
 
@@ -55,7 +58,7 @@ export const newMsgId = () => `msg_${randomUUID().replaceAll("-", "")}`;
  * (`WebhookService.kick`).
  */
 export async function recordWebhookEvent(
-  db: Tx,
+  db: PublicTx,
   t: TenantTables,
   event: WebhookEvent,
   at: Date = new Date(),
@@ -69,6 +72,7 @@ export async function recordWebhookEvent(
     .from(e)
     .where(and(eq(e.enabled, true), sql`${e.eventTypes} ? ${event.type}`, channelMatch));
   if (endpoints.length === 0) return 0;
+  written.add(db);
   const body = payloadBody(event, at);
   await db.insert(t.webhookDeliveries).values(
     endpoints.map((ep) => ({

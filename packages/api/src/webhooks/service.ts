@@ -335,6 +335,23 @@ export class WebhookService {
     const leaseMs = this.deps.timeoutMs + 30_000;
     const claimed = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
       const d = t.webhookDeliveries;
+      // A workspace whose plan lost integrations sends nothing: what waits fails (resend after an upgrade).
+      const [plan] = await db
+        .select({ features: tenants.features })
+        .from(tenants)
+        .where(eq(tenants.id, tenant.id));
+      if ((plan?.features as Record<string, boolean> | undefined)?.integrations !== true) {
+        await db
+          .update(d)
+          .set({
+            status: "failed",
+            lastError: "plan does not include integrations",
+            leaseUntil: null,
+            updatedAt: now,
+          })
+          .where(inArray(d.status, ["pending", "sending"]));
+        return [];
+      }
       const due = await db
         .select({ id: d.id })
         .from(d)

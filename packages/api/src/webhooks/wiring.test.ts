@@ -1,0 +1,80 @@
+import { uniqueSlug } from "@nchat/db/testing";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mailTestServices } from "../mail/test-kit";
+import { tenantWithOwner } from "../testing";
+import { startReceiver } from "./test-kit";
+
+/**
+ * The app as deployed: chat changes write the outbox in their transaction, the unit of work wakes the
+ * "webhooks" queue after commit, and a pg-boss worker of the services delivers — through tRPC as a
+ * person uses it.
+ */
+const kit = mailTestServices("hooks", { WEBHOOKS_ALLOW_LOOPBACK: "true" });
+
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(() => receiver.close());
+
+async function waitFor<T>(what: () => T[], n: number, timeoutMs = 20_000): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = what();
+    if (got.length >= n) return got;
+    if (Date.now() > deadline) throw new Error(`only ${got.length} of ${n} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("outgoing webhooks in the app", () => {
+  it("delivers message created/edited/deleted from tRPC through the queue, signed, in the workspace's own endpoint only", async () => {
+    const { services } = kit;
+    const superAdmin = { type: "super_admin" as const, id: "sa" };
+    const a = await tenantWithOwner(services, uniqueSlug("hka"));
+    const b = await tenantWithOwner(services, uniqueSlug("hkb"));
+    for (const t of [a, b])
+      await services.tenants.updateTenant(t.tenant.id, { billingPlan: "pro" }, superAdmin);
+    const owner = (t: typeof a) => ({ type: "user" as const, id: t.ownerId, role: "owner" as const });
+    const { secret } = await services.webhooks.create(a.tenant, owner(a), {
+      url: receiver.url("/app-a"),
+      eventTypes: ["message.created", "message.edited", "message.deleted"],
+    });
+    await services.webhooks.create(b.tenant, owner(b), {
+      url: receiver.url("/app-b"),
+      eventTypes: ["message.created"],
+    });
+
+    const general = async (t: typeof a) =>
+      (await services.chat.listChannels(t.tenant, owner(t))).channels.find((c) => c.name === "general")!.id;
+    const sent = await a.client.call(async (c) =>
+      c.chat.send({ channelId: await general(a), body: "deployed" }),
+    );
+    await a.client.call((c) => c.chat.edit({ messageId: sent.id, body: "deployed v2" }));
+    await a.client.call((c) => c.chat.delete({ messageId: sent.id }));
+    await b.client.call(async (c) => c.chat.send({ channelId: await general(b), body: "b's news" }));
+
+    const got = await waitFor(() => receiver.at("/app-a"), 3);
+    const events = got.map(
+      (r) =>
+        new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as {
+          type: string;
+          version: number;
+          data: Record<string, unknown>;
+        },
+    );
+    expect(events.map((e) => e.type).sort()).toEqual([
+      "message.created",
+      "message.deleted",
+      "message.edited",
+    ]);
+    for (const e of events) expect(e).toMatchObject({ version: 1, data: { messageId: sent.id } });
+    // ids, never the text
+    for (const r of got) expect(r.body).not.toContain("deployed");
+
+    await waitFor(() => receiver.at("/app-b"), 1);
+    expect(receiver.at("/app-b").map((r) => JSON.parse(r.body).type)).toEqual(["message.created"]);
+    expect(receiver.at("/app-a")).toHaveLength(3);
+  });
+});
