@@ -18,6 +18,7 @@ import { tenantRouter } from "./tenants/router";
 import { createCallerFactory, router } from "./trpc";
 import { twoFactorRouter } from "./two-factor/router";
 import { uiRouter } from "./ui/router";
+import { webhooksRouter } from "./webhooks/router";
 
 export const appRouter = router({
   auth: authRouter,
@@ -27,6 +28,7 @@ export const appRouter = router({
   billing: billingRouter,
   audit: auditRouter,
   apiKeys: apiKeysRouter,
+  webhooks: webhooksRouter,
   domains: domainsRouter,
   adminAuth: adminAuthRouter,
   admin: adminRouter,

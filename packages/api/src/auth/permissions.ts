@@ -23,6 +23,7 @@ export const PERMISSIONS = {
   "members:changeRole": "admin",
   "members:remove": "admin",
   "apiKeys:manage": "admin",
+  "webhooks:manage": "admin",
   "audit:read": "admin",
   "channels:create": "member",
   "channels:manage": "admin",
