@@ -31,6 +31,13 @@ describe("production refuses unsafe configuration", () => {
     );
   });
 
+  it("refuses WEBHOOKS_ALLOW_LOOPBACK (webhooks reaching the platform's own host)", async () => {
+    await expect(
+      testServices({ NODE_ENV: "production", BILLING_MODE: "offline", WEBHOOKS_ALLOW_LOOPBACK: "true" }),
+    ).rejects.toThrow(/WEBHOOKS_ALLOW_LOOPBACK is for tests and development/);
+    expect(loadEnv({ WEBHOOKS_ALLOW_LOOPBACK: "true" }).WEBHOOKS_ALLOW_LOOPBACK).toBe(true);
+  });
+
   it("starts with real secrets and an explicit billing mode", async () => {
     const services = await testServices({ NODE_ENV: "production", BILLING_MODE: "offline" });
     try {
