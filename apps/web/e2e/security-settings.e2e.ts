@@ -3,50 +3,38 @@
  * Settings → Security, stop an invitation to another domain (the invite dialog says why under the
  * email field) and let one at the domain through.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createWorkspace,
   harnessServices,
   LONG,
-  launchBrowser,
-  newUserContext,
   screenshot,
-  screenshotOnFailure,
-  signIn,
+  signedInSpec,
   tenantUrl,
   uniqueSlug,
 } from "../../../scripts/e2e/harness";
 
 describe("security settings", () => {
-  let browser: Browser;
-  let ctx: BrowserContext;
-  let page: Page;
   const slug = uniqueSlug("secset");
   const owner = { email: `owner@${slug}.test`, name: "Ines", password: "owner-password-security-1" };
   let tenantId = "";
 
-  beforeAll(async () => {
-    const services = await harnessServices();
-    try {
-      ({
-        tenant: { id: tenantId },
-      } = await createWorkspace(services, { name: "Security Co", slug, owner, plan: "enterprise" }));
-    } finally {
-      await services.close();
-    }
-    browser = await launchBrowser();
-    ctx = await newUserContext(browser);
-    page = await ctx.newPage();
-    await signIn(page, slug, owner);
-  });
-  screenshotOnFailure(() => (page ? [page] : []));
-  afterAll(async () => {
-    await ctx?.close();
-    await browser?.close();
+  const signedIn = signedInSpec({
+    slug,
+    who: owner,
+    prepare: async (services) => {
+      const { tenant } = await createWorkspace(services, {
+        name: "Security Co",
+        slug,
+        owner,
+        plan: "enterprise",
+      });
+      tenantId = tenant.id;
+    },
   });
 
   it("allowed email domains refuse an invitation to another domain, and let one at the domain through", async () => {
+    const { page } = signedIn;
     await page.goto(tenantUrl(slug, "/settings"));
     const domains = page.getByLabel(/Allowed email domains/);
     await domains.waitFor(LONG);
