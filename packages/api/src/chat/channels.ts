@@ -4,6 +4,7 @@ import type { Actor } from "../audit/actor";
 import { can } from "../auth/permissions";
 import { requireFeature } from "../limits/features";
 import { assertWithinLimit } from "../limits/limits";
+import { recordWebhookEvent } from "../webhooks/events";
 import { activeUsers, channelAccess, channelIdOf, userIdOf } from "./access";
 import { channelView, channelViews } from "./channel-views";
 import { archivedChannel, forbidden, nameTaken } from "./errors";
@@ -98,6 +99,11 @@ export async function createChannel(
           ...others.map((u) => ({ channelId: channel!.id, userId: u.id })),
         ]);
       const view = await channelView(db, t, me, channel!.id);
+      await recordWebhookEvent(db, t, {
+        type: "channel.created",
+        channelId: channel!.id,
+        data: { kind: channel!.kind, actorId: me.id },
+      });
       const event = await recordEvent(db, t, tenant, { type: "channel.updated", channelId: channel!.id });
       return { result: view, events: [event] };
     });
@@ -187,6 +193,8 @@ async function setArchived(
       .set({ archivedAt: archived ? now : null, updatedAt: now })
       .where(eq(t.channels.id, channelId));
     const view = await channelView(db, t, me, channelId);
+    if (archived)
+      await recordWebhookEvent(db, t, { type: "channel.archived", channelId, data: { actorId: me.id } });
     const event = await recordEvent(db, t, tenant, { type: "channel.updated", channelId });
     return { result: view, events: [event] };
   });

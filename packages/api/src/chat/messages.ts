@@ -5,6 +5,7 @@ import type { Actor } from "../audit/actor";
 import { can } from "../auth/permissions";
 import { AppError } from "../errors";
 import { requireFeature } from "../limits/features";
+import { recordWebhookEvent } from "../webhooks/events";
 import {
   assertCanPost,
   channelAccess,
@@ -299,6 +300,11 @@ export async function react(
         .values({ messageId, userId: me.id, emoji: input.emoji })
         .onConflictDoNothing();
     const groups = (await reactionGroups(db, t, [messageId], me.id)).get(messageId) ?? [];
+    await recordWebhookEvent(db, t, {
+      type: reacted ? "reaction.added" : "reaction.removed",
+      channelId: access.channel.id,
+      data: { messageId, emoji: input.emoji, userId: me.id },
+    });
     const event = await recordEvent(db, t, tenant, {
       type: "reactions.changed",
       channelId: access.channel.id,

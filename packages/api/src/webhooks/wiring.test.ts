@@ -77,4 +77,51 @@ describe("outgoing webhooks in the app", () => {
     expect(receiver.at("/app-b").map((r) => JSON.parse(r.body).type)).toEqual(["message.created"]);
     expect(receiver.at("/app-a")).toHaveLength(3);
   });
+
+  it("delivers reactions added/removed and channels created/archived, each with its channel", async () => {
+    const { services } = kit;
+    const a = await tenantWithOwner(services, uniqueSlug("hkc"));
+    await services.tenants.updateTenant(
+      a.tenant.id,
+      { billingPlan: "pro" },
+      { type: "super_admin", id: "sa" },
+    );
+    await services.webhooks.create(
+      a.tenant,
+      { type: "user", id: a.ownerId, role: "owner" },
+      {
+        url: receiver.url("/app-c"),
+        eventTypes: ["reaction.added", "reaction.removed", "channel.created", "channel.archived"],
+      },
+    );
+    const channel = await a.client.call((c) => c.chat.createChannel({ name: "deploys" }));
+    const sent = await a.client.call((c) => c.chat.send({ channelId: channel.id, body: "v3" }));
+    await a.client.call((c) => c.chat.react({ messageId: sent.id, emoji: "🎉" }));
+    await a.client.call((c) => c.chat.react({ messageId: sent.id, emoji: "🎉" }));
+    await a.client.call((c) => c.chat.archiveChannel({ channelId: channel.id }));
+
+    const got = (await waitFor(() => receiver.at("/app-c"), 4)).map(
+      (r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> },
+    );
+    const byType = Object.fromEntries(got.map((e) => [e.type, e.data]));
+    expect(Object.keys(byType).sort()).toEqual([
+      "channel.archived",
+      "channel.created",
+      "reaction.added",
+      "reaction.removed",
+    ]);
+    expect(byType["channel.created"]).toMatchObject({
+      channelId: channel.id,
+      kind: "public",
+      actorId: a.ownerId,
+    });
+    expect(byType["channel.archived"]).toMatchObject({ channelId: channel.id, actorId: a.ownerId });
+    for (const t of ["reaction.added", "reaction.removed"])
+      expect(byType[t]).toEqual({
+        channelId: channel.id,
+        messageId: sent.id,
+        emoji: "🎉",
+        userId: a.ownerId,
+      });
+  });
 });
