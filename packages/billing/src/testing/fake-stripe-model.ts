@@ -115,10 +115,11 @@ export class StripeModel {
   private readonly pendingInvoice = new Map<string, string>();
   /** The API version the webhook endpoint is pinned to: event payloads are rendered at it. */
   endpointApiVersion: string = Stripe.API_VERSION;
-  private clock = Math.floor(Date.now() / 1000);
+  /** Stripe's clock runs with the wall clock, plus however far `advance` moved it. */
+  private offset = 0;
 
   now(): number {
-    return this.clock;
+    return Math.floor(Date.now() / 1000) + this.offset;
   }
 
   // ─── Catalog ───────────────────────────────────────────────────────────────────────────────────
@@ -932,14 +933,14 @@ export class StripeModel {
    */
   advance(seconds: number): FakeEvent[] {
     const start = this.events.length;
-    const target = this.clock + seconds;
+    const target = this.now() + seconds;
     for (;;) {
       const next = this.nextDue(target);
       if (next === null) break;
-      this.clock = Math.max(this.clock, next.at);
+      if (next.at > this.now()) this.offset += next.at - this.now();
       next.run();
     }
-    this.clock = target;
+    if (target > this.now()) this.offset += target - this.now();
     return this.events.slice(start);
   }
 
