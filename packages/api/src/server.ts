@@ -258,7 +258,7 @@ export async function createServices(
       onSessionRulesChanged: (tenantId) => auth.refreshTenantSessions(tenantId),
     }),
     auth,
-    members: new MemberService({ db, auth, usage, sessions }),
+    members: new MemberService({ db, auth, usage, sessions, webhooks }),
     invitations: new InvitationService({ db, auth, usage }),
     apiKeys: new ApiKeyService({ db }),
     domains: new DomainService({

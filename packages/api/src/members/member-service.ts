@@ -7,6 +7,7 @@ import { canAssign } from "../auth/permissions";
 import { AppError } from "../errors";
 import type { UsageRecorder } from "../limits/usage";
 import { clearSecondFactor } from "../two-factor/codes";
+import { recordWebhookEvent } from "../webhooks/events";
 import type { AssignableRole } from "./inputs";
 import { openInvitations } from "./invitation-service";
 import {
@@ -30,6 +31,8 @@ export type MemberServiceDeps = {
   auth: AuthService;
   usage?: Pick<UsageRecorder, "touch">;
   sessions?: { revoke(target: { tenantId: string; userId?: string }): Promise<void> };
+  /** Outgoing webhooks: woken after a change that wrote outbox rows (member.role_changed, member.left). */
+  webhooks?: { kick(tenant: TenantRef): Promise<void> };
 };
 
 /**
@@ -82,6 +85,7 @@ export class MemberService {
     next: AssignableRole,
   ): Promise<MemberView> {
     const id = parseId(userId, memberNotFound);
+    let hooks = 0;
     const { member, changed } = await withTenant(
       this.deps.db,
       tenant,
@@ -102,6 +106,10 @@ export class MemberService {
           .set({ role: next, updatedAt: new Date() })
           .where(eq(t.users.id, id))
           .returning();
+        hooks = await recordWebhookEvent(db, t, {
+          type: "member.role_changed",
+          data: { userId: id, role: next, previousRole: target.role, actorId: actor.id ?? null },
+        });
         await audit(db, tenant.id, actor, {
           action: "member.role_change",
           resourceType: "user",
@@ -114,6 +122,7 @@ export class MemberService {
       tenantActor(actor),
     );
     if (changed) await this.deps.sessions?.revoke({ tenantId: tenant.id, userId: id });
+    if (hooks > 0) await this.deps.webhooks?.kick(tenant);
     return member;
   }
 
@@ -156,6 +165,7 @@ export class MemberService {
    */
   async remove(tenant: TenantRef, actor: Actor, userId: string): Promise<void> {
     const id = parseId(userId, memberNotFound);
+    let hooks = 0;
     await withTenant(
       this.deps.db,
       tenant,
@@ -166,6 +176,10 @@ export class MemberService {
         assertOutranks(actorRole, target.role);
         const now = new Date();
         await db.update(t.users).set({ deactivatedAt: now, updatedAt: now }).where(eq(t.users.id, id));
+        hooks = await recordWebhookEvent(db, t, {
+          type: "member.left",
+          data: { userId: id, removedBy: actor.id ?? null },
+        });
         await audit(db, tenant.id, actor, {
           action: "member.remove",
           resourceType: "user",
@@ -178,5 +192,6 @@ export class MemberService {
     );
     this.deps.usage?.touch(tenant);
     await this.deps.auth.revokeUserSessions(tenant, id);
+    if (hooks > 0) await this.deps.webhooks?.kick(tenant);
   }
 }

@@ -2,7 +2,7 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailTestServices } from "../mail/test-kit";
-import { tenantWithOwner } from "../testing";
+import { memberOf, tenantWithOwner } from "../testing";
 import { startReceiver } from "./test-kit";
 
 /**
@@ -123,5 +123,36 @@ describe("outgoing webhooks in the app", () => {
         emoji: "🎉",
         userId: a.ownerId,
       });
+  });
+
+  it("delivers member.role_changed and member.left", async () => {
+    const { services } = kit;
+    const a = await tenantWithOwner(services, uniqueSlug("hkm"));
+    await services.tenants.updateTenant(
+      a.tenant.id,
+      { billingPlan: "pro" },
+      { type: "super_admin", id: "sa" },
+    );
+    await services.webhooks.create(
+      a.tenant,
+      { type: "user", id: a.ownerId, role: "owner" },
+      { url: receiver.url("/app-m"), eventTypes: ["member.role_changed", "member.left"] },
+    );
+    const member = await memberOf(services, a.tenant, a.client.host, "member");
+    await a.client.call((c) => c.members.changeRole({ userId: member.id, role: "admin" }));
+    await a.client.call((c) => c.members.remove({ userId: member.id }));
+    const got = (await waitFor(() => receiver.at("/app-m"), 2)).map(
+      (r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> },
+    );
+    const byType = Object.fromEntries(got.map((e) => [e.type, e.data]));
+    expect(byType["member.role_changed"]).toEqual({
+      userId: member.id,
+      role: "admin",
+      previousRole: "member",
+      actorId: a.ownerId,
+    });
+    expect(byType["member.left"]).toEqual({ userId: member.id, removedBy: a.ownerId });
+    // no email address in either
+    for (const r of receiver.at("/app-m")) expect(r.body).not.toContain("@");
   });
 });
