@@ -300,7 +300,8 @@ function crossFieldProblems(e: CrossFields, building: boolean): Problem[] {
   if (e.WEBHOOKS_ALLOW_LOOPBACK)
     problems.push({
       path: "WEBHOOKS_ALLOW_LOOPBACK",
-      message: "WEBHOOKS_ALLOW_LOOPBACK is for tests and development: webhooks must not reach this host in production.",
+      message:
+        "WEBHOOKS_ALLOW_LOOPBACK is for tests and development: webhooks must not reach this host in production.",
     });
   if (e.DATABASE_APP_PASSWORD === DEV_APP_PASSWORD)
     problems.push({
