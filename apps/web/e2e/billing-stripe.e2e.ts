@@ -106,11 +106,17 @@ describe("Billing page with Stripe", () => {
     await notice.scrollIntoViewIfNeeded();
     await screenshot(page, "billing-stripe-waits-for-payment");
 
-    // Stripe's events about the failed invoice arrived: still Pro, after a reload too.
+    // Stripe's events about the failed invoice arrived: still Pro, after a reload too, and the
+    // notice with the invoice stays (Stripe still holds the upgrade).
     await stripe.deliver();
     await page.reload();
     await page.locator('[data-testid="current-plan"]', { hasText: "Pro" }).waitFor();
     expect((await tenant()).billingPlan).toBe("pro");
+    const after = page.getByTestId("upgrade-awaiting-payment");
+    await after.getByText("Your upgrade to Enterprise waits for payment").waitFor(LONG);
+    await expect(after.getByRole("link", { name: "Pay the invoice" }).getAttribute("href")).resolves.toBe(
+      invoice!.hosted_invoice_url,
+    );
   });
 
   it("the invoice is paid: Enterprise applies", async () => {

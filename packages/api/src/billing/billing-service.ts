@@ -15,7 +15,7 @@ import type { Actor } from "../audit/actor";
 import { AppError } from "../errors";
 import type { BillingConfig } from "./config";
 import { type JobOptions, type JobsReport, runBillingJobs } from "./jobs";
-import type { TenantChanged } from "./ledger";
+import { billingMeta, type TenantChanged } from "./ledger";
 import { OfflineBillingService } from "./offline-billing-service";
 import { type ReconcileReport, reconcileBilling } from "./reconcile";
 import { StripeBillingService } from "./stripe-billing-service";
@@ -59,6 +59,14 @@ export type BillingStatus = {
   limits: TenantLimits;
   /** For those who manage billing only (null otherwise, or before any payment). */
   lastPayment: { date: Date | null; amount: number | null; status: string | null } | null;
+  /** Owners only: an upgrade Stripe holds until its invoice is paid (null: none). */
+  pendingChange: {
+    plan: PlanId;
+    planName: string;
+    interval: BillingInterval;
+    invoiceUrl: string | null;
+    expiresAt: Date;
+  } | null;
   /** The plans an owner can move to, and whether each can be bought here now. */
   plans: {
     id: PlanId;
@@ -145,6 +153,12 @@ export class BillingService {
         opts.includePayment && (t.lastPaymentDate || t.lastPaymentStatus)
           ? { date: t.lastPaymentDate, amount: t.lastPaymentAmount, status: t.lastPaymentStatus }
           : null,
+      pendingChange: (() => {
+        const p = billingMeta(t).pendingChange;
+        return opts.includePayment && p && new Date(p.expiresAt) > new Date()
+          ? { ...p, planName: PLANS[p.plan].name, expiresAt: new Date(p.expiresAt) }
+          : null;
+      })(),
       plans: PLAN_IDS.map((id) => ({
         id,
         name: PLANS[id].name,

@@ -28,6 +28,17 @@ export type BillingMeta = {
   trialUsed?: boolean;
   /** Moves on when a customer creation must be a new request (see customerIdempotencyKey). */
   customerAttempt?: number;
+  /** A plan change Stripe holds until its invoice is paid (a subscription's pending update). */
+  pendingChange?: PendingChange;
+};
+
+export type PendingChange = {
+  plan: PlanId;
+  interval: BillingInterval;
+  /** Stripe's hosted invoice, where the owner pays (null when the change was not made here). */
+  invoiceUrl: string | null;
+  /** Stripe drops the change at this time if the invoice is still unpaid. */
+  expiresAt: string;
 };
 
 export const billingMeta = (t: Pick<Tenant, "metadata">): BillingMeta =>
@@ -111,7 +122,7 @@ export function freeChange(current: Tenant, now: Date): BillingChange {
       currentPeriodEnd: null,
       cancelAtPeriodEnd: false,
     },
-    meta: { ...billingMeta(current) },
+    meta: { ...billingMeta(current), pendingChange: undefined },
   };
   setStatus(current, "active", now, change);
   return change;
@@ -125,8 +136,9 @@ export function freeChange(current: Tenant, now: Date): BillingChange {
 export function subscriptionChange(
   current: Tenant,
   s: SubscriptionState,
-  config: Pick<BillingConfig, "trialExpiryAction">,
+  config: Pick<BillingConfig, "trialExpiryAction" | "prices">,
   now: Date,
+  opts: { pendingInvoiceUrl?: string | null } = {},
 ): BillingChange | null {
   const other = current.stripeSubscriptionId !== null && current.stripeSubscriptionId !== s.id;
   if (s.status === "incomplete") return null;
@@ -152,7 +164,15 @@ export function subscriptionChange(
       cancelAtPeriodEnd: s.cancelAtPeriodEnd,
       trialEndsAt: s.trialEnd,
     },
-    meta: { ...billingMeta(current), ...(s.trialEnd ? { trialUsed: true } : {}) },
+    meta: {
+      ...billingMeta(current),
+      ...(s.trialEnd ? { trialUsed: true } : {}),
+      pendingChange: pendingChangeOf(
+        s,
+        config,
+        opts.pendingInvoiceUrl ?? billingMeta(current).pendingChange?.invoiceUrl,
+      ),
+    },
   };
   switch (s.status) {
     case "trialing":
@@ -175,6 +195,18 @@ export function subscriptionChange(
       break;
   }
   return change;
+}
+
+/** The plan a subscription's pending update would apply, for the billing pages; undefined when none. */
+function pendingChangeOf(
+  s: SubscriptionState,
+  config: Pick<BillingConfig, "prices">,
+  invoiceUrl: string | null | undefined,
+): PendingChange | undefined {
+  if (!s.pendingUpdate) return undefined;
+  const target = s.pendingUpdate.priceIds.map((p) => config.prices.planFor(p)).find((x) => x !== null);
+  if (!target) return undefined;
+  return { ...target, invoiceUrl: invoiceUrl ?? null, expiresAt: s.pendingUpdate.expiresAt.toISOString() };
 }
 
 export type AuditEntry = { action: string; resourceType: string; resourceId: string | null; after: unknown };

@@ -252,7 +252,7 @@ export class StripeBillingService implements BillingProvider {
             invoice: invoice && typeof invoice === "object" ? invoice.id : invoice,
           },
         });
-        const write = await this.apply(tx, t, updated, actor, { via: "plan_change" });
+        const write = await this.apply(tx, t, updated, actor, { via: "plan_change" }, [], url);
         return { ...write, paymentUrl: url ?? "/billing?payment=required" };
       }
     }
@@ -322,12 +322,14 @@ export class StripeBillingService implements BillingProvider {
     actor: Actor,
     context: Record<string, unknown>,
     extra: AuditEntry[] = [],
+    pendingInvoiceUrl?: string | null,
   ): Promise<WriteResult> {
     const change = subscriptionChange(
       t,
       readSubscription(sub, this.deps.config.prices),
       this.deps.config,
       this.now(),
+      { pendingInvoiceUrl },
     ) ?? {
       values: {},
       meta: billingMeta(t),

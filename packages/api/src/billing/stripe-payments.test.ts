@@ -110,6 +110,11 @@ describe("an upgrade applies when its invoice is paid", () => {
       lastPaymentStatus: "failed",
     });
     expect((await auditActions(services, tenant.id, "billing.plan_change_pending")).length).toBe(1);
+    // The billing page shows the held upgrade, with the invoice to pay, after a reload too.
+    expect((await client.call((c) => c.billing.status())).pendingChange).toMatchObject({
+      plan: "enterprise",
+      invoiceUrl: r.url,
+    });
 
     const invoice = fake.latestInvoice(sub.id)!;
     expect(r.url).toBe(invoice.hosted_invoice_url);
@@ -119,6 +124,7 @@ describe("an upgrade applies when its invoice is paid", () => {
       limits: PLANS.enterprise.limits,
       lastPaymentStatus: "paid",
     });
+    expect((await client.call((c) => c.billing.status())).pendingChange).toBeNull();
   });
 
   it("an unpaid pending update expires after 23 hours and the plan never changes; a card that needs authentication waits the same way", async () => {
@@ -138,6 +144,7 @@ describe("an upgrade applies when its invoice is paid", () => {
     await deliverAll(services, ...types);
     expect(fake.subscription(sub.id).items.data[0]!.price.id).toBe("price_pro_month");
     expect((await tenantRow(services, tenant.id)).billingPlan).toBe("pro");
+    expect((await client.call((c) => c.billing.status())).pendingChange).toBeNull();
   });
 
   it("a scheduled cancellation is withdrawn only after the upgrade applied (a pending update takes no cancellation fields)", async () => {

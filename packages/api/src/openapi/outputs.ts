@@ -209,6 +209,19 @@ export const billingStatusOutput = z
       .object({ date: dateTime.nullable(), amount: z.number().nullable(), status: z.string().nullable() })
       .nullable()
       .meta({ description: "Owners only (null otherwise, or before any payment)." }),
+    pendingChange: z
+      .object({
+        plan,
+        planName: z.string(),
+        interval: z.enum(["month", "year"]),
+        invoiceUrl: z.string().nullable(),
+        expiresAt: dateTime,
+      })
+      .nullable()
+      .meta({
+        description:
+          "Owners only: an upgrade Stripe holds until its invoice is paid (the plan above stays until then).",
+      }),
     plans: z.array(
       z.object({
         id: plan,

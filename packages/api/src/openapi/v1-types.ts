@@ -370,6 +370,17 @@ export interface components {
       limits: components["schemas"]["Limits"];
       /** @enum {string} */
       mode: "stripe" | "offline";
+      /** @description Owners only: an upgrade Stripe holds until its invoice is paid (the plan above stays until then). */
+      pendingChange: {
+        /** Format: date-time */
+        expiresAt: string;
+        /** @enum {string} */
+        interval: "month" | "year";
+        invoiceUrl: string | null;
+        /** @enum {string} */
+        plan: "free" | "pro" | "enterprise" | "custom";
+        planName: string;
+      } | null;
       /** @enum {string} */
       plan: "free" | "pro" | "enterprise" | "custom";
       planName: string;

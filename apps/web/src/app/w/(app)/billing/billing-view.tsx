@@ -307,6 +307,10 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
     }),
   );
   const current = PLANS[status.plan];
+  // What this page just asked for, or what Stripe still holds (after a reload, or from another tab).
+  const held: { plan: PlanId; url: string | null } | null = status.pendingChange
+    ? { plan: status.pendingChange.plan, url: status.pendingChange.invoiceUrl }
+    : awaiting;
   const shown = status.plans.filter((p) => PLANS[p.id].selfServe || p.current);
   const platformOff: readonly string[] = status.platformOff;
   return (
@@ -326,16 +330,18 @@ function Plans({ status, owner, offline }: { status: BillingStatus; owner: boole
           {done}
         </Alert>
       ) : null}
-      {awaiting && awaiting.plan !== status.plan ? (
+      {held && held.plan !== status.plan ? (
         <div data-testid="upgrade-awaiting-payment">
           <Alert
             tone="warning"
             role="status"
-            title={`Your upgrade to ${PLANS[awaiting.plan].name} waits for payment`}
+            title={`Your upgrade to ${PLANS[held.plan].name} waits for payment`}
             action={
-              <a className="btn btn-primary" href={awaiting.url} target="_blank" rel="noopener noreferrer">
-                Pay the invoice
-              </a>
+              held.url ? (
+                <a className="btn btn-primary" href={held.url} target="_blank" rel="noopener noreferrer">
+                  Pay the invoice
+                </a>
+              ) : undefined
             }
           >
             Stripe could not take the payment for the upgrade. Pay the invoice to finish it: your plan stays{" "}
