@@ -259,7 +259,7 @@ export async function createServices(
     }),
     auth,
     members: new MemberService({ db, auth, usage, sessions, webhooks }),
-    invitations: new InvitationService({ db, auth, usage }),
+    invitations: new InvitationService({ db, auth, usage, webhooks }),
     apiKeys: new ApiKeyService({ db }),
     domains: new DomainService({
       db,

@@ -10,6 +10,7 @@ import { assertWithinLimit } from "../limits/limits";
 import type { UsageRecorder } from "../limits/usage";
 import { hashPassword } from "../passwords";
 import { assertEmailDomainAllowed } from "../tenants/email-domains";
+import { recordWebhookEvent } from "../webhooks/events";
 import type { InviteInput, NewMemberInput } from "./inputs";
 import { assertGuestsAllowed, currentRole, forbidden, parseId, type Tx, tenantActor } from "./rules";
 import { type InvitationPreview, type InvitationView, invitationRole, toInvitationView } from "./views";
@@ -26,6 +27,8 @@ export type InvitationServiceDeps = {
   db: Database;
   auth: AuthService;
   usage?: Pick<UsageRecorder, "touch">;
+  /** Outgoing webhooks: woken after an accept that wrote outbox rows (member.joined). */
+  webhooks?: { kick(tenant: TenantRef): Promise<void> };
 };
 
 /**
@@ -216,6 +219,7 @@ export class InvitationService {
     // Hashed before the transaction: the invitation row stays locked for milliseconds, not for argon2.
     const passwordHash = await hashPassword(password);
     let userId: string;
+    let hooks = 0;
     try {
       userId = await withTenant(this.deps.db, tenant, async ({ db, t }) => {
         const [invitation] = await db
@@ -310,6 +314,10 @@ export class InvitationService {
             after: { email, name, role, invitationId: invitation.id, reactivated: Boolean(existing) },
           },
         );
+        hooks = await recordWebhookEvent(db, t, {
+          type: "member.joined",
+          data: { userId: user.id, role, reactivated: Boolean(existing) },
+        });
         return user.id;
       });
     } catch (err) {
@@ -319,6 +327,7 @@ export class InvitationService {
       throw err;
     }
     this.deps.usage?.touch(tenant);
+    if (hooks > 0) await this.deps.webhooks?.kick(tenant);
     return this.deps.auth.createSession(tenant, userId, meta);
   }
 }

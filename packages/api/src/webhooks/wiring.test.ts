@@ -2,7 +2,7 @@ import { uniqueSlug } from "@nchat/db/testing";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailTestServices } from "../mail/test-kit";
-import { memberOf, tenantWithOwner } from "../testing";
+import { memberOf, TestClient, tenantWithOwner } from "../testing";
 import { startReceiver } from "./test-kit";
 
 /**
@@ -125,7 +125,7 @@ describe("outgoing webhooks in the app", () => {
       });
   });
 
-  it("delivers member.role_changed and member.left", async () => {
+  it("delivers member.joined, member.role_changed and member.left", async () => {
     const { services } = kit;
     const a = await tenantWithOwner(services, uniqueSlug("hkm"));
     await services.tenants.updateTenant(
@@ -136,12 +136,18 @@ describe("outgoing webhooks in the app", () => {
     await services.webhooks.create(
       a.tenant,
       { type: "user", id: a.ownerId, role: "owner" },
-      { url: receiver.url("/app-m"), eventTypes: ["member.role_changed", "member.left"] },
+      { url: receiver.url("/app-m"), eventTypes: ["member.joined", "member.role_changed", "member.left"] },
+    );
+    const { token } = await a.client.call((c) =>
+      c.members.invite({ email: "new@hooks.test", role: "member" }),
+    );
+    const joined = await new TestClient(services, a.client.host).call((c) =>
+      c.members.acceptInvitation({ token, name: "New", password: "member-password-1" }),
     );
     const member = await memberOf(services, a.tenant, a.client.host, "member");
     await a.client.call((c) => c.members.changeRole({ userId: member.id, role: "admin" }));
     await a.client.call((c) => c.members.remove({ userId: member.id }));
-    const got = (await waitFor(() => receiver.at("/app-m"), 2)).map(
+    const got = (await waitFor(() => receiver.at("/app-m"), 3)).map(
       (r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> },
     );
     const byType = Object.fromEntries(got.map((e) => [e.type, e.data]));
@@ -152,6 +158,7 @@ describe("outgoing webhooks in the app", () => {
       actorId: a.ownerId,
     });
     expect(byType["member.left"]).toEqual({ userId: member.id, removedBy: a.ownerId });
+    expect(byType["member.joined"]).toEqual({ userId: joined.user.id, role: "member", reactivated: false });
     // no email address in either
     for (const r of receiver.at("/app-m")) expect(r.body).not.toContain("@");
   });
