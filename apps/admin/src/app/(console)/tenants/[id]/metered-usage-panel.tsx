@@ -2,6 +2,7 @@
 
 import type { RouterOutputs } from "@nchat/api";
 import { LoadError } from "@nchat/ui/alert";
+import { MeterTable } from "@nchat/ui/metered-usage";
 import { Spinner } from "@nchat/ui/primitives";
 import { useQuery } from "@tanstack/react-query";
 import { Card } from "@/components/ui";
@@ -11,8 +12,6 @@ import { useTRPC } from "@/lib/trpc";
 // A tenant's usage billed by quantity this period and Stripe's estimate of its next invoice.
 
 type MeteredUsage = RouterOutputs["admin"]["tenants"]["usage"];
-
-const amount = (n: number, unit: string) => `${formatNumber(n)} ${unit}`;
 
 /** `admin.tenants.usage`: per billable meter and the next invoice's estimate (Stripe billing only). */
 export function MeteredUsagePanel({ tenantId }: { tenantId: string }) {
@@ -49,47 +48,7 @@ function MeteredUsageBody({ usage }: { usage: MeteredUsage }) {
   const currency = usage.estimate?.currency.toUpperCase() ?? "USD";
   return (
     <div className="stack">
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Meter</th>
-              <th scope="col">Used / allowance</th>
-              <th scope="col">Overage</th>
-              <th scope="col">Reported to Stripe</th>
-              <th scope="col">Waiting</th>
-            </tr>
-          </thead>
-          <tbody>
-            {usage.meters
-              .filter((m) => m.configured)
-              .map((m) => (
-                <tr key={m.meter} data-testid={`admin-metered-${m.meter}`}>
-                  <td>{m.name}</td>
-                  <td className="mono">
-                    {formatNumber(m.used)} / {m.allowance < 0 ? "Unlimited" : amount(m.allowance, m.unit)}
-                  </td>
-                  <td className="mono">{amount(m.overage, m.unit)}</td>
-                  <td className="mono">{amount(m.reported, m.unit)}</td>
-                  <td className="mono">{amount(m.pending, m.unit)}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      </div>
-      {usage.meters
-        .filter((m) => m.problems.length > 0)
-        .map((m) => (
-          <div key={m.meter} className="banner banner-danger" role="alert">
-            <strong>{m.name}: Stripe did not accept every report.</strong>
-            <ul>
-              {m.problems.map((p, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: the same message may repeat
-                <li key={i}>{p}</li>
-              ))}
-            </ul>
-          </div>
-        ))}
+      <MeterTable meters={usage.meters} testIdPrefix="admin-metered" />
       <h3 className="subheading">Estimated next invoice</h3>
       {usage.estimate ? (
         <div className="table-wrap" data-testid="admin-invoice-estimate">

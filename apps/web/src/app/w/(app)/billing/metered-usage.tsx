@@ -1,14 +1,13 @@
 "use client";
 
 import { errorMessage } from "@nchat/ui/errors";
+import { MeterTable } from "@nchat/ui/metered-usage";
 import { useQuery } from "@tanstack/react-query";
 import { Alert } from "@/components/ui";
 import { formatDate, formatMoney, formatNumber } from "@/lib/format";
 import { type RouterOutputs, useTRPC } from "@/lib/trpc";
 
 type MeteredUsage = RouterOutputs["billing"]["usage"];
-
-const amount = (n: number, unit: string) => `${formatNumber(n)} ${unit}`;
 
 /**
  * Usage billed by quantity this period (owners, Stripe billing with metered prices): per meter the
@@ -38,44 +37,7 @@ export function MeteredUsageSection() {
             allowance is charged on the next invoice.
           </p>
         ) : null}
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Meter</th>
-              <th scope="col">Used / allowance</th>
-              <th scope="col">Overage</th>
-              <th scope="col">Reported to Stripe</th>
-              <th scope="col">Waiting</th>
-            </tr>
-          </thead>
-          <tbody>
-            {usage.meters
-              .filter((m) => m.configured)
-              .map((m) => (
-                <tr key={m.meter} data-testid={`metered-${m.meter}`}>
-                  <td>{m.name}</td>
-                  <td>
-                    {formatNumber(m.used)} / {m.allowance < 0 ? "Unlimited" : amount(m.allowance, m.unit)}
-                  </td>
-                  <td data-testid={`metered-${m.meter}-overage`}>{amount(m.overage, m.unit)}</td>
-                  <td data-testid={`metered-${m.meter}-reported`}>{amount(m.reported, m.unit)}</td>
-                  <td>{amount(m.pending, m.unit)}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-        {usage.meters
-          .filter((m) => m.problems.length > 0)
-          .map((m) => (
-            <Alert key={m.meter} tone="danger" title={`${m.name}: Stripe did not accept every report`}>
-              <ul>
-                {m.problems.map((p, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: the same message may repeat
-                  <li key={i}>{p}</li>
-                ))}
-              </ul>
-            </Alert>
-          ))}
+        <MeterTable meters={usage.meters} testIdPrefix="metered" />
       </section>
       <InvoiceEstimate usage={usage} />
     </>
