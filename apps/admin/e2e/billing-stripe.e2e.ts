@@ -128,7 +128,7 @@ describe("Admin console with Stripe", () => {
     await page.getByRole("button", { name: failed.id }).click();
     const viewer = page.getByRole("dialog");
     await viewer.getByRole("button", { name: "Retry event" }).click();
-    await page.getByText("Event reprocessed").waitFor(LONG);
+    await page.getByText("Event reprocessed", { exact: true }).waitFor(LONG);
     await viewer.getByText("processed", { exact: true }).waitFor();
     await viewer.getByRole("button", { name: "Close" }).first().click();
     await viewer.waitFor({ state: "hidden" });
