@@ -18,7 +18,11 @@ beforeAll(async () => {
 });
 afterAll(() => receiver.close());
 
-async function waitFor<T>(what: () => T[], n: number, timeoutMs = 20_000): Promise<T[]> {
+/**
+ * Waits for `n` deliveries. The budget covers one retry (a first attempt that fails on a loaded
+ * machine is tried again 30 s later: delivery is at least once, not at once).
+ */
+async function waitFor<T>(what: () => T[], n: number, timeoutMs = 80_000): Promise<T[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const got = what();
@@ -28,7 +32,7 @@ async function waitFor<T>(what: () => T[], n: number, timeoutMs = 20_000): Promi
   }
 }
 
-describe("outgoing webhooks in the app", () => {
+describe("outgoing webhooks in the app", { timeout: 120_000 }, () => {
   it("delivers message created/edited/deleted from tRPC through the queue, signed, in the workspace's own endpoint only", async () => {
     const { services } = kit;
     const superAdmin = { type: "super_admin" as const, id: "sa" };
