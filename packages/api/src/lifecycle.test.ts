@@ -35,6 +35,9 @@ async function serverProcess(opts: { graceMs: number; nextLikeHandler?: boolean 
     MASTER_ENCRYPTION_KEY: MASTER_KEY,
     NEXT_PUBLIC_BASE_DOMAIN: TEST_BASE_DOMAIN,
     ENABLE_MULTI_TENANCY: "true",
+    // A server process under test for its lifecycle: it must not work the jobs other tests queue in
+    // the shared database (a captured mail of theirs would print on this process's stdout).
+    QUEUE_WORKER: "false",
     ...(db.appUrl
       ? { DATABASE_APP_URL: db.appUrl, DATABASE_APP_POOL_MODE: db.appPoolMode ?? "session" }
       : {}),
@@ -51,9 +54,14 @@ async function serverProcess(opts: { graceMs: number; nextLikeHandler?: boolean 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
-  const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
-  if (first.done) throw new Error(`the server process did not start: ${stderr}`);
-  const { port } = JSON.parse(first.value as string) as { port: number };
+  // The first JSON line is the child's report; anything else it prints is not part of the protocol.
+  let port: number | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (!line.startsWith("{")) continue;
+    port = (JSON.parse(line) as { port: number }).port;
+    break;
+  }
+  if (port === undefined) throw new Error(`the server process did not start: ${stderr}`);
   return { child, port, exited, stderr: () => stderr };
 }
 

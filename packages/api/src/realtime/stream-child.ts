@@ -29,6 +29,8 @@ const services = await createServices(
     MASTER_ENCRYPTION_KEY: cfg.masterKey,
     NEXT_PUBLIC_BASE_DOMAIN: cfg.baseDomain,
     ENABLE_MULTI_TENANCY: "true",
+    // A stream process only: it must not work the jobs other tests queue in the shared database.
+    QUEUE_WORKER: "false",
     ...(cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {}),
   }),
 );
